@@ -1,0 +1,199 @@
+"""The ``warroom`` command: the console (default), declare, list, check, report, demo.
+
+Errors a user can cause (bad arguments, bad configuration, an unusable journal) print one line
+on stderr and exit with status 2 (usage, configuration) or 1 (everything else); no tracebacks.
+Heavy modules (Textual, asyncpg, GitPython, httpx, Jinja2) are imported only by the commands that
+need them, so ``warroom --help`` and ``warroom declare`` stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from warroom import __version__
+from warroom.config import ConfigError, Settings, load_settings
+from warroom.incident.journal import Journal, JournalError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SEVERITIES = ("P0", "P1", "P2", "P3")
+
+
+def _severity(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    upper = value.strip().upper()
+    if upper not in SEVERITIES:
+        raise click.BadParameter(f"{value!r} is not one of P0, P1, P2, P3", ctx, param)
+    return upper
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    click.echo(f"warroom: {message}", err=True)
+    sys.exit(status)
+
+
+class WarroomGroup(click.Group):
+    """Runs commands without Click's multi-line usage errors: one line, exit status 2."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "warroom", standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            path = exc.ctx.command_path.split(" ", 1) if exc.ctx else []
+            where = f"{path[1]}: " if len(path) > 1 else ""
+            fail(f"{where}{exc.format_message()}".replace("\n", " "), 2)
+        except click.ClickException as exc:
+            fail(exc.format_message().replace("\n", " "), exc.exit_code or 1)
+        except click.exceptions.Abort:
+            fail("aborted", 130)
+        except ConfigError as exc:
+            fail(str(exc), 2)
+        except JournalError as exc:
+            fail(str(exc), 1)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def common_options(f: F) -> F:
+    """Options every command accepts, before or after the command name."""
+    opts = [
+        click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False),
+                     help="warroom.toml to read (default: ./warroom.toml, then the user config dir)."),
+        click.option("--state-dir", "state_dir", type=click.Path(path_type=Path, file_okay=False),
+                     help="Where the journal and outbox live (env WARROOM_STATE_DIR)."),
+        click.option("--dsn", "dsn", metavar="DSN",
+                     help="PostgreSQL to watch (env WARROOM_DSN, then DATABASE_URL)."),
+        click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
+                     help="Git repository whose recent commits to show."),
+        click.option("--theme", "theme", metavar="NAME", help="dark, light or high-contrast."),
+        click.option("--user", "user", metavar="NAME", help="Your name in the journal (default: login name)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def settings_from(ctx: click.Context, **flags: Any) -> Settings:
+    """Merge the group's and the command's common options (the command's win) into Settings."""
+    merged: dict[str, Any] = dict(ctx.obj or {}) if isinstance(ctx.obj, dict) else {}
+    for key, value in flags.items():
+        if value is not None:
+            merged[key] = value
+    return load_settings(
+        config=merged.get("config"),
+        state_dir=merged.get("state_dir"),
+        dsn=merged.get("dsn"),
+        repo=merged.get("repo"),
+        theme=merged.get("theme"),
+        user=merged.get("user"),
+    )
+
+
+def open_journal(settings: Settings) -> Journal:
+    return Journal(settings.journal_path, actor=settings.user)
+
+
+@click.group(cls=WarroomGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="warroom", message="%(prog)s %(version)s")
+@common_options
+@click.option("--incident", "incident", metavar="ID", help="Open this incident (INC-YYYY-MM-DD-###).")
+@click.pass_context
+def main(ctx: click.Context, incident: str | None, **flags: Any) -> None:
+    """warroom: the console for the war room of a production incident.
+
+    Run without a command to open the console on the open incident (or to declare one).
+    """
+    ctx.obj = {k: v for k, v in flags.items() if v is not None}
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = settings_from(ctx)
+    with open_journal(settings) as journal:
+        if incident is not None and not journal.exists(incident):
+            fail(f"no incident {incident} in {settings.journal_path}", 2)
+    from warroom.ui.app import run_console
+
+    sys.exit(run_console(settings, incident_id=incident))
+
+
+@main.command()
+@common_options
+@click.option("--severity", "-s", required=True, callback=_severity, metavar="P0|P1|P2|P3",
+              help="P0 (critical) to P3 (low).")
+@click.option("--title", "-t", required=True, help="What is broken, in a few words.")
+@click.option("--impact", default="", help="Who or what is affected.")
+@click.option("--lead", default="", help="The incident lead (default: nobody yet).")
+@click.pass_context
+def declare(ctx: click.Context, severity: str, title: str, impact: str, lead: str, **flags: Any) -> None:
+    """Record a new incident and print its id alone on stdout (for alert hooks)."""
+    from warroom.sources.text import clean
+
+    title = clean(title, max_len=200)
+    if not title:
+        fail("declare: --title must not be empty", 2)
+    settings = settings_from(ctx, **flags)
+    with open_journal(settings) as journal:
+        event = journal.declare(
+            severity,
+            title,
+            impact=clean(impact, max_len=500),
+            lead=clean(lead, max_len=100),
+            playbook=settings.playbook,
+        )
+    click.echo(event.incident_id)
+
+
+@main.command(name="list")
+@common_options
+@click.option("--open", "only_open", is_flag=True, help="Only incidents that are still open.")
+@click.pass_context
+def list_(ctx: click.Context, only_open: bool, **flags: Any) -> None:
+    """Show incidents: id, severity, status, start (local time) and duration."""
+    from warroom.durations import format_duration, stamp
+
+    settings = settings_from(ctx, **flags)
+    with open_journal(settings) as journal:
+        incidents = journal.incidents(settings.playbook)
+    if only_open:
+        incidents = [i for i in incidents if i.is_open]
+    if not incidents:
+        click.echo("no incidents" + (" open" if only_open else "") + f" in {settings.journal_path}")
+        return
+    now = datetime.now(UTC)
+    rows = [("ID", "SEV", "STATUS", "STARTED", "DURATION", "TITLE")]
+    for inc in reversed(incidents):
+        rows.append(
+            (
+                inc.id,
+                inc.severity,
+                inc.status_text,
+                stamp(inc.declared_at, settings.tz),
+                format_duration(inc.elapsed(now)),
+                inc.title,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5])
+
+
+@main.command()
+@common_options
+@click.pass_context
+def check(ctx: click.Context, **flags: Any) -> None:
+    """Print the effective configuration (secrets masked) and probe the sources."""
+    settings = settings_from(ctx, **flags)
+    for line in settings.describe():
+        click.echo(line)
+    with open_journal(settings) as journal:
+        ids = journal.incident_ids()
+    click.echo("")
+    click.echo(f"journal ok: {len(ids)} incident(s)")

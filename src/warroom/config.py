@@ -1,0 +1,738 @@
+"""Settings: the playbook's defaults <- ``warroom.toml`` <- environment <- command-line flags.
+
+Every problem with a configuration file (unreadable, not TOML, an unknown key, a wrong type, a
+bad duration) is a :class:`ConfigError` whose message is one line naming the file, the key and
+what was expected. The CLI prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from warroom.durations import DurationError, describe_duration, parse_duration
+from warroom.playbook import (
+    DEFAULT,
+    NEXT_BUSINESS_DAY,
+    Checklist,
+    EscalationLevel,
+    Phase,
+    Playbook,
+    Severity,
+)
+from warroom.sources.text import dsn_password, mask_dsn, register_secret
+
+CONFIG_FILE = "warroom.toml"
+
+# The queries a team can replace with its own .sql file under [database.queries].
+QUERY_NAMES = ("error_tally", "error_tally_since", "db_health", "db_size", "sms_failures", "error_rate")
+
+DEFAULT_MIGRATION_GLOBS = (
+    "supabase/migrations/**",
+    "migrations/**",
+    "**/migrations/**",
+    "scripts/sql/**",
+)
+
+
+class ConfigError(Exception):
+    """A configuration problem; ``str(error)`` is one line for the user."""
+
+
+@dataclass(frozen=True)
+class QueryPane:
+    title: str
+    sql: Path
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    dsn: str | None = None
+    dsn_source: str = ""
+    poll_interval: timedelta = timedelta(seconds=2)
+    statement_timeout: timedelta = timedelta(seconds=2)
+    connect_timeout: timedelta = timedelta(seconds=5)
+    size_interval: timedelta = timedelta(minutes=5)
+    resync_interval: timedelta = timedelta(minutes=5)
+    pgbouncer: bool = False
+    queries: Mapping[str, Path] = field(default_factory=dict)
+    panes: tuple[QueryPane, ...] = ()
+
+    @property
+    def command_timeout(self) -> timedelta:
+        """The client-side timeout: a little above the server's statement timeout."""
+        return self.statement_timeout + timedelta(seconds=1)
+
+    @property
+    def masked_dsn(self) -> str:
+        return mask_dsn(self.dsn)
+
+
+@dataclass(frozen=True)
+class ErrorSettings:
+    table: str = "error_logs"
+    id_column: str = "id"
+    time_column: str = "occurred_at"
+    window: timedelta = timedelta(hours=1)
+    limit: int = 10
+    rate_threshold: float = 1.0  # percent
+    rate_sustain: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class GitSettings:
+    repo: Path | None = None
+    poll_interval: timedelta = timedelta(seconds=30)
+    count: int = 10
+    recent: timedelta = timedelta(hours=2)
+    deploy_pattern: str = "deploy"
+    deploy_tags: bool = True
+    migration_globs: tuple[str, ...] = DEFAULT_MIGRATION_GLOBS
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    name: str
+    url: str
+
+    @property
+    def summary_url(self) -> str:
+        return self.url.rstrip("/") + "/api/v2/summary.json"
+
+
+DEFAULT_STATUS_PAGES = (
+    StatusPage("Supabase", "https://status.supabase.com"),
+    StatusPage("Twilio", "https://status.twilio.com"),
+)
+
+
+@dataclass(frozen=True)
+class StatusSettings:
+    pages: tuple[StatusPage, ...] = DEFAULT_STATUS_PAGES
+    poll_interval: timedelta = timedelta(seconds=60)
+    timeout: timedelta = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path
+    config_path: Path | None = None
+    user: str = ""
+    timezone_name: str = ""  # "" = the machine's local zone
+    playbook: Playbook = DEFAULT
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    errors: ErrorSettings = field(default_factory=ErrorSettings)
+    git: GitSettings = field(default_factory=GitSettings)
+    status: StatusSettings = field(default_factory=StatusSettings)
+    templates_dir: Path | None = None
+    theme: str = "dark"
+    bell: bool = True
+
+    @property
+    def tz(self) -> tzinfo | None:
+        return ZoneInfo(self.timezone_name) if self.timezone_name else None
+
+    @property
+    def journal_path(self) -> Path:
+        return self.state_dir / "journal.sqlite3"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.state_dir / "outbox"
+
+    def describe(self) -> list[str]:
+        """The effective configuration as ``key = value`` lines, secrets masked."""
+        db, er, g, st, pb = self.database, self.errors, self.git, self.status, self.playbook
+        d = describe_duration
+        lines = [
+            f"config file        = {self.config_path or '(none: playbook defaults)'}",
+            f"state dir          = {self.state_dir}",
+            f"journal            = {self.journal_path}",
+            f"user               = {self.user}",
+            f"timezone           = {self.timezone_name or '(local)'}",
+            f"theme              = {self.theme}",
+            f"templates dir      = {self.templates_dir or '(built-in)'}",
+            "",
+            "[database]",
+            f"dsn                = {db.masked_dsn or '(not configured)'}"
+            + (f"   (from {db.dsn_source})" if db.dsn else ""),
+            f"poll_interval      = {d(db.poll_interval)}",
+            f"statement_timeout  = {d(db.statement_timeout)}",
+            f"connect_timeout    = {d(db.connect_timeout)}",
+            f"size_interval      = {d(db.size_interval)}",
+            f"pgbouncer          = {str(db.pgbouncer).lower()}",
+        ]
+        for name, path in db.queries.items():
+            lines.append(f"query {name:<13}= {path}")
+        for pane in db.panes:
+            lines.append(f"pane               = {pane.title!r} from {pane.sql}")
+        lines += [
+            "",
+            "[errors]",
+            f"table              = {er.table} (id {er.id_column or '-'}, time {er.time_column})",
+            f"window             = {d(er.window)}, top {er.limit}",
+            f"resolution rule    = error rate < {er.rate_threshold:g}% for {d(er.rate_sustain)}",
+            "",
+            "[git]",
+            f"repo               = {g.repo or '(not configured)'}",
+            f"recent             = {d(g.recent)}; deploys match /{g.deploy_pattern}/"
+            + (" or a tag" if g.deploy_tags else ""),
+            f"migration globs    = {', '.join(g.migration_globs)}",
+            "",
+            "[status]",
+        ]
+        for page in st.pages:
+            lines.append(f"page               = {page.name}: {page.url}")
+        lines += [f"poll_interval      = {d(st.poll_interval)}, timeout {d(st.timeout)}", "", "[playbook]"]
+        for sev in pb.severities.values():
+            internal = d(sev.internal_update) if sev.internal_update else "none"
+            customer = d(sev.customer_update) if sev.customer_update else "none"
+            lines.append(
+                f"{sev.key} {sev.name:<9}= response {sev.response_text.lower()}, internal update "
+                f"{internal}, customer update {customer}, channel {sev.channel or 'none'}"
+            )
+        for lv in pb.escalation:
+            lines.append(f"escalation L{lv.level}      = {lv.name} ({lv.trigger})")
+        for ph in pb.phases:
+            budget = d(ph.budget) if ph.budget else "no budget"
+            lines.append(f"phase {ph.number}            = {ph.name} ({ph.window}; {budget})")
+        return lines
+
+
+# -- reading a TOML file ----------------------------------------------------------------------
+
+
+class _Table:
+    """One TOML table with typed getters that raise one-line errors and track unknown keys."""
+
+    def __init__(self, file: str, where: str, data: Mapping[str, Any], base: Path | None) -> None:
+        self.file = file
+        self.where = where
+        self.data = data
+        self.base = base
+        self.used: set[str] = set()
+
+    def error(self, key: str, expected: str, value: Any = None, *, show: bool = True) -> ConfigError:
+        got = f", got {_show(value)}" if show else ""
+        loc = f"{self.where} {key}" if self.where else key
+        return ConfigError(f"{self.file}: {loc}: expected {expected}{got}")
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def raw(self, key: str) -> Any:
+        self.used.add(key)
+        return self.data[key]
+
+    def str(self, key: str, default: str, *, allow_empty: bool = True) -> str:
+        if key not in self.data:
+            return default
+        v = self.raw(key)
+        if not isinstance(v, str) or (not allow_empty and not v.strip()):
+            raise self.error(key, "a non-empty string" if not allow_empty else "a string", v)
+        return v
+
+    def bool(self, key: str, default: bool) -> bool:
+        if key not in self.data:
+            return default
+        v = self.raw(key)
+        if not isinstance(v, bool):
+            raise self.error(key, "true or false", v)
+        return v
+
+    def int(self, key: str, default: int, *, lo: int = 0, hi: int = 10**9) -> int:
+        if key not in self.data:
+            return default
+        v = self.raw(key)
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            raise self.error(key, f"a whole number from {lo} to {hi}", v)
+        return v
+
+    def float(self, key: str, default: float, *, lo: float, hi: float) -> float:
+        if key not in self.data:
+            return default
+        v = self.raw(key)
+        if not isinstance(v, int | float) or isinstance(v, bool) or not lo <= v <= hi:
+            raise self.error(key, f"a number from {lo:g} to {hi:g}", v)
+        return float(v)
+
+    def duration(
+        self,
+        key: str,
+        default: timedelta | None,
+        *,
+        lo: timedelta = timedelta(0),
+        allow_none: bool = False,
+    ) -> timedelta | None:
+        if key not in self.data:
+            return default
+        v = self.raw(key)
+        if allow_none and (v is False or (isinstance(v, str) and v.strip().lower() in {"none", "off"})):
+            return None
+        expected = "a duration like '15m' or '1h30m'" + (" (or \"none\")" if allow_none else "")
+        try:
+            td = parse_duration(v)
+        except DurationError:
+            raise self.error(key, expected, v) from None
+        if td < lo:
+            raise self.error(key, f"a duration of at least {describe_duration(lo)}", v)
+        return td
+
+    def req_duration(self, key: str, default: timedelta, *, lo: timedelta = timedelta(0)) -> timedelta:
+        td = self.duration(key, default, lo=lo)
+        assert td is not None
+        return td
+
+    def path(self, key: str, default: Path | None, *, must_exist: str = "") -> Path | None:
+        if key not in self.data:
+            return default
+        v = self.raw(key)
+        if not isinstance(v, str) or not v.strip():
+            raise self.error(key, "a path", v)
+        p = Path(os.path.expandvars(v)).expanduser()
+        if not p.is_absolute() and self.base is not None:
+            p = self.base / p
+        if must_exist == "file" and not p.is_file():
+            raise self.error(key, f"an existing file ({p} not found)", show=False)
+        if must_exist == "dir" and not p.is_dir():
+            raise self.error(key, f"an existing folder ({p} not found)", show=False)
+        return p
+
+    def str_list(self, key: str, default: tuple[str, ...], *, allow_empty_list: bool = True) -> tuple[str, ...]:
+        if key not in self.data:
+            return default
+        v = self.raw(key)
+        if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+            raise self.error(key, "a list of non-empty strings", v)
+        if not v and not allow_empty_list:
+            raise self.error(key, "a list with at least one item", v)
+        return tuple(v)
+
+    def table(self, key: str) -> _Table:
+        v = self.data.get(key, {})
+        if key in self.data:
+            self.used.add(key)
+        if not isinstance(v, dict):
+            raise self.error(key, "a table", v)
+        where = f"{self.where[:-1]}.{key}]" if self.where else f"[{key}]"
+        return _Table(self.file, where, v, self.base)
+
+    def tables(self, key: str) -> list[_Table]:
+        if key not in self.data:
+            return []
+        v = self.raw(key)
+        name = f"{self.where[1:-1]}.{key}" if self.where else key
+        if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+            raise self.error(key, f"an array of tables ([[{name}]])", v)
+        return [_Table(self.file, f"[[{name}]] #{i + 1}", x, self.base) for i, x in enumerate(v)]
+
+    def done(self) -> None:
+        unknown = [k for k in self.data if k not in self.used]
+        if unknown:
+            known = sorted(self.used | set(self._known))
+            hint = f" (known keys: {', '.join(known)})" if known else ""
+            loc = f"{self.where} " if self.where else ""
+            raise ConfigError(f"{self.file}: {loc}unknown key {unknown[0]!r}{hint}")
+
+    _known: tuple[str, ...] = ()
+
+    def known(self, *keys: str) -> _Table:
+        self._known = keys
+        return self
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, expected a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: is not valid TOML ({exc})") from None
+
+
+# -- sections ---------------------------------------------------------------------------------
+
+_TOP_KEYS = ("incident", "ui", "database", "errors", "git", "status", "status_pages", "templates", "playbook")
+
+
+def _severity(t: _Table, sev: Severity) -> Severity:
+    name = t.str("name", sev.name, allow_empty=False)
+    summary = t.str("summary", sev.summary)
+    impact = t.str("impact", sev.impact)
+    response: timedelta | None = sev.response
+    if t.has("response"):
+        v = t.raw("response")
+        if isinstance(v, str) and v.strip().lower() == NEXT_BUSINESS_DAY:
+            response = None
+        else:
+            try:
+                response = parse_duration(v)
+            except DurationError:
+                raise t.error(
+                    "response", f"a duration like '30m', \"immediate\" or \"{NEXT_BUSINESS_DAY}\"", v
+                ) from None
+    internal = t.duration("internal_update", sev.internal_update, lo=timedelta(minutes=1), allow_none=True)
+    customer = t.duration("customer_update", sev.customer_update, lo=timedelta(minutes=1), allow_none=True)
+    channel = t.str("channel", sev.channel)
+    if channel:
+        try:
+            channel.format(time=_SAMPLE_TIME, severity=sev.key, slug="x")
+        except (KeyError, ValueError, IndexError, AttributeError) as exc:
+            raise t.error(
+                "channel", "a pattern using {time:%Y-%m-%d-%H-%M}, {severity} and {slug}", channel
+            ) from exc
+    actions = t.str_list("actions", sev.actions)
+    examples = t.str_list("examples", sev.examples)
+    t.known("name", "summary", "impact", "examples", "response", "internal_update", "customer_update",
+            "channel", "actions").done()
+    return Severity(sev.key, name, summary, impact, examples, response, internal, customer, channel, actions)
+
+
+_SAMPLE_TIME = __import__("datetime").datetime(2026, 1, 2, 3, 4)
+
+
+def _playbook(t: _Table) -> Playbook:
+    pb = DEFAULT
+    sevs = dict(pb.severities)
+    st = t.table("severities")
+    for key in st.data:
+        if key not in sevs:
+            raise st.error(key, f"one of {', '.join(sevs)} (severities can be changed, not added)", show=False)
+        sevs[key] = _severity(st.table(key), sevs[key])
+    st.done()
+
+    escalation = pb.escalation
+    if t.has("escalation"):
+        levels = []
+        for lt in t.tables("escalation"):
+            level = lt.int("level", 0, lo=1, hi=9)
+            if level == 0:
+                raise lt.error("level", "a level number (1-9)", show=False)
+            name = lt.str("name", "", allow_empty=False)
+            if not name:
+                raise lt.error("name", "a non-empty string", show=False)
+            after = lt.duration("after", None, allow_none=True)
+            severities = frozenset(lt.str_list("severities", ()))
+            bad = [s for s in severities if s not in sevs]
+            if bad:
+                raise lt.error("severities", f"severities among {', '.join(sevs)}", bad[0])
+            trigger = lt.str("trigger", "")
+            lt.known("level", "name", "after", "severities", "trigger").done()
+            levels.append(EscalationLevel(level, name, after, severities, trigger or _trigger_words(after)))
+        if not levels:
+            raise t.error("escalation", "at least one [[playbook.escalation]] level", show=False)
+        levels.sort(key=lambda lv: lv.level)
+        escalation = tuple(levels)
+
+    phases = list(pb.phases)
+    pt = t.table("phases")
+    keys = [p.key for p in phases]
+    for key in pt.data:
+        if key not in keys:
+            raise pt.error(key, f"one of {', '.join(keys)}", show=False)
+        ph_t = pt.table(key)
+        i = keys.index(key)
+        ph = phases[i]
+        name = ph_t.str("name", ph.name, allow_empty=False)
+        budget = ph_t.duration("budget", ph.budget, allow_none=True)
+        window = ph_t.str("window", ph.window)
+        status = ph_t.str("status", ph.status, allow_empty=False)
+        ph_t.known("name", "budget", "window", "status").done()
+        phases[i] = Phase(ph.key, ph.number, name, window, budget, status)
+    pt.done()
+
+    ct = t.table("checklists")
+    lists = {}
+    for key, current in (
+        ("investigation", pb.investigation),
+        ("verification", pb.verification),
+        ("resolution", pb.resolution),
+    ):
+        texts = ct.str_list(key, tuple(i.text for i in current.items), allow_empty_list=False)
+        lists[key] = Checklist.of(current.key, current.title, texts)
+    ct.known("investigation", "verification", "resolution").done()
+
+    freeze = frozenset(t.str_list("freeze_severities", tuple(pb.freeze_severities)))
+    bad = [s for s in freeze if s not in sevs]
+    if bad:
+        raise t.error("freeze_severities", f"severities among {', '.join(sevs)}", bad[0])
+    review = t.req_duration("review_within", pb.review_within)
+    due_soon = t.req_duration("due_soon", pb.due_soon)
+    bell_every = t.req_duration("bell_every", pb.bell_every, lo=timedelta(seconds=30))
+    bds = pb.business_day_start
+    if t.has("business_day_start"):
+        v = t.raw("business_day_start")
+        if isinstance(v, time):
+            bds = v
+        elif isinstance(v, str) and re.fullmatch(r"\d{1,2}:\d{2}", v.strip()):
+            hh, mm = (int(x) for x in v.strip().split(":"))
+            if hh > 23 or mm > 59:
+                raise t.error("business_day_start", "a time of day like \"09:00\"", v)
+            bds = time(hh, mm)
+        else:
+            raise t.error("business_day_start", "a time of day like \"09:00\"", v)
+    t.known("severities", "escalation", "phases", "checklists", "freeze_severities", "review_within",
+            "due_soon", "bell_every", "business_day_start").done()
+    return Playbook(
+        severities=sevs,
+        escalation=escalation,
+        phases=tuple(phases),
+        investigation=lists["investigation"],
+        verification=lists["verification"],
+        resolution=lists["resolution"],
+        freeze_severities=freeze,
+        review_within=review,
+        business_day_start=bds,
+        due_soon=due_soon,
+        bell_every=bell_every,
+    )
+
+
+def _trigger_words(after: timedelta | None) -> str:
+    if after is None:
+        return "by decision"
+    if after == timedelta(0):
+        return "when the incident is declared"
+    return f"if unresolved in {describe_duration(after)}"
+
+
+def _database(t: _Table) -> DatabaseSettings:
+    d = DatabaseSettings()
+    dsn = t.str("dsn", "", allow_empty=True) or None
+    poll = t.req_duration("poll_interval", d.poll_interval, lo=timedelta(milliseconds=200))
+    stmt = t.req_duration("statement_timeout", d.statement_timeout, lo=timedelta(milliseconds=100))
+    conn = t.req_duration("connect_timeout", d.connect_timeout, lo=timedelta(milliseconds=100))
+    size = t.req_duration("size_interval", d.size_interval, lo=timedelta(seconds=10))
+    resync = t.req_duration("resync_interval", d.resync_interval, lo=timedelta(seconds=10))
+    pgbouncer = t.bool("pgbouncer", d.pgbouncer)
+    qt = t.table("queries")
+    queries: dict[str, Path] = {}
+    for name in qt.data:
+        if name not in QUERY_NAMES:
+            raise qt.error(name, f"one of {', '.join(QUERY_NAMES)}", show=False)
+        p = qt.path(name, None, must_exist="file")
+        assert p is not None
+        queries[name] = p
+    panes = []
+    for pt in t.tables("panes"):
+        title = pt.str("title", "", allow_empty=False)
+        if not title:
+            raise pt.error("title", "a non-empty string", show=False)
+        sql = pt.path("sql", None, must_exist="file")
+        if sql is None:
+            raise pt.error("sql", "the path of a .sql file", show=False)
+        pt.known("title", "sql").done()
+        panes.append(QueryPane(title, sql))
+    t.known("dsn", "poll_interval", "statement_timeout", "connect_timeout", "size_interval",
+            "resync_interval", "pgbouncer", "queries", "panes").done()
+    return DatabaseSettings(
+        dsn=dsn,
+        dsn_source="warroom.toml" if dsn else "",
+        poll_interval=poll,
+        statement_timeout=stmt,
+        connect_timeout=conn,
+        size_interval=size,
+        resync_interval=resync,
+        pgbouncer=pgbouncer,
+        queries=queries,
+        panes=tuple(panes),
+    )
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def _errors(t: _Table) -> ErrorSettings:
+    d = ErrorSettings()
+    out: dict[str, Any] = {}
+    for key in ("table", "id_column", "time_column"):
+        v = t.str(key, getattr(d, key))
+        if v and not _IDENT.fullmatch(v):
+            raise t.error(key, "an SQL identifier (letters, digits, _; schema.table allowed)", v)
+        if not v and key != "id_column":
+            raise t.error(key, "an SQL identifier", v)
+        out[key] = v
+    window = t.req_duration("window", d.window, lo=timedelta(minutes=1))
+    if window > timedelta(days=1):
+        raise t.error("window", "a duration of at most 1 d", t.data["window"])
+    limit = t.int("limit", d.limit, lo=1, hi=100)
+    threshold = t.float("rate_threshold", d.rate_threshold, lo=0.0, hi=100.0)
+    sustain = t.req_duration("rate_sustain", d.rate_sustain)
+    t.known("table", "id_column", "time_column", "window", "limit", "rate_threshold", "rate_sustain").done()
+    return ErrorSettings(out["table"], out["id_column"], out["time_column"], window, limit, threshold, sustain)
+
+
+def _git(t: _Table) -> GitSettings:
+    d = GitSettings()
+    repo = t.path("repo", None)
+    poll = t.req_duration("poll_interval", d.poll_interval, lo=timedelta(seconds=1))
+    count = t.int("count", d.count, lo=1, hi=200)
+    recent = t.req_duration("recent", d.recent)
+    pattern = t.str("deploy_pattern", d.deploy_pattern)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise t.error("deploy_pattern", f"a regular expression ({exc})", pattern) from None
+    tags = t.bool("deploy_tags", d.deploy_tags)
+    globs = t.str_list("migration_globs", d.migration_globs)
+    t.known("repo", "poll_interval", "count", "recent", "deploy_pattern", "deploy_tags", "migration_globs").done()
+    return GitSettings(repo, poll, count, recent, pattern, tags, globs)
+
+
+def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
+    d = StatusSettings()
+    poll = t.req_duration("poll_interval", d.poll_interval, lo=timedelta(seconds=60))
+    timeout = t.req_duration("timeout", d.timeout, lo=timedelta(milliseconds=100))
+    t.known("poll_interval", "timeout").done()
+    pages = d.pages
+    if pages_tables is not None:
+        out = []
+        for pt in pages_tables:
+            name = pt.str("name", "", allow_empty=False)
+            url = pt.str("url", "", allow_empty=False)
+            if not name:
+                raise pt.error("name", "a non-empty string", show=False)
+            if not re.match(r"https?://[^/\s]+", url):
+                raise pt.error("url", "the page's base URL, like \"https://status.example.com\"", url or None)
+            pt.known("name", "url").done()
+            out.append(StatusPage(name, url.rstrip("/")))
+        pages = tuple(out)
+    return StatusSettings(pages, poll, timeout)
+
+
+def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_dir: Path) -> Settings:
+    """Settings from a parsed ``warroom.toml`` (before the environment and flags)."""
+    top = _Table(file, "", data, base)
+    inc = top.table("incident")
+    user = inc.str("user", "")
+    tz_name = inc.str("timezone", "")
+    if tz_name:
+        try:
+            ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise inc.error("timezone", "an IANA time zone like \"Europe/Berlin\"", tz_name) from None
+    inc.known("user", "timezone").done()
+    ui = top.table("ui")
+    theme = ui.str("theme", "dark", allow_empty=False)
+    bell = ui.bool("bell", True)
+    ui.known("theme", "bell").done()
+    tpl = top.table("templates")
+    templates_dir = tpl.path("dir", None, must_exist="dir")
+    tpl.known("dir").done()
+    database = _database(top.table("database"))
+    errors = _errors(top.table("errors"))
+    git = _git(top.table("git"))
+    pages = top.tables("status_pages") if top.has("status_pages") else None
+    status = _status(top.table("status"), pages)
+    playbook = _playbook(top.table("playbook"))
+    top.known(*_TOP_KEYS).done()
+    return Settings(
+        state_dir=state_dir,
+        user=user,
+        timezone_name=tz_name,
+        playbook=playbook,
+        database=database,
+        errors=errors,
+        git=git,
+        status=status,
+        templates_dir=templates_dir,
+        theme=theme,
+        bell=bell,
+    )
+
+
+# -- putting it together ----------------------------------------------------------------------
+
+
+def default_state_dir() -> Path:
+    import platformdirs
+
+    return platformdirs.user_data_path("warroom", appauthor=False)
+
+
+def find_config(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
+    """``--config``, else ``$WARROOM_CONFIG``, else ./warroom.toml, else the user config dir."""
+    if explicit is not None:
+        return explicit
+    if env.get("WARROOM_CONFIG"):
+        return Path(env["WARROOM_CONFIG"]).expanduser()
+    here = Path.cwd() / CONFIG_FILE
+    if here.is_file():
+        return here
+    import platformdirs
+
+    user = platformdirs.user_config_path("warroom", appauthor=False) / CONFIG_FILE
+    return user if user.is_file() else None
+
+
+def load_settings(
+    *,
+    config: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    state_dir: Path | None = None,
+    dsn: str | None = None,
+    repo: Path | None = None,
+    theme: str | None = None,
+    user: str | None = None,
+) -> Settings:
+    """Defaults <- warroom.toml <- environment <- flags (the keyword arguments)."""
+    env = os.environ if env is None else env
+    path = find_config(config, env)
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = read_toml(path)
+    env_state = env.get("WARROOM_STATE_DIR")
+    sd = state_dir or (Path(env_state).expanduser() if env_state else None) or default_state_dir()
+    base = path.parent.resolve() if path is not None else None
+    settings = parse_config(data, str(path) if path else CONFIG_FILE, base, sd)
+    settings = replace(settings, config_path=path)
+
+    db = settings.database
+    if env.get("WARROOM_DSN"):
+        db = replace(db, dsn=env["WARROOM_DSN"], dsn_source="WARROOM_DSN")
+    elif env.get("DATABASE_URL") and not db.dsn:
+        db = replace(db, dsn=env["DATABASE_URL"], dsn_source="DATABASE_URL")
+    if dsn is not None:
+        db = replace(db, dsn=dsn or None, dsn_source="--dsn" if dsn else "")
+    settings = replace(settings, database=db)
+    if repo is not None:
+        settings = replace(settings, git=replace(settings.git, repo=repo))
+    if theme is not None:
+        settings = replace(settings, theme=theme)
+    if user is not None:
+        settings = replace(settings, user=user)
+    if not settings.user:
+        from warroom.incident.journal import login_name
+
+        settings = replace(settings, user=login_name())
+    register_secret(dsn_password(settings.database.dsn))
+    return settings

@@ -1,0 +1,272 @@
+"""What can happen to an incident: event types (frozen dataclasses) and their JSON form.
+
+An :class:`Event` is the journal's envelope (sequence, globally unique id, UTC time, actor) around
+one body. Bodies carry only what the responder did or saw; derived values (deadlines, levels,
+durations) are computed by :mod:`warroom.incident.state` and never stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import MISSING, asdict, dataclass, fields
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+Audience = Literal["internal", "customer"]
+AUDIENCES: tuple[Audience, ...] = ("internal", "customer")
+
+# Fields a responder edits with `e`, in the order the edit form shows them, with their labels.
+FIELDS: dict[str, str] = {
+    "title": "Title",
+    "impact": "Impact",
+    "lead": "Incident lead",
+    "theory": "Current theory",
+    "eta": "ETA to resolution",
+    "users_affected": "Users affected",
+    "services_affected": "Services affected",
+    "revenue_impact": "Revenue impact",
+    "data_loss": "Data loss",
+    "root_cause": "Root cause",
+    "resolution": "Resolution",
+    "feature": "Affected feature",
+}
+
+
+class EventError(ValueError):
+    """An event that cannot be read (unknown kind, missing or mistyped field)."""
+
+
+@dataclass(frozen=True)
+class Body:
+    kind: ClassVar[str] = ""
+
+    def describe(self) -> str:  # pragma: no cover - every subclass overrides
+        return self.kind
+
+
+@dataclass(frozen=True)
+class Declared(Body):
+    kind: ClassVar[str] = "declared"
+    severity: str
+    title: str
+    impact: str = ""
+    lead: str = ""
+    channel: str = ""
+
+    def describe(self) -> str:
+        return f"{self.severity} incident declared: {self.title}"
+
+
+@dataclass(frozen=True)
+class SeverityChanged(Body):
+    kind: ClassVar[str] = "severity_changed"
+    severity: str
+    previous: str
+    reason: str = ""
+
+    def describe(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
+        return f"Severity {self.previous} → {self.severity}{why}"
+
+
+@dataclass(frozen=True)
+class PhaseChanged(Body):
+    kind: ClassVar[str] = "phase_changed"
+    phase: str
+    previous: str
+
+    def describe(self) -> str:
+        return f"Phase: {self.previous} → {self.phase}"
+
+
+@dataclass(frozen=True)
+class ItemTicked(Body):
+    kind: ClassVar[str] = "item_ticked"
+    checklist: str
+    item: str
+    text: str = ""
+
+    def describe(self) -> str:
+        return f"✔ {self.text or self.item}"
+
+
+@dataclass(frozen=True)
+class ItemUnticked(Body):
+    kind: ClassVar[str] = "item_unticked"
+    checklist: str
+    item: str
+    text: str = ""
+
+    def describe(self) -> str:
+        return f"✘ unticked: {self.text or self.item}"
+
+
+@dataclass(frozen=True)
+class NoteAdded(Body):
+    kind: ClassVar[str] = "note_added"
+    text: str
+
+    def describe(self) -> str:
+        return f"Note: {self.text}"
+
+
+@dataclass(frozen=True)
+class FieldEdited(Body):
+    kind: ClassVar[str] = "field_edited"
+    field: str
+    value: str
+
+    def describe(self) -> str:
+        label = FIELDS.get(self.field, self.field)
+        return f"{label}: {self.value}" if self.value else f"{label} cleared"
+
+
+@dataclass(frozen=True)
+class UpdateSent(Body):
+    kind: ClassVar[str] = "update_sent"
+    audience: str  # "internal" or "customer"
+    text: str
+    template: str = ""
+
+    def describe(self) -> str:
+        return f"{self.audience.capitalize()} update sent" + (f" ({self.template})" if self.template else "")
+
+
+@dataclass(frozen=True)
+class UpdateUndone(Body):
+    """Takes back an :class:`UpdateSent` recorded by mistake (the journal is append-only)."""
+
+    kind: ClassVar[str] = "update_undone"
+    event_id: str
+    audience: str
+
+    def describe(self) -> str:
+        return f"{self.audience.capitalize()} update taken back"
+
+
+@dataclass(frozen=True)
+class Escalated(Body):
+    kind: ClassVar[str] = "escalated"
+    level: int
+    reason: str = ""
+
+    def describe(self) -> str:
+        why = f": {self.reason}" if self.reason else ""
+        return f"Escalated to L{self.level}{why}"
+
+
+@dataclass(frozen=True)
+class Resolved(Body):
+    kind: ClassVar[str] = "resolved"
+    summary: str = ""
+
+    def describe(self) -> str:
+        return "Incident resolved" + (f": {self.summary}" if self.summary else "")
+
+
+@dataclass(frozen=True)
+class Closed(Body):
+    kind: ClassVar[str] = "closed"
+    reason: str = ""
+
+    def describe(self) -> str:
+        return "Incident closed" + (f": {self.reason}" if self.reason else "")
+
+
+@dataclass(frozen=True)
+class Reopened(Body):
+    kind: ClassVar[str] = "reopened"
+    reason: str = ""
+
+    def describe(self) -> str:
+        return "Incident reopened" + (f": {self.reason}" if self.reason else "")
+
+
+@dataclass(frozen=True)
+class Answered(Body):
+    """The responder's answer to a decision-tree question ("affecting all users?")."""
+
+    kind: ClassVar[str] = "answered"
+    question: str
+    answer: str
+
+    def describe(self) -> str:
+        return f"{self.question} {self.answer}"
+
+
+@dataclass(frozen=True)
+class Observed(Body):
+    """A fact a source saw and the console wrote down (a status-page component degrading, say)."""
+
+    kind: ClassVar[str] = "observed"
+    source: str
+    text: str
+
+    def describe(self) -> str:
+        return f"[{self.source}] {self.text}"
+
+
+BODIES: dict[str, type[Body]] = {
+    cls.kind: cls
+    for cls in (
+        Declared,
+        SeverityChanged,
+        PhaseChanged,
+        ItemTicked,
+        ItemUnticked,
+        NoteAdded,
+        FieldEdited,
+        UpdateSent,
+        UpdateUndone,
+        Escalated,
+        Resolved,
+        Closed,
+        Reopened,
+        Answered,
+        Observed,
+    )
+}
+
+
+def body_to_json(body: Body) -> str:
+    return json.dumps(asdict(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def body_from_json(kind: str, data: str | dict[str, Any]) -> Body:
+    cls = BODIES.get(kind)
+    if cls is None:
+        raise EventError(f"unknown event kind {kind!r}")
+    try:
+        raw = json.loads(data) if isinstance(data, str) else data
+    except json.JSONDecodeError as exc:
+        raise EventError(f"{kind} event data is not JSON ({exc.msg})") from None
+    if not isinstance(raw, dict):
+        raise EventError(f"{kind} event data is not an object")
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in raw:
+            value = raw[f.name]
+            expected = int if f.type == "int" else str
+            if not isinstance(value, expected) or isinstance(value, bool):
+                raise EventError(f"{kind} event field {f.name!r} should be {expected.__name__}")
+            kwargs[f.name] = value
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise EventError(f"{kind} event lacks field {f.name!r}")
+    return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    event_id: str
+    incident_id: str
+    at: datetime
+    actor: str
+    body: Body
+
+    @property
+    def kind(self) -> str:
+        return self.body.kind
+
+    def describe(self) -> str:
+        return self.body.describe()

@@ -1,0 +1,387 @@
+"""``Incident = fold(events)``: the state of one incident and everything derived from it.
+
+Pure: no I/O, no Textual, no wall clock. Every derived value that depends on time takes ``now``
+(an aware UTC datetime) from the caller, so a restart, a suspended laptop or a test's fake clock
+all give the same answer for the same instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Literal
+
+from warroom.durations import utc
+from warroom.incident import events as ev
+from warroom.playbook import DEFAULT, EscalationLevel, Playbook
+
+Status = Literal["open", "resolved", "closed"]
+TimerState = Literal["none", "ok", "due_soon", "overdue"]
+
+
+class FoldError(ValueError):
+    """Events that do not make an incident (no declaration first, another incident's event...)."""
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: datetime
+    actor: str
+
+
+@dataclass
+class PhaseVisit:
+    phase: str
+    entered: datetime
+    left: datetime | None = None
+
+
+@dataclass
+class SentUpdate:
+    event_id: str
+    at: datetime
+    actor: str
+    audience: str
+    text: str
+    template: str
+    undone_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """Where one update cadence stands at ``now``."""
+
+    audience: str
+    state: TimerState
+    due: datetime | None
+    remaining: timedelta  # negative once overdue
+    cadence: timedelta | None
+
+    @property
+    def overdue_by(self) -> timedelta:
+        return -self.remaining if self.remaining < timedelta(0) else timedelta(0)
+
+
+@dataclass(frozen=True)
+class NextEscalation:
+    level: EscalationLevel
+    due: datetime | None  # None: reached only by a human decision (data breach, major outage)
+
+
+@dataclass
+class Incident:
+    id: str
+    playbook: Playbook
+    declared_at: datetime
+    declared_by: str
+    severity: str
+    channel: str
+    fields: dict[str, str]
+    status: Status = "open"
+    phase: str = ""
+    severity_history: list[tuple[datetime, str, str]] = field(default_factory=list)
+    phase_visits: list[PhaseVisit] = field(default_factory=list)
+    ticks: dict[tuple[str, str], Tick] = field(default_factory=dict)
+    updates: list[SentUpdate] = field(default_factory=list)
+    escalations: list[tuple[datetime, int, str]] = field(default_factory=list)
+    answers: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    notes: list[tuple[datetime, str, str]] = field(default_factory=list)
+    resolutions: list[datetime] = field(default_factory=list)
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    responded_at: datetime | None = None
+    events: list[ev.Event] = field(default_factory=list)
+
+    # -- building --------------------------------------------------------------------------
+    @classmethod
+    def declared(cls, event: ev.Event, playbook: Playbook = DEFAULT) -> Incident:
+        body = event.body
+        if not isinstance(body, ev.Declared):
+            raise FoldError(f"{event.incident_id}: the first event is {event.kind!r}, not a declaration")
+        playbook.severity(body.severity)  # raises for an unknown severity
+        inc = cls(
+            id=event.incident_id,
+            playbook=playbook,
+            declared_at=event.at,
+            declared_by=event.actor,
+            severity=body.severity,
+            channel=body.channel,
+            fields={"title": body.title, "impact": body.impact, "lead": body.lead},
+            phase=playbook.phases[0].key,
+        )
+        inc.severity_history.append((event.at, body.severity, ""))
+        inc.phase_visits.append(PhaseVisit(inc.phase, event.at))
+        inc.events.append(event)
+        return inc
+
+    def apply(self, event: ev.Event) -> None:
+        """Fold one more event into this state."""
+        if event.incident_id != self.id:
+            raise FoldError(f"event {event.event_id} belongs to {event.incident_id}, not {self.id}")
+        b = event.body
+        at = event.at
+        if self.responded_at is None and not isinstance(b, ev.Declared | ev.Observed):
+            self.responded_at = at
+        match b:
+            case ev.Declared():
+                raise FoldError(f"{self.id} is declared twice (event {event.event_id})")
+            case ev.SeverityChanged(severity=sev, reason=reason):
+                self.playbook.severity(sev)
+                self.severity = sev
+                self.severity_history.append((at, sev, reason))
+            case ev.PhaseChanged(phase=phase):
+                self.playbook.phase(phase)
+                if phase != self.phase:
+                    self.phase_visits[-1].left = at
+                    self.phase_visits.append(PhaseVisit(phase, at))
+                    self.phase = phase
+            case ev.ItemTicked(checklist=cl, item=item):
+                self.ticks[(cl, item)] = Tick(at, event.actor)
+            case ev.ItemUnticked(checklist=cl, item=item):
+                self.ticks.pop((cl, item), None)
+            case ev.NoteAdded(text=text):
+                self.notes.append((at, event.actor, text))
+            case ev.FieldEdited(field=name, value=value):
+                self.fields[name] = value
+            case ev.UpdateSent(audience=aud, text=text, template=template):
+                self.updates.append(SentUpdate(event.event_id, at, event.actor, aud, text, template))
+            case ev.UpdateUndone(event_id=target):
+                for u in self.updates:
+                    if u.event_id == target and u.undone_at is None:
+                        u.undone_at = at
+            case ev.Escalated(level=level, reason=reason):
+                self.escalations.append((at, level, reason))
+            case ev.Resolved():
+                if self.status == "open":
+                    self.status = "resolved"
+                    self.resolved_at = at
+                    self.resolutions.append(at)
+            case ev.Closed():
+                self.status = "closed"
+                self.closed_at = at
+                if self.resolved_at is None:
+                    self.resolved_at = at
+                    self.resolutions.append(at)
+            case ev.Reopened():
+                self.status = "open"
+                self.resolved_at = None
+                self.closed_at = None
+            case ev.Answered(question=q, answer=a):
+                self.answers[q] = (a, at)
+            case ev.Observed():
+                pass
+        self.events.append(event)
+
+    # -- plain values ----------------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        return self.fields.get("title", "")
+
+    @property
+    def lead(self) -> str:
+        return self.fields.get("lead", "")
+
+    @property
+    def impact(self) -> str:
+        return self.fields.get("impact", "")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    @property
+    def status_text(self) -> str:
+        if self.status == "closed":
+            return "Closed"
+        if self.status == "resolved":
+            return "Resolved"
+        return self.playbook.phase(self.phase).status
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+    def end(self, now: datetime) -> datetime:
+        """``now`` while open; the moment of resolution afterwards."""
+        return self.resolved_at if self.resolved_at is not None else utc(now)
+
+    def elapsed(self, now: datetime) -> timedelta:
+        return self.end(now) - self.declared_at
+
+    # -- update cadence --------------------------------------------------------------------
+    def cadence(self, audience: str, severity: str | None = None) -> timedelta | None:
+        sev = self.playbook.severity(severity or self.severity)
+        return sev.internal_update if audience == "internal" else sev.customer_update
+
+    def sent_updates(self, audience: str | None = None) -> list[SentUpdate]:
+        return [
+            u for u in self.updates if u.undone_at is None and (audience is None or u.audience == audience)
+        ]
+
+    def last_update(self, audience: str) -> SentUpdate | None:
+        sent = self.sent_updates(audience)
+        return sent[-1] if sent else None
+
+    def next_update_due(self, audience: str) -> datetime | None:
+        """When the next update to ``audience`` is owed, or None if none is.
+
+        Counted from the last update sent to that audience (else the declaration) with the
+        cadence of the current severity. If the severity that held at that base had no cadence
+        for this audience, the countdown starts when a severity with one took over.
+        """
+        if not self.is_open:
+            return None
+        cadence = self.cadence(audience)
+        if cadence is None or cadence <= timedelta(0):
+            return None
+        last = self.last_update(audience)
+        base = last.at if last else self.declared_at
+        started = base
+        for at, sev, _reason in self.severity_history:
+            if at <= base:
+                continue
+            had = self.cadence(audience, self._severity_before(at))
+            if had is None and self.cadence(audience, sev) is not None:
+                started = at
+        return max(base, started) + cadence
+
+    def _severity_before(self, at: datetime) -> str:
+        current = self.severity_history[0][1]
+        for when, sev, _ in self.severity_history:
+            if when >= at:
+                break
+            current = sev
+        return current
+
+    def countdown(self, audience: str, now: datetime) -> Countdown:
+        due = self.next_update_due(audience)
+        cadence = self.cadence(audience) if self.is_open else None
+        if due is None:
+            return Countdown(audience, "none", None, timedelta(0), cadence)
+        remaining = due - utc(now)
+        if remaining <= timedelta(0):
+            state: TimerState = "overdue"
+        elif remaining <= self.playbook.due_soon:
+            state = "due_soon"
+        else:
+            state = "ok"
+        return Countdown(audience, state, due, remaining, cadence)
+
+    # -- response ----------------------------------------------------------------------------
+    def response_deadline(self, tz: tzinfo | None = None) -> datetime:
+        first_sev = self.severity_history[0][1]
+        return self.playbook.response_deadline(first_sev, self.declared_at, tz)
+
+    # -- escalation --------------------------------------------------------------------------
+    def level_reached_at(self, level: EscalationLevel) -> datetime | None:
+        """When the playbook's ladder requires ``level`` (None: not by the ladder, or not yet known)."""
+        candidates: list[datetime] = []
+        limit = self.resolved_at
+        if level.after is not None:
+            t = self.declared_at + level.after
+            if limit is None or t <= limit:
+                candidates.append(t)
+        if level.severities:
+            for at, sev, _ in self.severity_history:
+                if sev in level.severities and (limit is None or at <= limit):
+                    candidates.append(at)
+                    break
+        return min(candidates) if candidates else None
+
+    def escalation_level(self, now: datetime) -> EscalationLevel:
+        """The highest level reached by the ladder or by a recorded escalation."""
+        now = utc(now)
+        best = self.playbook.escalation[0]
+        for lv in self.playbook.escalation:
+            reached = self.level_reached_at(lv)
+            if reached is not None and reached <= now and lv.level > best.level:
+                best = lv
+        for at, number, _ in self.escalations:
+            lv = self.playbook.level(number)
+            if lv is not None and at <= now and lv.level > best.level:
+                best = lv
+        return best
+
+    def next_escalation(self, now: datetime) -> NextEscalation | None:
+        """The next level above the current one and when the ladder will require it."""
+        if not self.is_open:
+            return None
+        current = self.escalation_level(now)
+        for lv in sorted(self.playbook.escalation, key=lambda x: x.level):
+            if lv.level <= current.level:
+                continue
+            due = None
+            if lv.after is not None:
+                due = self.declared_at + lv.after
+            return NextEscalation(lv, due)
+        return None
+
+    # -- phases ------------------------------------------------------------------------------
+    def phase_durations(self, now: datetime) -> dict[str, timedelta]:
+        now = utc(now)
+        out = {p.key: timedelta(0) for p in self.playbook.phases}
+        for visit in self.phase_visits:
+            end = visit.left or now
+            out[visit.phase] = out.get(visit.phase, timedelta(0)) + max(timedelta(0), end - visit.entered)
+        return out
+
+    def phase_entered(self, key: str) -> datetime | None:
+        """First time the incident entered phase ``key`` or any later one."""
+        idx = self.playbook.phase_index(key)
+        for visit in self.phase_visits:
+            if self.playbook.phase_index(visit.phase) >= idx:
+                return visit.entered
+        return None
+
+    def time_to_triage(self) -> timedelta | None:
+        """Declaration until Investigation began (the end of Detection & Triage)."""
+        t = self.phase_entered(self.playbook.phases[1].key) if len(self.playbook.phases) > 1 else None
+        return t - self.declared_at if t else None
+
+    def time_to_mitigate(self) -> timedelta | None:
+        """Declaration until the mitigation was in place (Recovery & Verification began)."""
+        t = self.phase_entered(self.playbook.phases[3].key) if len(self.playbook.phases) > 3 else None
+        return t - self.declared_at if t else None
+
+    def time_to_resolve(self) -> timedelta | None:
+        return self.resolved_at - self.declared_at if self.resolved_at else None
+
+    def review_due(self) -> datetime | None:
+        return self.resolved_at + self.playbook.review_within if self.resolved_at else None
+
+    # -- checklists and freeze -----------------------------------------------------------------
+    def tick(self, checklist: str, item: str) -> Tick | None:
+        return self.ticks.get((checklist, item))
+
+    @property
+    def deploy_freeze(self) -> bool:
+        return self.is_open and self.severity in self.playbook.freeze_severities
+
+    def freeze_intervals(self) -> list[tuple[datetime, datetime | None]]:
+        """The spans during which the severity called for a deploy freeze (None: still going)."""
+        spans: list[tuple[datetime, datetime | None]] = []
+        start: datetime | None = None
+        for at, sev, _ in self.severity_history:
+            frozen = sev in self.playbook.freeze_severities
+            if frozen and start is None:
+                start = at
+            elif not frozen and start is not None:
+                spans.append((start, at))
+                start = None
+        if start is not None:
+            spans.append((start, self.resolved_at))
+        return spans
+
+
+def fold(events: Iterable[ev.Event], playbook: Playbook = DEFAULT) -> Incident:
+    """The incident the events describe. The first event must be its declaration."""
+    it = iter(events)
+    try:
+        first = next(it)
+    except StopIteration:
+        raise FoldError("no events to fold") from None
+    inc = Incident.declared(first, playbook)
+    for event in it:
+        inc.apply(event)
+    return inc

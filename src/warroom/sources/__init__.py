@@ -1,0 +1,1 @@
+"""I/O adapters. Each source returns data or an error value; none of them touches a widget."""

@@ -1,0 +1,159 @@
+"""The one sanitizer for untrusted strings.
+
+Error messages, commit messages, status-page text and anything else that comes from outside the
+console passes through :func:`clean` before it is shown, journaled or copied. The result is a plain
+``str`` that holds no control characters, no terminal escape sequences and no bidirectional
+overrides; the UI renders it as ``rich.text.Text`` (never as markup), so ``[bold]`` stays literal.
+
+Secrets registered with :func:`register_secret` (the database password, say) are replaced by
+``***`` wherever they appear, so a driver error that echoes a DSN cannot leak it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+ELLIPSIS = "…"
+MASK = "***"
+
+# ESC-introduced sequences (7-bit) and their 8-bit C1 equivalents:
+#   OSC/DCS/SOS/PM/APC strings run to BEL or ST (ESC \ or 0x9c), or to the end of the text;
+#   CSI runs to its final byte; any other ESC takes one following character.
+_ESCAPES = re.compile(
+    r"""
+    (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f]) .*? (?:\x07|\x1b\\|\x9c|\Z)   # string sequences
+  | (?:\x1b\[|\x9b) [\x20-\x3f]* [\x40-\x7e]?                            # CSI
+  | \x1b [\x20-\x2f]* [\x30-\x7e]?                                       # nF / Fp / Fe / Fs
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# Explicit bidirectional formatting characters: they can make text render in another order
+# than it is stored (CVE-2021-42574, "Trojan Source"). Right-to-left letters themselves stay.
+_BIDI = dict.fromkeys(
+    [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)], None
+)
+_SPACE_RUN = re.compile(r"[ \t]{2,}")
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(secret: str | None) -> None:
+    """Mask ``secret`` in everything :func:`clean` returns from now on (ignores short values)."""
+    if secret and len(secret) >= 3:
+        with _secrets_lock:
+            _secrets.add(secret)
+            decoded = unquote(secret)
+            if decoded != secret:
+                _secrets.add(decoded)
+            _secrets.add(quote(secret, safe=""))
+
+
+def redact(text: str, secrets: Iterable[str] | None = None) -> str:
+    """Replace every registered (or given) secret in ``text`` with ``***``."""
+    with _secrets_lock:
+        known = sorted(_secrets if secrets is None else set(secrets), key=len, reverse=True)
+    for secret in known:
+        if secret and secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _char_ok(ch: str, keep_newlines: bool) -> str:
+    if ch == "\n":
+        return "\n" if keep_newlines else " "
+    if ch == "\t":
+        return "    " if keep_newlines else " "
+    cat = unicodedata.category(ch)
+    if cat == "Cc":  # C0, DEL and C1 controls
+        return ""
+    if cat == "Cs" or cat == "Co" or ch in "\ufffe\uffff":  # lone surrogates, private use, non-chars
+        return "\ufffd"
+    return ch
+
+
+def clean(
+    value: object,
+    *,
+    max_len: int | None = 500,
+    multiline: bool = False,
+) -> str:
+    """Return ``value`` as inert, printable text.
+
+    - bytes are decoded as UTF-8 with replacement characters;
+    - escape sequences (CSI, OSC, DCS, ...), C0/C1 controls, DEL and bidi overrides are removed;
+    - carriage returns and line feeds become spaces unless ``multiline`` (then CR is dropped);
+    - registered secrets are masked;
+    - the result is cut to ``max_len`` characters, ending in an ellipsis, when longer.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bytes | bytearray | memoryview):
+        text = bytes(value).decode("utf-8", errors="replace")
+    else:
+        text = str(value)
+    if max_len is not None and len(text) > max_len * 4 + 4096:
+        # Don't spend time scrubbing megabytes we are going to cut anyway.
+        text = text[: max_len * 4 + 4096]
+    text = _ESCAPES.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n" if multiline else " ")
+    text = text.translate(_BIDI)
+    text = "".join(_char_ok(ch, multiline) for ch in text)
+    if not multiline:
+        text = _SPACE_RUN.sub(" ", text).strip()
+    text = redact(text)
+    if max_len is not None and len(text) > max_len:
+        text = text[: max(0, max_len - 1)].rstrip() + ELLIPSIS
+    return text
+
+
+def first_line(value: object, max_len: int | None = 200) -> str:
+    """The first non-empty line of ``value``, cleaned."""
+    text = clean(value, max_len=None, multiline=True)
+    for line in text.splitlines():
+        if line.strip():
+            return clean(line, max_len=max_len)
+    return ""
+
+
+def mask_dsn(dsn: str | None) -> str:
+    """A DSN with its password replaced by ``***`` (URL and ``key=value`` forms)."""
+    if not dsn:
+        return ""
+    if "://" in dsn:
+        try:
+            parts = urlsplit(dsn)
+        except ValueError:
+            return MASK
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            if ":" in userinfo:
+                user = userinfo.split(":", 1)[0]
+                netloc = f"{user}:{MASK}@{host}"
+        query = re.sub(r"(?i)(password=)[^&]*", r"\1" + MASK, parts.query)
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return re.sub(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1" + MASK, dsn)
+
+
+def dsn_password(dsn: str | None) -> str | None:
+    """The password a DSN carries, if any (so it can be registered as a secret)."""
+    if not dsn:
+        return None
+    if "://" in dsn:
+        try:
+            parts = urlsplit(dsn)
+        except ValueError:
+            return None
+        if parts.password:
+            return unquote(parts.password)
+        m = re.search(r"(?i)(?:^|&)password=([^&]*)", parts.query)
+        return unquote(m.group(1)) if m else None
+    m = re.search(r"(?i)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn)
+    if not m:
+        return None
+    return m.group(1).strip("'")
