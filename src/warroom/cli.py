@@ -65,16 +65,31 @@ class WarroomGroup(click.Group):
 def common_options(f: F) -> F:
     """Options every command accepts, before or after the command name."""
     opts = [
-        click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False),
-                     help="warroom.toml to read (default: ./warroom.toml, then the user config dir)."),
-        click.option("--state-dir", "state_dir", type=click.Path(path_type=Path, file_okay=False),
-                     help="Where the journal and outbox live (env WARROOM_STATE_DIR)."),
-        click.option("--dsn", "dsn", metavar="DSN",
-                     help="PostgreSQL to watch (env WARROOM_DSN, then DATABASE_URL)."),
-        click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
-                     help="Git repository whose recent commits to show."),
+        click.option(
+            "--config",
+            "config",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="warroom.toml to read (default: ./warroom.toml, then the user config dir).",
+        ),
+        click.option(
+            "--state-dir",
+            "state_dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Where the journal and outbox live (env WARROOM_STATE_DIR).",
+        ),
+        click.option(
+            "--dsn", "dsn", metavar="DSN", help="PostgreSQL to watch (env WARROOM_DSN, then DATABASE_URL)."
+        ),
+        click.option(
+            "--repo",
+            "repo",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Git repository whose recent commits to show.",
+        ),
         click.option("--theme", "theme", metavar="NAME", help="dark, light or high-contrast."),
-        click.option("--user", "user", metavar="NAME", help="Your name in the journal (default: login name)."),
+        click.option(
+            "--user", "user", metavar="NAME", help="Your name in the journal (default: login name)."
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -101,8 +116,11 @@ def open_journal(settings: Settings) -> Journal:
     return Journal(settings.journal_path, actor=settings.user)
 
 
-@click.group(cls=WarroomGroup, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=WarroomGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="warroom", message="%(prog)s %(version)s")
 @common_options
 @click.option("--incident", "incident", metavar="ID", help="Open this incident (INC-YYYY-MM-DD-###).")
@@ -126,8 +144,14 @@ def main(ctx: click.Context, incident: str | None, **flags: Any) -> None:
 
 @main.command()
 @common_options
-@click.option("--severity", "-s", required=True, callback=_severity, metavar="P0|P1|P2|P3",
-              help="P0 (critical) to P3 (low).")
+@click.option(
+    "--severity",
+    "-s",
+    required=True,
+    callback=_severity,
+    metavar="P0|P1|P2|P3",
+    help="P0 (critical) to P3 (low).",
+)
 @click.option("--title", "-t", required=True, help="What is broken, in a few words.")
 @click.option("--impact", default="", help="Who or what is affected.")
 @click.option("--lead", default="", help="The incident lead (default: nobody yet).")

@@ -276,7 +276,7 @@ class _Table:
         v = self.raw(key)
         if allow_none and (v is False or (isinstance(v, str) and v.strip().lower() in {"none", "off"})):
             return None
-        expected = "a duration like '15m' or '1h30m'" + (" (or \"none\")" if allow_none else "")
+        expected = "a duration like '15m' or '1h30m'" + (' (or "none")' if allow_none else "")
         try:
             td = parse_duration(v)
         except DurationError:
@@ -305,7 +305,9 @@ class _Table:
             raise self.error(key, f"an existing folder ({p} not found)", show=False)
         return p
 
-    def str_list(self, key: str, default: tuple[str, ...], *, allow_empty_list: bool = True) -> tuple[str, ...]:
+    def str_list(
+        self, key: str, default: tuple[str, ...], *, allow_empty_list: bool = True
+    ) -> tuple[str, ...]:
         if key not in self.data:
             return default
         v = self.raw(key)
@@ -398,7 +400,7 @@ def _severity(t: _Table, sev: Severity) -> Severity:
                 response = parse_duration(v)
             except DurationError:
                 raise t.error(
-                    "response", f"a duration like '30m', \"immediate\" or \"{NEXT_BUSINESS_DAY}\"", v
+                    "response", f'a duration like \'30m\', "immediate" or "{NEXT_BUSINESS_DAY}"', v
                 ) from None
     internal = t.duration("internal_update", sev.internal_update, lo=timedelta(minutes=1), allow_none=True)
     customer = t.duration("customer_update", sev.customer_update, lo=timedelta(minutes=1), allow_none=True)
@@ -412,8 +414,17 @@ def _severity(t: _Table, sev: Severity) -> Severity:
             ) from exc
     actions = t.str_list("actions", sev.actions)
     examples = t.str_list("examples", sev.examples)
-    t.known("name", "summary", "impact", "examples", "response", "internal_update", "customer_update",
-            "channel", "actions").done()
+    t.known(
+        "name",
+        "summary",
+        "impact",
+        "examples",
+        "response",
+        "internal_update",
+        "customer_update",
+        "channel",
+        "actions",
+    ).done()
     return Severity(sev.key, name, summary, impact, examples, response, internal, customer, channel, actions)
 
 
@@ -426,7 +437,9 @@ def _playbook(t: _Table) -> Playbook:
     st = t.table("severities")
     for key in st.data:
         if key not in sevs:
-            raise st.error(key, f"one of {', '.join(sevs)} (severities can be changed, not added)", show=False)
+            raise st.error(
+                key, f"one of {', '.join(sevs)} (severities can be changed, not added)", show=False
+            )
         sevs[key] = _severity(st.table(key), sevs[key])
     st.done()
 
@@ -496,12 +509,21 @@ def _playbook(t: _Table) -> Playbook:
         elif isinstance(v, str) and re.fullmatch(r"\d{1,2}:\d{2}", v.strip()):
             hh, mm = (int(x) for x in v.strip().split(":"))
             if hh > 23 or mm > 59:
-                raise t.error("business_day_start", "a time of day like \"09:00\"", v)
+                raise t.error("business_day_start", 'a time of day like "09:00"', v)
             bds = time(hh, mm)
         else:
-            raise t.error("business_day_start", "a time of day like \"09:00\"", v)
-    t.known("severities", "escalation", "phases", "checklists", "freeze_severities", "review_within",
-            "due_soon", "bell_every", "business_day_start").done()
+            raise t.error("business_day_start", 'a time of day like "09:00"', v)
+    t.known(
+        "severities",
+        "escalation",
+        "phases",
+        "checklists",
+        "freeze_severities",
+        "review_within",
+        "due_soon",
+        "bell_every",
+        "business_day_start",
+    ).done()
     return Playbook(
         severities=sevs,
         escalation=escalation,
@@ -552,8 +574,17 @@ def _database(t: _Table) -> DatabaseSettings:
             raise pt.error("sql", "the path of a .sql file", show=False)
         pt.known("title", "sql").done()
         panes.append(QueryPane(title, sql))
-    t.known("dsn", "poll_interval", "statement_timeout", "connect_timeout", "size_interval",
-            "resync_interval", "pgbouncer", "queries", "panes").done()
+    t.known(
+        "dsn",
+        "poll_interval",
+        "statement_timeout",
+        "connect_timeout",
+        "size_interval",
+        "resync_interval",
+        "pgbouncer",
+        "queries",
+        "panes",
+    ).done()
     return DatabaseSettings(
         dsn=dsn,
         dsn_source="warroom.toml" if dsn else "",
@@ -588,7 +619,9 @@ def _errors(t: _Table) -> ErrorSettings:
     threshold = t.float("rate_threshold", d.rate_threshold, lo=0.0, hi=100.0)
     sustain = t.req_duration("rate_sustain", d.rate_sustain)
     t.known("table", "id_column", "time_column", "window", "limit", "rate_threshold", "rate_sustain").done()
-    return ErrorSettings(out["table"], out["id_column"], out["time_column"], window, limit, threshold, sustain)
+    return ErrorSettings(
+        out["table"], out["id_column"], out["time_column"], window, limit, threshold, sustain
+    )
 
 
 def _git(t: _Table) -> GitSettings:
@@ -604,7 +637,9 @@ def _git(t: _Table) -> GitSettings:
         raise t.error("deploy_pattern", f"a regular expression ({exc})", pattern) from None
     tags = t.bool("deploy_tags", d.deploy_tags)
     globs = t.str_list("migration_globs", d.migration_globs)
-    t.known("repo", "poll_interval", "count", "recent", "deploy_pattern", "deploy_tags", "migration_globs").done()
+    t.known(
+        "repo", "poll_interval", "count", "recent", "deploy_pattern", "deploy_tags", "migration_globs"
+    ).done()
     return GitSettings(repo, poll, count, recent, pattern, tags, globs)
 
 
@@ -622,7 +657,7 @@ def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
             if not name:
                 raise pt.error("name", "a non-empty string", show=False)
             if not re.match(r"https?://[^/\s]+", url):
-                raise pt.error("url", "the page's base URL, like \"https://status.example.com\"", url or None)
+                raise pt.error("url", 'the page\'s base URL, like "https://status.example.com"', url or None)
             pt.known("name", "url").done()
             out.append(StatusPage(name, url.rstrip("/")))
         pages = tuple(out)
@@ -639,7 +674,7 @@ def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_di
         try:
             ZoneInfo(tz_name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise inc.error("timezone", "an IANA time zone like \"Europe/Berlin\"", tz_name) from None
+            raise inc.error("timezone", 'an IANA time zone like "Europe/Berlin"', tz_name) from None
     inc.known("user", "timezone").done()
     ui = top.table("ui")
     theme = ui.str("theme", "dark", allow_empty=False)

@@ -206,6 +206,23 @@ class Observed(Body):
         return f"[{self.source}] {self.text}"
 
 
+@dataclass(frozen=True)
+class EvidenceRecorded(Body):
+    """Live evidence kept for the report: error tallies at declaration, at peak, at resolution.
+
+    ``data`` is JSON written by the console; ``summary`` is one line for the timeline.
+    """
+
+    kind: ClassVar[str] = "evidence_recorded"
+    source: str  # "errors", "deploy", ...
+    label: str  # "at declaration", "peak", "at resolution"
+    data: str
+    summary: str = ""
+
+    def describe(self) -> str:
+        return f"Evidence ({self.source}, {self.label})" + (f": {self.summary}" if self.summary else "")
+
+
 BODIES: dict[str, type[Body]] = {
     cls.kind: cls
     for cls in (
@@ -224,6 +241,7 @@ BODIES: dict[str, type[Body]] = {
         Reopened,
         Answered,
         Observed,
+        EvidenceRecorded,
     )
 }
 

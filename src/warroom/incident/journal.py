@@ -95,9 +95,7 @@ class Journal:
             if header != _SQLITE_HEADER:
                 raise self._fail("is not a warroom journal (not an SQLite file); it was left untouched")
         try:
-            db = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
+            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise self._fail(f"cannot be opened ({exc})") from None
         try:
@@ -234,7 +232,9 @@ class Journal:
             body = ev.body_from_json(kind, data)
             when = parse_utc(at)
         except (ev.EventError, ValueError) as exc:
-            raise self._fail(f"event {seq} of {incident_id} is damaged ({exc}); nothing was changed") from None
+            raise self._fail(
+                f"event {seq} of {incident_id} is damaged ({exc}); nothing was changed"
+            ) from None
         return ev.Event(seq, event_id, incident_id, when, actor, body)
 
     def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:  # type: ignore[type-arg]

@@ -121,7 +121,7 @@ class Incident:
             raise FoldError(f"event {event.event_id} belongs to {event.incident_id}, not {self.id}")
         b = event.body
         at = event.at
-        if self.responded_at is None and not isinstance(b, ev.Declared | ev.Observed):
+        if self.responded_at is None and not isinstance(b, ev.Declared | ev.Observed | ev.EvidenceRecorded):
             self.responded_at = at
         match b:
             case ev.Declared():
@@ -169,7 +169,7 @@ class Incident:
                 self.closed_at = None
             case ev.Answered(question=q, answer=a):
                 self.answers[q] = (a, at)
-            case ev.Observed():
+            case ev.Observed() | ev.EvidenceRecorded():
                 pass
         self.events.append(event)
 

@@ -33,9 +33,7 @@ _ESCAPES = re.compile(
 )
 # Explicit bidirectional formatting characters: they can make text render in another order
 # than it is stored (CVE-2021-42574, "Trojan Source"). Right-to-left letters themselves stay.
-_BIDI = dict.fromkeys(
-    [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)], None
-)
+_BIDI = dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)], None)
 _SPACE_RUN = re.compile(r"[ \t]{2,}")
 
 _secrets: set[str] = set()
