@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -212,11 +212,17 @@ class Settings:
 class _Table:
     """One TOML table with typed getters that raise one-line errors and track unknown keys."""
 
-    def __init__(self, file: str, where: str, data: Mapping[str, Any], base: Path | None) -> None:
+    def __init__(
+        self, file: str, where: str, data: Mapping[str, Any], base: Path | None, name: str = ""
+    ) -> None:
         self.file = file
-        self.where = where
+        self.where = where  # how messages name this table: "", "[database]", "[[status_pages]] #2"
         self.data = data
         self.base = base
+        # The dotted TOML name ("playbook.severities"); "" for the top level.
+        if not name and where.startswith("[") and not where.startswith("[["):
+            name = where[1:-1]
+        self.name = name
         self.used: set[str] = set()
 
     def error(self, key: str, expected: str, value: Any = None, *, show: bool = True) -> ConfigError:
@@ -323,17 +329,19 @@ class _Table:
             self.used.add(key)
         if not isinstance(v, dict):
             raise self.error(key, "a table", v)
-        where = f"{self.where[:-1]}.{key}]" if self.where else f"[{key}]"
-        return _Table(self.file, where, v, self.base)
+        name = f"{self.name}.{key}" if self.name else key
+        # Inside one element of an array of tables, say which element: "[[status_pages]] #2 auth".
+        where = f"{self.where} {key}" if self.where.startswith("[[") else f"[{name}]"
+        return _Table(self.file, where, v, self.base, name)
 
     def tables(self, key: str) -> list[_Table]:
         if key not in self.data:
             return []
         v = self.raw(key)
-        name = f"{self.where[1:-1]}.{key}" if self.where else key
+        name = f"{self.name}.{key}" if self.name else key
         if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
             raise self.error(key, f"an array of tables ([[{name}]])", v)
-        return [_Table(self.file, f"[[{name}]] #{i + 1}", x, self.base) for i, x in enumerate(v)]
+        return [_Table(self.file, f"[[{name}]] #{i + 1}", x, self.base, name) for i, x in enumerate(v)]
 
     def done(self) -> None:
         unknown = [k for k in self.data if k not in self.used]
@@ -351,14 +359,18 @@ class _Table:
 
 
 def _show(value: Any) -> str:
+    """A TOML value as the message shows it: short, one line."""
     if isinstance(value, str):
-        return repr(value)
+        text = repr(value)
+        return text if len(text) <= 80 else text[:76] + "...'"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
-        return "a list"
+        return "a list" if value else "an empty list"
+    if isinstance(value, date | time):  # TOML dates and times (datetime is a date)
+        return value.isoformat()
     return repr(value)
 
 
@@ -428,7 +440,7 @@ def _severity(t: _Table, sev: Severity) -> Severity:
     return Severity(sev.key, name, summary, impact, examples, response, internal, customer, channel, actions)
 
 
-_SAMPLE_TIME = __import__("datetime").datetime(2026, 1, 2, 3, 4)
+_SAMPLE_TIME = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
 
 
 def _playbook(t: _Table) -> Playbook:
@@ -454,10 +466,13 @@ def _playbook(t: _Table) -> Playbook:
             if not name:
                 raise lt.error("name", "a non-empty string", show=False)
             after = lt.duration("after", None, allow_none=True)
-            severities = frozenset(lt.str_list("severities", ()))
-            bad = [s for s in severities if s not in sevs]
+            if any(lv.level == level for lv in levels):
+                raise lt.error("level", "a level number not used by another level", level)
+            listed = lt.str_list("severities", ())
+            bad = [s for s in listed if s not in sevs]
             if bad:
                 raise lt.error("severities", f"severities among {', '.join(sevs)}", bad[0])
+            severities = frozenset(listed)
             trigger = lt.str("trigger", "")
             lt.known("level", "name", "after", "severities", "trigger").done()
             levels.append(EscalationLevel(level, name, after, severities, trigger or _trigger_words(after)))
@@ -494,10 +509,11 @@ def _playbook(t: _Table) -> Playbook:
         lists[key] = Checklist.of(current.key, current.title, texts)
     ct.known("investigation", "verification", "resolution").done()
 
-    freeze = frozenset(t.str_list("freeze_severities", tuple(pb.freeze_severities)))
-    bad = [s for s in freeze if s not in sevs]
+    freeze_list = t.str_list("freeze_severities", tuple(sorted(pb.freeze_severities)))
+    bad = [s for s in freeze_list if s not in sevs]
     if bad:
         raise t.error("freeze_severities", f"severities among {', '.join(sevs)}", bad[0])
+    freeze = frozenset(freeze_list)
     review = t.req_duration("review_within", pb.review_within)
     due_soon = t.req_duration("due_soon", pb.due_soon)
     bell_every = t.req_duration("bell_every", pb.bell_every, lo=timedelta(seconds=30))
@@ -656,8 +672,11 @@ def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
             url = pt.str("url", "", allow_empty=False)
             if not name:
                 raise pt.error("name", "a non-empty string", show=False)
-            if not re.match(r"https?://[^/\s]+", url):
-                raise pt.error("url", 'the page\'s base URL, like "https://status.example.com"', url or None)
+            expected_url = 'the page\'s base URL, like "https://status.example.com"'
+            if not url:
+                raise pt.error("url", expected_url, show=False)
+            if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", url):
+                raise pt.error("url", expected_url, url)
             pt.known("name", "url").done()
             out.append(StatusPage(name, url.rstrip("/")))
         pages = tuple(out)

@@ -17,6 +17,9 @@ _UNITS = {
 _PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h|d)\s*")
 
 
+_MAX_DAYS = 999_999_999  # timedelta's limit
+
+
 class DurationError(ValueError):
     """A duration string that could not be read."""
 
@@ -26,9 +29,12 @@ def parse_duration(text: str | int | float) -> timedelta:
     if isinstance(text, bool):
         raise DurationError(f"expected a duration like '15m' or '1h30m', got {text!r}")
     if isinstance(text, int | float):
-        if text < 0:
+        if not text >= 0:  # also refuses NaN
             raise DurationError(f"expected a duration of zero or more, got {text!r}")
-        return timedelta(seconds=text)
+        try:
+            return timedelta(seconds=text)
+        except OverflowError:
+            raise DurationError(f"expected a duration of at most {_MAX_DAYS} days, got {text!r}") from None
     if not isinstance(text, str):
         raise DurationError(f"expected a duration like '15m' or '1h30m', got {text!r}")
     s = text.strip().lower()
@@ -41,7 +47,10 @@ def parse_duration(text: str | int | float) -> timedelta:
         m = _PART.match(s, pos)
         if not m:
             raise DurationError(f"expected a duration like '15m' or '1h30m', got {text!r}")
-        total += float(m.group(1)) * _UNITS[m.group(2)]
+        try:
+            total += float(m.group(1)) * _UNITS[m.group(2)]
+        except OverflowError:
+            raise DurationError(f"expected a duration of at most {_MAX_DAYS} days, got {text!r}") from None
         pos = m.end()
         matched = True
     if not matched:
@@ -72,11 +81,15 @@ def format_duration(td: timedelta, *, short: bool = False) -> str:
 
 
 def describe_duration(td: timedelta) -> str:
-    """A duration as words for config echo and help: ``15 min``, ``1 h``, ``1 h 30 min``, ``2 d``."""
-    total = int(td.total_seconds())
-    if total == 0:
+    """A duration as words for config echo and help: ``15 min``, ``1 h``, ``1 h 30 min``, ``2 d``.
+
+    Sub-second parts are kept (``200 ms``), so a lower bound like 200 ms is not called "immediate".
+    """
+    total_ms = round(td / timedelta(milliseconds=1))
+    if total_ms == 0:
         return "immediate"
     parts = []
+    total, millis = divmod(total_ms, 1000)
     days, rem = divmod(total, 86400)
     hours, rem = divmod(rem, 3600)
     minutes, seconds = divmod(rem, 60)
@@ -88,6 +101,8 @@ def describe_duration(td: timedelta) -> str:
         parts.append(f"{minutes} min")
     if seconds:
         parts.append(f"{seconds} s")
+    if millis:
+        parts.append(f"{millis} ms")
     return " ".join(parts)
 
 

@@ -88,6 +88,7 @@ class Incident:
     answers: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     notes: list[tuple[datetime, str, str]] = field(default_factory=list)
     resolutions: list[datetime] = field(default_factory=list)
+    reopenings: list[datetime] = field(default_factory=list)
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     responded_at: datetime | None = None
@@ -164,6 +165,8 @@ class Incident:
                     self.resolved_at = at
                     self.resolutions.append(at)
             case ev.Reopened():
+                if self.status != "open":
+                    self.reopenings.append(at)
                 self.status = "open"
                 self.resolved_at = None
                 self.closed_at = None
@@ -226,9 +229,10 @@ class Incident:
     def next_update_due(self, audience: str) -> datetime | None:
         """When the next update to ``audience`` is owed, or None if none is.
 
-        Counted from the last update sent to that audience (else the declaration) with the
-        cadence of the current severity. If the severity that held at that base had no cadence
-        for this audience, the countdown starts when a severity with one took over.
+        Counted from the last update sent to that audience (else the declaration, or the last
+        reopening if later) with the cadence of the current severity. If the severity that held at
+        that base had no cadence for this audience, the countdown starts when a severity with one
+        took over.
         """
         if not self.is_open:
             return None
@@ -237,6 +241,8 @@ class Incident:
             return None
         last = self.last_update(audience)
         base = last.at if last else self.declared_at
+        if self.reopenings and self.reopenings[-1] > base:
+            base = self.reopenings[-1]
         started = base
         for at, sev, _reason in self.severity_history:
             if at <= base:
@@ -319,10 +325,18 @@ class Incident:
 
     # -- phases ------------------------------------------------------------------------------
     def phase_durations(self, now: datetime) -> dict[str, timedelta]:
+        """Time spent in each phase. The phase the incident is in stops counting at resolution
+        (at closing for a phase entered after the resolution, such as the review)."""
         now = utc(now)
+        stop = self.closed_at if self.closed_at is not None else self.resolved_at
         out = {p.key: timedelta(0) for p in self.playbook.phases}
         for visit in self.phase_visits:
-            end = visit.left or now
+            if visit.left is not None:
+                end = visit.left
+            elif stop is not None and stop >= visit.entered:
+                end = stop
+            else:
+                end = now
             out[visit.phase] = out.get(visit.phase, timedelta(0)) + max(timedelta(0), end - visit.entered)
         return out
 

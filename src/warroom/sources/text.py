@@ -15,7 +15,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 ELLIPSIS = "…"
 MASK = "***"
@@ -49,6 +49,7 @@ def register_secret(secret: str | None) -> None:
             if decoded != secret:
                 _secrets.add(decoded)
             _secrets.add(quote(secret, safe=""))
+            _secrets.add(quote_plus(secret, safe=""))
 
 
 def redact(text: str, secrets: Iterable[str] | None = None) -> str:
@@ -97,6 +98,9 @@ def clean(
     if max_len is not None and len(text) > max_len * 4 + 4096:
         # Don't spend time scrubbing megabytes we are going to cut anyway.
         text = text[: max_len * 4 + 4096]
+    # Masked before cleaning too: a secret holding characters cleaning changes (a tab, two spaces)
+    # would not be found in the cleaned text.
+    text = redact(text)
     text = _ESCAPES.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n" if multiline else " ")
     text = text.translate(_BIDI)
@@ -145,13 +149,22 @@ def dsn_password(dsn: str | None) -> str | None:
     if "://" in dsn:
         try:
             parts = urlsplit(dsn)
-        except ValueError:
-            return None
-        if parts.password:
-            return unquote(parts.password)
-        m = re.search(r"(?i)(?:^|&)password=([^&]*)", parts.query)
+            password = parts.password
+            query = parts.query
+        except ValueError:  # a malformed URL (bad IPv6 host...): find the userinfo by hand
+            rest = dsn.split("://", 1)[1]
+            netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+            userinfo = netloc.rsplit("@", 1)[0] if "@" in netloc else ""
+            password = userinfo.split(":", 1)[1] if ":" in userinfo else None
+            query = rest.split("?", 1)[1].split("#", 1)[0] if "?" in rest else ""
+        if password:
+            return unquote(password)
+        m = re.search(r"(?i)(?:^|&)password=([^&]*)", query)
         return unquote(m.group(1)) if m else None
     m = re.search(r"(?i)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn)
     if not m:
         return None
-    return m.group(1).strip("'")
+    value = m.group(1)
+    if value.startswith("'"):
+        value = re.sub(r"\\(.)", r"\1", value[1:-1])  # libpq: \' and \\ inside quotes
+    return value
