@@ -324,20 +324,41 @@ class Incident:
         return None
 
     # -- phases ------------------------------------------------------------------------------
-    def phase_durations(self, now: datetime) -> dict[str, timedelta]:
-        """Time spent in each phase. The phase the incident is in stops counting at resolution
-        (at closing for a phase entered after the resolution, such as the review)."""
+    def open_spans(self, now: datetime) -> list[tuple[datetime, datetime]]:
+        """The spans during which the incident was open (declared or reopened until resolved)."""
         now = utc(now)
-        stop = self.closed_at if self.closed_at is not None else self.resolved_at
+        spans: list[tuple[datetime, datetime]] = []
+        start, status = self.declared_at, "open"
+        for event in self.events[1:]:
+            match event.body:
+                case ev.Resolved() | ev.Closed() if status == "open":
+                    spans.append((start, event.at))
+                    status = "closed"
+                case ev.Reopened() if status != "open":
+                    start, status = event.at, "open"
+        if status == "open":
+            spans.append((start, max(start, now)))
+        return spans
+
+    def phase_durations(self, now: datetime) -> dict[str, timedelta]:
+        """Time spent in each phase while the incident was open.
+
+        A phase entered while the incident was resolved (the post-incident review) counts from
+        its start until it is left or the incident is closed.
+        """
+        now = utc(now)
+        spans = self.open_spans(now)
         out = {p.key: timedelta(0) for p in self.playbook.phases}
         for visit in self.phase_visits:
-            if visit.left is not None:
-                end = visit.left
-            elif stop is not None and stop >= visit.entered:
-                end = stop
+            end = visit.left or (self.closed_at if self.status == "closed" and self.closed_at else now)
+            if any(a <= visit.entered < b for a, b in spans):
+                took = sum(
+                    (max(timedelta(0), min(end, b) - max(visit.entered, a)) for a, b in spans),
+                    timedelta(0),
+                )
             else:
-                end = now
-            out[visit.phase] = out.get(visit.phase, timedelta(0)) + max(timedelta(0), end - visit.entered)
+                took = max(timedelta(0), end - visit.entered)
+            out[visit.phase] = out.get(visit.phase, timedelta(0)) + took
         return out
 
     def phase_entered(self, key: str) -> datetime | None:
