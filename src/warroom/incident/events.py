@@ -288,3 +288,13 @@ class Event:
 
     def describe(self) -> str:
         return self.body.describe()
+
+
+def describe(event: Event | Body, playbook: object | None = None) -> str:
+    """One line for people: like ``describe()``, with phase keys shown by their playbook names."""
+    body = event.body if isinstance(event, Event) else event
+    if isinstance(body, PhaseChanged) and playbook is not None:
+        names = {p.key: p.name for p in getattr(playbook, "phases", ())}
+        return f"Phase: {names.get(body.previous, body.previous)} → {names.get(body.phase, body.phase)}"
+    return body.describe()
+

@@ -47,11 +47,11 @@ def theme_dirs() -> list[Path]:
 
 def _colour(path: Path, key: str, value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{path}: {key}: expected a colour like \"#5AA9FF\", got {value!r}")
+        raise ValueError(f'{path}: {key}: expected a colour like "#5AA9FF", got {value!r}')
     try:
         Color.parse(value)
     except ColorParseError:
-        raise ValueError(f"{path}: {key}: expected a colour like \"#5AA9FF\", got {value!r}") from None
+        raise ValueError(f'{path}: {key}: expected a colour like "#5AA9FF", got {value!r}') from None
     return value
 
 

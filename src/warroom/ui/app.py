@@ -1,0 +1,540 @@
+"""The warroom Textual app: state, actions, timers, and the wiring of sources to panes.
+
+State lives here (the folded incident, the latest snapshot of each source); panes are views over
+it. Every action a responder takes is appended to the journal *before* the screen shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widget import Widget
+
+from warroom.config import Settings
+from warroom.incident import events as ev
+from warroom.incident.journal import Journal, JournalError, system_clock
+from warroom.incident.state import Incident
+from warroom.ui.base import Pane
+from warroom.ui.panes.reserved import NotConfiguredPane
+from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
+from warroom.ui.screens.declare import DeclareScreen
+from warroom.ui.screens.help import HelpScreen
+from warroom.ui.screens.modals import (
+    EditFieldsModal,
+    EscalateModal,
+    NoteModal,
+    ResolveModal,
+    SeverityModal,
+)
+from warroom.ui.screens.pick import NEW, PickIncidentScreen
+from warroom.ui.themes import DEFAULT_THEME, load_themes, resolve_name
+
+Clock = Callable[[], datetime]
+
+TEMPLATE_NAMES = {
+    1: "internal P0 declaration",
+    2: "internal status update",
+    3: "internal resolution",
+    4: "customer P0 notification",
+    5: "customer resolution",
+}
+
+
+class WarroomApp(App[int]):
+    """The console. ``clock`` and ``blink`` are injectable so tests can freeze time and the cursor."""
+
+    CSS_PATH = "warroom.tcss"
+    TITLE = "warroom"
+    BINDINGS: ClassVar = [
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="ctrl_c_quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        journal: Journal | None = None,
+        incident_id: str | None = None,
+        clock: Clock = system_clock,
+        blink: bool = True,
+        watch_terminal: bool = True,
+        tick_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock = clock
+        self.blink = blink
+        self.journal = journal or Journal(settings.journal_path, actor=settings.user, clock=clock)
+        self._owns_journal = journal is None
+        self.requested_incident = incident_id
+        self.incident: Incident | None = None
+        self.bells: list[tuple[datetime, str]] = []
+        self._bell_state: dict[str, tuple[datetime, datetime]] = {}
+        self._overdue_notified: dict[str, datetime] = {}
+        self._watch_terminal = watch_terminal
+        self._tick_interval = tick_interval
+        self.theme_problems: list[str] = []
+
+    # -- start-up ---------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._register_themes()
+        self.set_interval(self._tick_interval, self.tick, name="tick")
+        self.set_interval(1.0, self.sync_journal, name="journal-sync")
+        if self._watch_terminal:
+            self._install_terminal_watch()
+        self.call_later(self._choose_incident)
+
+    def _register_themes(self) -> None:
+        loaded = load_themes()
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self.theme_problems = loaded.problems
+        wanted = resolve_name(self.settings.theme)
+        problems = list(loaded.problems)
+        if wanted not in self.available_themes:
+            problems.append(f"theme {self.settings.theme!r} is not available")
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+        if problems:
+            self.say("; ".join(problems) + f" — using {wanted}", severity="warning", timeout=12)
+
+    def _choose_incident(self) -> None:
+        if self.requested_incident is not None:
+            self.open_incident(self.requested_incident)
+            return
+        try:
+            open_ = self.journal.open_incidents(self.settings.playbook)
+        except JournalError as exc:
+            self.exit(1, message=str(exc))
+            return
+        if len(open_) == 1:
+            self.open_incident(open_[0].id)
+        elif not open_:
+            self.push_screen(DeclareScreen(), self._declared)
+        else:
+            self.push_screen(PickIncidentScreen(open_), self._picked)
+
+    def _declared(self, incident_id: str | None) -> None:
+        if incident_id:
+            self.open_incident(incident_id)
+
+    def _picked(self, choice: str | None) -> None:
+        if choice == NEW:
+            self.push_screen(DeclareScreen(cancellable=self.incident is not None), self._declared)
+        elif choice:
+            self.open_incident(choice)
+
+    # -- incident --------------------------------------------------------------------------------
+    def declare(self, severity: str, title: str, impact: str, lead: str) -> str | None:
+        try:
+            event = self.journal.declare(
+                severity, title, impact=impact, lead=lead, playbook=self.settings.playbook
+            )
+        except (JournalError, ValueError) as exc:
+            self.say(str(exc), severity="error")
+            return None
+        return event.incident_id
+
+    def open_incident(self, incident_id: str) -> None:
+        try:
+            self.incident = self.journal.load(incident_id, self.settings.playbook)
+        except JournalError as exc:
+            self.exit(1, message=str(exc))
+            return
+        self._bell_state.clear()
+        self._overdue_notified.clear()
+        self.incident_opened()
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.refresh(recompose=True)
+        else:
+            while len(self.screen_stack) > 1 and not isinstance(self.screen, ConsoleScreen):
+                self.pop_screen()
+            self.push_screen(ConsoleScreen())
+        self.tick()
+
+    def incident_opened(self) -> None:
+        """Hook for the data sources: (re)start them for the incident now open."""
+
+    def sync_journal(self) -> None:
+        """Fold events appended since the last look (ours or another process's)."""
+        inc = self.incident
+        if inc is None:
+            return
+        try:
+            new = self.journal.events(inc.id, after_seq=inc.last_seq)
+        except JournalError as exc:
+            self.say(str(exc), severity="error")
+            return
+        if not new:
+            return
+        for event in new:
+            try:
+                inc.apply(event)
+            except ValueError as exc:
+                self.say(f"event {event.seq} cannot be applied: {exc}", severity="error")
+        self.publish("incident")
+
+    def record(self, body: ev.Body) -> ev.Event | None:
+        """Append to the journal (durable), then fold and show. Returns the event, or None."""
+        inc = self.incident
+        if inc is None:
+            return None
+        try:
+            event = self.journal.append(inc.id, body)
+        except JournalError as exc:
+            self.say(str(exc), severity="error", timeout=15)
+            return None
+        self.sync_journal()
+        return event
+
+    # -- publishing to panes --------------------------------------------------------------------
+    def publish(self, topic: str) -> None:
+        screen = self.screen
+        if not isinstance(screen, ConsoleScreen):
+            screen = next((s for s in self.screen_stack if isinstance(s, ConsoleScreen)), None)
+            if screen is None:
+                return
+        for pane in screen.query(Pane):
+            if topic in pane.TOPICS:
+                try:
+                    pane.refresh_data()
+                except Exception as exc:  # a pane that cannot render must not end the console
+                    self.log.error(f"pane {pane.id} failed to render: {exc!r}")
+        if topic in ("incident", "clock"):
+            for header in screen.query("IncidentHeader"):
+                header.refresh()
+
+    def tick(self) -> None:
+        """Once a second: redraw what depends on the clock and ring the bell when overdue."""
+        if self.incident is None:
+            return
+        self.publish("clock")
+        self._check_overdue()
+
+    def _check_overdue(self) -> None:
+        inc = self.incident
+        if inc is None:
+            return
+        now = self.clock()
+        every = self.settings.playbook.bell_every
+        for audience in ev.AUDIENCES:
+            cd = inc.countdown(audience, now)
+            if cd.state != "overdue" or cd.due is None:
+                self._bell_state.pop(audience, None)
+                continue
+            state = self._bell_state.get(audience)
+            if state is None or state[0] != cd.due:
+                self._bell_state[audience] = (cd.due, now)
+                self.ring_bell(f"{audience} update overdue")
+                due = cd.due.astimezone(self.settings.tz)
+                self.say(
+                    f"The {audience} update is overdue (was due {due:%H:%M}).",
+                    severity="error",
+                    timeout=10,
+                )
+            elif now - state[1] >= every:
+                self._bell_state[audience] = (cd.due, now)
+                self.ring_bell(f"{audience} update still overdue")
+
+    def ring_bell(self, reason: str) -> None:
+        self.bells.append((self.clock(), reason))
+        if self.settings.bell:
+            self.bell()
+
+    def say(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
+        """A notification whose text is never parsed as markup."""
+        self.notify(message, severity=severity, timeout=timeout or 6, markup=False)  # type: ignore[arg-type]
+
+    # -- panes the console shows --------------------------------------------------------------------
+    def data_pane(self, key: str) -> Widget:
+        """The pane for a data source, or a pane saying plainly that it is not configured."""
+        return NotConfiguredPane(*RESERVED[key], id=key)
+
+    def side_tabs(self) -> list[tuple[str, str]]:
+        """Tabs under the wide layout's right column: (pane key, label)."""
+        return [("templates", "Comms"), ("decision", "Decide"), ("sms", "SMS"), *self.extra_tabs()]
+
+    def extra_tabs(self) -> list[tuple[str, str]]:
+        return []
+
+    def live_hint(self, checklist: str, item: str) -> tuple[str, str] | None:
+        """A live note beside a checklist item (e.g. the measured error rate), or None."""
+        return None
+
+    # -- actions ------------------------------------------------------------------------------------
+    def _need_incident(self) -> Incident | None:
+        if self.incident is None:
+            self.say("No incident is open.", severity="warning")
+        return self.incident
+
+    def action_note(self) -> None:
+        if self._need_incident() is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text:
+                self.record(ev.NoteAdded(text))
+
+        self.push_screen(NoteModal(), done)
+
+    def action_severity(self) -> None:
+        inc = self._need_incident()
+        if inc is None:
+            return
+
+        def done(result: tuple[str, str] | None) -> None:
+            if result and self.incident is not None:
+                previous = self.incident.severity
+                if self.record(ev.SeverityChanged(result[0], previous, result[1])):
+                    self.say(f"Severity {previous} → {result[0]}", severity="warning")
+
+        self.push_screen(SeverityModal(list(self.settings.playbook.severities.values()), inc.severity), done)
+
+    def _move_phase(self, step: int) -> None:
+        inc = self._need_incident()
+        if inc is None:
+            return
+        phases = self.settings.playbook.phases
+        i = self.settings.playbook.phase_index(inc.phase)
+        j = i + step
+        if not 0 <= j < len(phases):
+            self.say("Already in the " + ("last" if step > 0 else "first") + " phase.", severity="warning")
+            return
+        self.record(ev.PhaseChanged(phases[j].key, inc.phase))
+
+    def action_next_phase(self) -> None:
+        self._move_phase(+1)
+
+    def action_previous_phase(self) -> None:
+        self._move_phase(-1)
+
+    def action_edit(self, focus: str = "title") -> None:
+        inc = self._need_incident()
+        if inc is None:
+            return
+
+        def done(changed: dict[str, str] | None) -> None:
+            for key, value in (changed or {}).items():
+                if self.record(ev.FieldEdited(key, value)) is None:
+                    return
+            if changed:
+                self.say(f"Saved {len(changed)} field(s).")
+
+        self.push_screen(EditFieldsModal(dict(inc.fields), focus), done)
+
+    def action_mark_update(self, audience: str) -> None:
+        inc = self._need_incident()
+        if inc is None:
+            return
+        if not inc.is_open:
+            self.say("The incident is not open; no update is owed.", severity="warning")
+            return
+        event = self.record(ev.UpdateSent(audience, "", "marked sent"))
+        if event is not None:
+            due = inc.next_update_due(audience)
+            nxt = f"; next due {due.astimezone(self.settings.tz):%H:%M}" if due else ""
+            self.say(f"{audience.capitalize()} update marked sent{nxt}.", severity="information")
+
+    def resolution_criteria(self) -> list[tuple[str, str, str]]:
+        inc = self.incident
+        assert inc is not None
+        out = []
+        for item in self.settings.playbook.resolution.items:
+            tick = inc.tick("resolution", item.key)
+            hint = self.live_hint("resolution", item.key)
+            state = "met" if tick else "open"
+            detail = ""
+            if tick:
+                detail = f"ticked {tick.at.astimezone(self.settings.tz):%H:%M}"
+            if hint:
+                detail = (detail + "; " if detail else "") + hint[0]
+            out.append((state, item.text, detail))
+        return out
+
+    def action_resolve(self) -> None:
+        inc = self._need_incident()
+        if inc is None:
+            return
+        if not inc.is_open:
+            self.say(f"{inc.id} is already {inc.status_text.lower()}.", severity="warning")
+            return
+
+        def done(resolution: str | None) -> None:
+            if resolution is None or self.incident is None:
+                return
+            changed = resolution and resolution != self.incident.fields.get("resolution", "")
+            if changed and self.record(ev.FieldEdited("resolution", resolution)) is None:
+                return
+            self.before_resolve()
+            if self.record(ev.Resolved(resolution)) is None:
+                return
+            review = self.settings.playbook.phases[-1].key
+            if self.incident.phase != review:
+                self.record(ev.PhaseChanged(review, self.incident.phase))
+            self.say(f"{self.incident.id} resolved. Deployments may resume once the all-clear is given.")
+
+        self.push_screen(ResolveModal(self.resolution_criteria(), inc.fields.get("resolution", "")), done)
+
+    def before_resolve(self) -> None:
+        """Hook: record evidence at resolution (the error tallies) before the Resolved event."""
+
+    def action_escalate(self) -> None:
+        inc = self._need_incident()
+        if inc is None:
+            return
+        current = inc.escalation_level(self.clock()).level
+
+        def done(result: tuple[int, str] | None) -> None:
+            if result:
+                self.record(ev.Escalated(result[0], result[1]))
+
+        self.push_screen(EscalateModal(self.settings.playbook.escalation, current), done)
+
+    def action_toggle_item(self) -> None:
+        inc = self._need_incident()
+        if inc is None:
+            return
+        from warroom.ui.panes.checklist import ChecklistPane
+
+        panes = self.screen.query(ChecklistPane)
+        if not panes:
+            return
+        found = panes.first().focused_item()
+        if found is None:
+            return
+        checklist, item = found
+        cl = self.settings.playbook.checklist(checklist)
+        text = cl.item(item).text if cl and cl.item(item) else item  # type: ignore[union-attr]
+        if inc.tick(checklist, item):
+            self.record(ev.ItemUnticked(checklist, item, text))
+        else:
+            self.record(ev.ItemTicked(checklist, item, text))
+
+    def focused_pane(self) -> Pane | None:
+        widget: Any = self.focused
+        while widget is not None and not isinstance(widget, Pane):
+            widget = widget.parent
+        return widget
+
+    def action_copy_focused(self) -> None:
+        pane = self.focused_pane()
+        found = pane.copy_text() if pane is not None else None
+        if found is None:
+            self.say("Nothing to copy here: focus an item in a pane first (tab moves between panes).")
+            return
+        what, text = found
+        self.copy_text(text, what=what, name=what.replace(" ", "-"))
+
+    def copy_text(self, text: str, *, what: str, name: str) -> None:
+        """Copy through OSC 52 (the comms clipboard replaces this when configured)."""
+        self.copy_to_clipboard(text)
+        self.say(f"Copied {what} to the terminal clipboard (OSC 52).")
+
+    def action_template(self, number: int) -> None:
+        name = TEMPLATE_NAMES.get(number, f"template {number}")
+        self.say(f"Key {number} ({name}): the templates pane is not configured yet.", severity="warning")
+
+    def action_help(self) -> None:
+        from warroom.ui.panes.checklist import ChecklistList
+
+        sections = [
+            ("Console", [b for b in CONSOLE_BINDINGS if b.key not in ("question_mark",)]),
+            ("Checklists", list(ChecklistList.BINDINGS)),
+            *self.pane_help(),
+        ]
+        self.push_screen(HelpScreen(sections))
+
+    def pane_help(self) -> list[tuple[str, list[Binding]]]:
+        return []
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+    # -- command palette ------------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+        if self.incident is not None and isinstance(screen, ConsoleScreen):
+            for b in CONSOLE_BINDINGS:
+                if b.id in ("quit", "help", "next_tab", "previous_tab"):
+                    continue
+                action = b.action.removeprefix("app.")
+                yield SystemCommand(
+                    f"{b.tooltip or b.description}",
+                    f"key {b.key}",
+                    (lambda a=action: self.run_action(a)),  # type: ignore[misc]
+                )
+            yield SystemCommand("Show keys", "key ? · every key the console answers to", self.action_help)
+        yield SystemCommand("Declare a new incident", "the playbook's declare form", self.action_declare_new)
+        yield SystemCommand("Switch incident", "open another open incident", self.action_switch_incident)
+        yield from super().get_system_commands(screen)
+
+    def action_declare_new(self) -> None:
+        self.push_screen(DeclareScreen(cancellable=True), self._declared)
+
+    def action_switch_incident(self) -> None:
+        try:
+            open_ = self.journal.open_incidents(self.settings.playbook)
+        except JournalError as exc:
+            self.say(str(exc), severity="error")
+            return
+        self.push_screen(PickIncidentScreen(open_, cancellable=True), self._picked)
+
+    # -- the terminal going away -------------------------------------------------------------------------
+    def _install_terminal_watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._hangup, sig)
+        self.set_interval(2.0, self._check_tty, name="tty-watch")
+
+    def _hangup(self, sig: int) -> None:
+        self.exit(128 + sig)
+
+    def _check_tty(self) -> None:
+        if self.is_headless:
+            return
+        try:
+            fd = sys.__stdin__.fileno() if sys.__stdin__ else 0
+            alive = os.isatty(fd)
+            if alive:
+                os.tcgetpgrp(fd)
+        except OSError:
+            alive = False
+        if not alive:
+            self.exit(129)
+
+
+RESERVED: dict[str, tuple[str, str]] = {
+    "errors": ("Errors", "Live error tallies need a database: set [database] dsn in warroom.toml, or --dsn."),
+    "health": ("Database", "Connection stats need a database: set [database] dsn in warroom.toml, or --dsn."),
+    "sms": ("SMS failures", "SMS delivery failures need a database: set [database] dsn, or --dsn."),
+    "commits": ("Commits", "Recent commits need a repository: set [git] repo in warroom.toml, or --repo."),
+    "status": ("Status pages", "Upstream status pages are not configured yet."),
+    "decision": ("Decision tree", "The decision tree is not configured yet."),
+    "templates": ("Templates", "The message templates are not configured yet."),
+}
+
+
+def run_console(settings: Settings, *, incident_id: str | None = None, demo: Any = None) -> int:
+    """Open the console; returns the process exit status."""
+    app = WarroomApp(settings, incident_id=incident_id)
+    try:
+        result = app.run()
+    finally:
+        with contextlib.suppress(Exception):
+            app.journal.close()
+    if app.return_code not in (0, None) and getattr(app, "_exit_renderables", None):
+        pass
+    return int(result if isinstance(result, int) else (app.return_code or 0))
+
+
+_ = timedelta  # re-exported for type users

@@ -1,0 +1,62 @@
+"""What every pane shares: a titled border, a topic list, and a ``refresh_data`` hook.
+
+Panes are views over the app's state (the folded incident, the latest snapshots of each source).
+The app publishes a topic when something changes; each mounted pane listening to that topic
+re-renders from the state. Panes never hold data of their own that is not on the app, so the
+console can recompose (narrow <-> wide layout) at any time without losing anything.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.containers import Vertical
+from textual.content import Content
+
+if TYPE_CHECKING:
+    from warroom.ui.app import WarroomApp
+
+
+class Pane(Vertical):
+    """A bordered pane over some of the app's state."""
+
+    DEFAULT_CSS = """
+    Pane {
+        border: round $border-blurred;
+        border-title-color: $text-muted;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+        height: 1fr;
+    }
+    Pane:focus-within {
+        border: round $border;
+        border-title-color: $text;
+    }
+    """
+
+    TOPICS: ClassVar[frozenset[str]] = frozenset()
+    TITLE: ClassVar[str] = ""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.border_title = self.TITLE
+
+    @property
+    def wapp(self) -> WarroomApp:
+        return self.app  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Re-render from the app's state."""
+
+    def copy_text(self) -> tuple[str, str] | None:
+        """(what, text) for ``y``: the focused item's text, or None if nothing is focused."""
+        return None
+
+
+def literal(text: str, style: str = "") -> Content:
+    """Untrusted or plain text as Content, never parsed as markup."""
+    return Content.styled(text, style) if style else Content(text)

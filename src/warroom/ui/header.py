@@ -1,0 +1,90 @@
+"""The one-line incident header: id, severity, status, title, elapsed, lead, channel, escalation,
+and the DEPLOY FREEZE badge while a freeze severity (P0) is open."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.content import Content
+from textual.widget import Widget
+
+from warroom.durations import format_duration
+
+if TYPE_CHECKING:
+    from warroom.ui.app import WarroomApp
+
+SEVERITY_STYLE = {
+    "P0": "bold $text on $error",
+    "P1": "bold $text on $warning-darken-1",
+    "P2": "bold $text on $accent-darken-2",
+    "P3": "bold $text on $secondary-darken-2",
+}
+SEVERITY_TEXT = {"P0": "$text-error", "P1": "$text-warning", "P2": "$text-accent", "P3": "$text-secondary"}
+
+
+class IncidentHeader(Widget):
+    DEFAULT_CSS = """
+    IncidentHeader {
+        dock: top;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    @property
+    def wapp(self) -> WarroomApp:
+        return self.app  # type: ignore[return-value]
+
+    def render(self) -> Content:
+        app = self.wapp
+        inc = app.incident
+        if inc is None:
+            return Content.styled(" warroom", "bold")
+        now = app.clock()
+        width = self.size.width or 80
+        sev = app.settings.playbook.severity(inc.severity)
+        level = inc.escalation_level(now)
+        elapsed = format_duration(inc.elapsed(now))
+        sep = (" ", "")
+        # (priority, parts): lower priority number = kept longer when space runs out.
+        pieces: list[tuple[int, list[tuple[str, str]]]] = [
+            (0, [(f" {inc.id} ", "bold")]),
+            (0, [(f" {sev.key} {sev.name.upper()} ", SEVERITY_STYLE.get(sev.key, "bold reverse"))]),
+            (1, [(f" {inc.status_text} ", "bold" if inc.is_open else "bold $text-success")]),
+            (0, [("⏱ ", "$text-muted"), (elapsed, "bold")]),
+        ]
+        if inc.deploy_freeze:
+            pieces.append((0, [(" DEPLOY FREEZE ", "bold $text on $error-darken-2")]))
+        pieces.append((2, [(f"L{level.level} ", "bold"), (level.name, "")]))
+        pieces.append(
+            (3, [("lead ", "$text-muted"), (inc.lead or "unassigned", "" if inc.lead else "italic")])
+        )
+        if inc.channel:
+            pieces.append((4, [(inc.channel, "$text-primary")]))
+        title_room = max(0, width)
+        # Drop low-priority pieces until what is fixed fits, then give the title what remains.
+        fixed = list(pieces)
+        while True:
+            used = sum(sum(len(t) for t, _ in parts) for _, parts in fixed) + len(fixed) * len(sep[0])
+            title_room = width - used - 2
+            if title_room >= min(len(inc.title), 40) or all(p == 0 for p, _ in fixed):
+                break
+            worst = max(p for p, _ in fixed)
+            # remove the last piece with the worst priority
+            for i in range(len(fixed) - 1, -1, -1):
+                if fixed[i][0] == worst:
+                    del fixed[i]
+                    break
+        title = inc.title
+        if title_room < len(title):
+            title = title[: max(0, title_room - 1)] + "…" if title_room > 1 else ""
+        out: list[tuple[str, str] | str] = []
+        for i, (_, parts) in enumerate(fixed):
+            if i:
+                out.append(sep[0])
+            out.extend(parts)
+            if title and i == 1:
+                out.append(sep[0])
+                out.append((title, "bold"))
+        return Content.assemble(*out)

@@ -1,0 +1,106 @@
+"""The checklists: the severity's actions, investigation, verification, resolution criteria.
+
+Space or x ticks or unticks the highlighted item; each is a journal event and shows its time.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from warroom.durations import clock_time
+from warroom.ui.base import Pane
+
+SEP = "\x1f"  # option ids are "<checklist><SEP><item>"
+
+
+class ChecklistList(OptionList):
+    BINDINGS: ClassVar = [
+        Binding("space,x", "app.toggle_item", "Tick", id="tick"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+
+class ChecklistPane(Pane):
+    TITLE = "Checklists"
+    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident", "evidence"})
+
+    def compose(self) -> ComposeResult:
+        yield ChecklistList(id="checklist")
+
+    def desired(self) -> list[Option]:
+        app = self.wapp
+        inc = app.incident
+        if inc is None:
+            return []
+        tz = app.settings.tz
+        out: list[Option] = []
+        for cl in app.settings.playbook.checklists(inc.severity):
+            done = sum(1 for i in cl.items if inc.tick(cl.key, i.key))
+            out.append(
+                Option(
+                    Content.assemble(
+                        (cl.title, "bold $text-primary"), (f"  {done}/{len(cl.items)}", "$text-muted")
+                    ),
+                    id=f"head{SEP}{cl.key}",
+                    disabled=True,
+                )
+            )
+            for item in cl.items:
+                tick = inc.tick(cl.key, item.key)
+                hint = app.live_hint(cl.key, item.key)
+                parts: list[tuple[str, str] | str] = []
+                if tick:
+                    parts += [("☑ ", "bold $text-success"), (item.text, "")]
+                    parts += [("  " + clock_time(tick.at, tz, seconds=False), "$text-muted")]
+                else:
+                    parts += [("☐ ", "$text-muted"), (item.text, "")]
+                if hint:
+                    parts += [("  " + hint[0], hint[1])]
+                out.append(Option(Content.assemble(*parts), id=f"{cl.key}{SEP}{item.key}"))
+        return out
+
+    def refresh_data(self) -> None:
+        ol = self.query_one(ChecklistList)
+        wanted = self.desired()
+        current_ids = [ol.get_option_at_index(i).id for i in range(ol.option_count)]
+        if current_ids == [o.id for o in wanted]:
+            for opt in wanted:
+                assert opt.id is not None
+                existing = ol.get_option(opt.id)
+                if existing.prompt != opt.prompt:
+                    ol.replace_option_prompt(opt.id, opt.prompt)
+            return
+        keep = ol.highlighted_option.id if ol.highlighted_option else None
+        ol.clear_options()
+        ol.add_options(wanted)
+        if keep is not None:
+            try:
+                ol.highlighted = ol.get_option_index(keep)
+            except Exception:
+                ol.highlighted = None
+        if ol.highlighted is None:
+            first = next((i for i, o in enumerate(wanted) if not o.disabled), None)
+            ol.highlighted = first
+
+    def focused_item(self) -> tuple[str, str] | None:
+        ol = self.query_one(ChecklistList)
+        opt = ol.highlighted_option
+        if opt is None or opt.id is None or opt.disabled or opt.id.startswith(f"head{SEP}"):
+            return None
+        checklist, item = opt.id.split(SEP, 1)
+        return checklist, item
+
+    def copy_text(self) -> tuple[str, str] | None:
+        found = self.focused_item()
+        if found is None:
+            return None
+        cl = self.wapp.settings.playbook.checklist(found[0])
+        item = cl.item(found[1]) if cl else None
+        return ("checklist item", item.text) if item else None

@@ -1,0 +1,99 @@
+"""The timeline: the journal as it grows, local time, following new events unless scrolled up."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from warroom.durations import local
+from warroom.incident import events as ev
+from warroom.sources.text import clean
+from warroom.ui.base import Pane
+
+KIND_STYLE = {
+    "declared": "bold $text-error",
+    "severity_changed": "bold $text-warning",
+    "phase_changed": "bold $text-primary",
+    "item_ticked": "$text-success",
+    "item_unticked": "$text-muted",
+    "note_added": "",
+    "field_edited": "$text-secondary",
+    "update_sent": "bold $text-success",
+    "update_undone": "$text-warning",
+    "escalated": "bold $text-warning",
+    "resolved": "bold $text-success",
+    "closed": "$text-success",
+    "reopened": "bold $text-warning",
+    "answered": "$text-secondary",
+    "observed": "$text-accent",
+    "evidence_recorded": "$text-muted",
+}
+
+
+class TimelineList(OptionList):
+    BINDINGS: ClassVar = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+
+def event_line(event: ev.Event, tz: object, playbook: object, *, with_date: bool = False) -> Content:
+    when = local(event.at, tz)  # type: ignore[arg-type]
+    stamp = when.strftime("%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+    text = clean(ev.describe(event, playbook), max_len=400)
+    return Content.assemble(
+        (stamp, "$text-muted"),
+        " ",
+        (clean(event.actor, max_len=16), "$text-secondary"),
+        " ",
+        (text, KIND_STYLE.get(event.kind, "")),
+    )
+
+
+class TimelinePane(Pane):
+    TITLE = "Timeline"
+    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident"})
+
+    def compose(self) -> ComposeResult:
+        yield TimelineList(id="timeline")
+
+    def refresh_data(self) -> None:
+        app = self.wapp
+        inc = app.incident
+        if inc is None:
+            return
+        tz = app.settings.tz
+        ol = self.query_one(TimelineList)
+        zone = local(app.clock(), tz).strftime("%Z")  # type: ignore[arg-type]
+        self.border_title = f"Timeline · {zone}"
+        have = ol.option_count
+        events = inc.events
+        if have > len(events):
+            ol.clear_options()
+            have = 0
+        if have == len(events):
+            return
+        at_end = ol.max_scroll_y == 0 or ol.scroll_y >= ol.max_scroll_y - 1
+        follow = at_end and (ol.highlighted is None or ol.highlighted >= have - 1)
+        multi_day = events[0].at.date() != events[-1].at.date()
+        ol.add_options(
+            [
+                Option(event_line(e, tz, app.settings.playbook, with_date=multi_day), id=e.event_id)
+                for e in events[have:]
+            ]
+        )
+        if follow:
+            ol.highlighted = ol.option_count - 1
+            ol.scroll_end(animate=False, immediate=False)
+
+    def copy_text(self) -> tuple[str, str] | None:
+        ol = self.query_one(TimelineList)
+        opt = ol.highlighted_option
+        if opt is None:
+            return None
+        return ("timeline entry", str(opt.prompt))

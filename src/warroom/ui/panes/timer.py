@@ -1,0 +1,247 @@
+"""The severity timer: the countdown to the next update, impossible to miss.
+
+Deadlines come from the journal (:meth:`Incident.countdown`) and the clock, never from counting
+ticks, so a restart or a suspended laptop shows the right time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.widgets import Digits, Static
+
+from warroom.durations import clock_time, describe_duration, format_duration
+from warroom.incident.state import Countdown
+from warroom.ui.base import Pane
+
+STATE_CLASSES = ("-ok", "-soon", "-overdue", "-none")
+_STATE_CLASS = {"ok": "-ok", "due_soon": "-soon", "overdue": "-overdue", "none": "-none"}
+_STATE_STYLE = {"ok": "$text-success", "due_soon": "bold $text-warning", "overdue": "bold $text-error"}
+
+
+def _digits(cd: Countdown) -> str:
+    if cd.state == "overdue":
+        return "+" + format_duration(cd.overdue_by)
+    return format_duration(cd.remaining)
+
+
+class _Capture:
+    """Collects what one part of the pane should show, so both layouts can arrange it."""
+
+    def __init__(self) -> None:
+        self.value: object = ""
+
+    def update(self, value: object) -> None:
+        self.value = value
+
+
+class TimerPane(Pane):
+    TITLE = "Next update"
+    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident", "clock"})
+
+    DEFAULT_CSS = """
+    TimerPane { height: auto; padding: 0 1; }
+    TimerPane #timer-label { text-style: bold; }
+    TimerPane Digits { width: auto; margin: 0 0; }
+    TimerPane.-ok Digits { color: $success; }
+    TimerPane.-soon Digits { color: $warning; }
+    TimerPane.-overdue Digits { color: $error; text-style: bold; }
+    TimerPane.-none Digits { color: $text-muted; }
+    TimerPane.-soon { border: round $warning; }
+    TimerPane.-overdue { border: heavy $error; }
+    TimerPane.-overdue #timer-label { color: $text-error; }
+    TimerPane.-compact Digits { display: none; }
+    TimerPane.-compact #timer-lines { display: none; }
+    """
+
+    _state = "none"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="timer-label")
+        yield Digits("", id="timer-digits")
+        yield Static(id="timer-due")
+        yield Static(id="timer-lines")
+
+    def refresh_data(self) -> None:
+        app = self.wapp
+        inc = app.incident
+        if inc is None:
+            return
+        now = app.clock()
+        tz = app.settings.tz
+        internal = inc.countdown("internal", now)
+        customer = inc.countdown("customer", now)
+        label = _Capture()
+        digits = _Capture()
+        due = _Capture()
+        lines: list[Content] = []
+
+        if not inc.is_open:
+            self._set_state("none")
+            label.update(
+                Content.styled(
+                    f"{inc.status_text.upper()} after {format_duration(inc.elapsed(now))}",
+                    "bold $text-success",
+                )
+            )
+            digits.update(format_duration(inc.elapsed(now)))
+            review = inc.review_due()
+            due.update(
+                Content.assemble(
+                    ("Post-incident review due ", "$text-muted"), (clock_time(review, tz), "bold")
+                )
+                if review
+                else ""
+            )
+        else:
+            primary = internal if internal.state != "none" else customer
+            if primary.state == "none":
+                self._set_state("none")
+                sev = app.settings.playbook.severity(inc.severity)
+                label.update(
+                    Content.styled(f"No update cadence for {sev.key} ({sev.name})", "bold $text-muted")
+                )
+                digits.update(format_duration(inc.elapsed(now)))
+                due.update(Content.styled("time since declared", "$text-muted"))
+            else:
+                self._set_state(primary.state)
+                who = "INTERNAL" if primary.audience == "internal" else "CUSTOMER"
+                cadence = f" · every {describe_duration(primary.cadence)}" if primary.cadence else ""
+                if primary.state == "overdue":
+                    label.update(Content.styled(f"{who} UPDATE OVERDUE{cadence}", "bold $text-error"))
+                elif primary.state == "due_soon":
+                    label.update(Content.styled(f"{who} UPDATE DUE SOON{cadence}", "bold $text-warning"))
+                else:
+                    label.update(Content.styled(f"NEXT {who} UPDATE{cadence}", "bold"))
+                digits.update(_digits(primary))
+                assert primary.due is not None
+                key = "u" if primary.audience == "internal" else "U"
+                due.update(
+                    Content.assemble(
+                        ("due ", "$text-muted"),
+                        (clock_time(primary.due, tz), "bold"),
+                        (f"  ·  {key} marks it sent", "$text-muted"),
+                    )
+                )
+                if primary is internal and customer.state != "none":
+                    lines.append(self._line("Customer", customer, tz))
+        # Response deadline
+        resp = inc.response_deadline(tz)
+        sev0 = app.settings.playbook.severity(inc.severity_history[0][1])
+        if inc.responded_at is not None:
+            took = inc.responded_at - inc.declared_at
+            ok = inc.responded_at <= resp
+            lines.append(
+                Content.assemble(
+                    ("Response  ", "$text-muted"),
+                    (f"{sev0.response_text.lower()}; ", ""),
+                    (
+                        f"responded in {format_duration(took, short=True)}",
+                        "$text-success" if ok else "$text-warning",
+                    ),
+                )
+            )
+        else:
+            left = resp - now
+            style = "bold $text-error" if left <= timedelta(0) else ""
+            when = "now" if sev0.response == timedelta(0) else f"by {clock_time(resp, tz, seconds=False)}"
+            lines.append(
+                Content.assemble(
+                    ("Response  ", "$text-muted"), (f"{sev0.response_text.lower()}: respond {when}", style)
+                )
+            )
+        # Escalation
+        level = inc.escalation_level(now)
+        lines.append(
+            Content.assemble(("Escalation ", "$text-muted"), (f"L{level.level} {level.name}", "bold"))
+        )
+        nxt = inc.next_escalation(now)
+        if nxt is not None:
+            if nxt.due is not None:
+                left = nxt.due - now
+                lines.append(
+                    Content.assemble(
+                        ("  next ", "$text-muted"),
+                        (f"L{nxt.level.level} {nxt.level.name}", ""),
+                        (
+                            f" in {format_duration(left)}",
+                            "bold $text-warning" if left <= timedelta(minutes=5) else "",
+                        ),
+                    )
+                )
+            else:
+                lines.append(
+                    Content.assemble(
+                        ("  next ", "$text-muted"),
+                        (f"L{nxt.level.level} {nxt.level.name}", ""),
+                        (f" {nxt.level.trigger}", "$text-muted"),
+                    )
+                )
+        label_c = label.value if isinstance(label.value, Content) else Content(str(label.value))
+        value = str(digits.value)
+        due_c = due.value if isinstance(due.value, Content) else Content(str(due.value))
+        if self.has_class("-compact"):
+            self._show_compact(label_c, value, lines)
+            return
+        self.query_one("#timer-label", Static).update(label_c)
+        self.query_one("#timer-digits", Digits).update(value)
+        self.query_one("#timer-due", Static).update(due_c)
+        self.query_one("#timer-lines", Static).update(Content("\n").join(lines))
+
+    def _show_compact(self, label: Content, value: str, lines: list[Content]) -> None:
+        """Two lines: the countdown, then customer / response / escalation in short form."""
+        app = self.wapp
+        inc = app.incident
+        assert inc is not None
+        now = app.clock()
+        style = _STATE_STYLE.get(self._state, "bold")
+        if self._state == "overdue":
+            style += " reverse"
+        head = label.plain.split(" · ")[0]
+        first = Content.assemble(
+            (head, label.spans[0].style if label.spans else "bold"), "  ", (f" {value} ", style)
+        )
+        countdowns = [inc.countdown(a, now) for a in ("internal", "customer")]
+        main = next((c for c in countdowns if c.state != "none"), None)
+        if main is not None and main.due is not None and inc.is_open:
+            first = Content.assemble(first, ("  due ", "$text-muted"), clock_time(main.due, app.settings.tz))
+        parts: list[Content] = []
+        other = [c for c in countdowns if c is not main and c.state != "none"]
+        for cd in other:
+            txt = (
+                f"customer OVERDUE +{format_duration(cd.overdue_by)}"
+                if cd.state == "overdue"
+                else f"customer in {format_duration(cd.remaining)}"
+            )
+            parts.append(Content.styled(txt, _STATE_STYLE.get(cd.state, "")))
+        if inc.responded_at is None and inc.is_open:
+            parts.append(Content.styled("not yet responded", "bold $text-warning"))
+        level = inc.escalation_level(now)
+        parts.append(Content.styled(f"L{level.level} {level.name}", "bold"))
+        nxt = inc.next_escalation(now)
+        if nxt is not None:
+            when = f"in {format_duration(nxt.due - now)}" if nxt.due is not None else "by decision"
+            parts.append(Content.styled(f"next L{nxt.level.level} {when}", "$text-muted"))
+        self.query_one("#timer-label", Static).update(first)
+        self.query_one("#timer-due", Static).update(Content("  ·  ").join(parts))
+
+    def _line(self, who: str, cd: Countdown, tz: object) -> Content:
+        assert cd.due is not None
+        if cd.state == "overdue":
+            value = f"OVERDUE +{format_duration(cd.overdue_by)}"
+        else:
+            value = f"in {format_duration(cd.remaining)}"
+        return Content.assemble(
+            (f"{who:<9} ", "$text-muted"),
+            (value, _STATE_STYLE.get(cd.state, "")),
+            (f" · due {clock_time(cd.due, tz)}", "$text-muted"),  # type: ignore[arg-type]
+        )
+
+    def _set_state(self, state: str) -> None:
+        self._state = state
+        wanted = _STATE_CLASS[state]
+        for cls in STATE_CLASSES:
+            self.set_class(cls == wanted, cls)

@@ -1,0 +1,278 @@
+"""The war-room console: header, severity timer, phases, checklists, data panes, timeline.
+
+Two layouts, chosen by terminal size: *wide* (three columns of split panes) and *compact*
+(the timer strip on top and the panes as tabs). Crossing the breakpoint recomposes the screen;
+panes re-render from the app's state, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from warroom.ui.header import IncidentHeader
+from warroom.ui.panes.checklist import ChecklistPane
+from warroom.ui.panes.phases import PhasePane
+from warroom.ui.panes.timeline import TimelinePane
+from warroom.ui.panes.timer import TimerPane
+
+if TYPE_CHECKING:
+    from warroom.ui.app import WarroomApp
+
+WIDE = (150, 36)  # columns, rows: three columns of split panes
+MEDIUM = (100, 26)  # the incident column on the left, the data panes as tabs on the right
+
+# (key, label, help) of every console key; bindings below are built from the same words.
+CONSOLE_BINDINGS: list[Binding] = [
+    Binding("n", "app.note", "Note", id="note", tooltip="Add a note to the timeline"),
+    Binding(
+        "s", "app.severity", "Severity", id="severity", tooltip="Change severity (P0-P3, asks for a reason)"
+    ),
+    Binding("p", "app.next_phase", "Phase ▶", id="next_phase", tooltip="Next phase"),
+    Binding("P", "app.previous_phase", "Phase ◀", show=False, id="previous_phase", tooltip="Previous phase"),
+    Binding(
+        "e",
+        "app.edit",
+        "Edit",
+        id="edit",
+        tooltip="Edit incident fields (title, impact, lead, theory, ETA, ...)",
+    ),
+    Binding(
+        "u",
+        "app.mark_update('internal')",
+        "Int. sent",
+        id="internal_sent",
+        tooltip="Mark the internal update sent (restarts its countdown)",
+    ),
+    Binding(
+        "U",
+        "app.mark_update('customer')",
+        "Cust. sent",
+        show=False,
+        id="customer_sent",
+        tooltip="Mark the customer update sent (restarts its countdown)",
+    ),
+    Binding(
+        "r",
+        "app.resolve",
+        "Resolve",
+        id="resolve",
+        tooltip="Resolve: shows the resolution criteria, asks to confirm",
+    ),
+    Binding("y", "app.copy_focused", "Copy", id="copy", tooltip="Copy the focused item"),
+    Binding(
+        "1",
+        "app.template(1)",
+        "P0 declaration",
+        show=False,
+        id="template_1",
+        tooltip="Copy the internal P0 declaration (template 1)",
+    ),
+    Binding(
+        "2",
+        "app.template(2)",
+        "Status update",
+        show=False,
+        id="template_2",
+        tooltip="Copy the internal status update (template 2)",
+    ),
+    Binding(
+        "3",
+        "app.template(3)",
+        "Resolution",
+        show=False,
+        id="template_3",
+        tooltip="Copy the internal resolution (template 3)",
+    ),
+    Binding(
+        "4",
+        "app.template(4)",
+        "Customer notice",
+        show=False,
+        id="template_4",
+        tooltip="Copy the customer P0 notification (template 4)",
+    ),
+    Binding(
+        "5",
+        "app.template(5)",
+        "Customer resolved",
+        show=False,
+        id="template_5",
+        tooltip="Copy the customer resolution (template 5)",
+    ),
+    Binding(
+        "L",
+        "app.escalate",
+        "Escalate",
+        show=False,
+        id="escalate",
+        tooltip="Record an escalation (level and reason)",
+    ),
+    Binding("question_mark", "app.help", "Help", id="help", tooltip="This help"),
+    Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit (no prompt: everything is already saved)"),
+    Binding("left_square_bracket", "previous_tab", "Prev tab", show=False, id="previous_tab"),
+    Binding("right_square_bracket", "next_tab", "Next tab", show=False, id="next_tab"),
+]
+
+
+class ConsoleScreen(Screen[None]):
+    BINDINGS: ClassVar = CONSOLE_BINDINGS
+    DEFAULT_CSS = """
+    ConsoleScreen #body { height: 1fr; }
+    ConsoleScreen #left { width: 50; }
+    ConsoleScreen.-medium #left { width: 46; }
+    ConsoleScreen #center { width: 1fr; }
+    ConsoleScreen #right { width: 36%; max-width: 70; }
+    ConsoleScreen #left ChecklistPane { height: 1fr; }
+    ConsoleScreen #center TimelinePane { height: 1fr; }
+    ConsoleScreen #center #errors { height: 2fr; }
+    ConsoleScreen #center #commits { height: 1fr; }
+    ConsoleScreen #right #health { height: auto; max-height: 16; }
+    ConsoleScreen #right #status { height: 1fr; }
+    ConsoleScreen #right-tabs { height: 1.3fr; }
+    ConsoleScreen TabbedContent, ConsoleScreen TabPane { height: 1fr; }
+    ConsoleScreen TabPane { padding: 0; }
+    ConsoleScreen #tabs { height: 1fr; width: 1fr; }
+    ConsoleScreen.-compact TimerPane { height: auto; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layout_mode = ""
+
+    @property
+    def wapp(self) -> WarroomApp:
+        return self.app  # type: ignore[return-value]
+
+    def wanted_mode(self) -> str:
+        w, h = self.app.size
+        if w >= WIDE[0] and h >= WIDE[1]:
+            return "wide"
+        if w >= MEDIUM[0] and h >= MEDIUM[1]:
+            return "medium"
+        return "compact"
+
+    def compose(self) -> ComposeResult:
+        self.layout_mode = self.wanted_mode()
+        self.set_class(self.layout_mode == "compact", "-compact")
+        self.set_class(self.layout_mode == "medium", "-medium")
+        app = self.wapp
+        yield IncidentHeader(id="header")
+        if self.layout_mode == "wide":
+            with Horizontal(id="body"):
+                with Vertical(id="left"):
+                    yield TimerPane(id="timer")
+                    yield PhasePane(id="phases")
+                    yield ChecklistPane(id="checklists")
+                with Vertical(id="center"):
+                    yield app.data_pane("errors")
+                    yield app.data_pane("commits")
+                    yield TimelinePane(id="timeline")
+                with Vertical(id="right"):
+                    yield app.data_pane("health")
+                    yield app.data_pane("status")
+                    with TabbedContent(id="right-tabs"):
+                        for key, label in app.side_tabs():
+                            with TabPane(label, id=f"tab-{key}"):
+                                yield app.data_pane(key)
+        elif self.layout_mode == "medium":
+            with Horizontal(id="body"):
+                with Vertical(id="left"):
+                    yield TimerPane(id="timer")
+                    yield PhasePane(id="phases")
+                    yield ChecklistPane(id="checklists")
+                with TabbedContent(id="tabs"):
+                    with TabPane("Errors", id="tab-errors"):
+                        yield app.data_pane("errors")
+                    with TabPane("Database", id="tab-database"):
+                        yield app.data_pane("health")
+                        yield app.data_pane("sms")
+                    with TabPane("Changes", id="tab-changes"):
+                        yield app.data_pane("commits")
+                        yield app.data_pane("decision")
+                    with TabPane("Upstream", id="tab-upstream"):
+                        yield app.data_pane("status")
+                    with TabPane("Comms", id="tab-comms"):
+                        yield app.data_pane("templates")
+                    for key, label in app.extra_tabs():
+                        with TabPane(label, id=f"tab-{key}"):
+                            yield app.data_pane(key)
+                    with TabPane("Timeline", id="tab-timeline"):
+                        yield TimelinePane(id="timeline")
+        else:
+            timer = TimerPane(id="timer", classes="-compact")
+            yield timer
+            with TabbedContent(id="tabs"):
+                with TabPane("Checklists", id="tab-checklists"):
+                    yield ChecklistPane(id="checklists")
+                with TabPane("Errors", id="tab-errors"):
+                    yield app.data_pane("errors")
+                with TabPane("Database", id="tab-database"):
+                    yield app.data_pane("health")
+                    yield app.data_pane("sms")
+                with TabPane("Changes", id="tab-changes"):
+                    yield app.data_pane("commits")
+                    yield app.data_pane("decision")
+                with TabPane("Upstream", id="tab-upstream"):
+                    yield app.data_pane("status")
+                with TabPane("Comms", id="tab-comms"):
+                    yield app.data_pane("templates")
+                for key, label in app.extra_tabs():
+                    with TabPane(label, id=f"tab-{key}"):
+                        yield app.data_pane(key)
+                with TabPane("Timeline", id="tab-timeline"):
+                    yield TimelinePane(id="timeline")
+                with TabPane("Phases", id="tab-phases"):
+                    yield PhasePane(id="phases")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.focus_first_pane)
+
+    def focus_first_pane(self) -> None:
+        for selector in ("#checklist",):
+            found = self.query(selector)
+            if found:
+                found.first().focus()
+                return
+
+    async def on_resize(self) -> None:
+        if self.layout_mode and self.wanted_mode() != self.layout_mode:
+            focused = self.focused.id if self.focused is not None else None
+            await self.recompose()
+            if focused:
+                found = self.query(f"#{focused}")
+                if found:
+                    found.first().focus()
+
+    def _tabs(self) -> TabbedContent | None:
+        found = self.query("#tabs")
+        return found.first(TabbedContent) if found else None
+
+    def action_next_tab(self) -> None:
+        self._cycle(+1)
+
+    def action_previous_tab(self) -> None:
+        self._cycle(-1)
+
+    def _cycle(self, step: int) -> None:
+        tabs = self._tabs() or (
+            self.query("#right-tabs").first(TabbedContent) if self.query("#right-tabs") else None
+        )
+        if tabs is None:
+            return
+        ids = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        if not ids:
+            return
+        i = ids.index(tabs.active) if tabs.active in ids else 0
+        tabs.active = ids[(i + step) % len(ids)]
+        pane = tabs.get_pane(tabs.active)
+        focusable = [w for w in pane.query("*") if isinstance(w, Widget) and w.focusable]
+        if focusable:
+            focusable[0].focus()

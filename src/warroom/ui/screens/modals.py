@@ -1,0 +1,324 @@
+"""Small dialogs: note, severity, fields, resolve, escalate, show text, confirm.
+
+Each returns its result through ``dismiss``; Escape cancels (returns None). Everything typed is
+passed through the sanitizer before it is journaled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from warroom.durations import describe_duration
+from warroom.incident.events import FIELDS
+from warroom.sources.text import clean
+from warroom.ui.widgets import TextInput as Input
+
+if TYPE_CHECKING:
+    from warroom.playbook import EscalationLevel, Severity
+
+
+class Dialog(ModalScreen):  # type: ignore[type-arg]
+    """A centred box with a title and a hint line."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    Dialog { align: center middle; }
+    Dialog > #box {
+        width: 76; max-width: 95%; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    Dialog #title { text-style: bold; margin-bottom: 1; }
+    Dialog .hint { color: $text-muted; margin-top: 1; }
+    Dialog .error { color: $text-error; }
+    Dialog Input { margin-bottom: 0; }
+    Dialog Label { color: $text-muted; margin-top: 1; }
+    """
+
+    def __init__(self, title: str, hint: str = "") -> None:
+        super().__init__()
+        self._title = title
+        self._hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="box"):
+            yield Static(Content(self._title), id="title")
+            yield from self.body()
+            yield Static(Content(""), id="error", classes="error")
+            if self._hint:
+                yield Static(Content(self._hint), classes="hint")
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#error", Static).update(Content(message))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NoteModal(Dialog):
+    def __init__(self) -> None:
+        super().__init__("Add a note to the timeline", "enter saves · esc cancels")
+
+    def body(self) -> ComposeResult:
+        yield Input(placeholder="What happened, what you saw, what you decided…", id="note")
+
+    @on(Input.Submitted, "#note")
+    def submit(self, event: Input.Submitted) -> None:
+        text = clean(event.value, max_len=2000)
+        if not text:
+            self.show_error("The note is empty.")
+            return
+        self.dismiss(text)
+
+
+class SeverityModal(Dialog):
+    """Pick P0-P3, then say why."""
+
+    def __init__(self, severities: Sequence[Severity], current: str) -> None:
+        super().__init__("Change severity", "↑↓ choose · tab to the reason · enter saves · esc cancels")
+        self._severities = list(severities)
+        self._current = current
+
+    def body(self) -> ComposeResult:
+        options = []
+        for sev in self._severities:
+            internal = (
+                f"updates every {describe_duration(sev.internal_update)}"
+                if sev.internal_update
+                else "no cadence"
+            )
+            mark = "  (current)" if sev.key == self._current else ""
+            options.append(
+                Option(
+                    Content.assemble(
+                        (f"{sev.key} {sev.name:<9}", "bold"),
+                        f" {sev.summary} · response {sev.response_text.lower()} · {internal}",
+                        (mark, "$text-muted"),
+                    ),
+                    id=sev.key,
+                )
+            )
+        ol = OptionList(*options, id="severity")
+        keys = [s.key for s in self._severities]
+        ol.highlighted = keys.index(self._current) if self._current in keys else 0
+        yield ol
+        yield Label("Reason (required)")
+        yield Input(placeholder="e.g. all SMS sending failing, not just one carrier", id="reason")
+
+    @on(OptionList.OptionSelected, "#severity")
+    def chosen(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    @on(Input.Submitted, "#reason")
+    def submit(self, event: Input.Submitted) -> None:
+        ol = self.query_one("#severity", OptionList)
+        opt = ol.highlighted_option
+        if opt is None or opt.id is None:
+            self.show_error("Choose a severity.")
+            return
+        if opt.id == self._current:
+            self.show_error(f"The incident is already {opt.id}.")
+            return
+        reason = clean(event.value, max_len=500)
+        if not reason:
+            self.show_error("Say why the severity changes; it goes into the timeline and the report.")
+            return
+        self.dismiss((opt.id, reason))
+
+
+EDITABLE = (
+    "title",
+    "impact",
+    "lead",
+    "theory",
+    "eta",
+    "users_affected",
+    "services_affected",
+    "data_loss",
+    "feature",
+    "revenue_impact",
+    "root_cause",
+    "resolution",
+)
+
+
+class EditFieldsModal(Dialog):
+    """Edit the incident's fields; only the changed ones are journaled."""
+
+    BINDINGS: ClassVar = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+    ]
+    DEFAULT_CSS = """
+    EditFieldsModal > #box { width: 90; }
+    EditFieldsModal #fields { height: auto; max-height: 30; }
+    EditFieldsModal .row { height: 3; }
+    EditFieldsModal .row Label { width: 20; margin-top: 1; }
+    EditFieldsModal .row Input { width: 1fr; }
+    """
+
+    def __init__(self, values: dict[str, str], focus: str = "title") -> None:
+        super().__init__(
+            "Edit incident fields",
+            "tab / shift+tab move · enter on the last field or ctrl+s saves · esc cancels",
+        )
+        self._values = values
+        self._focus = focus
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(id="fields"):
+            for key in EDITABLE:
+                with Horizontal(classes="row"):
+                    yield Label(FIELDS[key])
+                    yield Input(value=self._values.get(key, ""), id=f"f-{key}")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#f-{self._focus}", Input).focus()
+
+    @on(Input.Submitted)
+    def next_or_save(self, event: Input.Submitted) -> None:
+        if event.input.id == f"f-{EDITABLE[-1]}":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def action_save(self) -> None:
+        changed = {}
+        for key in EDITABLE:
+            value = clean(self.query_one(f"#f-{key}", Input).value, max_len=1000)
+            if key == "title" and not value:
+                self.show_error("The title cannot be empty.")
+                return
+            if value != self._values.get(key, ""):
+                changed[key] = value
+        self.dismiss(changed)
+
+
+class ResolveModal(Dialog):
+    """Shows the resolution criteria and their state, asks to confirm."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, criteria: list[tuple[str, str, str]], resolution: str) -> None:
+        super().__init__(
+            "Resolve the incident?", "enter resolves · esc cancels (the criteria are the playbook's)"
+        )
+        self._criteria = criteria  # (state: met|open|unknown, text, detail)
+        self._resolution = resolution
+
+    def body(self) -> ComposeResult:
+        lines = []
+        for state, text, detail in self._criteria:
+            mark, style = {"met": ("☑", "$text-success"), "open": ("☐", "$text-warning")}.get(
+                state, ("?", "$text-muted")
+            )
+            lines.append(
+                Content.assemble(
+                    (f"{mark} ", f"bold {style}"),
+                    (text, ""),
+                    (f"  {detail}" if detail else "", "$text-muted"),
+                )
+            )
+        yield Static(Content("\n").join(lines), id="criteria")
+        unmet = sum(1 for s, _, _ in self._criteria if s != "met")
+        if unmet:
+            yield Static(
+                Content.styled(
+                    f"{unmet} criterion(s) not confirmed. You can still resolve.", "$text-warning"
+                ),
+            )
+        yield Label("What was done (resolution)")
+        yield Input(value=self._resolution, placeholder="e.g. rolled back deploy a1b2c3d", id="resolution")
+
+    def on_mount(self) -> None:
+        self.query_one("#resolution", Input).focus()
+
+    @on(Input.Submitted, "#resolution")
+    def submit(self, event: Input.Submitted) -> None:
+        self.dismiss(clean(event.value, max_len=1000))
+
+
+class EscalateModal(Dialog):
+    def __init__(self, levels: Sequence[EscalationLevel], current: int) -> None:
+        super().__init__("Record an escalation", "↑↓ choose · tab to the reason · enter saves · esc cancels")
+        self._levels = list(levels)
+        self._current = current
+
+    def body(self) -> ComposeResult:
+        ol = OptionList(
+            *[
+                Option(
+                    Content.assemble((f"L{lv.level} {lv.name}", "bold"), (f"  {lv.trigger}", "$text-muted")),
+                    id=str(lv.level),
+                )
+                for lv in self._levels
+            ],
+            id="level",
+        )
+        higher = [i for i, lv in enumerate(self._levels) if lv.level > self._current]
+        ol.highlighted = higher[0] if higher else len(self._levels) - 1
+        yield ol
+        yield Label("Reason (required)")
+        yield Input(placeholder="e.g. data breach suspected", id="reason")
+
+    @on(OptionList.OptionSelected, "#level")
+    def chosen(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    @on(Input.Submitted, "#reason")
+    def submit(self, event: Input.Submitted) -> None:
+        opt = self.query_one("#level", OptionList).highlighted_option
+        reason = clean(event.value, max_len=500)
+        if opt is None or opt.id is None:
+            self.show_error("Choose a level.")
+            return
+        if not reason:
+            self.show_error("Say why; it goes into the timeline and the report.")
+            return
+        self.dismiss((int(opt.id), reason))
+
+
+class TextModal(Dialog):
+    """Shows text to select by hand (for terminals where no clipboard works)."""
+
+    DEFAULT_CSS = """
+    TextModal > #box { width: 100; height: 90%; }
+    TextModal TextArea { height: 1fr; }
+    """
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__(title, "select with the mouse (shift+drag in most terminals) · esc closes")
+        self._text = text
+
+    def body(self) -> ComposeResult:
+        yield TextArea(self._text, read_only=True, soft_wrap=True, id="text")
+
+
+class ConfirmModal(Dialog):
+    BINDINGS: ClassVar = [
+        Binding("escape,n", "cancel", "No"),
+        Binding("enter,y", "confirm", "Yes"),
+    ]
+
+    def __init__(self, title: str, detail: str = "") -> None:
+        super().__init__(title, "enter or y confirms · esc or n cancels")
+        self._detail = detail
+
+    def body(self) -> ComposeResult:
+        if self._detail:
+            yield Static(Content(self._detail))
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
