@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from warroom.durations import clock_time
+from warroom.durations import local
 from warroom.ui.base import Pane
 
 SEP = "\x1f"  # option ids are "<checklist><SEP><item>"
@@ -58,7 +58,7 @@ class ChecklistPane(Pane):
                 parts: list[tuple[str, str] | str] = []
                 if tick:
                     parts += [("☑ ", "bold $text-success"), (item.text, "")]
-                    parts += [("  " + clock_time(tick.at, tz, seconds=False), "$text-muted")]
+                    parts += [("  " + local(tick.at, tz).strftime("%H:%M"), "$text-muted")]
                 else:
                     parts += [("☐ ", "$text-muted"), (item.text, "")]
                 if hint:
@@ -67,6 +67,8 @@ class ChecklistPane(Pane):
         return out
 
     def refresh_data(self) -> None:
+        zone = local(self.wapp.clock(), self.wapp.settings.tz).strftime("%Z")
+        self.border_title = f"Checklists · ticked times in {zone}"
         ol = self.query_one(ChecklistList)
         wanted = self.desired()
         current_ids = [ol.get_option_at_index(i).id for i in range(ol.option_count)]

@@ -22,7 +22,7 @@ KEY_NAMES = {
 EXTRA = [
     ("tab / shift+tab", "Move between panes"),
     ("j / k, ↑ / ↓", "Move inside a pane"),
-    ("ctrl+p", "Command palette: every action, themes, declare, switch incident, report"),
+    ("ctrl+p", "Command palette: every action, themes, declare, switch incident"),
     ("ctrl+c", "Quit (no prompt: everything is already saved)"),
     ("esc", "Close a dialog"),
 ]
@@ -36,7 +36,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar = [Binding("escape,q,question_mark", "dismiss", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen #box { width: 84; max-width: 95%; height: 90%; border: thick $primary; background: $surface;
+    HelpScreen #box { width: 96; max-width: 95%; height: 90%; border: thick $primary; background: $surface;
                       padding: 1 2; }
     HelpScreen #title { text-style: bold; margin-bottom: 1; }
     """
@@ -50,6 +50,8 @@ class HelpScreen(ModalScreen[None]):
         for title, bindings in self._sections:
             lines.append(Content.styled(title, "bold $text-primary"))
             for b in bindings:
+                if b.description in ("Down", "Up"):
+                    continue  # j / k: listed once under "Everywhere"
                 lines.append(
                     Content.assemble(
                         (f"  {key_label(b.key):<18}", "bold $text-accent"), (b.tooltip or b.description, "")
