@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import random
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -64,6 +66,22 @@ def login_name() -> str:
         return "unknown"
 
 
+_BUSY_TIMEOUT = 30.0  # seconds to wait for another process holding the file
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+
+
 class JournalError(Exception):
     """The journal cannot be used; the message is one line and names the file."""
 
@@ -95,34 +113,61 @@ class Journal:
             if header != _SQLITE_HEADER:
                 raise self._fail("is not a warroom journal (not an SQLite file); it was left untouched")
         try:
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise self._fail(f"cannot be opened ({exc})") from None
-        try:
-            db.execute("PRAGMA busy_timeout = 30000")
-            if existed:
-                self._check_existing(db)
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = FULL")
-            db.execute("PRAGMA foreign_keys = ON")
-            if not existed or self._user_version(db) == 0:
-                self._create(db)
-        except JournalError:
-            db.close()
-            raise
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            raise self._fail(f"is damaged ({exc}); it was left untouched") from None
-        return db
+        # Another process may be creating or converting the same file right now: SQLite reports
+        # some of those locks at once instead of waiting (switching a new file to WAL does), so
+        # the opening steps are retried until the busy timeout.
+        deadline = time.monotonic() + _BUSY_TIMEOUT
+        while True:
+            try:
+                self._prepare(db, existed)
+                return db
+            except JournalError:
+                db.close()
+                raise
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc) and time.monotonic() < deadline:
+                    _rollback(db)
+                    time.sleep(random.uniform(0.002, 0.02))
+                    continue
+                db.close()
+                if _is_busy(exc):
+                    raise self._fail(f"cannot be opened ({exc})") from None
+                raise self._fail(f"is damaged ({exc}); it was left untouched") from None
+            except sqlite3.DatabaseError as exc:
+                db.close()
+                raise self._fail(f"is damaged ({exc}); it was left untouched") from None
+
+    def _prepare(self, db: sqlite3.Connection, existed: bool) -> None:
+        db.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT * 1000)}")
+        if existed:
+            self._check_existing(db)
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise self._fail(f"cannot be switched to WAL (journal mode {mode}); it was left untouched")
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA foreign_keys = ON")
+        if self._user_version(db) == 0:
+            self._create(db)
 
     @staticmethod
     def _user_version(db: sqlite3.Connection) -> int:
         return int(db.execute("PRAGMA user_version").fetchone()[0])
 
     def _check_existing(self, db: sqlite3.Connection) -> None:
-        app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
-        version = self._user_version(db)
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # One read transaction, so a journal another process is creating right now is seen
+        # either before or after its creation, never half-way (tables, but no application id).
+        db.execute("BEGIN")
+        try:
+            app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+            version = self._user_version(db)
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            _rollback(db)
         if app_id != APPLICATION_ID and (app_id != 0 or tables):
             raise self._fail("is an SQLite file but not a warroom journal; it was left untouched")
         if version > SCHEMA_VERSION:

@@ -1,0 +1,348 @@
+"""The incident journal: appending, replaying, incident ids, and refusing files it must not touch."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import ManualClock
+from warroom.incident import events as ev
+from warroom.incident.journal import APPLICATION_ID, SCHEMA_VERSION, Journal, JournalError
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def jpath(state_dir: Path) -> Path:
+    return state_dir / "journal.sqlite3"
+
+
+# -- writing and reading -------------------------------------------------------------------------
+
+
+def test_declare_and_append_round_trip(jpath: Path, clock: ManualClock) -> None:
+    with Journal(jpath, actor="ana", clock=clock) as j:
+        d = j.declare("P0", "Database completely down", impact="everyone", lead="ana")
+        assert d.incident_id == "INC-2026-11-26-001"
+        assert d.seq == 1 and d.actor == "ana" and d.at == clock.now
+        assert isinstance(d.body, ev.Declared)
+        assert d.body.channel == "#incident-2026-11-26-14-00"
+        clock.advance(minutes=3)
+        n = j.append(d.incident_id, ev.NoteAdded(text='pg is down — «quotes» "and" \\ back'))
+        u = j.append(
+            d.incident_id, ev.UpdateSent(audience="internal", text="x"), at=clock.now + timedelta(seconds=1)
+        )
+        assert (n.seq, u.seq) == (2, 3)
+        assert u.at == clock.now + timedelta(seconds=1)
+    # Reopen: everything comes back exactly.
+    with Journal(jpath, actor="bo", clock=clock) as j:
+        got = j.events()
+        assert [e.seq for e in got] == [1, 2, 3]
+        assert [e.event_id for e in got] == [d.event_id, n.event_id, u.event_id]
+        assert got[0] == d and got[1] == n and got[2] == u
+        assert all(e.at.tzinfo == UTC for e in got)
+        assert j.events(after_seq=2) == [u]
+        assert j.events(d.incident_id, after_seq=1) == [n, u]
+        inc = j.load(d.incident_id)
+        assert inc.severity == "P0" and inc.title == "Database completely down"
+        assert inc.fields["impact"] == "everyone"
+        assert inc.next_update_due("internal") == u.at + timedelta(minutes=15)
+        assert j.incident_ids() == [d.incident_id]
+        assert j.exists(d.incident_id) and not j.exists("INC-2026-11-26-002")
+
+
+def test_event_ids_are_globally_unique_hex(jpath: Path, clock: ManualClock) -> None:
+    with Journal(jpath, actor="ana", clock=clock) as j:
+        d = j.declare("P2", "slow queries")
+        ids = {j.append(d.incident_id, ev.NoteAdded(text=str(i))).event_id for i in range(50)}
+    assert len(ids) == 50
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+def test_timestamps_are_stored_as_utc_text(jpath: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    berlin = datetime(2026, 11, 27, 0, 30, tzinfo=ZoneInfo("Europe/Berlin"))  # 23:30 UTC the day before
+    with Journal(jpath, actor="ana", clock=lambda: berlin) as j:
+        d = j.declare("P1", "x")
+    assert d.incident_id == "INC-2026-11-26-001"  # numbered by the UTC day
+    db = sqlite3.connect(jpath)
+    (at,) = db.execute("SELECT at FROM events").fetchone()
+    db.close()
+    assert at == "2026-11-26T23:30:00.000000Z"
+
+
+def test_actor_defaults_to_login_name(jpath: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "oncall-7")
+    with Journal(jpath) as j:
+        assert j.actor == "oncall-7"
+        assert j.declare("P3", "typo").actor == "oncall-7"
+
+    def broken() -> str:
+        raise OSError("no passwd entry")
+
+    monkeypatch.setattr(getpass, "getuser", broken)
+    with Journal(jpath) as j:
+        assert j.actor == "unknown"
+
+
+def test_append_to_unknown_incident_is_refused(jpath: Path, clock: ManualClock) -> None:
+    with Journal(jpath, actor="ana", clock=clock) as j:
+        with pytest.raises(JournalError) as exc:
+            j.append("INC-2026-11-26-009", ev.NoteAdded(text="x"))
+        assert str(exc.value) == f"journal {jpath}: has no incident INC-2026-11-26-009"
+        with pytest.raises(JournalError, match="has no incident INC-2026-11-26-009"):
+            j.load("INC-2026-11-26-009")
+        assert j.events() == []
+
+
+def test_declare_unknown_severity(jpath: Path, clock: ManualClock) -> None:
+    with Journal(jpath, actor="ana", clock=clock) as j:
+        with pytest.raises(ValueError, match="unknown severity 'P5'"):
+            j.declare("P5", "x")
+        assert j.incident_ids() == []
+
+
+def test_incidents_and_open_incidents(jpath: Path, clock: ManualClock) -> None:
+    with Journal(jpath, actor="ana", clock=clock) as j:
+        a = j.declare("P1", "a").incident_id
+        b = j.declare("P2", "b").incident_id
+        j.append(a, ev.Resolved())
+        incs = j.incidents()
+        assert [i.id for i in incs] == [a, b]
+        assert [i.id for i in j.open_incidents()] == [b]
+
+
+def test_file_settings(jpath: Path, clock: ManualClock) -> None:
+    with Journal(jpath, actor="ana", clock=clock) as j:
+        j.declare("P1", "x")
+        assert j._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert j._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    db = sqlite3.connect(jpath)
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+
+
+def test_state_dir_is_created(tmp_path: Path, clock: ManualClock) -> None:
+    path = tmp_path / "a" / "b" / "journal.sqlite3"
+    with Journal(path, actor="ana", clock=clock) as j:
+        j.declare("P3", "x")
+    assert path.is_file()
+
+
+def test_an_empty_file_becomes_a_journal(jpath: Path, clock: ManualClock) -> None:
+    jpath.touch()
+    with Journal(jpath, actor="ana", clock=clock) as j:
+        assert j.declare("P3", "x").incident_id == "INC-2026-11-26-001"
+
+
+# -- incident ids --------------------------------------------------------------------------------
+
+
+def test_ids_across_days_and_restarts(jpath: Path) -> None:
+    clock = ManualClock(datetime(2026, 12, 31, 23, 58, 0, tzinfo=UTC))
+    with Journal(jpath, actor="ana", clock=clock) as j:
+        assert j.declare("P1", "a").incident_id == "INC-2026-12-31-001"
+        clock.set(datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+        assert j.declare("P2", "b").incident_id == "INC-2026-12-31-002"
+        clock.set(datetime(2027, 1, 1, 0, 1, tzinfo=UTC))
+        assert j.declare("P0", "c").incident_id == "INC-2027-01-01-001"
+    # A restart continues the numbering of each day.
+    with Journal(jpath, actor="bo", clock=clock) as j:
+        assert j.declare("P1", "d").incident_id == "INC-2027-01-01-002"
+        clock.set(datetime(2026, 12, 31, 23, 59, 30, tzinfo=UTC))  # a machine with a late clock
+        assert j.declare("P3", "e").incident_id == "INC-2026-12-31-003"
+        assert j.incident_ids() == [
+            "INC-2026-12-31-001",
+            "INC-2026-12-31-002",
+            "INC-2026-12-31-003",
+            "INC-2027-01-01-001",
+            "INC-2027-01-01-002",
+        ]
+
+
+def test_ids_go_past_999(jpath: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+    with Journal(jpath, actor="ana", clock=clock) as j:
+        ids = [j.declare("P3", f"n{i}").incident_id for i in range(1000)]
+    assert ids[0] == "INC-2026-11-26-001"
+    assert ids[998] == "INC-2026-11-26-999"
+    assert ids[999] == "INC-2026-11-26-1000"
+    assert len(set(ids)) == 1000
+
+
+# -- refusals ----------------------------------------------------------------------------------
+
+
+def _good_journal(path: Path) -> str:
+    clock = ManualClock()
+    with Journal(path, actor="ana", clock=clock) as j:
+        incident = j.declare("P1", "x").incident_id
+        for i in range(40):
+            j.append(incident, ev.NoteAdded(text=f"note {i} " + "x" * 200))
+    return incident
+
+
+def _refused(path: Path) -> str:
+    """Open ``path`` and read everything: the one-line message, with the bytes unchanged."""
+    before = sha(path)
+    with pytest.raises(JournalError) as exc, Journal(path, actor="ana") as j:
+        j.incidents()
+    assert sha(path) == before
+    message = str(exc.value)
+    assert "\n" not in message
+    assert message.startswith(f"journal {path}: ")
+    return message.removeprefix(f"journal {path}: ")
+
+
+def test_newer_schema_is_refused(jpath: Path) -> None:
+    _good_journal(jpath)
+    db = sqlite3.connect(jpath)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    assert _refused(jpath) == (
+        f"was written by a newer warroom (schema {SCHEMA_VERSION + 1}; this version reads up to "
+        f"{SCHEMA_VERSION}); upgrade warroom to open it"
+    )
+
+
+def test_garbage_bytes_are_refused(jpath: Path) -> None:
+    jpath.write_bytes(os.urandom(8192))
+    assert _refused(jpath) == "is not a warroom journal (not an SQLite file); it was left untouched"
+    jpath.write_bytes(b"hello")
+    assert _refused(jpath) == "is not a warroom journal (not an SQLite file); it was left untouched"
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.1, 0.02])
+def test_truncated_file_is_refused(jpath: Path, keep: float) -> None:
+    _good_journal(jpath)
+    data = jpath.read_bytes()
+    assert len(data) > 8 * 4096
+    jpath.write_bytes(data[: int(len(data) * keep)])
+    assert _refused(jpath) == "is damaged (database disk image is malformed); it was left untouched"
+
+
+def test_damaged_page_is_refused(jpath: Path) -> None:
+    _good_journal(jpath)
+    data = bytearray(jpath.read_bytes())
+    # Page 2 is a b-tree page: scribble over its header.
+    data[4096 : 4096 + 12] = b"\xff" * 12
+    jpath.write_bytes(bytes(data))
+    assert _refused(jpath).startswith("is damaged (")
+
+
+def test_foreign_sqlite_file_is_refused(jpath: Path) -> None:
+    db = sqlite3.connect(jpath)
+    db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    db.execute("INSERT INTO customers (name) VALUES ('ada')")
+    db.commit()
+    db.close()
+    assert _refused(jpath) == "is an SQLite file but not a warroom journal; it was left untouched"
+    # Another application's id, even with no tables.
+    other = jpath.with_name("other.sqlite3")
+    db = sqlite3.connect(other)
+    db.execute("PRAGMA application_id = 1234")
+    db.execute("CREATE TABLE t (x)")
+    db.execute("DROP TABLE t")
+    db.commit()
+    db.close()
+    assert _refused(other) == "is an SQLite file but not a warroom journal; it was left untouched"
+
+
+def test_missing_tables_are_refused(jpath: Path) -> None:
+    _good_journal(jpath)
+    db = sqlite3.connect(jpath)
+    db.execute("DROP TABLE events")
+    db.commit()
+    db.close()
+    assert _refused(jpath) == "is damaged (tables missing); it was left untouched"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "why"),
+    [
+        (
+            "data",
+            "{not json",
+            "note_added event data is not JSON (Expecting property name enclosed in double quotes)",
+        ),
+        ("data", "[1, 2]", "note_added event data is not an object"),
+        ("data", "{}", "note_added event lacks field 'text'"),
+        ("data", '{"text": 5}', "note_added event field 'text' should be str"),
+        ("kind", "teleported", "unknown event kind 'teleported'"),
+        ("at", "yesterday", "Invalid isoformat string: 'yesterday'"),
+    ],
+)
+def test_damaged_event_row_is_refused(jpath: Path, column: str, value: str, why: str) -> None:
+    incident = _good_journal(jpath)
+    row = {"kind": "note_added", "data": '{"text": "ok"}', "at": "2026-11-26T14:30:00.000000Z"}
+    row[column] = value
+    db = sqlite3.connect(jpath)
+    db.execute(
+        "INSERT INTO events (event_id, incident_id, at, actor, kind, data) VALUES (?, ?, ?, 'x', ?, ?)",
+        ("f" * 32, incident, row["at"], row["kind"], row["data"]),
+    )
+    db.commit()
+    db.close()
+    assert _refused(jpath) == f"event 42 of {incident} is damaged ({why}); nothing was changed"
+    # Loading that one incident is refused the same way.
+    with Journal(jpath, actor="ana") as j, pytest.raises(JournalError, match="event 42 of"):
+        j.load(incident)
+
+
+def test_unreplayable_incident_is_refused(jpath: Path) -> None:
+    incident = _good_journal(jpath)
+    db = sqlite3.connect(jpath)
+    db.execute(
+        "INSERT INTO events (event_id, incident_id, at, actor, kind, data) VALUES (?, ?, ?, 'x', ?, ?)",
+        (
+            "e" * 32,
+            incident,
+            "2026-11-26T14:30:00.000000Z",
+            "severity_changed",
+            '{"severity":"P9","previous":"P1"}',
+        ),
+    )
+    db.commit()
+    db.close()
+    assert _refused(jpath) == (
+        f"{incident} cannot be replayed (unknown severity 'P9' (expected one of P0, P1, P2, P3)); "
+        "nothing was changed"
+    )
+
+
+def test_folder_in_place_of_the_file(jpath: Path) -> None:
+    jpath.mkdir()
+    with pytest.raises(JournalError) as exc:
+        Journal(jpath, actor="ana")
+    assert str(exc.value) == f"journal {jpath}: cannot be read (Is a directory)"
+
+
+def test_state_dir_cannot_be_created(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    path = blocker / "state" / "journal.sqlite3"
+    with pytest.raises(JournalError) as exc:
+        Journal(path, actor="ana")
+    assert str(exc.value) == f"journal {path}: cannot create its folder (Not a directory)"
+
+
+def test_a_refused_file_stays_refused_and_is_never_replaced(jpath: Path) -> None:
+    jpath.write_bytes(b"not a journal at all" * 100)
+    before = sha(jpath)
+    for _ in range(3):
+        with pytest.raises(JournalError):
+            Journal(jpath, actor="ana")
+    assert sha(jpath) == before
+    assert sorted(p.name for p in jpath.parent.iterdir()) == ["journal.sqlite3"]
