@@ -221,3 +221,43 @@ def check(ctx: click.Context, **flags: Any) -> None:
         ids = journal.incident_ids()
     click.echo("")
     click.echo(f"journal ok: {len(ids)} incident(s)")
+
+
+@main.command()
+@common_options
+@click.argument("incident_id", metavar="[ID]", required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to this file (default: print it). '-' prints it.",
+)
+@click.pass_context
+def report(ctx: click.Context, incident_id: str | None, output: Path | None, **flags: Any) -> None:
+    """Write the post-incident report (Markdown) for ID, or for the most recent incident."""
+    settings = settings_from(ctx, **flags)
+    with open_journal(settings) as journal:
+        ids = journal.incident_ids()
+        if incident_id is None:
+            if not ids:
+                fail(f"report: no incidents in {settings.journal_path}", 1)
+            incident_id = ids[-1]
+        elif incident_id not in ids:
+            fail(f"report: no incident {incident_id} in {settings.journal_path}", 2)
+        incident = journal.load(incident_id, settings.playbook)
+    from warroom.comms.report import ReportError, build_report
+
+    try:
+        text = build_report(incident, settings, now=datetime.now(UTC))
+    except ReportError as exc:
+        fail(f"report: {exc}", 1)
+    if output is None or str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    from warroom.comms.report import write_report
+
+    try:
+        write_report(output, text)
+    except OSError as exc:
+        fail(f"report: cannot write {output} ({exc.strerror or exc})", 1)
+    click.echo(f"{incident_id}: report written to {output}", err=True)

@@ -1,0 +1,642 @@
+"""The message templates: which there are, what copying each one means, and sandboxed rendering.
+
+Built-in templates live in the shipped ``templates/`` folder (:func:`warroom.resources.shipped_dir`):
+
+===  =========================  ==================================  ========  ==================
+key  name                       title                               audience  counts as update
+===  =========================  ==================================  ========  ==================
+1    ``internal_declaration``   Internal - Incident Declaration     internal  yes
+2    ``internal_update``        Internal - Status Update            internal  yes
+3    ``internal_resolution``    Internal - Resolution               internal  yes
+4    ``customer_notification``  Customer - P0 Notification          customer  yes
+5    ``customer_resolution``    Customer - Resolution Notification  customer  yes
+-    ``incident_report``        Incident Report (``warroom report``)  -       no
+===  =========================  ==================================  ========  ==================
+
+"Counts as update": copying the message records ``UpdateSent(audience, text, template)`` and
+restarts that audience's countdown (see :func:`update_event`). The internal status update and the
+customer messages count by the issue's definition. We also count:
+
+- the **declaration**: it is the first internal update. Its "Next Update: [TIME] (15 minutes)"
+  is ``now`` + the cadence, and counting it makes the console's countdown say the same thing as
+  the message that just went out; its text also lands in the report's "Updates sent".
+- the **internal resolution**: it is the last internal update ("Stakeholders notified of
+  resolution"). Copied after resolving it changes no countdown (none runs once resolved); copied
+  just before, it restarts one that is about to stop. Either way the report keeps its text.
+
+A team overrides a template, or adds its own, in ``settings.templates_dir`` (``[templates] dir``):
+a file whose name matches a built-in up to its first dot (``internal_update.j2`` or
+``internal_update.txt.j2``) replaces it and keeps its key and meaning; any other ``*.j2`` file is
+a new message listed after the built-ins (by file name, no key). A team file may start with a
+front-matter comment::
+
+    {#- warroom
+    title: Executive summary
+    audience: internal
+    counts_as_update: no
+    -#}
+
+Rendering uses Jinja2's :class:`~jinja2.sandbox.SandboxedEnvironment` (no ``__class__``-style
+access, no unsafe callables). Every problem is one line naming the file and the line: a syntax
+error, a variable the context lacks (found before rendering, even in a branch not taken), a
+missing attribute, a blocked access. A broken template never affects the others.
+
+Unfilled fields (:class:`~warroom.comms.context.Placeholder` values) are tracked through
+rendering: :attr:`RenderResult.spans` gives their character offsets in the text so the preview
+can highlight them. Templates may test ``{% if theory is filled %}`` and relabel a placeholder
+with ``{{ impact | placeholder("[DESCRIPTION]") }}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from warroom.comms.context import Placeholder, Stamp, is_placeholder
+from warroom.incident import events as ev
+from warroom.sources.text import clean
+
+if TYPE_CHECKING:
+    from jinja2 import Environment, Template
+    from jinja2.nodes import Template as TemplateNode
+
+    from warroom.config import Settings
+
+Audience = Literal["internal", "customer"]
+Kind = Literal["message", "report"]
+Origin = Literal["built-in", "team"]
+
+SUFFIX = ".j2"
+REPORT = "incident_report"
+MAX_TEMPLATE_BYTES = 256 * 1024
+# Private-use characters that bracket a placeholder while rendering (clean() turns any private-use
+# character coming from outside into U+FFFD, so real text never contains them).
+MARK_OPEN = "\ue000"
+MARK_CLOSE = "\ue001"
+_MARKED = re.compile(f"{MARK_OPEN}([^{MARK_OPEN}{MARK_CLOSE}]*){MARK_CLOSE}")
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    key: str | None
+    title: str
+    audience: Audience | None
+    counts_as_update: bool
+    kind: Kind = "message"
+
+
+BUILTINS: tuple[Builtin, ...] = (
+    Builtin("internal_declaration", "1", "Internal - Incident Declaration", "internal", True),
+    Builtin("internal_update", "2", "Internal - Status Update", "internal", True),
+    Builtin("internal_resolution", "3", "Internal - Resolution", "internal", True),
+    Builtin("customer_notification", "4", "Customer - P0 Notification", "customer", True),
+    Builtin("customer_resolution", "5", "Customer - Resolution Notification", "customer", True),
+    Builtin(REPORT, None, "Incident Report", None, False, "report"),
+)
+_BUILTIN_BY_NAME = {b.name: b for b in BUILTINS}
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    name: str  # "internal_update": the file name up to its first dot
+    key: str | None  # "1".."5" for the built-in messages
+    title: str
+    audience: Audience | None
+    counts_as_update: bool
+    kind: Kind
+    path: Path
+    origin: Origin  # "team" when the file comes from settings.templates_dir
+    error: str | None = None  # the file cannot be used (unreadable, bad front matter)
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where an unfilled field sits in the rendered text (``text[start:end] == placeholder``)."""
+
+    start: int
+    end: int
+    placeholder: str
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    template: TemplateInfo
+    text: str | None = None
+    error: str | None = None  # one line: "<file> line <n>: <what>"
+    spans: tuple[Span, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.text is not None
+
+    @property
+    def unfilled(self) -> tuple[str, ...]:
+        """The placeholders left in the text, each once, in order of appearance."""
+        return tuple(dict.fromkeys(s.placeholder for s in self.spans))
+
+
+class TemplateError(Exception):
+    """A template could not be rendered; ``str(error)`` is one line naming file and line."""
+
+
+# -- updates sent ------------------------------------------------------------------------------------
+
+
+def update_event(template: TemplateInfo, text: str) -> ev.UpdateSent | None:
+    """The event to journal when ``text`` rendered from ``template`` was copied, or None when
+    copying this template does not count as an update."""
+    if not template.counts_as_update or template.audience is None:
+        return None
+    return ev.UpdateSent(audience=template.audience, text=text, template=template.name)
+
+
+def undo_event(sent: ev.Event) -> ev.UpdateUndone:
+    """The event that takes back the journaled ``UpdateSent`` event ``sent`` (the undo action)."""
+    body = sent.body
+    if not isinstance(body, ev.UpdateSent):
+        raise ValueError(f"event {sent.event_id} is a {sent.kind} event, not an update sent")
+    return ev.UpdateUndone(event_id=sent.event_id, audience=body.audience)
+
+
+# -- marking placeholders ----------------------------------------------------------------------------
+
+
+def _mark_text(text: str) -> Placeholder:
+    if text.startswith(MARK_OPEN):
+        return Placeholder(text)
+    return Placeholder(f"{MARK_OPEN}{text}{MARK_CLOSE}")
+
+
+def _mark(value: Any) -> Any:
+    if isinstance(value, Placeholder):
+        return _mark_text(value)
+    if isinstance(value, Stamp):
+        return Stamp.unknown(_mark_text(value.full)) if value.missing else value
+    if isinstance(value, str | bytes | int | float | bool) or value is None:
+        return value
+    if isinstance(value, list):
+        return [_mark(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_mark(v) for v in value)
+    if isinstance(value, Mapping):
+        return {k: _mark(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: _mark(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if isinstance(getattr(value, f.name), Placeholder | Stamp | list | tuple)
+        }
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
+def _unmark(raw: str) -> tuple[str, tuple[Span, ...]]:
+    out: list[str] = []
+    spans: list[Span] = []
+    pos = 0
+    length = 0
+    for m in _MARKED.finditer(raw):
+        before = raw[pos : m.start()].replace(MARK_OPEN, "").replace(MARK_CLOSE, "")
+        out.append(before)
+        length += len(before)
+        inner = m.group(1)
+        spans.append(Span(length, length + len(inner), inner))
+        out.append(inner)
+        length += len(inner)
+        pos = m.end()
+    out.append(raw[pos:].replace(MARK_OPEN, "").replace(MARK_CLOSE, ""))
+    return "".join(out), tuple(spans)
+
+
+def _is_unfilled(value: Any) -> bool:
+    return is_placeholder(value) or (isinstance(value, str) and value.startswith(MARK_OPEN))
+
+
+def _filled(value: Any) -> bool:
+    from jinja2 import Undefined
+
+    if isinstance(value, Undefined):
+        return False
+    if _is_unfilled(value):
+        return False
+    return value not in (None, "", [], ())
+
+
+def _placeholder_filter(value: Any, label: str) -> Any:
+    """``{{ impact | placeholder("[DESCRIPTION]") }}``: the value, or this placeholder if unfilled."""
+    return _mark_text(str(label)) if _is_unfilled(value) else value
+
+
+def _md_cell(value: Any) -> str:
+    """A value made safe for one Markdown table cell (``|`` escaped, one line)."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+# -- front matter --------------------------------------------------------------------------------------
+
+_FRONT = re.compile(r"\A\{#-?[ \t]*warroom[ \t]*\r?\n(?P<body>.*?)-?#\}", re.DOTALL)
+_FRONT_KEYS = ("title", "audience", "counts_as_update")
+_YES = {"yes", "true", "on", "1"}
+_NO = {"no", "false", "off", "0"}
+
+
+def _front_matter(source: str, where: str) -> tuple[dict[str, Any], str | None]:
+    m = _FRONT.match(source)
+    if not m:
+        return {}, None
+    meta: dict[str, Any] = {}
+    first_line = 2
+    for offset, raw in enumerate(m.group("body").splitlines()):
+        line = raw.strip()
+        lineno = first_line + offset
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if not sep:
+            return {}, f"{where} line {lineno}: front matter: expected 'key: value', got {line!r}"
+        if key not in _FRONT_KEYS:
+            known = ", ".join(_FRONT_KEYS)
+            return {}, f"{where} line {lineno}: front matter: unknown key {key!r} (known: {known})"
+        if key == "title":
+            if not value:
+                return {}, f"{where} line {lineno}: front matter: title must not be empty"
+            meta["title"] = clean(value, max_len=80)
+        elif key == "audience":
+            v = value.lower()
+            if v not in ("internal", "customer", "none"):
+                return {}, f"{where} line {lineno}: front matter: audience must be internal, customer or none"
+            meta["audience"] = None if v == "none" else v
+        else:
+            v = value.lower()
+            if v not in _YES | _NO:
+                return {}, f"{where} line {lineno}: front matter: counts_as_update must be yes or no"
+            meta["counts_as_update"] = v in _YES
+    if meta.get("counts_as_update") and meta.get("audience", "unset") is None:
+        return {}, f"{where}: front matter: counts_as_update needs an audience (internal or customer)"
+    return meta, None
+
+
+def _title_from_name(name: str) -> str:
+    words = re.sub(r"[_\-]+", " ", name).strip()
+    return (words[:1].upper() + words[1:]) if words else name
+
+
+def template_name(file_name: str) -> str:
+    """``internal_update.txt.j2`` -> ``internal_update``."""
+    return file_name.split(".", 1)[0]
+
+
+# -- the set ---------------------------------------------------------------------------------------------
+
+
+def _list_dir(folder: Path) -> tuple[list[Path], str | None]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except FileNotFoundError:
+        return [], f"templates folder {folder}: not found"
+    except NotADirectoryError:
+        return [], f"templates folder {folder}: is not a folder"
+    except OSError as exc:
+        return [], f"templates folder {folder}: cannot be read ({exc.strerror})"
+    out = []
+    for e in entries:
+        if e.name.startswith(".") or not e.name.endswith(SUFFIX) or not template_name(e.name):
+            continue
+        try:
+            if e.is_file():
+                out.append(Path(e.path))
+        except OSError:
+            continue
+    return out, None
+
+
+def _signature(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    sig = []
+    for p in paths:
+        try:
+            st = p.stat()
+            sig.append((str(p), st.st_mtime_ns, st.st_size))
+        except OSError:
+            sig.append((str(p), -1, -1))
+    return tuple(sig)
+
+
+class TemplateSet:
+    """The built-in templates plus a team's folder; rescanned on every listing (cheap)."""
+
+    def __init__(self, team_dir: Path | None = None, *, builtin_dir: Path | None = None) -> None:
+        if builtin_dir is None:
+            from warroom.resources import shipped_dir
+
+            builtin_dir = shipped_dir("templates")
+        self.builtin_dir = Path(builtin_dir)
+        self.team_dir = Path(team_dir) if team_dir is not None else None
+        self._env: Environment | None = None
+        self._sig: tuple[Any, ...] | None = None
+        self._infos: list[TemplateInfo] = []
+        self._problems: list[str] = []
+        self._static: dict[tuple[str, int, int], tuple[set[str], dict[str, int]]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TemplateSet:
+        return cls(settings.templates_dir)
+
+    # -- listing -------------------------------------------------------------------------------------
+    def _scan(self) -> None:
+        builtin_files, builtin_problem = _list_dir(self.builtin_dir)
+        team_files, team_problem = _list_dir(self.team_dir) if self.team_dir else ([], None)
+        sig = (_signature(builtin_files), _signature(team_files), builtin_problem, team_problem)
+        if sig == self._sig:
+            return
+        problems = [p for p in (builtin_problem, team_problem) if p]
+        builtin_by_name: dict[str, Path] = {}
+        for p in builtin_files:
+            builtin_by_name.setdefault(template_name(p.name), p)
+        team_by_name: dict[str, Path] = {}
+        for p in team_files:
+            name = template_name(p.name)
+            if name in team_by_name:
+                problems.append(f"{p}: ignored, {team_by_name[name].name} already defines {name!r}")
+                continue
+            team_by_name[name] = p
+
+        infos: list[TemplateInfo] = []
+        for b in BUILTINS:
+            path = team_by_name.get(b.name) or builtin_by_name.get(b.name)
+            if path is None:
+                problems.append(f"built-in template {b.name}{SUFFIX} is missing from {self.builtin_dir}")
+                continue
+            origin: Origin = "team" if b.name in team_by_name else "built-in"
+            meta, error = self._meta(path) if origin == "team" else ({}, None)
+            infos.append(
+                TemplateInfo(
+                    name=b.name,
+                    key=b.key,
+                    title=meta.get("title", b.title),
+                    audience=meta.get("audience", b.audience),
+                    counts_as_update=meta.get("counts_as_update", b.counts_as_update),
+                    kind=b.kind,
+                    path=path,
+                    origin=origin,
+                    error=error,
+                )
+            )
+        for name, path in sorted(team_by_name.items(), key=lambda kv: kv[1].name):
+            if name in _BUILTIN_BY_NAME:
+                continue
+            meta, error = self._meta(path)
+            audience = meta.get("audience")
+            infos.append(
+                TemplateInfo(
+                    name=name,
+                    key=None,
+                    title=meta.get("title", _title_from_name(name)),
+                    audience=audience,
+                    counts_as_update=bool(meta.get("counts_as_update", False)) and audience is not None,
+                    kind="message",
+                    path=path,
+                    origin="team",
+                    error=error,
+                )
+            )
+        self._infos = infos
+        self._problems = problems
+        self._sig = sig
+        self._env = None  # a new loader search path (files may have moved between folders)
+        self._static.clear()
+
+    @staticmethod
+    def _meta(path: Path) -> tuple[dict[str, Any], str | None]:
+        source, error = _read(path)
+        if error is not None:
+            return {}, error
+        assert source is not None
+        return _front_matter(source, str(path))
+
+    def templates(self) -> list[TemplateInfo]:
+        """Every template: the five messages (keys 1-5), the team's own, then the report."""
+        self._scan()
+        messages = [i for i in self._infos if i.kind == "message"]
+        return messages + [i for i in self._infos if i.kind == "report"]
+
+    def messages(self) -> list[TemplateInfo]:
+        """The message templates in the order the Templates pane lists them."""
+        return [i for i in self.templates() if i.kind == "message"]
+
+    @property
+    def problems(self) -> list[str]:
+        """Folder-level problems (missing team folder, duplicate names), one line each."""
+        self._scan()
+        return list(self._problems)
+
+    def get(self, name: str) -> TemplateInfo | None:
+        return next((i for i in self.templates() if i.name == name), None)
+
+    def by_key(self, key: str) -> TemplateInfo | None:
+        return next((i for i in self.templates() if i.key == key), None)
+
+    # -- rendering -----------------------------------------------------------------------------------
+    def _environment(self) -> Environment:
+        if self._env is None:
+            self._env = _make_environment(
+                [d for d in (self.team_dir, self.builtin_dir) if d is not None and d.is_dir()]
+            )
+        return self._env
+
+    def render(self, template: str | TemplateInfo, context: Mapping[str, Any]) -> RenderResult:
+        """Render one template; never raises (problems come back as ``RenderResult.error``)."""
+        info = self.get(template) if isinstance(template, str) else template
+        if info is None:
+            known = ", ".join(i.name for i in self.templates())
+            dummy = TemplateInfo(str(template), None, str(template), None, False, "message", Path(), "team")
+            return RenderResult(dummy, error=f"no template named {template!r} (known: {known})")
+        if info.error is not None:
+            return RenderResult(info, error=info.error)
+        try:
+            text, spans = self._render(info, context)
+        except TemplateError as exc:
+            return RenderResult(info, error=str(exc))
+        if info.kind == "message":
+            text = text.rstrip("\r\n")
+            spans = tuple(s for s in spans if s.end <= len(text))
+        return RenderResult(info, text=text, spans=spans)
+
+    def render_all(self, context: Mapping[str, Any]) -> list[RenderResult]:
+        return [self.render(i, context) for i in self.messages()]
+
+    def _render(self, info: TemplateInfo, context: Mapping[str, Any]) -> tuple[str, tuple[Span, ...]]:
+        from jinja2 import TemplateNotFound, TemplateSyntaxError
+        from jinja2.exceptions import TemplateError as JinjaTemplateError
+
+        where = str(info.path)
+        env = self._environment()
+        try:
+            source, error = _read(info.path)
+            if error is not None:
+                raise TemplateError(error)
+            assert source is not None
+            if len(source.encode("utf-8", "surrogatepass")) > MAX_TEMPLATE_BYTES:
+                raise TemplateError(f"{where}: larger than {MAX_TEMPLATE_BYTES // 1024} KiB; not rendered")
+            names, lines = self._undeclared(env, info, source)
+            template: Template = env.get_template(info.file)
+        except TemplateSyntaxError as exc:
+            file = exc.filename or where
+            raise TemplateError(f"{file} line {exc.lineno}: {_one_line(exc.message or str(exc))}") from None
+        except TemplateNotFound as exc:
+            raise TemplateError(f"{where}: includes {exc.name!r}, which does not exist") from None
+        except JinjaTemplateError as exc:
+            raise TemplateError(f"{where}: {_one_line(str(exc))}") from None
+
+        missing = names - set(context) - set(env.globals)
+        if missing:
+            first = min(missing, key=lambda n: (lines.get(n, 0), n))
+            line = lines.get(first)
+            at = f" line {line}" if line else ""
+            raise TemplateError(f"{where}{at}: unknown variable {first!r}")
+
+        try:
+            raw = template.render(_mark(dict(context)))
+        except Exception as exc:  # a template must never take the console down
+            file, line = _template_frame(exc.__traceback__, where)
+            at = f" line {line}" if line else ""
+            raise TemplateError(f"{file}{at}: {_describe_failure(exc)}") from None
+        return _unmark(raw)
+
+    def _undeclared(
+        self, env: Environment, info: TemplateInfo, source: str
+    ) -> tuple[set[str], dict[str, int]]:
+        """Names the template reads but never defines, with the first line each appears on."""
+        from jinja2 import meta, nodes
+
+        try:
+            st = info.path.stat()
+            cache_key = (str(info.path), st.st_mtime_ns, st.st_size)
+        except OSError:
+            cache_key = (str(info.path), -1, len(source))
+        cached = self._static.get(cache_key)
+        if cached is not None:
+            return cached
+        tree: TemplateNode = env.parse(source, info.file, str(info.path))
+        names = set(meta.find_undeclared_variables(tree))
+        lines: dict[str, int] = {}
+        for node in tree.find_all(nodes.Name):
+            if node.ctx == "load" and node.name in names:
+                lines[node.name] = min(lines.get(node.name, node.lineno), node.lineno)
+        self._static[cache_key] = (names, lines)
+        return names, lines
+
+
+def _read(path: Path) -> tuple[str | None, str | None]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, f"{path}: not found"
+    except OSError as exc:
+        return None, f"{path}: cannot be read ({exc.strerror})"
+    if len(raw) > MAX_TEMPLATE_BYTES:
+        return None, f"{path}: larger than {MAX_TEMPLATE_BYTES // 1024} KiB; not rendered"
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"{path}: is not UTF-8 text (byte {exc.start})"
+
+
+def _one_line(text: str) -> str:
+    return clean(text, max_len=300)
+
+
+def _make_environment(search_path: list[Path]) -> Environment:
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class _Undefined(StrictUndefined):
+        """StrictUndefined that remembers what was missing, for a precise message."""
+
+        __slots__ = ()
+
+        def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> Any:
+            exc = self._undefined_exception(self._undefined_message)
+            exc.warroom_name = self._undefined_name  # type: ignore[attr-defined]
+            exc.warroom_obj = self._undefined_obj  # type: ignore[attr-defined]
+            raise exc
+
+        __add__ = __radd__ = __sub__ = __rsub__ = _fail_with_undefined_error
+        __mul__ = __rmul__ = __div__ = __rdiv__ = _fail_with_undefined_error
+        __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _fail_with_undefined_error
+        __mod__ = __rmod__ = __pos__ = __neg__ = _fail_with_undefined_error
+        __call__ = __getitem__ = __lt__ = __le__ = __gt__ = __ge__ = _fail_with_undefined_error
+        __int__ = __float__ = __complex__ = __pow__ = __rpow__ = _fail_with_undefined_error
+        __str__ = __len__ = __iter__ = __bool__ = __contains__ = _fail_with_undefined_error
+        __eq__ = __ne__ = __hash__ = _fail_with_undefined_error
+
+        def __getattr__(self, name: str) -> Any:
+            if name[:2] == "__" and name[-2:] == "__":
+                raise AttributeError(name)
+            return self._fail_with_undefined_error()
+
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader([str(p) for p in search_path], encoding="utf-8"),
+        undefined=_Undefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=True,
+    )
+    for name in ("lipsum", "cycler", "joiner"):
+        env.globals.pop(name, None)
+    env.filters["placeholder"] = _placeholder_filter
+    env.filters["md_cell"] = _md_cell
+    env.tests["filled"] = _filled
+    env.tests["placeholder"] = _is_unfilled
+    return env
+
+
+def _template_frame(tb: TracebackType | None, default: str) -> tuple[str, int | None]:
+    """The innermost template file and line in a traceback Jinja rewrote."""
+    found: tuple[str, int | None] = (default, None)
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(SUFFIX) or name == "<template>":
+            found = (name if name.endswith(SUFFIX) else default, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _describe_failure(exc: BaseException) -> str:
+    from jinja2.exceptions import SecurityError, TemplateNotFound, UndefinedError
+
+    if isinstance(exc, SecurityError):
+        return f"blocked by the sandbox: {_one_line(str(exc)).rstrip('.')}"
+    if isinstance(exc, UndefinedError):
+        name = getattr(exc, "warroom_name", None)
+        obj = getattr(exc, "warroom_obj", None)
+        from jinja2.utils import missing
+
+        if name is None:
+            return _one_line(str(exc))
+        if obj is missing or obj is None:
+            return f"unknown variable {name!r}"
+        what = type(obj).__name__
+        if isinstance(name, str) and name.startswith("_"):
+            return f"blocked by the sandbox: access to attribute {name!r} of {what!r} object"
+        if isinstance(name, int):
+            return f"no item {name} in {what} (it has {len(obj) if hasattr(obj, '__len__') else 'no'} items)"
+        return f"unknown attribute {name!r} of {what}"
+    if isinstance(exc, TemplateNotFound):
+        return f"includes {exc.name!r}, which does not exist"
+    if isinstance(exc, RecursionError):
+        return "recursion too deep (a macro calling itself?)"
+    return f"{type(exc).__name__}: {_one_line(str(exc))}"
