@@ -1,0 +1,621 @@
+"""Configuration: playbook defaults <- warroom.toml <- environment <- flags, and one-line errors."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from warroom import config as cfg
+from warroom.config import ConfigError, Settings, load_settings
+from warroom.playbook import DEFAULT
+from warroom.sources.text import clean
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No real user config or data dir, and a cwd without a warroom.toml."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    for var in ("WARROOM_DSN", "DATABASE_URL", "WARROOM_CONFIG", "WARROOM_STATE_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+
+
+def write(tmp_path: Path, text: str, name: str = "warroom.toml") -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(path: Path | None, env: dict[str, str] | None = None, **flags: object) -> Settings:
+    return load_settings(config=path, env=env or {}, **flags)  # type: ignore[arg-type]
+
+
+# -- defaults ----------------------------------------------------------------------------------
+
+
+def test_defaults_without_any_file(tmp_path: Path) -> None:
+    s = load(None)
+    assert s.config_path is None
+    assert s.playbook == DEFAULT
+    assert s.state_dir == tmp_path / "xdg-data" / "warroom"
+    assert s.journal_path == tmp_path / "xdg-data" / "warroom" / "journal.sqlite3"
+    assert s.outbox_dir == s.state_dir / "outbox"
+    assert s.database.dsn is None and s.database.dsn_source == ""
+    assert s.database.poll_interval == timedelta(seconds=2)
+    assert s.database.statement_timeout == timedelta(seconds=2)
+    assert s.database.command_timeout == timedelta(seconds=3)
+    assert [p.name for p in s.status.pages] == ["Supabase", "Twilio"]
+    assert s.status.pages[0].summary_url == "https://status.supabase.com/api/v2/summary.json"
+    assert s.status.poll_interval == timedelta(seconds=60)
+    assert s.errors.table == "error_logs" and s.errors.window == timedelta(hours=1)
+    assert s.errors.rate_threshold == 1.0 and s.errors.rate_sustain == timedelta(minutes=30)
+    assert s.timezone_name == "" and s.tz is None
+    assert s.user  # the login name
+    assert s.theme == "dark" and s.bell is True
+
+
+def test_empty_file_means_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    s = load(path)
+    assert s.config_path == path
+    assert s.playbook == DEFAULT
+
+
+# -- reading values --------------------------------------------------------------------------
+
+
+FULL = """
+[incident]
+user = "ana"
+timezone = "Europe/Berlin"
+
+[ui]
+theme = "light"
+bell = false
+
+[templates]
+dir = "tpl"
+
+[database]
+dsn = "postgresql://watcher:s3cr3t-in-toml@db.internal:5432/app"
+poll_interval = "5s"
+statement_timeout = "1500ms"
+pgbouncer = true
+
+[database.queries]
+error_tally = "sql/tally.sql"
+
+[[database.panes]]
+title = "Stuck jobs"
+sql = "sql/jobs.sql"
+
+[errors]
+table = "public.app_errors"
+time_column = "created_at"
+window = "30m"
+limit = 20
+rate_threshold = 0.5
+
+[git]
+repo = "~/code/app"
+count = 25
+deploy_pattern = "^(deploy|release)"
+
+[status]
+poll_interval = "2m"
+
+[[status_pages]]
+name = "Stripe"
+url = "https://status.stripe.com/"
+
+[playbook]
+freeze_severities = ["P0", "P1"]
+review_within = "72h"
+due_soon = "5m"
+business_day_start = "08:30"
+
+[playbook.severities.P1]
+internal_update = "20m"
+customer_update = "1h"
+response = "15m"
+channel = "#inc-{severity}-{time:%Y%m%d}-{slug}"
+actions = ["Page the SMS team", "Open the Twilio console"]
+
+[playbook.severities.P2]
+internal_update = "2h"
+
+[playbook.severities.P3]
+response = "Next business day"
+channel = ""
+
+[playbook.severities.P0]
+internal_update = "none"
+
+[[playbook.escalation]]
+level = 1
+name = "Primary on-call"
+after = "0"
+
+[[playbook.escalation]]
+level = 2
+name = "Team lead"
+after = "20m"
+
+[[playbook.escalation]]
+level = 3
+name = "Head of engineering"
+after = "45m"
+severities = ["P0"]
+trigger = "if P0 or unresolved in 45 min"
+
+[playbook.phases.triage]
+budget = "10m"
+
+[playbook.phases.mitigation]
+budget = "1h"
+status = "Fixing"
+
+[playbook.checklists]
+verification = ["Error rate back under 1%", "Smoke test passed"]
+"""
+
+
+def test_every_section_is_read(tmp_path: Path) -> None:
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "tally.sql").write_text("SELECT 1")
+    (tmp_path / "sql" / "jobs.sql").write_text("SELECT 2")
+    (tmp_path / "tpl").mkdir()
+    path = write(tmp_path, FULL)
+    s = load(path, env={"HOME": "/home/ana"})
+    assert s.user == "ana" and s.timezone_name == "Europe/Berlin" and str(s.tz) == "Europe/Berlin"
+    assert (s.theme, s.bell) == ("light", False)
+    assert s.templates_dir == tmp_path / "tpl"  # relative to the file's folder
+    db = s.database
+    assert db.dsn == "postgresql://watcher:s3cr3t-in-toml@db.internal:5432/app"
+    assert db.dsn_source == "warroom.toml"
+    assert db.masked_dsn == "postgresql://watcher:***@db.internal:5432/app"
+    assert db.poll_interval == timedelta(seconds=5)
+    assert db.statement_timeout == timedelta(milliseconds=1500)
+    assert db.pgbouncer is True
+    assert db.queries == {"error_tally": tmp_path / "sql" / "tally.sql"}
+    assert [(p.title, p.sql) for p in db.panes] == [("Stuck jobs", tmp_path / "sql" / "jobs.sql")]
+    er = s.errors
+    assert (er.table, er.time_column, er.window, er.limit, er.rate_threshold) == (
+        "public.app_errors",
+        "created_at",
+        timedelta(minutes=30),
+        20,
+        0.5,
+    )
+    assert s.git.repo == Path("~/code/app").expanduser()
+    assert (s.git.count, s.git.deploy_pattern) == (25, "^(deploy|release)")
+    assert s.status.poll_interval == timedelta(minutes=2)
+    assert [(p.name, p.url) for p in s.status.pages] == [("Stripe", "https://status.stripe.com")]
+
+    pb = s.playbook
+    assert pb.freeze_severities == frozenset({"P0", "P1"})
+    assert pb.review_within == timedelta(hours=72)
+    assert pb.due_soon == timedelta(minutes=5)
+    assert pb.business_day_start == time(8, 30)
+    p0, p1, p2, p3 = (pb.severity(k) for k in ("P0", "P1", "P2", "P3"))
+    assert p0.internal_update is None and p0.customer_update == timedelta(minutes=30)
+    assert (p1.internal_update, p1.customer_update, p1.response) == (
+        timedelta(minutes=20),
+        timedelta(hours=1),
+        timedelta(minutes=15),
+    )
+    assert p1.actions == ("Page the SMS team", "Open the Twilio console")
+    assert p1.examples == DEFAULT.severity("P1").examples  # untouched keys keep the playbook's value
+    from datetime import UTC, datetime
+
+    assert pb.channel_name("P1", "SMS down", datetime(2026, 11, 26, 14, 0, tzinfo=UTC)) == (
+        "#inc-P1-20261126-sms-down"
+    )
+    assert p2.internal_update == timedelta(hours=2)
+    assert p3.response is None and p3.channel == ""
+    assert [(lv.level, lv.name, lv.after, lv.severities) for lv in pb.escalation] == [
+        (1, "Primary on-call", timedelta(0), frozenset()),
+        (2, "Team lead", timedelta(minutes=20), frozenset()),
+        (3, "Head of engineering", timedelta(minutes=45), frozenset({"P0"})),
+    ]
+    assert [lv.trigger for lv in pb.escalation] == [
+        "when the incident is declared",
+        "if unresolved in 20 min",
+        "if P0 or unresolved in 45 min",
+    ]
+    assert pb.phase("triage").budget == timedelta(minutes=10)
+    assert (pb.phase("mitigation").budget, pb.phase("mitigation").status) == (timedelta(hours=1), "Fixing")
+    assert pb.phase("investigation") == DEFAULT.phase("investigation")
+    assert [i.text for i in pb.verification.items] == ["Error rate back under 1%", "Smoke test passed"]
+    assert pb.investigation == DEFAULT.investigation
+    # describe() runs over all of it and never shows the password.
+    text = "\n".join(s.describe())
+    assert "s3cr3t-in-toml" not in text
+    assert "postgresql://watcher:***@db.internal:5432/app   (from warroom.toml)" in text
+    assert "P1 High     = response 15 min, internal update 20 min, customer update 1 h" in text
+
+
+def test_business_day_start_as_toml_time(tmp_path: Path) -> None:
+    s = load(write(tmp_path, "[playbook]\nbusiness_day_start = 07:45:00\n"))
+    assert s.playbook.business_day_start == time(7, 45)
+
+
+def test_escalation_levels_are_sorted(tmp_path: Path) -> None:
+    text = '[[playbook.escalation]]\nlevel = 2\nname = "B"\nafter = "1h"\n'
+    text += '[[playbook.escalation]]\nlevel = 1\nname = "A"\n'
+    s = load(write(tmp_path, text))
+    assert [(lv.level, lv.after, lv.trigger) for lv in s.playbook.escalation] == [
+        (1, None, "by decision"),
+        (2, timedelta(hours=1), "if unresolved in 1 h"),
+    ]
+
+
+# -- where the file comes from -------------------------------------------------------------------
+
+
+def test_config_file_precedence(tmp_path: Path) -> None:
+    user_file = write(tmp_path, '[incident]\nuser = "from-user-dir"\n', "xdg-config/warroom/warroom.toml")
+    assert load(None).config_path == user_file
+    assert load(None).user == "from-user-dir"
+    cwd_file = write(tmp_path, '[incident]\nuser = "from-cwd"\n', "cwd/warroom.toml")
+    assert load(None).config_path == Path.cwd() / "warroom.toml" == cwd_file
+    assert load(None).user == "from-cwd"
+    env_file = write(tmp_path, '[incident]\nuser = "from-env"\n', "elsewhere/env.toml")
+    assert load(None, env={"WARROOM_CONFIG": str(env_file)}).user == "from-env"
+    explicit = write(tmp_path, '[incident]\nuser = "from-flag"\n', "explicit.toml")
+    s = load(explicit, env={"WARROOM_CONFIG": str(env_file)})
+    assert (s.config_path, s.user) == (explicit, "from-flag")
+    # The --user flag beats them all.
+    assert load(explicit, user="flag-user").user == "flag-user"
+
+
+def test_dsn_precedence(tmp_path: Path) -> None:
+    toml = write(tmp_path, '[database]\ndsn = "postgresql://t:pw-toml@h/toml"\n')
+    empty = write(tmp_path, "", "empty.toml")
+    env_both = {"WARROOM_DSN": "postgresql://w:pw-w@h/w", "DATABASE_URL": "postgresql://d:pw-d@h/d"}
+
+    def dsn(path: Path, env: dict[str, str], flag: str | None = None) -> tuple[str | None, str]:
+        db = load(path, env=env, dsn=flag).database
+        return db.dsn, db.dsn_source
+
+    assert dsn(empty, {}) == (None, "")
+    assert dsn(toml, {}) == ("postgresql://t:pw-toml@h/toml", "warroom.toml")
+    assert dsn(empty, {"DATABASE_URL": "postgresql://d:pw-d@h/d"}) == (
+        "postgresql://d:pw-d@h/d",
+        "DATABASE_URL",
+    )
+    # WARROOM_DSN comes before DATABASE_URL, and before the file.
+    assert dsn(empty, env_both) == ("postgresql://w:pw-w@h/w", "WARROOM_DSN")
+    assert dsn(toml, env_both) == ("postgresql://w:pw-w@h/w", "WARROOM_DSN")
+    # DATABASE_URL is the application's own variable: it fills in only when warroom.toml names none.
+    assert dsn(toml, {"DATABASE_URL": "postgresql://d:pw-d@h/d"}) == (
+        "postgresql://t:pw-toml@h/toml",
+        "warroom.toml",
+    )
+    # The flag beats everything; an empty flag means "no database".
+    assert dsn(toml, env_both, "postgresql://f:pw-f@h/f") == ("postgresql://f:pw-f@h/f", "--dsn")
+    assert dsn(toml, env_both, "") == (None, "")
+    # An empty variable is no variable.
+    assert dsn(toml, {"WARROOM_DSN": ""}) == ("postgresql://t:pw-toml@h/toml", "warroom.toml")
+
+
+def test_state_dir_precedence(tmp_path: Path) -> None:
+    assert load(None).state_dir == tmp_path / "xdg-data" / "warroom"
+    assert (
+        load(None, env={"WARROOM_STATE_DIR": str(tmp_path / "env-state")}).state_dir == tmp_path / "env-state"
+    )
+    flagged = load(None, env={"WARROOM_STATE_DIR": str(tmp_path / "env-state")}, state_dir=tmp_path / "flag")
+    assert flagged.state_dir == tmp_path / "flag"
+
+
+def test_other_flags(tmp_path: Path) -> None:
+    path = write(tmp_path, '[ui]\ntheme = "light"\n[git]\nrepo = "/srv/a"\n')
+    s = load(path, theme="high-contrast", repo=tmp_path / "b")
+    assert (s.theme, s.git.repo) == ("high-contrast", tmp_path / "b")
+
+
+def test_dsn_password_is_registered_as_a_secret(tmp_path: Path) -> None:
+    password = "Pw-7f3c9e1d-register"
+    load(None, env={"WARROOM_DSN": f"postgresql://u:{password}@db.example:5432/app"})
+    assert clean(f'connection to "db.example" failed: password "{password}" rejected') == (
+        'connection to "db.example" failed: password "***" rejected'
+    )
+    s = load(None, dsn=f"host=db user=u password='{password}-kv' dbname=app")
+    assert password not in "\n".join(s.describe())
+    assert "password=***" in s.database.masked_dsn
+    assert clean(f"{password}-kv") == "***"
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+KNOWN_TOP = ", ".join(sorted(cfg._TOP_KEYS))
+SEVERITY_KEYS = (
+    "actions, channel, customer_update, examples, impact, internal_update, name, response, summary"
+)
+EXPECT_DURATION = "expected a duration like '15m' or '1h30m'"
+
+MALFORMED = [
+    # (name, toml text, the message after "<file>: ")
+    ("unknown top-level key", 'colour = "red"', f"unknown key 'colour' (known keys: {KNOWN_TOP})"),
+    (
+        "unknown nested key",
+        '[playbook.severities.P0]\ncadence = "15m"',
+        f"[playbook.severities.P0] unknown key 'cadence' (known keys: {SEVERITY_KEYS})",
+    ),
+    ("wrong type (bool)", '[ui]\nbell = "yes"', "[ui] bell: expected true or false, got 'yes'"),
+    (
+        "wrong type (int)",
+        '[git]\ncount = "ten"',
+        "[git] count: expected a whole number from 1 to 200, got 'ten'",
+    ),
+    ("number out of range", "[git]\ncount = 0", "[git] count: expected a whole number from 1 to 200, got 0"),
+    ("wrong type (table)", "playbook = 3", "playbook: expected a table, got 3"),
+    (
+        "wrong type (list)",
+        '[playbook]\nfreeze_severities = "P0"',
+        "[playbook] freeze_severities: expected a list of non-empty strings, got 'P0'",
+    ),
+    (
+        "bad duration",
+        '[database]\npoll_interval = "soon"',
+        f"[database] poll_interval: {EXPECT_DURATION}, got 'soon'",
+    ),
+    (
+        "bad duration unit",
+        '[database]\npoll_interval = "5 parsecs"',
+        f"[database] poll_interval: {EXPECT_DURATION}, got '5 parsecs'",
+    ),
+    (
+        "duration as a date",
+        "[database]\npoll_interval = 1979-05-27",
+        f"[database] poll_interval: {EXPECT_DURATION}, got 1979-05-27",
+    ),
+    (
+        "negative duration",
+        "[database]\nsize_interval = -5",
+        f"[database] size_interval: {EXPECT_DURATION}, got -5",
+    ),
+    (
+        "infinite duration",
+        "[database]\nsize_interval = inf",
+        f"[database] size_interval: {EXPECT_DURATION}, got inf",
+    ),
+    (
+        "huge duration",
+        '[database]\nsize_interval = "99999999999d"',
+        f"[database] size_interval: {EXPECT_DURATION}, got '99999999999d'",
+    ),
+    (
+        "negative cadence",
+        "[playbook.severities.P1]\ninternal_update = -5",
+        f'[playbook.severities.P1] internal_update: {EXPECT_DURATION} (or "none"), got -5',
+    ),
+    (
+        "too-small cadence",
+        '[playbook.severities.P2]\ninternal_update = "30s"',
+        "[playbook.severities.P2] internal_update: expected a duration of at least 1 min, got '30s'",
+    ),
+    (
+        "too-small poll interval",
+        '[database]\npoll_interval = "100ms"',
+        "[database] poll_interval: expected a duration of at least 200 ms, got '100ms'",
+    ),
+    (
+        "status poll interval under 60 s",
+        '[status]\npoll_interval = "30s"',
+        "[status] poll_interval: expected a duration of at least 1 min, got '30s'",
+    ),
+    (
+        "bad response time",
+        '[playbook.severities.P1]\nresponse = "soonish"',
+        "[playbook.severities.P1] response: expected a duration like '30m', \"immediate\" or "
+        "\"next business day\", got 'soonish'",
+    ),
+    (
+        "bad timezone",
+        '[incident]\ntimezone = "Mars/Olympus_Mons"',
+        "[incident] timezone: expected an IANA time zone like \"Europe/Berlin\", got 'Mars/Olympus_Mons'",
+    ),
+    (
+        "timezone that is a folder",
+        '[incident]\ntimezone = "Europe"',
+        "[incident] timezone: expected an IANA time zone like \"Europe/Berlin\", got 'Europe'",
+    ),
+    (
+        "bad channel pattern",
+        '[playbook.severities.P0]\nchannel = "#inc-{when}"',
+        "[playbook.severities.P0] channel: expected a pattern using {time:%Y-%m-%d-%H-%M}, {severity} "
+        "and {slug}, got '#inc-{when}'",
+    ),
+    (
+        "unbalanced channel pattern",
+        '[playbook.severities.P1]\nchannel = "#inc-{slug"',
+        "[playbook.severities.P1] channel: expected a pattern using {time:%Y-%m-%d-%H-%M}, {severity} "
+        "and {slug}, got '#inc-{slug'",
+    ),
+    (
+        "unknown severity key",
+        '[playbook.severities.P5]\nname = "Trivial"',
+        "[playbook.severities] P5: expected one of P0, P1, P2, P3 (severities can be changed, not added)",
+    ),
+    (
+        "escalation level 0",
+        '[[playbook.escalation]]\nlevel = 0\nname = "Nobody"',
+        "[[playbook.escalation]] #1 level: expected a whole number from 1 to 9, got 0",
+    ),
+    (
+        "escalation level missing",
+        '[[playbook.escalation]]\nname = "Somebody"',
+        "[[playbook.escalation]] #1 level: expected a level number (1-9)",
+    ),
+    (
+        "escalation level twice",
+        '[[playbook.escalation]]\nlevel = 1\nname = "A"\n[[playbook.escalation]]\nlevel = 1\nname = "B"',
+        "[[playbook.escalation]] #2 level: expected a level number not used by another level, got 1",
+    ),
+    (
+        "escalation unknown severity",
+        '[[playbook.escalation]]\nlevel = 3\nname = "CTO"\nseverities = ["P0", "SEV1"]',
+        "[[playbook.escalation]] #1 severities: expected severities among P0, P1, P2, P3, got 'SEV1'",
+    ),
+    (
+        "escalation as a table",
+        "[playbook.escalation]\nlevel = 1",
+        "[playbook] escalation: expected an array of tables ([[playbook.escalation]]), got a table",
+    ),
+    (
+        "unknown phase",
+        '[playbook.phases.lunch]\nbudget = "1h"',
+        "[playbook.phases] lunch: expected one of triage, investigation, mitigation, recovery, review",
+    ),
+    (
+        "empty checklist",
+        "[playbook.checklists]\ninvestigation = []",
+        "[playbook.checklists] investigation: expected a list with at least one item, got an empty list",
+    ),
+    (
+        "unknown freeze severity",
+        '[playbook]\nfreeze_severities = ["P0", "P9"]',
+        "[playbook] freeze_severities: expected severities among P0, P1, P2, P3, got 'P9'",
+    ),
+    (
+        "bad business day start",
+        '[playbook]\nbusiness_day_start = "25:00"',
+        "[playbook] business_day_start: expected a time of day like \"09:00\", got '25:00'",
+    ),
+    (
+        "unknown query name",
+        '[database.queries]\ntop_errors = "x.sql"',
+        f"[database.queries] top_errors: expected one of {', '.join(cfg.QUERY_NAMES)}",
+    ),
+    (
+        "bad status page url",
+        '[[status_pages]]\nname = "Stripe"\nurl = "ftp://status.stripe.com"',
+        '[[status_pages]] #1 url: expected the page\'s base URL, like "https://status.example.com", '
+        "got 'ftp://status.stripe.com'",
+    ),
+    (
+        "status page url with a space",
+        '[[status_pages]]\nname = "Stripe"\nurl = "https://status stripe.com"',
+        '[[status_pages]] #1 url: expected the page\'s base URL, like "https://status.example.com", '
+        "got 'https://status stripe.com'",
+    ),
+    (
+        "status page without url",
+        '[[status_pages]]\nname = "Stripe"',
+        '[[status_pages]] #1 url: expected the page\'s base URL, like "https://status.example.com"',
+    ),
+    (
+        "unknown status page key",
+        '[[status_pages]]\nname = "Stripe"\nurl = "https://status.stripe.com"\ntoken = "x"',
+        "[[status_pages]] #1 unknown key 'token' (known keys: name, url)",
+    ),
+    (
+        "SQL identifier",
+        '[errors]\ntable = "errors; DROP TABLE users"',
+        "[errors] table: expected an SQL identifier (letters, digits, _; schema.table allowed), "
+        "got 'errors; DROP TABLE users'",
+    ),
+    (
+        "bad regular expression",
+        '[git]\ndeploy_pattern = "deploy("',
+        "[git] deploy_pattern: expected a regular expression (missing ), unterminated subpattern at "
+        "position 6), got 'deploy('",
+    ),
+    (
+        "not TOML",
+        "[database\ndsn = 1",
+        "is not valid TOML (Expected ']' at the end of a table declaration (at line 1, column 10))",
+    ),
+    (
+        "duplicate key",
+        'user = "a"\nuser = "b"',
+        "is not valid TOML (Cannot overwrite a value (at line 2, column 11))",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "message"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_configuration(tmp_path: Path, name: str, text: str, message: str) -> None:
+    path = write(tmp_path, text + "\n")
+    with pytest.raises(ConfigError) as exc:
+        load(path)
+    assert str(exc.value) == f"{path}: {message}"
+    assert "\n" not in str(exc.value)
+
+
+def test_long_values_are_cut_in_messages(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[ui]\nbell = "{"y" * 500}"\n')
+    with pytest.raises(ConfigError) as exc:
+        load(path)
+    assert str(exc.value) == f"{path}: [ui] bell: expected true or false, got '{'y' * 75}...'"
+
+
+def test_missing_sql_file_for_a_query_override(tmp_path: Path) -> None:
+    path = write(tmp_path, '[database.queries]\nerror_tally = "queries/tally.sql"\n')
+    with pytest.raises(ConfigError) as exc:
+        load(path)
+    missing = tmp_path / "queries" / "tally.sql"
+    assert (
+        str(exc.value)
+        == f"{path}: [database.queries] error_tally: expected an existing file ({missing} not found)"
+    )
+
+
+def test_missing_templates_folder(tmp_path: Path) -> None:
+    path = write(tmp_path, '[templates]\ndir = "nowhere"\n')
+    with pytest.raises(ConfigError) as exc:
+        load(path)
+    assert (
+        str(exc.value)
+        == f"{path}: [templates] dir: expected an existing folder ({tmp_path / 'nowhere'} not found)"
+    )
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "warroom.toml"
+    path.write_bytes(b'[incident]\nuser = "J\xf6rg"\n')
+    with pytest.raises(ConfigError) as exc:
+        load(path)
+    assert str(exc.value) == f"{path}: is not UTF-8 text (byte 20)"
+
+
+def test_no_such_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing.toml"
+    with pytest.raises(ConfigError) as exc:
+        load(path)
+    assert str(exc.value) == f"{path}: no such file"
+
+
+def test_a_folder_instead_of_a_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load(tmp_path)
+    assert str(exc.value) == f"{tmp_path}: is a folder, expected a TOML file"
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    path = blocker / "warroom.toml"
+    with pytest.raises(ConfigError) as exc:
+        load(path)
+    assert str(exc.value) == f"{path}: cannot be read (Not a directory)"
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    with pytest.raises(ConfigError) as exc:
+        load(loop)
+    assert str(exc.value) == f"{loop}: cannot be read (Too many levels of symbolic links)"
+
+
+def test_bad_file_found_by_search_is_named(tmp_path: Path) -> None:
+    """A broken ./warroom.toml is reported with its full path, not ignored."""
+    path = write(tmp_path, "[ui]\nbell = 1\n", "cwd/warroom.toml")
+    with pytest.raises(ConfigError) as exc:
+        load(None)
+    assert str(exc.value) == f"{path}: [ui] bell: expected true or false, got 1"
