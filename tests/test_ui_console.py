@@ -38,7 +38,7 @@ async def test_no_open_incident_shows_declare_form_and_declares(world) -> None: 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, DeclareScreen)
-        text = (await shown(pilot, app))
+        text = await shown(pilot, app)
         assert "Declare an incident" in text
         assert "P0 - Critical" in text and "Response: Immediate" in text  # the playbook's table beside it
         await pilot.press("down")  # P1
@@ -79,7 +79,7 @@ async def test_several_open_incidents_ask_which_one(world) -> None:  # type: ign
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, PickIncidentScreen)
-        text = (await shown(pilot, app))
+        text = await shown(pilot, app)
         assert first in text and second in text
         await pilot.press("enter")  # newest first
         await pilot.pause()
@@ -106,8 +106,17 @@ async def test_header_shows_incident_facts_and_freeze(world) -> None:  # type: i
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         header = (await shown(pilot, app)).splitlines()[0]
-        for part in ("INC-2026-11-26-001", "P0 CRITICAL", "SMS sending failing", "Investigating", "12:05",
-                     "DEPLOY FREEZE", "L3 CTO / VP Engineering", "lead alice", "#incident-2026-11-26-14-00"):
+        for part in (
+            "INC-2026-11-26-001",
+            "P0 CRITICAL",
+            "SMS sending failing",
+            "Investigating",
+            "12:05",
+            "DEPLOY FREEZE",
+            "L3 CTO / VP Engineering",
+            "lead alice",
+            "#incident-2026-11-26-14-00",
+        ):
             assert part in header, part
 
 
@@ -233,21 +242,27 @@ async def test_u_and_shift_u_mark_updates_sent_and_restart_countdowns(world) -> 
         clock.advance(minutes=5)
         await pilot.press("U")
         assert inc.next_update_due("customer") == clock.now.replace(minute=45)
-    sent = [(e.body.audience, e.at.minute) for e in journal.events(incident_id) if isinstance(e.body, ev.UpdateSent)]
+    sent = [
+        (e.body.audience, e.at.minute)
+        for e in journal.events(incident_id)
+        if isinstance(e.body, ev.UpdateSent)
+    ]
     assert sent == [("internal", 10), ("customer", 15)]
 
 
 async def test_r_resolves_after_showing_the_criteria(world) -> None:  # type: ignore[no-untyped-def]
     settings, journal, clock = world
     incident_id = declare_p0(journal, clock)
-    journal.append(incident_id, ev.ItemTicked("resolution", "no-new-related-incidents", "No new related incidents"))
+    journal.append(
+        incident_id, ev.ItemTicked("resolution", "no-new-related-incidents", "No new related incidents")
+    )
     app = make_app(settings, journal, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         clock.advance(minutes=40)
         await pilot.press("r")
         await pilot.pause()
-        text = (await shown(pilot, app))
+        text = await shown(pilot, app)
         assert "Resolve the incident?" in text
         assert "☑ No new related incidents" in text
         assert "☐ Error rate < 1% for 30 minutes" in text
@@ -311,14 +326,27 @@ async def test_question_mark_lists_every_key(world) -> None:  # type: ignore[no-
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        text = (await shown(pilot, app))
-        for key, words in [("n", "Add a note"), ("s", "Change severity"), ("p", "Next phase"), ("P", "Previous phase"),
-                           ("e", "Edit incident fields"), ("u", "internal update sent"),
-                           ("U", "customer update sent"), ("r", "Resolve"), ("y", "Copy the focused item"),
-                           ("1", "internal P0 declaration"), ("5", "customer resolution"), ("q", "Quit"),
-                           ("space / x", "Tick"), ("tab / shift+tab", "Move between panes"),
-                           ("ctrl+p", "Command palette")]:
-            assert any(line.strip(" █▀▄").startswith(key) and words in line for line in text.splitlines()), key
+        text = await shown(pilot, app)
+        for key, words in [
+            ("n", "Add a note"),
+            ("s", "Change severity"),
+            ("p", "Next phase"),
+            ("P", "Previous phase"),
+            ("e", "Edit incident fields"),
+            ("u", "internal update sent"),
+            ("U", "customer update sent"),
+            ("r", "Resolve"),
+            ("y", "Copy the focused item"),
+            ("1", "internal P0 declaration"),
+            ("5", "customer resolution"),
+            ("q", "Quit"),
+            ("space / x", "Tick"),
+            ("tab / shift+tab", "Move between panes"),
+            ("ctrl+p", "Command palette"),
+        ]:
+            assert any(line.strip(" █▀▄").startswith(key) and words in line for line in text.splitlines()), (
+                key
+            )
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ConsoleScreen)
@@ -363,10 +391,24 @@ async def test_every_action_is_in_the_command_palette(world) -> None:  # type: i
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for wanted in ("Add a note", "Change severity", "Next phase", "Previous phase", "Edit incident fields",
-                       "Mark the internal update sent", "Mark the customer update sent", "Resolve",
-                       "Copy the focused item", "Copy the internal status update", "Record an escalation",
-                       "Show keys", "Declare a new incident", "Switch incident", "Theme", "Quit"):
+        for wanted in (
+            "Add a note",
+            "Change severity",
+            "Next phase",
+            "Previous phase",
+            "Edit incident fields",
+            "Mark the internal update sent",
+            "Mark the customer update sent",
+            "Resolve",
+            "Copy the focused item",
+            "Copy the internal status update",
+            "Record an escalation",
+            "Show keys",
+            "Declare a new incident",
+            "Switch incident",
+            "Theme",
+            "Quit",
+        ):
             assert any(t.startswith(wanted) for t in titles), wanted
         # running one from the palette does the same as its key
         await pilot.press("ctrl+p")
@@ -405,7 +447,7 @@ async def test_resume_shows_the_same_state(world) -> None:  # type: ignore[no-un
         await pilot.press("n", *"first note", "enter")
         await pilot.press("u")
         await pilot.pause()
-        first_text = (await shown(pilot, app))
+        first_text = await shown(pilot, app)
         first_state = app.incident
     again = make_app(settings, journal, clock)
     async with again.run_test(size=SIZE) as pilot:
@@ -414,12 +456,17 @@ async def test_resume_shows_the_same_state(world) -> None:  # type: ignore[no-un
         assert again.incident.ticks == first_state.ticks
         assert again.incident.phase == first_state.phase
         assert again.incident.next_update_due("internal") == first_state.next_update_due("internal")
-        second_text = (await shown(pilot, again))
+        second_text = await shown(pilot, again)
     # Same header, timer, phases, checklists and timeline (the cursor may sit elsewhere).
     strip = lambda t: [line for line in t.splitlines()[:-1]]  # noqa: E731 - the footer differs by focus
     assert strip(first_text)[0] == strip(second_text)[0]
-    for needle in ("☑ Page on-call engineer immediately  14:03", "☑ Declare P0 incident in channel",
-                   "Note: first note", "Internal update sent", "▶ 2 Investigation"):
+    for needle in (
+        "☑ Page on-call engineer immediately  14:03",
+        "☑ Declare P0 incident in channel",
+        "Note: first note",
+        "Internal update sent",
+        "▶ 2 Investigation",
+    ):
         assert needle in first_text and needle in second_text, needle
 
 
@@ -551,7 +598,7 @@ async def test_every_layout_shows_the_essentials(world, size) -> None:  # type: 
         await pilot.pause()
         app.tick()
         await pilot.pause()
-        text = (await shown(pilot, app))
+        text = await shown(pilot, app)
         assert "INC-2026-11-26-001" in text
         assert "OVERDUE" in text
         assert "DEPLOY FREEZE" in text

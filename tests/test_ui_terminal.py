@@ -19,10 +19,17 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="uses /proc and 
 
 def spawn_console(state_dir: Path) -> tuple[int, int]:
     """Declare an incident, then run `warroom` on a fresh pty as its controlling terminal."""
-    env = {**os.environ, "WARROOM_STATE_DIR": str(state_dir), "TERM": "xterm-256color", "COLUMNS": "120",
-           "LINES": "40"}
+    env = {
+        **os.environ,
+        "WARROOM_STATE_DIR": str(state_dir),
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+        "LINES": "40",
+    }
     subprocess.run(
-        [sys.executable, "-m", "warroom", "declare", "-s", "P0", "-t", "pty test"], env=env, check=True,
+        [sys.executable, "-m", "warroom", "declare", "-s", "P0", "-t", "pty test"],
+        env=env,
+        check=True,
         capture_output=True,
     )
     pid, fd = pty.fork()

@@ -52,7 +52,7 @@ class IncidentHeader(Widget):
             (0, [(f" {inc.id} ", "bold")]),
             (0, [(f" {sev.key} {sev.name.upper()} ", SEVERITY_STYLE.get(sev.key, "bold reverse"))]),
             (1, [(f" {inc.status_text} ", "bold" if inc.is_open else "bold $text-success")]),
-            (0, [("⏱ ", "$text-muted"), (elapsed, "bold")]),
+            (0, [("T+", "$text-muted"), (elapsed, "bold")]),
         ]
         if inc.deploy_freeze:
             pieces.append((0, [(" DEPLOY FREEZE ", "bold $text on $error-darken-2")]))

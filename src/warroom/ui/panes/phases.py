@@ -9,8 +9,15 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
 
-from warroom.durations import describe_duration, format_duration
+from warroom.durations import format_duration
 from warroom.ui.base import Pane
+
+
+def _budget(td: timedelta) -> str:
+    minutes = int(td.total_seconds() // 60)
+    if minutes % 60 == 0 and minutes >= 60:
+        return f"{minutes // 60}h"
+    return f"{minutes}min"
 
 
 class PhasePane(Pane):
@@ -46,7 +53,7 @@ class PhasePane(Pane):
             took = format_duration(spent) if phase.key in visited else "—"
             over = phase.budget is not None and spent > phase.budget
             if phase.budget is not None:
-                limit = f" / {describe_duration(phase.budget).replace(' ', '')}"
+                limit = f" / {_budget(phase.budget)}"
             else:
                 limit = "" if compact else f"  {phase.window}"
             if phase.key == pb.phases[-1].key and inc.resolved_at is not None:

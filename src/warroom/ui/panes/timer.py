@@ -133,7 +133,7 @@ class TimerPane(Pane):
         sev0 = app.settings.playbook.severity(inc.severity_history[0][1])
         if inc.responded_at is not None:
             took = inc.responded_at - inc.declared_at
-            ok = inc.responded_at <= resp
+            ok = inc.responded_at <= resp or sev0.response == timedelta(0)
             lines.append(
                 Content.assemble(
                     ("Response  ", "$text-muted"),

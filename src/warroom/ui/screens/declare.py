@@ -54,7 +54,7 @@ class DeclareScreen(Screen[str]):
     DeclareScreen #table { width: 1fr; border-left: tall $border-blurred; padding: 1 2; }
     DeclareScreen #heading { text-style: bold; color: $text-error; margin-bottom: 1; }
     DeclareScreen Label { color: $text-muted; margin-top: 1; }
-    DeclareScreen #severity { height: 6; }
+    DeclareScreen #severity { height: auto; max-height: 8; }
     DeclareScreen #error { color: $text-error; margin-top: 1; }
     DeclareScreen Button { margin-top: 1; }
     DeclareScreen.-narrow #table { display: none; }
@@ -76,7 +76,7 @@ class DeclareScreen(Screen[str]):
                 yield Label("Severity")
                 ol = OptionList(
                     *[
-                        Option(Content.assemble((f"{s.key} {s.name}", "bold"), f"  {s.summary}"), id=s.key)
+                        Option(Content.assemble((f"{s.key} {s.name:<10}", "bold"), s.summary), id=s.key)
                         for s in pb.severities.values()
                     ],
                     id="severity",
