@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from conftest import ManualClock
 from uihelpers import make_app, make_journal, make_settings, shown
-
 from warroom.incident import events as ev
 from warroom.ui.panes.checklist import ChecklistList, ChecklistPane
 from warroom.ui.panes.timer import TimerPane

@@ -10,9 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from conftest import ManualClock
 from uihelpers import make_app, make_journal, make_settings
-
 from warroom.incident import events as ev
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from conftest import ManualClock
-
 from warroom.config import Settings, load_settings
 from warroom.incident.journal import Journal
 
