@@ -1,0 +1,578 @@
+"""Is it the platform? Upstream status pages (Atlassian Statuspage v2 ``summary.json``), with httpx.
+
+:func:`fetch` reads one page and always returns a :class:`PageStatus` (it raises nothing but
+``CancelledError``): the indicator (``none``/``minor``/``major``/``critical``), the components that
+are not operational, the unresolved incidents with their latest update, and, when the page cannot
+be read, ``indicator == "unknown"`` with the reason in one line (unreachable, timeout, HTTP 500,
+not JSON, malformed JSON, unexpected shape).
+
+:class:`StatusPoller` holds the pages of the configuration and polls each **at most once a
+minute** (or ``[status] poll_interval`` if longer), whatever the UI asks; an unreadable answer
+keeps the last good one in ``last_good`` so the pane can show it as stale. :func:`changes` turns
+two successive answers into one line per change (component degraded or recovered, indicator,
+incident opened or closed, page readable or not) for the incident timeline.
+
+Everything a page says is untrusted: names, descriptions and update bodies pass through
+:func:`warroom.sources.text.clean` and are bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import httpx
+
+from warroom import __version__
+from warroom.config import StatusPage, StatusSettings
+from warroom.durations import utc
+from warroom.sources.text import clean
+
+Indicator = Literal["none", "minor", "major", "critical", "unknown"]
+INDICATORS: tuple[str, ...] = ("none", "minor", "major", "critical")
+ALARM_INDICATORS: frozenset[str] = frozenset({"major", "critical"})
+
+# The playbook's rule is one poll a minute per page; configuration can only make it slower.
+MIN_INTERVAL = timedelta(minutes=1)
+DEFAULT_TIMEOUT = 5.0
+# A big page (Twilio lists hundreds of carrier components) is well under this.
+MAX_BODY = 8 * 1024 * 1024
+UPDATE_MAX = 300  # characters kept of an incident update
+NAME_MAX = 120
+REASON_MAX = 160
+
+OPERATIONAL = "operational"
+COMPONENT_STATUS_WORDS = {
+    "operational": "operational",
+    "degraded_performance": "degraded performance",
+    "partial_outage": "partial outage",
+    "major_outage": "major outage",
+    "under_maintenance": "under maintenance",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Component:
+    """A component that is not operational. ``group`` names its container, if any."""
+
+    id: str
+    name: str
+    status: str  # the page's word: degraded_performance, partial_outage, major_outage, ...
+    group: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.group} › {self.name}" if self.group else self.name
+
+    @property
+    def status_text(self) -> str:
+        return COMPONENT_STATUS_WORDS.get(self.status, self.status.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class IncidentUpdate:
+    status: str
+    body: str  # cleaned, at most UPDATE_MAX characters
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class PageIncident:
+    """An unresolved incident (or an in-progress maintenance) and its latest update."""
+
+    id: str
+    name: str
+    status: str  # investigating, identified, monitoring... (in_progress, verifying: maintenance)
+    impact: str  # none, minor, major, critical (maintenance)
+    latest: IncidentUpdate | None
+    started_at: datetime | None
+    shortlink: str = ""
+
+
+@dataclass(frozen=True)
+class PageStatus:
+    """One reading of one status page. ``indicator == "unknown"`` when it could not be read."""
+
+    name: str
+    url: str  # the page's base URL (as configured)
+    fetched_at: datetime
+    indicator: Indicator
+    description: str = ""  # the page's own words: "Partial System Outage"
+    components: tuple[Component, ...] = ()  # the ones not operational
+    incidents: tuple[PageIncident, ...] = ()  # unresolved
+    maintenances: tuple[PageIncident, ...] = ()  # in progress or verifying
+    reason: str = ""  # why the indicator is unknown (one line); "" otherwise
+    readable: bool = False  # the page answered with a summary (even one with an odd indicator)
+    page_updated_at: datetime | None = None
+    # On an unreadable answer, the poller keeps the last readable one here (shown as stale).
+    last_good: PageStatus | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def known(self) -> bool:
+        """True when the page answered with an indicator we understand."""
+        return self.indicator != "unknown"
+
+    @property
+    def alarm(self) -> bool:
+        """True for ``major`` and ``critical``: both mean the upstream itself is badly broken.
+
+        Statuspage computes the indicator from component states and incident impact, and page
+        owners override it by hand; users report pages staying at ``major`` through outages they
+        would call ``critical`` (reference/incident-tools-survey.md §4). The two cannot be told
+        apart reliably, and for the playbook's question ("is it the platform?") they lead to the
+        same action, so both raise the alarm. ``minor`` is shown but does not alarm.
+        """
+        return self.indicator in ALARM_INDICATORS
+
+    @property
+    def summary(self) -> str:
+        """One line: ``major: Partial System Outage`` or ``unknown: timeout after 5 s``."""
+        if not self.known:
+            return f"unknown: {self.reason}" if self.reason else "unknown"
+        return f"{self.indicator}: {self.description}" if self.description else self.indicator
+
+
+@dataclass(frozen=True)
+class PageUpdate:
+    """What one poll of one page brought: the new status and the lines for the timeline."""
+
+    page: StatusPage
+    previous: PageStatus | None
+    status: PageStatus
+
+    @property
+    def changes(self) -> list[str]:
+        return changes(self.previous, self.status)
+
+
+# -- parsing ----------------------------------------------------------------------------------------
+
+
+class _Shape(Exception):
+    """The JSON is not a Statuspage summary; the message says what was wrong."""
+
+
+def _ts(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def _text(value: Any, max_len: int = NAME_MAX) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return ""
+    return clean(value, max_len=max_len)
+
+
+def _word(value: Any) -> str:
+    """An enumeration value (status, impact): lower-case, no spaces, bounded."""
+    text = _text(value, 40).lower()
+    return re.sub(r"\s+", "_", text)
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _Shape(f"'{key}' is not a list")
+    return value
+
+
+def _components(items: list[Any]) -> tuple[Component, ...]:
+    by_id: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if isinstance(item, dict):
+            cid = _text(item.get("id"), 60) or _text(item.get("name"))
+            by_id[cid] = item
+    group_names = {
+        cid: _text(item.get("name"))
+        for cid, item in by_id.items()
+        if item.get("group") is True or isinstance(item.get("components"), list)
+    }
+    # A group container's status summarises its children: list the degraded children under the
+    # group's name, and the group itself only when none of its children is listed (hidden ones).
+    degraded: list[Component] = []
+    groups_with_listed_child: set[str] = set()
+    for cid, item in by_id.items():
+        if cid in group_names:
+            continue
+        status = _word(item.get("status"))
+        if not status or status == OPERATIONAL:
+            continue
+        gid = _text(item.get("group_id"), 60)
+        group = group_names.get(gid, "") if gid else ""
+        if group:
+            groups_with_listed_child.add(gid)
+        degraded.append(Component(cid, _text(item.get("name")) or cid, status, group))
+    for cid, name in group_names.items():
+        status = _word(by_id[cid].get("status"))
+        if status and status != OPERATIONAL and cid not in groups_with_listed_child:
+            degraded.append(Component(cid, name or cid, status))
+    return tuple(degraded)
+
+
+def _latest_update(updates: list[Any]) -> IncidentUpdate | None:
+    best: tuple[datetime, int, dict[str, Any]] | None = None
+    floor = datetime.min.replace(tzinfo=UTC)
+    for i, upd in enumerate(updates):
+        if not isinstance(upd, dict):
+            continue
+        at = _ts(upd.get("display_at")) or _ts(upd.get("created_at")) or _ts(upd.get("updated_at"))
+        # Newest first on real pages; on equal or missing times, the earlier entry wins.
+        key = (at or floor, -i, upd)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None:
+        return None
+    upd = best[2]
+    return IncidentUpdate(
+        _word(upd.get("status")),
+        clean(upd.get("body"), max_len=UPDATE_MAX),
+        _ts(upd.get("display_at")) or _ts(upd.get("created_at")) or _ts(upd.get("updated_at")),
+    )
+
+
+def _incidents(items: list[Any], keep: Callable[[str], bool]) -> tuple[PageIncident, ...]:
+    out: list[PageIncident] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        status = _word(item.get("status"))
+        if not keep(status):
+            continue
+        updates = item.get("incident_updates")
+        out.append(
+            PageIncident(
+                id=_text(item.get("id"), 60) or _text(item.get("name")),
+                name=_text(item.get("name"), 200) or "(untitled)",
+                status=status,
+                impact=_word(item.get("impact")),
+                latest=_latest_update(updates if isinstance(updates, list) else []),
+                started_at=_ts(item.get("started_at")) or _ts(item.get("created_at")),
+                shortlink=_text(item.get("shortlink"), 200),
+            )
+        )
+    return tuple(out)
+
+
+def parse_summary(data: Any, page: StatusPage, fetched_at: datetime) -> PageStatus:
+    """A ``summary.json`` document as a :class:`PageStatus` (unknown, with the reason, when the
+    document does not have the shape of one)."""
+    try:
+        if not isinstance(data, dict):
+            raise _Shape(f"expected a JSON object, got {type(data).__name__}")
+        status = data.get("status")
+        if not isinstance(status, dict):
+            raise _Shape("no 'status' object")
+        raw_indicator = status.get("indicator")
+        if not isinstance(raw_indicator, str):
+            raise _Shape("no 'status.indicator'")
+        indicator = _word(raw_indicator)
+        components = _components(_list(data, "components"))
+        incidents = _incidents(
+            _list(data, "incidents"), lambda s: s not in ("resolved", "postmortem", "completed")
+        )
+        maintenances = _incidents(
+            _list(data, "scheduled_maintenances"), lambda s: s in ("in_progress", "verifying")
+        )
+    except _Shape as exc:
+        return _unknown(page, fetched_at, f"unexpected shape: {exc}")
+    page_info = data.get("page")
+    updated = _ts(page_info.get("updated_at")) if isinstance(page_info, dict) else None
+    reason = ""
+    if indicator not in INDICATORS:
+        reason = f"unrecognised indicator {clean(raw_indicator, max_len=30)!r}"
+    return PageStatus(
+        name=page.name,
+        url=page.url,
+        fetched_at=fetched_at,
+        indicator=indicator if indicator in INDICATORS else "unknown",  # type: ignore[arg-type]
+        description=_text(status.get("description"), 200),
+        components=components,
+        incidents=incidents,
+        maintenances=maintenances,
+        reason=reason,
+        readable=True,
+        page_updated_at=updated,
+    )
+
+
+def _unknown(page: StatusPage, at: datetime, reason: str) -> PageStatus:
+    return PageStatus(page.name, page.url, at, "unknown", reason=clean(reason, max_len=REASON_MAX))
+
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def _not_json_reason(body: bytes, content_type: str) -> str:
+    kind = content_type.split(";")[0].strip().lower() or "no content type"
+    m = _TITLE.search(body[:65536])
+    if m:
+        title = clean(m.group(1), max_len=60)
+        if title:
+            return f"not JSON ({kind} page titled {title!r})"
+    return f"not JSON ({kind})"
+
+
+def _json_error_reason(exc: json.JSONDecodeError, text: str) -> str:
+    if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
+        return f"malformed JSON (cut short after {len(text)} characters)"
+    return f"malformed JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+
+
+def _exc_detail(exc: BaseException) -> str:
+    text = clean(exc, max_len=100)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# -- fetching ---------------------------------------------------------------------------------------
+
+
+def make_client(**kwargs: Any) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` suited to status pages: follows redirects, identifies warroom."""
+    headers = {"User-Agent": f"warroom/{__version__} (incident console)", "Accept": "application/json"}
+    headers.update(kwargs.pop("headers", {}))
+    return httpx.AsyncClient(follow_redirects=True, headers=headers, **kwargs)
+
+
+async def fetch(
+    page: StatusPage,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - the whole exchange, via asyncio.timeout
+    client: httpx.AsyncClient,
+    clock: Callable[[], datetime] = utc_now,
+) -> PageStatus:
+    """Read ``page``'s ``/api/v2/summary.json``. Never raises (except ``CancelledError``).
+
+    ``timeout`` bounds the whole exchange (connect, headers and body), not only each read.
+    """
+    url = page.summary_url
+    try:
+        try:
+            async with asyncio.timeout(timeout):
+                async with client.stream(
+                    "GET", url, timeout=timeout, follow_redirects=True, headers={"Accept": "application/json"}
+                ) as resp:
+                    status_code = resp.status_code
+                    content_type = resp.headers.get("content-type", "")
+                    body = bytearray()
+                    async for chunk in resp.aiter_bytes():
+                        body += chunk
+                        if len(body) > MAX_BODY:
+                            return _unknown(page, clock(), f"answer too large (over {MAX_BODY // 1024} KiB)")
+        except TimeoutError:
+            return _unknown(page, clock(), f"timeout after {timeout:g} s")
+        except httpx.TimeoutException:
+            return _unknown(page, clock(), f"timeout after {timeout:g} s")
+        except httpx.ConnectError as exc:
+            return _unknown(page, clock(), f"unreachable ({clean(exc, max_len=100) or 'connection failed'})")
+        except httpx.RemoteProtocolError as exc:
+            detail = clean(exc, max_len=100)
+            if "peer closed" in detail.lower() or "incomplete" in detail.lower():
+                return _unknown(page, clock(), "connection closed before the answer was complete")
+            return _unknown(page, clock(), f"bad HTTP answer ({detail})")
+        except httpx.TooManyRedirects:
+            return _unknown(page, clock(), "too many redirects")
+        except httpx.HTTPError as exc:
+            return _unknown(page, clock(), f"request failed ({_exc_detail(exc)})")
+        except OSError as exc:
+            return _unknown(page, clock(), f"unreachable ({_exc_detail(exc)})")
+
+        at = clock()
+        if status_code != 200:
+            phrase = httpx.codes.get_reason_phrase(status_code)
+            return _unknown(page, at, f"HTTP {status_code}" + (f" {phrase}" if phrase else ""))
+        raw = bytes(body).removeprefix(codecs.BOM_UTF8)
+        if not raw.strip():
+            return _unknown(page, at, "empty answer")
+        if raw.lstrip()[:1] not in (b"{", b"["):
+            return _unknown(page, at, _not_json_reason(raw, content_type))
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _unknown(page, at, "malformed JSON (not UTF-8)")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return _unknown(page, at, _json_error_reason(exc, text))
+        except RecursionError:
+            return _unknown(page, at, "malformed JSON (nested too deeply)")
+        return parse_summary(data, page, at)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # never let a status page crash the console
+        return _unknown(page, clock(), f"unexpected error ({_exc_detail(exc)})")
+
+
+class StatusPoller:
+    """The configured pages, each polled at most once per ``interval`` (never under a minute).
+
+    Call :meth:`poll_due` whenever convenient (a timer every few seconds is fine): it fetches, in
+    parallel, only the pages whose minute is up and returns their :class:`PageUpdate`; pages not
+    due, or already being fetched, are skipped. :meth:`poll` asks for one page and returns None
+    when the rule says not yet (:meth:`next_due` says when). The clock is injectable.
+    """
+
+    def __init__(
+        self,
+        settings: StatusSettings,
+        *,
+        client: httpx.AsyncClient,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.pages: tuple[StatusPage, ...] = tuple(settings.pages)
+        self.interval: timedelta = max(MIN_INTERVAL, settings.poll_interval)
+        self.timeout: float = settings.timeout.total_seconds()
+        self.client = client
+        self.clock = clock
+        self._attempted: dict[tuple[str, str], datetime] = {}
+        self._latest: dict[tuple[str, str], PageStatus] = {}
+        self._in_flight: set[tuple[str, str]] = set()
+
+    @staticmethod
+    def _key(page: StatusPage) -> tuple[str, str]:
+        return (page.name, page.summary_url)
+
+    def latest(self, page: StatusPage) -> PageStatus | None:
+        """The last answer for ``page`` (unknown ones carry ``last_good``), or None before any."""
+        return self._latest.get(self._key(page))
+
+    def statuses(self) -> list[PageStatus | None]:
+        return [self.latest(p) for p in self.pages]
+
+    def next_due(self, page: StatusPage) -> datetime:
+        """When ``page`` may be polled next (the past or now when it is due)."""
+        last = self._attempted.get(self._key(page))
+        return self.clock() if last is None else last + self.interval
+
+    def is_due(self, page: StatusPage) -> bool:
+        key = self._key(page)
+        if key in self._in_flight:
+            return False
+        last = self._attempted.get(key)
+        return last is None or self.clock() >= last + self.interval
+
+    async def poll(self, page: StatusPage) -> PageUpdate | None:
+        """Fetch ``page`` if its minute is up; None when it is not (or a fetch is under way)."""
+        if not self.is_due(page):
+            return None
+        key = self._key(page)
+        self._attempted[key] = self.clock()
+        self._in_flight.add(key)
+        try:
+            status = await fetch(page, timeout=self.timeout, client=self.client, clock=self.clock)
+        finally:
+            self._in_flight.discard(key)
+        previous = self._latest.get(key)
+        if not status.readable:
+            good = _baseline(previous)
+            if good is not None:
+                status = replace(status, last_good=good)
+        self._latest[key] = status
+        return PageUpdate(page, previous, status)
+
+    async def poll_due(self) -> list[PageUpdate]:
+        """Fetch every due page concurrently; the updates in configuration order."""
+        due = [p for p in self.pages if self.is_due(p)]
+        if not due:
+            return []
+        results = await asyncio.gather(*(self.poll(p) for p in due))
+        return [r for r in results if r is not None]
+
+
+# -- changes for the timeline -----------------------------------------------------------------------
+
+
+def _baseline(status: PageStatus | None) -> PageStatus | None:
+    """The last readable answer a reading stands for: itself, or the good one it kept."""
+    if status is None:
+        return None
+    return status if status.readable else status.last_good
+
+
+def _by_id(items: Iterable[Component]) -> dict[str, Component]:
+    return {c.id: c for c in items}
+
+
+def changes(previous: PageStatus | None, current: PageStatus) -> list[str]:
+    """One line per change between two readings of a page, for the incident timeline.
+
+    - a component that degraded, changed state or recovered;
+    - the page indicator going up or down;
+    - an incident appearing, changing status or leaving the list (resolved);
+    - the page becoming unreadable (once, with the reason) and readable again.
+
+    ``previous`` None means the first reading: only what is wrong is reported (nothing at all for
+    a healthy page or one that cannot be read). Unreadable after unreadable says nothing. Changes
+    are measured against the last readable answer (``last_good``, kept by :class:`StatusPoller`),
+    so a page flapping between a timeout and the same outage does not repeat the outage.
+    """
+    name = current.name
+    if not current.readable:
+        if previous is not None and previous.readable:
+            return [f"{name}: status page unreadable ({current.reason or 'no reason given'})"]
+        return []
+
+    lines: list[str] = []
+    base = _baseline(previous)
+    if previous is not None and not previous.readable and base is not None:
+        lines.append(f"{name}: status page readable again")
+
+    desc = f" ({current.description})" if current.description else ""
+    if base is None:
+        if current.indicator != "none":
+            lines.append(f"{name}: {current.indicator}{desc}")
+    elif base.indicator != current.indicator:
+        lines.append(f"{name}: {base.indicator} → {current.indicator}{desc}")
+
+    old = _by_id(base.components) if base is not None else {}
+    new = _by_id(current.components)
+    for cid, comp in new.items():
+        was = old.get(cid)
+        if was is None:
+            lines.append(f"{name}: {comp.label} {comp.status_text}")
+        elif was.status != comp.status:
+            lines.append(f"{name}: {comp.label} {was.status_text} → {comp.status_text}")
+    for cid, comp in old.items():
+        if cid not in new:
+            lines.append(f"{name}: {comp.label} recovered (operational)")
+
+    old_inc = {i.id: i for i in base.incidents} if base is not None else {}
+    new_inc = {i.id: i for i in current.incidents}
+    for iid, inc in new_inc.items():
+        was_inc = old_inc.get(iid)
+        if was_inc is None:
+            impact = f", impact {inc.impact}" if inc.impact and inc.impact != "none" else ""
+            lines.append(f"{name}: incident {inc.name!r} ({inc.status}{impact})")
+        elif was_inc.status != inc.status:
+            lines.append(f"{name}: incident {inc.name!r} {was_inc.status} → {inc.status}")
+    for iid, inc in old_inc.items():
+        if iid not in new_inc:
+            lines.append(f"{name}: incident {inc.name!r} no longer listed (resolved)")
+    return lines
+
+
+def describe_pages(statuses: Sequence[PageStatus | None]) -> str:
+    """One line over all pages for templates: ``Supabase: major (Partial System Outage); Twilio: none``."""
+    parts = []
+    for st in statuses:
+        if st is None:
+            continue
+        parts.append(f"{st.name}: {st.summary}")
+    return "; ".join(parts)

@@ -1,0 +1,720 @@
+"""Status pages against a real HTTP server on 127.0.0.1: real-shaped Statuspage v2 summary.json,
+errors of every kind (500, HTML, hang, trickle, truncated, wrong shape), the one-poll-a-minute rule
+with an injected clock, and the timeline lines between readings."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from warroom.config import DEFAULT_STATUS_PAGES, StatusPage, StatusSettings
+from warroom.sources import statuspage as sp
+from warroom.sources.statuspage import (
+    Component,
+    PageIncident,
+    PageStatus,
+    StatusPoller,
+    changes,
+    fetch,
+    make_client,
+)
+
+T0 = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+
+
+def summary(
+    indicator: str = "none",
+    description: str = "All Systems Operational",
+    components: list[dict] | None = None,
+    incidents: list[dict] | None = None,
+    maintenances: list[dict] | None = None,
+) -> dict:
+    """A summary.json shaped like a real Statuspage page (reference §4.2)."""
+    return {
+        "page": {
+            "id": "srhpyqt94yxb",
+            "name": "Example",
+            "url": "https://status.example.com",
+            "time_zone": "America/Tijuana",
+            "updated_at": "2026-11-26T06:07:14.473-07:00",
+        },
+        "status": {"indicator": indicator, "description": description},
+        "components": components if components is not None else [component("c-api", "API")],
+        "incidents": incidents or [],
+        "scheduled_maintenances": maintenances or [],
+    }
+
+
+def component(cid: str, name: str, status: str = "operational", group_id: str | None = None) -> dict:
+    return {
+        "id": cid,
+        "name": name,
+        "status": status,
+        "created_at": "2015-07-30T18:55:43.739-07:00",
+        "updated_at": "2026-11-26T05:49:13.651-07:00",
+        "position": 1,
+        "description": None,
+        "showcase": True,
+        "start_date": None,
+        "group_id": group_id,
+        "page_id": "srhpyqt94yxb",
+        "group": False,
+        "only_show_if_degraded": False,
+    }
+
+
+def group(cid: str, name: str, children: list[str], status: str = "operational") -> dict:
+    return {
+        "id": cid,
+        "name": name,
+        "status": status,
+        "group": True,
+        "group_id": None,
+        "components": children,
+        "position": 5,
+        "showcase": False,
+        "only_show_if_degraded": False,
+        "page_id": "srhpyqt94yxb",
+    }
+
+
+def incident(iid: str, name: str, status: str, impact: str, updates: list[tuple[str, str, str]]) -> dict:
+    return {
+        "id": iid,
+        "name": name,
+        "status": status,
+        "impact": impact,
+        "created_at": "2026-11-26T05:25:57.666-07:00",
+        "updated_at": "2026-11-26T06:07:14.465-07:00",
+        "started_at": "2026-11-26T05:25:57.659-07:00",
+        "monitoring_at": None,
+        "resolved_at": None,
+        "shortlink": "http://stspg.io/15e073752",
+        "page_id": "srhpyqt94yxb",
+        "components": [],
+        "incident_updates": [
+            {
+                "id": f"{iid}-u{i}",
+                "status": st,
+                "body": body,
+                "incident_id": iid,
+                "created_at": at,
+                "updated_at": at,
+                "display_at": at,
+                "affected_components": None,
+                "deliver_notifications": False,
+                "custom_tweet": None,
+                "tweet_id": None,
+            }
+            for i, (st, body, at) in enumerate(updates)
+        ],
+    }
+
+
+def degraded_summary() -> dict:
+    return summary(
+        "major",
+        "Partial System Outage",
+        components=[
+            component("c-api", "API", "partial_outage"),
+            component("c-db", "Database", "operational"),
+            group("g-voice", "Voice", ["c-calls", "c-conf"], "major_outage"),
+            component("c-calls", "Calls", "major_outage", "g-voice"),
+            component("c-conf", "Conferencing", "operational", "g-voice"),
+            # A degraded group whose children are not listed (only_show_if_degraded pages).
+            group("g-sms", "SMS", ["c-hidden"], "degraded_performance"),
+            component("c-maint", "Dashboard", "under_maintenance"),
+        ],
+        incidents=[
+            incident(
+                "inc-1",
+                "Elevated API errors",
+                "identified",
+                "major",
+                [
+                    # Out of order on purpose: the latest by time is the second one.
+                    ("investigating", "We are looking into it.", "2026-11-26T05:25:57.666-07:00"),
+                    (
+                        "identified",
+                        "\x1b[31mFix\x1b[0m is [b]rolling[/b] out.\r\nMore soon.",
+                        "2026-11-26T06:07:14.465-07:00",
+                    ),
+                ],
+            ),
+            incident("inc-old", "Old one", "resolved", "minor", []),
+        ],
+        maintenances=[
+            {
+                "id": "m-1",
+                "name": "DB upgrade",
+                "status": "in_progress",
+                "impact": "maintenance",
+                "incident_updates": [],
+            },
+            {
+                "id": "m-2",
+                "name": "Later",
+                "status": "scheduled",
+                "impact": "maintenance",
+                "incident_updates": [],
+            },
+        ],
+    )
+
+
+# -- a loopback HTTP server -------------------------------------------------------------------------
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def respond(status: int, body: bytes, content_type: str = "application/json", extra: str = "") -> Handler:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        phrase = httpx.codes.get_reason_phrase(status)
+        head = (
+            f"HTTP/1.1 {status} {phrase}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n{extra}\r\n"
+        )
+        writer.write(head.encode() + body)
+        await writer.drain()
+
+    return handler
+
+
+def json_body(data: object) -> Handler:
+    return respond(200, json.dumps(data).encode())
+
+
+async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await asyncio.sleep(3600)  # accept, read the request, never answer
+
+
+async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    body = json.dumps(summary()).encode()
+    writer.write(
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    )
+    for i in range(len(body)):  # one byte every 100 ms: each read is quick, the whole is not
+        writer.write(body[i : i + 1])
+        await writer.drain()
+        await asyncio.sleep(0.1)
+
+
+async def close_mid_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    body = json.dumps(summary()).encode()
+    writer.write(
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body[: len(body) // 2]
+    )
+    await writer.drain()
+    writer.close()
+
+
+@dataclass
+class Server:
+    port: int
+    routes: dict[str, Handler]
+    hits: dict[str, int] = field(default_factory=dict)
+
+    def page(self, route: str, name: str | None = None) -> StatusPage:
+        return StatusPage(name or route.capitalize(), f"http://127.0.0.1:{self.port}/{route}")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    routes: dict[str, Handler] = {}
+    srv = Server(0, routes)
+    tasks: set[asyncio.Task] = set()
+    writers: set[asyncio.StreamWriter] = set()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        tasks.add(asyncio.current_task())  # type: ignore[arg-type]
+        writers.add(writer)
+        try:
+            request = await reader.readuntil(b"\r\n\r\n")
+            path = request.split(b" ", 2)[1].decode()
+            route = path.strip("/").split("/", 1)[0]
+            srv.hits[route] = srv.hits.get(route, 0) + 1
+            handler = routes.get(route, respond(404, b"not found", "text/plain"))
+            await handler(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    srv.port = server.sockets[0].getsockname()[1]
+    try:
+        yield srv
+    finally:
+        server.close()
+        for w in writers:
+            w.close()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client() as c:
+        yield c
+
+
+async def read(server: Server, route: str, client: httpx.AsyncClient, limit: float = 2.0) -> PageStatus:
+    return await fetch(server.page(route), timeout=limit, client=client, clock=lambda: T0)
+
+
+# -- reading pages ------------------------------------------------------------------------------------
+
+
+async def test_operational_page(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["ok"] = json_body(summary())
+    st = await read(server, "ok", client)
+    assert st.name == "Ok" and st.url == f"http://127.0.0.1:{server.port}/ok"
+    assert st.fetched_at == T0
+    assert st.indicator == "none" and st.known and st.readable and not st.alarm
+    assert st.description == "All Systems Operational"
+    assert st.components == () and st.incidents == () and st.maintenances == ()
+    assert st.reason == ""
+    assert st.page_updated_at == datetime(2026, 11, 26, 13, 7, 14, 473000, tzinfo=UTC)
+    assert st.summary == "none: All Systems Operational"
+    assert server.hits == {"ok": 1}
+
+
+async def test_degraded_page_components_groups_and_incidents(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    server.routes["bad"] = json_body(degraded_summary())
+    st = await read(server, "bad", client)
+    assert st.indicator == "major" and st.alarm
+    assert st.description == "Partial System Outage"
+    assert [(c.label, c.status) for c in st.components] == [
+        ("API", "partial_outage"),
+        ("Voice › Calls", "major_outage"),
+        ("Dashboard", "under_maintenance"),
+        ("SMS", "degraded_performance"),  # the group stands for its hidden children
+    ]
+    assert st.components[0].status_text == "partial outage"
+    assert [i.name for i in st.incidents] == ["Elevated API errors"]  # the resolved one is dropped
+    inc = st.incidents[0]
+    assert (inc.status, inc.impact) == ("identified", "major")
+    assert inc.latest is not None
+    assert inc.latest.status == "identified"
+    assert inc.latest.body == "Fix is [b]rolling[/b] out. More soon."  # cleaned, markup stays text
+    assert inc.latest.at == datetime(2026, 11, 26, 13, 7, 14, 465000, tzinfo=UTC)
+    assert inc.started_at == datetime(2026, 11, 26, 12, 25, 57, 659000, tzinfo=UTC)
+    assert [m.name for m in st.maintenances] == ["DB upgrade"]
+
+
+@pytest.mark.parametrize(
+    ("indicator", "alarm"), [("none", False), ("minor", False), ("major", True), ("critical", True)]
+)
+async def test_major_and_critical_both_alarm(
+    server: Server, client: httpx.AsyncClient, indicator: str, alarm: bool
+) -> None:
+    server.routes["p"] = json_body(summary(indicator, "x"))
+    st = await read(server, "p", client)
+    assert st.indicator == indicator and st.alarm is alarm
+
+
+async def test_update_bodies_are_bounded(server: Server, client: httpx.AsyncClient) -> None:
+    long = "word " * 400
+    data = summary(
+        "minor",
+        "Minor Service Outage",
+        incidents=[
+            incident(
+                "i", "N" * 500, "investigating", "minor", [("investigating", long, "2026-11-26T06:00:00Z")]
+            )
+        ],
+    )
+    server.routes["long"] = json_body(data)
+    st = await read(server, "long", client)
+    inc = st.incidents[0]
+    assert inc.latest is not None and len(inc.latest.body) == sp.UPDATE_MAX and inc.latest.body.endswith("…")
+    assert len(inc.name) <= 200
+
+
+async def test_unrecognised_indicator_is_unknown_but_readable(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    server.routes["m"] = json_body(summary("maintenance", "Service Under Maintenance"))
+    st = await read(server, "m", client)
+    assert st.indicator == "unknown" and st.readable and not st.alarm
+    assert st.reason == "unrecognised indicator 'maintenance'"
+    assert st.description == "Service Under Maintenance"
+
+
+# -- pages that cannot be read --------------------------------------------------------------------------
+
+
+async def test_http_500(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["err"] = respond(500, b'{"error": "boom"}')
+    st = await read(server, "err", client)
+    assert st.indicator == "unknown" and not st.readable and not st.alarm
+    assert st.reason == "HTTP 500 Internal Server Error"
+    assert st.summary == "unknown: HTTP 500 Internal Server Error"
+
+
+async def test_not_found(server: Server, client: httpx.AsyncClient) -> None:
+    st = await read(server, "nothing-here", client)
+    assert st.reason == "HTTP 404 Not Found"
+
+
+async def test_html_firewall_page(server: Server, client: httpx.AsyncClient) -> None:
+    html = b"<!doctype html><html><head><title>Access \x1b[5mdenied</title></head><body>Blocked</body></html>"
+    server.routes["fw"] = respond(200, html, "text/html; charset=utf-8")
+    st = await read(server, "fw", client)
+    assert st.indicator == "unknown"
+    assert st.reason == "not JSON (text/html page titled 'Access denied')"
+
+
+async def test_plain_text_answer(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["txt"] = respond(200, b"OK", "text/plain")
+    assert (await read(server, "txt", client)).reason == "not JSON (text/plain)"
+    server.routes["empty"] = respond(200, b"")
+    assert (await read(server, "empty", client)).reason == "empty answer"
+
+
+async def test_connection_that_hangs_times_out(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["hang"] = hang
+    st = await read(server, "hang", client, limit=0.3)
+    assert st.indicator == "unknown" and st.reason == "timeout after 0.3 s"
+
+
+async def test_timeout_bounds_the_whole_answer_not_each_read(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    server.routes["slow"] = trickle
+    st = await read(server, "slow", client, limit=0.5)
+    assert st.reason == "timeout after 0.5 s"
+
+
+async def test_truncated_json(server: Server, client: httpx.AsyncClient) -> None:
+    body = json.dumps(degraded_summary()).encode()
+    cut = body[: len(body) // 2]
+    server.routes["cut"] = respond(200, cut)
+    st = await read(server, "cut", client)
+    assert (
+        st.indicator == "unknown" and st.reason == f"malformed JSON (cut short after {len(cut)} characters)"
+    )
+    server.routes["garbled"] = respond(200, b'{"status": {"indicator": "none",, }}')
+    st = await read(server, "garbled", client)
+    assert st.reason.startswith("malformed JSON (Expecting property name") and "line 1 column" in st.reason
+    server.routes["latin"] = respond(200, b'{"status": {"indicator": "n\xe9"}}')
+    assert (await read(server, "latin", client)).reason == "malformed JSON (not UTF-8)"
+
+
+async def test_connection_closed_mid_answer(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["drop"] = close_mid_body
+    st = await read(server, "drop", client)
+    assert st.reason == "connection closed before the answer was complete"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ([1, 2, 3], "unexpected shape: expected a JSON object, got list"),
+        ({"page": {}}, "unexpected shape: no 'status' object"),
+        ({"status": "ok"}, "unexpected shape: no 'status' object"),
+        ({"status": {"indicator": 3}}, "unexpected shape: no 'status.indicator'"),
+        (
+            {"status": {"indicator": "none"}, "components": {"a": 1}},
+            "unexpected shape: 'components' is not a list",
+        ),
+        (
+            {"status": {"indicator": "none"}, "incidents": "none"},
+            "unexpected shape: 'incidents' is not a list",
+        ),
+    ],
+)
+async def test_wrong_shape(server: Server, client: httpx.AsyncClient, data: object, reason: str) -> None:
+    server.routes["shape"] = json_body(data)
+    st = await read(server, "shape", client)
+    assert st.indicator == "unknown" and not st.readable and st.reason == reason
+
+
+async def test_odd_items_inside_a_good_shape_are_skipped(server: Server, client: httpx.AsyncClient) -> None:
+    data = summary(
+        "minor",
+        "Minor",
+        components=[
+            None,
+            "x",
+            {"name": {"bad": 1}, "status": "partial_outage", "id": "z"},
+            component("a", "A", "major_outage"),
+        ],
+        incidents=[7, {"name": "No updates", "status": "investigating", "incident_updates": "oops"}],
+    )
+    server.routes["odd"] = json_body(data)
+    st = await read(server, "odd", client)
+    assert st.readable and st.indicator == "minor"
+    assert [(c.label, c.status) for c in st.components] == [("z", "partial_outage"), ("A", "major_outage")]
+    assert [(i.name, i.latest) for i in st.incidents] == [("No updates", None)]
+
+
+async def test_unreachable(client: httpx.AsyncClient) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    page = StatusPage("Gone", f"http://127.0.0.1:{port}")
+    st = await fetch(page, timeout=2, client=client, clock=lambda: T0)
+    assert st.indicator == "unknown" and st.reason.startswith("unreachable (")
+    assert "\n" not in st.reason
+
+
+async def test_redirects_are_followed(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["ok"] = json_body(summary("minor", "Minor Service Outage"))
+    server.routes["moved"] = respond(
+        301, b"", "text/plain", f"Location: http://127.0.0.1:{server.port}/ok/api/v2/summary.json\r\n"
+    )
+    st = await read(server, "moved", client)
+    assert st.indicator == "minor" and server.hits == {"moved": 1, "ok": 1}
+
+
+async def test_oversized_answer(
+    server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sp, "MAX_BODY", 2048)
+    server.routes["big"] = json_body(summary(components=[component(f"c{i}", f"C{i}") for i in range(100)]))
+    st = await read(server, "big", client)
+    assert st.reason == "answer too large (over 2 KiB)"
+
+
+async def test_never_raises_even_with_a_closed_client(server: Server) -> None:
+    server.routes["ok"] = json_body(summary())
+    c = make_client()
+    await c.aclose()
+    st = await fetch(server.page("ok"), timeout=1, client=c, clock=lambda: T0)
+    assert st.indicator == "unknown" and st.reason.startswith("unexpected error (RuntimeError: ")
+
+
+async def test_cancellation_propagates(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["hang"] = hang
+    task = asyncio.create_task(read(server, "hang", client, limit=30))
+    for _ in range(500):  # until the request has reached the server
+        if server.hits.get("hang"):
+            break
+        await asyncio.sleep(0.01)
+    assert server.hits.get("hang") == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+def test_default_pages() -> None:
+    assert [p.summary_url for p in DEFAULT_STATUS_PAGES] == [
+        "https://status.supabase.com/api/v2/summary.json",
+        "https://status.twilio.com/api/v2/summary.json",
+    ]
+
+
+# -- the poller: one poll a minute per page ----------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def poller_for(
+    server: Server, client: httpx.AsyncClient, routes: list[str], clock: Clock, **kw: object
+) -> StatusPoller:
+    st = replace(StatusSettings(pages=tuple(server.page(r) for r in routes)), **kw)  # type: ignore[arg-type]
+    return StatusPoller(st, client=client, clock=clock)
+
+
+async def test_at_most_one_poll_a_minute_per_page(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["a"] = json_body(summary())
+    server.routes["b"] = json_body(degraded_summary())
+    clock = Clock()
+    poller = poller_for(server, client, ["a", "b"], clock)
+    got = await poller.poll_due()
+    assert [u.status.name for u in got] == ["A", "B"] and server.hits == {"a": 1, "b": 1}
+    assert await poller.poll_due() == []
+    assert await poller.poll(poller.pages[0]) is None  # an explicit refresh obeys the rule too
+    clock.advance(59.9)
+    assert await poller.poll_due() == [] and server.hits == {"a": 1, "b": 1}
+    assert poller.next_due(poller.pages[0]) == T0 + timedelta(minutes=1)
+    clock.advance(0.1)
+    got = await poller.poll_due()
+    assert len(got) == 2 and server.hits == {"a": 2, "b": 2}
+    assert poller.latest(poller.pages[1]) is got[1].status
+
+
+async def test_overlapping_calls_do_not_double_poll(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["a"] = json_body(summary())
+    clock = Clock()
+    poller = poller_for(server, client, ["a"], clock)
+    first, second = await asyncio.gather(poller.poll_due(), poller.poll_due())
+    assert len(first) + len(second) == 1 and server.hits == {"a": 1}
+
+
+async def test_interval_never_under_a_minute(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["a"] = json_body(summary())
+    clock = Clock()
+    fast = poller_for(server, client, ["a"], clock, poll_interval=timedelta(seconds=5))
+    assert fast.interval == timedelta(minutes=1)
+    slow = poller_for(server, client, ["a"], clock, poll_interval=timedelta(minutes=3))
+    await slow.poll_due()
+    clock.advance(120)
+    assert await slow.poll_due() == []
+    clock.advance(60)
+    assert len(await slow.poll_due()) == 1
+
+
+async def test_poller_timeout_comes_from_settings(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["hang"] = hang
+    poller = poller_for(server, client, ["hang"], Clock(), timeout=timedelta(milliseconds=300))
+    (update,) = await poller.poll_due()
+    assert update.status.reason == "timeout after 0.3 s"
+
+
+async def test_poller_keeps_the_last_good_answer_and_reports_changes(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    server.routes["p"] = json_body(summary())
+    clock = Clock()
+    poller = poller_for(server, client, ["p"], clock)
+    (u,) = await poller.poll_due()
+    assert u.previous is None and u.changes == []  # healthy on first sight: nothing to say
+
+    server.routes["p"] = json_body(degraded_summary())
+    clock.advance(60)
+    (u,) = await poller.poll_due()
+    assert u.changes == [
+        "P: none → major (Partial System Outage)",
+        "P: API partial outage",
+        "P: Voice › Calls major outage",
+        "P: Dashboard under maintenance",
+        "P: SMS degraded performance",
+        "P: incident 'Elevated API errors' (identified, impact major)",
+    ]
+
+    server.routes["p"] = respond(500, b"")
+    clock.advance(60)
+    (u,) = await poller.poll_due()
+    assert u.status.last_good is not None and u.status.last_good.indicator == "major"
+    assert u.changes == ["P: status page unreadable (HTTP 500 Internal Server Error)"]
+
+    clock.advance(60)
+    (u,) = await poller.poll_due()
+    assert u.changes == []  # unknown after unknown: no noise
+    assert u.status.last_good is not None and u.status.last_good.indicator == "major"
+
+    recovering = degraded_summary()
+    recovering["components"][0]["status"] = "operational"  # API recovered meanwhile
+    server.routes["p"] = json_body(recovering)
+    clock.advance(60)
+    (u,) = await poller.poll_due()
+    assert u.changes == ["P: status page readable again", "P: API recovered (operational)"]
+
+
+# -- changes between readings (pure) ---------------------------------------------------------------
+
+
+def status(
+    indicator: str = "none", components: tuple[Component, ...] = (), incidents=(), **kw: object
+) -> PageStatus:  # type: ignore[no-untyped-def]
+    return PageStatus(
+        "Supabase",
+        "https://status.supabase.com",
+        T0,
+        indicator,  # type: ignore[arg-type]
+        description=kw.pop("description", ""),  # type: ignore[arg-type]
+        components=components,
+        incidents=incidents,
+        readable=kw.pop("readable", indicator != "unknown"),  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+DB = Component("db", "Database", "partial_outage")
+DB_DOWN = Component("db", "Database", "major_outage")
+EF = Component("ef", "Edge Functions", "degraded_performance", "Compute")
+
+
+def test_changes_first_reading() -> None:
+    assert changes(None, status()) == []
+    assert changes(None, status("unknown", reason="timeout after 5 s")) == []
+    assert changes(None, status("minor", (DB,), description="Minor Service Outage")) == [
+        "Supabase: minor (Minor Service Outage)",
+        "Supabase: Database partial outage",
+    ]
+
+
+def test_changes_components_and_indicator() -> None:
+    a = status("minor", (DB,))
+    b = status("major", (DB_DOWN, EF), description="Partial System Outage")
+    assert changes(a, b) == [
+        "Supabase: minor → major (Partial System Outage)",
+        "Supabase: Database partial outage → major outage",
+        "Supabase: Compute › Edge Functions degraded performance",
+    ]
+    assert changes(b, status("none", ())) == [
+        "Supabase: major → none",
+        "Supabase: Database recovered (operational)",
+        "Supabase: Compute › Edge Functions recovered (operational)",
+    ]
+    assert changes(b, b) == []
+
+
+def test_changes_incidents() -> None:
+    i1 = PageIncident("i1", "Auth slow", "investigating", "minor", None, None)
+    i1b = replace(i1, status="monitoring")
+    assert changes(status(), status(incidents=(i1,))) == [
+        "Supabase: incident 'Auth slow' (investigating, impact minor)"
+    ]
+    assert changes(status(incidents=(i1,)), status(incidents=(i1b,))) == [
+        "Supabase: incident 'Auth slow' investigating → monitoring"
+    ]
+    assert changes(status(incidents=(i1b,)), status()) == [
+        "Supabase: incident 'Auth slow' no longer listed (resolved)"
+    ]
+
+
+def test_changes_unknown_transitions() -> None:
+    good = status("minor", (DB,))
+    down = status("unknown", reason="timeout after 5 s")
+    assert changes(good, down) == ["Supabase: status page unreadable (timeout after 5 s)"]
+    assert changes(down, status("unknown", reason="HTTP 502 Bad Gateway")) == []
+    # Without the poller's last_good, coming back is measured against nothing.
+    assert changes(down, good) == ["Supabase: minor", "Supabase: Database partial outage"]
+    kept = replace(down, last_good=good)
+    assert changes(kept, good) == ["Supabase: status page readable again"]
+
+
+def test_changes_copy_is_independent() -> None:
+    # parse_summary output is immutable: a later reading cannot alter an earlier one.
+    data = degraded_summary()
+    page = StatusPage("X", "https://x")
+    first = sp.parse_summary(copy.deepcopy(data), page, T0)
+    data["components"][0]["status"] = "operational"
+    second = sp.parse_summary(data, page, T0)
+    assert first.components[0].id == "c-api"
+    assert "c-api" not in [c.id for c in second.components]
+    assert changes(first, second) == ["X: API recovered (operational)"]
+
+
+def test_describe_pages() -> None:
+    assert (
+        sp.describe_pages(
+            [status("major", description="Partial System Outage"), None, status("unknown", reason="HTTP 500")]
+        )
+        == "Supabase: major: Partial System Outage; Supabase: unknown: HTTP 500"
+    )
