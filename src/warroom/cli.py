@@ -182,6 +182,7 @@ def declare(ctx: click.Context, severity: str, title: str, impact: str, lead: st
 def list_(ctx: click.Context, only_open: bool, **flags: Any) -> None:
     """Show incidents: id, severity, status, start (local time) and duration."""
     from warroom.durations import format_duration, stamp
+    from warroom.sources.text import clean
 
     settings = settings_from(ctx, **flags)
     with open_journal(settings) as journal:
@@ -201,12 +202,15 @@ def list_(ctx: click.Context, only_open: bool, **flags: Any) -> None:
                 inc.status_text,
                 stamp(inc.declared_at, settings.tz),
                 format_duration(inc.elapsed(now)),
-                inc.title,
+                clean(inc.title, max_len=200),  # a journal is a file: its text is not trusted
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5])
+        cells = [
+            c.rjust(w) if i == 4 else c.ljust(w) for i, (c, w) in enumerate(zip(r[:5], widths, strict=True))
+        ]
+        click.echo("  ".join(cells) + "  " + r[5])
 
 
 @main.command()
