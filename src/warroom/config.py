@@ -32,7 +32,15 @@ from warroom.sources.text import dsn_password, mask_dsn, register_secret
 CONFIG_FILE = "warroom.toml"
 
 # The queries a team can replace with its own .sql file under [database.queries].
-QUERY_NAMES = ("error_tally", "error_tally_since", "db_health", "db_size", "sms_failures", "error_rate")
+QUERY_NAMES = (
+    "error_tally",
+    "error_tally_ids",
+    "error_tally_since",
+    "db_health",
+    "db_size",
+    "sms_failures",
+    "error_rate",
+)
 
 DEFAULT_MIGRATION_GLOBS = (
     "supabase/migrations/**",
@@ -61,6 +69,9 @@ class DatabaseSettings:
     connect_timeout: timedelta = timedelta(seconds=5)
     size_interval: timedelta = timedelta(minutes=5)
     resync_interval: timedelta = timedelta(minutes=5)
+    # The statement timeout of the tallies' full read (at start, every resync_interval, after a
+    # reconnect): it aggregates the whole window, so it gets more time than the 2 s of a poll.
+    resync_timeout: timedelta = timedelta(seconds=10)
     pgbouncer: bool = False
     queries: Mapping[str, Path] = field(default_factory=dict)
     panes: tuple[QueryPane, ...] = ()
@@ -84,6 +95,9 @@ class ErrorSettings:
     limit: int = 10
     rate_threshold: float = 1.0  # percent
     rate_sustain: timedelta = timedelta(minutes=30)
+    # Without an id column: each poll re-reads the rows of the last `overlap` (by time column), so
+    # rows committed up to that much later than their time are still counted before a resync.
+    overlap: timedelta = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -571,6 +585,7 @@ def _database(t: _Table) -> DatabaseSettings:
     conn = t.req_duration("connect_timeout", d.connect_timeout, lo=timedelta(milliseconds=100))
     size = t.req_duration("size_interval", d.size_interval, lo=timedelta(seconds=10))
     resync = t.req_duration("resync_interval", d.resync_interval, lo=timedelta(seconds=10))
+    resync_timeout = t.req_duration("resync_timeout", d.resync_timeout, lo=timedelta(milliseconds=100))
     pgbouncer = t.bool("pgbouncer", d.pgbouncer)
     qt = t.table("queries")
     queries: dict[str, Path] = {}
@@ -597,6 +612,7 @@ def _database(t: _Table) -> DatabaseSettings:
         "connect_timeout",
         "size_interval",
         "resync_interval",
+        "resync_timeout",
         "pgbouncer",
         "queries",
         "panes",
@@ -609,6 +625,7 @@ def _database(t: _Table) -> DatabaseSettings:
         connect_timeout=conn,
         size_interval=size,
         resync_interval=resync,
+        resync_timeout=resync_timeout,
         pgbouncer=pgbouncer,
         queries=queries,
         panes=tuple(panes),
@@ -634,9 +651,14 @@ def _errors(t: _Table) -> ErrorSettings:
     limit = t.int("limit", d.limit, lo=1, hi=100)
     threshold = t.float("rate_threshold", d.rate_threshold, lo=0.0, hi=100.0)
     sustain = t.req_duration("rate_sustain", d.rate_sustain)
-    t.known("table", "id_column", "time_column", "window", "limit", "rate_threshold", "rate_sustain").done()
+    overlap = t.req_duration("overlap", d.overlap, lo=timedelta(seconds=1))
+    if overlap > timedelta(minutes=10):
+        raise t.error("overlap", "a duration of at most 10 min", t.data["overlap"])
+    t.known(
+        "table", "id_column", "time_column", "window", "limit", "rate_threshold", "rate_sustain", "overlap"
+    ).done()
     return ErrorSettings(
-        out["table"], out["id_column"], out["time_column"], window, limit, threshold, sustain
+        out["table"], out["id_column"], out["time_column"], window, limit, threshold, sustain, overlap
     )
 
 

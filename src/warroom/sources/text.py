@@ -168,3 +168,18 @@ def dsn_password(dsn: str | None) -> str | None:
     if value.startswith("'"):
         value = re.sub(r"\\(.)", r"\1", value[1:-1])  # libpq: \' and \\ inside quotes
     return value
+
+
+def mask_phone(value: object) -> str:
+    """A phone number reduced to its last 4 digits: ``+1 (555) 010-4477`` -> ``***4477``.
+
+    Only the digits count (spaces, dashes, ``+``, letters and control characters are dropped). A
+    value with fewer than 4 digits is masked entirely (``***``); an empty value stays empty.
+    """
+    text = clean(value, max_len=None)
+    if not text:
+        return ""
+    digits = [ch for ch in text if ch.isascii() and ch.isdigit()]
+    if len(digits) < 4:
+        return MASK
+    return MASK + "".join(digits[-4:])
