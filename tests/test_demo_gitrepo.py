@@ -136,9 +136,13 @@ def test_is_valid(tmp_path: Path, repo: Path) -> None:
 def test_the_users_git_configuration_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"
     home.mkdir()
+    (home / ".gitattributes").write_text("* filter=broken\n")
     (home / ".gitconfig").write_text(
         "[commit]\n\tgpgsign = true\n[tag]\n\tgpgsign = true\n[gpg]\n\tprogram = /bin/false\n"
-        "[core]\n\thooksPath = /nonexistent\n[init]\n\tdefaultBranch = trunk\n"
+        "[core]\n\thooksPath = /nonexistent\n"
+        f"\tattributesFile = {home / '.gitattributes'}\n"
+        '[filter "broken"]\n\tclean = false\n\tsmudge = false\n\trequired = true\n'
+        "[init]\n\tdefaultBranch = trunk\n"
     )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere"))
