@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import inspect
 import json
 import os
@@ -457,7 +458,7 @@ def _lookup_commits(
     if settings.git.repo is None:
         return [], "No git repository configured ([git] repo in warroom.toml, or --repo)."
     try:
-        from warroom.sources import git as git_source
+        git_source = importlib.import_module("warroom.sources.git")
     except Exception as exc:  # missing module, or GitPython missing underneath it
         why = first_line(exc) or type(exc).__name__
         return [], f"Commits not listed: the git source cannot be loaded ({why})."

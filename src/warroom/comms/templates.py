@@ -558,7 +558,7 @@ def _one_line(text: str) -> str:
 
 
 def _make_environment(search_path: list[Path]) -> Environment:
-    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2 import FileSystemLoader, StrictUndefined, Undefined
     from jinja2.sandbox import SandboxedEnvironment
 
     class _Undefined(StrictUndefined):
@@ -586,7 +586,21 @@ def _make_environment(search_path: list[Path]) -> Environment:
                 raise AttributeError(name)
             return self._fail_with_undefined_error()
 
-    env = SandboxedEnvironment(
+    class _Sandbox(SandboxedEnvironment):
+        """Any access on a failed value reports the first failure (``''.__class__`` rather than
+        the ``__init__`` of the undefined it left behind)."""
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if isinstance(obj, Undefined):
+                return obj._fail_with_undefined_error()
+            return super().getattr(obj, attribute)
+
+        def getitem(self, obj: Any, argument: Any) -> Any:
+            if isinstance(obj, Undefined):
+                return obj._fail_with_undefined_error()
+            return super().getitem(obj, argument)
+
+    env = _Sandbox(
         loader=FileSystemLoader([str(p) for p in search_path], encoding="utf-8"),
         undefined=_Undefined,
         autoescape=False,
