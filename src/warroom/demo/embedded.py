@@ -243,8 +243,11 @@ class EmbeddedPostgres:
         except (OSError, subprocess.SubprocessError) as exc:
             raise EmbeddedError(f"{command} failed: {exc}") from None
         if done.returncode != 0:
-            tail = (stderr or stdout).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
-            raise EmbeddedError(f"{command} failed: {tail[0]}")
+            lines = [line.strip() for line in (stderr or stdout).splitlines() if line.strip()]
+            # The first error line says why (initdb follows it with its clean-up messages).
+            first = next((line for line in lines if re.search(r"error:|FATAL|could not", line)), None)
+            reason = first or (lines[-1] if lines else f"exit status {done.returncode}")
+            raise EmbeddedError(f"{command} failed: {reason}")
         return stdout
 
     def _prepare_for_system_user(self, pgdata: Path) -> None:
