@@ -1,0 +1,413 @@
+"""Unit tests of the in-memory tallies (no database): ageing, late rows, tails, ordering, deltas,
+the id watermark's gap rules, trend, spike start and the error-rate criterion."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from warroom.sources.dbtypes import RateMinute, RateTracker, rate_from_series
+from warroom.sources.tallies import (
+    MINUTE_US,
+    Tallies,
+    TallyGroup,
+    Watermark,
+    ceil_minute,
+    floor_minute,
+    from_us,
+    row_key,
+    spike_start,
+    to_us,
+    trend_of,
+)
+from warroom.sources.text import mask_phone
+
+T0 = datetime(2026, 11, 26, 14, 0, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+S = timedelta(seconds=1)
+M = timedelta(minutes=1)
+
+
+def groups_from_rows(
+    rows: list[tuple[str | None, str | None, datetime]],
+    *,
+    after: datetime,
+    upto: datetime | None = None,
+    exact_until: datetime | None = None,
+) -> list[TallyGroup]:
+    """What the error_tally query returns for ``rows`` (the SQL's grouping, in Python)."""
+    c: Counter[tuple[str | None, str | None, datetime]] = Counter()
+    first: dict[tuple[str | None, str | None, datetime], datetime] = {}
+    for t, m, at in rows:
+        if at <= after or (upto is not None and at > upto):
+            continue
+        g = at if exact_until is not None and at < exact_until else floor_minute(at)
+        c[(t, m, g)] += 1
+        first[(t, m, g)] = min(first.get((t, m, g), at), at)
+    return [TallyGroup(t, m, g, n, first[(t, m, g)]) for (t, m, g), n in c.items()]
+
+
+def reference(rows: list[tuple[str | None, str | None, datetime]], now: datetime, window: timedelta):
+    """The playbook's query over ``rows`` at ``now``: {key: count}."""
+    return dict(Counter((t, m) for t, m, at in rows if at > now - window))
+
+
+def load(tallies: Tallies, rows, now: datetime, resync: timedelta = timedelta(minutes=5)) -> None:
+    start = now - tallies.window
+    exact_until = ceil_minute(start + resync + M)
+    tallies.load(now, groups_from_rows(rows, after=start, exact_until=exact_until), exact_until)
+
+
+# -- time helpers --------------------------------------------------------------------------------
+
+
+def test_microsecond_round_trip_and_minutes():
+    dt = datetime(2026, 11, 26, 14, 3, 59, 999_999, tzinfo=UTC)
+    assert from_us(to_us(dt)) == dt
+    assert floor_minute(dt) == datetime(2026, 11, 26, 14, 3, tzinfo=UTC)
+    assert ceil_minute(dt) == datetime(2026, 11, 26, 14, 4, tzinfo=UTC)
+    assert ceil_minute(T0) == T0
+    assert to_us(T0) % MINUTE_US == 0
+
+
+def test_row_keys_are_stable_distinct_and_opaque():
+    assert row_key("a", "b") == row_key("a", "b")
+    assert row_key("a", "b") != row_key("a", None)
+    assert row_key(None, "x") != row_key("", "x")
+    assert "+15550104477" not in row_key("+15550104477", "failed")
+    assert len(row_key("x" * 100_000, "y")) == 16
+
+
+# -- ageing, exactly ----------------------------------------------------------------------------
+
+
+def test_rows_leave_the_window_one_by_one_at_the_exact_microsecond():
+    t = Tallies(HOUR)
+    rows = [
+        ("E", "boom", T0 - HOUR + timedelta(microseconds=1)),
+        ("E", "boom", T0 - HOUR + 10 * S),
+        ("E", "boom", T0 - HOUR + 10 * S + timedelta(microseconds=1)),
+        ("E", "boom", T0 - 30 * M),
+        ("F", "other", T0 - HOUR - S),  # already outside
+    ]
+    load(t, rows, T0)
+    assert t.counts() == reference(rows, T0, HOUR) == {("E", "boom"): 4}
+    # The playbook's filter is "occurred_at > now - window": a row exactly at the start is out.
+    for now in (T0 + timedelta(microseconds=1), T0 + 10 * S, T0 + 10 * S + timedelta(microseconds=1)):
+        t.advance(now)
+        assert t.counts() == reference(rows, now, HOUR), now
+    assert t.counts() == {("E", "boom"): 1}
+    assert t.exact
+
+
+def test_incremental_equals_the_full_query_through_random_inserts_late_rows_and_ageing():
+    rng = random.Random(7)
+    keys = [("Timeout", "sms sender"), ("DB", "conn refused"), (None, "no type"), ("DB", None)]
+    rows = [(*rng.choice(keys), T0 - timedelta(seconds=rng.uniform(0, 4000))) for _ in range(3000)]
+    t = Tallies(HOUR, limit=3)
+    load(t, rows, T0)
+    now = T0
+    for step in range(200):
+        now += timedelta(seconds=rng.uniform(0.5, 3))
+        t.advance(now)
+        for _ in range(rng.randint(0, 20)):
+            if rng.random() < 0.1:  # late: an old time, arriving now
+                at = now - timedelta(seconds=rng.uniform(0, 3700))
+            else:
+                at = now - timedelta(seconds=rng.uniform(0, 2))
+            row = (*rng.choice(keys), at)
+            rows.append(row)
+            t.add(*row)
+        assert t.counts() == reference(rows, now, HOUR), step
+        assert t.total == sum(reference(rows, now, HOUR).values())
+    assert t.exact
+
+
+def test_when_the_full_read_is_overdue_whole_minutes_go_and_the_snapshot_says_inexact():
+    t = Tallies(HOUR)
+    rows = [("E", "x", T0 - 50 * M + i * S) for i in range(120)]
+    load(t, rows, T0, resync=timedelta(minutes=1))  # exact region: only the next ~2 minutes
+    assert t.needs_full_read(T0 + 5 * M)
+    now = T0 + 10 * M + 30 * S  # 10.5 minutes later, no full read: past the exact region
+    t.advance(now)
+    snap = t.snapshot(now)
+    assert not snap.exact
+    # Whole minutes before the window's start are gone; the partial one is kept (overcount).
+    assert t.counts()[("E", "x")] >= reference(rows, now, HOUR)[("E", "x")]
+    assert t.counts()[("E", "x")] - reference(rows, now, HOUR)[("E", "x")] < 60
+
+
+def test_a_server_clock_going_back_never_moves_the_window_backwards():
+    t = Tallies(HOUR)
+    rows = [("E", "x", T0 - HOUR + 5 * S)]
+    load(t, rows, T0)
+    t.advance(T0 + 10 * S)
+    assert t.counts() == {}
+    t.advance(T0)  # the server's clock stepped back
+    assert t.counts() == {}
+    assert not t.add("E", "x", T0 - HOUR + 5 * S)  # still outside
+
+
+# -- time-column mode: re-read tails never double count -----------------------------------------
+
+
+def test_overlapping_tail_rereads_count_every_row_once():
+    t = Tallies(HOUR)
+    overlap = 10 * S
+    rows = [("E", "x", T0 - 20 * M)]
+    start = T0 - HOUR
+    tail_start = T0 - overlap
+    exact_until = ceil_minute(start + 6 * M)
+    body = groups_from_rows(rows, after=start, upto=tail_start, exact_until=exact_until)
+    tail = groups_from_rows(rows, after=tail_start, exact_until=datetime.max.replace(tzinfo=UTC))
+    t.load(T0, body, exact_until, tail_start=tail_start, tail=tail)
+    now = T0
+    for i in range(30):
+        now += 2 * S
+        rows.append(("E", "x", now - 1 * S))  # arrives normally
+        if i % 5 == 0:
+            rows.append(("F", "late", now - 8 * S))  # late but within the overlap
+        t.advance(now)
+        ts = max(now - overlap, t.tail_start or now)
+        tail = groups_from_rows(rows, after=ts, exact_until=datetime.max.replace(tzinfo=UTC))
+        t.replace_tail(ts, tail)
+        assert t.counts() == reference(rows, now, HOUR), i
+
+
+# -- the snapshot ----------------------------------------------------------------------------------
+
+
+def test_snapshot_orders_ties_deterministically_with_nulls_last():
+    t = Tallies(HOUR, limit=10)
+    rows = [
+        ("b", "m", T0 - M),
+        ("a", "z", T0 - M),
+        ("a", "m", T0 - M),
+        (None, "m", T0 - M),
+        ("a", None, T0 - M),
+        ("c", "m", T0 - M),
+        ("c", "m", T0 - 2 * M),
+    ]
+    load(t, rows, T0)
+    snap = t.snapshot(T0)
+    assert [(r.error_type, r.error_message) for r in snap.rows] == [
+        ("c", "m"),
+        ("a", "m"),
+        ("a", "z"),
+        ("a", "(null)"),
+        ("b", "m"),
+        ("(null)", "m"),
+    ]
+    assert t.top(2) == [(("c", "m"), 2), (("a", "m"), 1)]
+
+
+def test_snapshot_deltas_sparkline_first_seen_and_new_errors():
+    declared = T0 - 10 * M
+    t = Tallies(HOUR, limit=10)
+    before = [("Old", "x", T0 - 40 * M + i * S) for i in range(5)]  # before the declaration
+    after = [("New", "y", T0 - 5 * M + i * S) for i in range(3)] + [("Old", "x", T0 - 2 * M)]
+    rows = before + after
+    load(t, rows, T0)
+    # The baseline: the window as it stood at the declaration.
+    t.set_baseline(declared, groups_from_rows(rows, after=declared - HOUR, upto=declared))
+    first = t.snapshot(T0)
+    by = {r.error_type: r for r in first.rows}
+    assert by["Old"].count == 6 and by["Old"].delta_declared == 1 and by["Old"].is_new is False
+    assert by["New"].count == 3 and by["New"].delta_declared == 3 and by["New"].is_new is True
+    assert by["Old"].delta_poll == 0  # first snapshot: nothing to compare with
+    assert by["New"].first_seen == T0 - 5 * M
+    assert by["Old"].first_seen == T0 - 40 * M
+    assert first.lookback_start == declared - HOUR
+    assert first.baseline_total == 5
+    # Sparkline: one value per minute from the window's start to now.
+    assert len(first.minutes) == 61 and first.minutes[0] == T0 - HOUR and first.minutes[-1] == T0
+    spark = dict(zip(first.minutes, by["New"].per_minute, strict=True))
+    assert spark[T0 - 5 * M] == 3 and sum(by["New"].per_minute) == 3
+    totals = dict(first.series())
+    assert totals[T0 - 40 * M] == 5 and totals[T0 - 2 * M] == 1 and sum(totals.values()) == 9
+    # A later poll: the delta since the previous one.
+    now = T0 + 3 * S
+    t.advance(now)
+    t.add("New", "y", now - S)
+    t.add("New", "y", now - S)
+    second = t.snapshot(now)
+    by2 = {r.error_type: r for r in second.rows}
+    assert by2["New"].delta_poll == 2 and by2["Old"].delta_poll == 0
+    assert by2["New"].key == by["New"].key
+
+
+def test_snapshot_cleans_every_string_from_the_data():
+    t = Tallies(HOUR)
+    hostile = "\x1b]0;pwned\x07\x1b[31mred\x1b[0m [bold]markup[/bold]\rback\x08\u202eevil" + "x" * 100_000
+    load(t, [(hostile, hostile, T0 - M)], T0)
+    row = t.snapshot(T0).rows[0]
+    for text in (row.error_type, row.error_message):
+        assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text)
+        assert "\u202e" not in text and "pwned" not in text
+        assert "[bold]markup[/bold]" in text
+        assert text.endswith("…")
+    assert len(row.error_type) <= 120 and len(row.error_message) <= 500
+
+
+def test_snapshot_without_a_declaration_has_no_declaration_fields():
+    t = Tallies(HOUR)
+    load(t, [("E", "x", T0 - M)], T0)
+    row = t.snapshot(T0).rows[0]
+    assert row.delta_declared is None and row.is_new is None
+
+
+# -- trend and spike start ----------------------------------------------------------------------------
+
+
+def series(counts: list[int]) -> list[tuple[datetime, int]]:
+    return [(T0 - (len(counts) - i) * M, c) for i, c in enumerate(counts)]
+
+
+def test_trend():
+    assert trend_of([10] * 10).direction == "flat"
+    up = trend_of([10] * 5 + [40] * 5)
+    assert up.direction == "rising" and up.change_pct == pytest.approx(300.0)
+    assert up.describe() == "rising +300% (40/min, was 10/min)"
+    down = trend_of([40] * 5 + [10] * 5)
+    assert down.direction == "falling" and down.change_pct == pytest.approx(-75.0)
+    assert trend_of([0] * 5 + [3] * 5).describe().startswith("rising new")
+    assert trend_of([1] * 5 + [1.2] * 5).direction == "flat"  # type: ignore[list-item]
+    assert trend_of([]).direction == "flat"
+
+
+def test_spike_start_finds_the_first_minute_of_the_latest_spike():
+    calm = [3, 4, 2, 5, 3, 4, 3, 2, 4, 3, 3, 4, 2, 3, 4]
+    s = series([*calm, 40, 55, 60, 58, 61])
+    assert spike_start(s) == s[len(calm)][0]
+    # A dip of one minute inside the spike does not split it.
+    s = series([*calm, 40, 55, 4, 58, 61])
+    assert spike_start(s) == s[len(calm)][0]
+    # Two spikes: the latest one; the first does not raise the baseline.
+    s = series([*calm, 50, 60, *calm, 45, 52])
+    assert spike_start(s) == s[2 * len(calm) + 2][0]
+    # Noise, a single blip, a tiny rise over a quiet baseline: no spike.
+    assert spike_start(series([*calm, 40, *calm])) is None
+    assert spike_start(series([0] * 15 + [4, 5, 6])) is None
+    # A spike starting in the last minute counts.
+    s = series([*calm, 80])
+    assert spike_start(s) == s[-1][0]
+    # Too little history: nothing to compare with.
+    assert spike_start(series([50, 60, 70])) is None
+
+
+# -- the id watermark -----------------------------------------------------------------------------------
+
+
+def test_watermark_gaps_are_rechecked_until_no_transaction_can_hold_them():
+    w = Watermark()
+    w.reset(high=10, visible=[6, 7, 9, 10], lookback=5, xmax=100)
+    assert w.recheck_ids() == [8]  # 8 was in flight (or rolled back) during the full read
+    new, ok = w.accept([8, 11, 13], xmin_before=90)
+    assert new == {8, 11, 13} and ok
+    assert w.high == 13 and w.recheck_ids() == [12]  # 12 noticed now, horizon not known yet
+    w.note_xmax(120)
+    new, _ = w.accept([], xmin_before=119)  # transactions that could hold 12 still running
+    assert new == set() and w.recheck_ids() == [12]
+    new, _ = w.accept([], xmin_before=120)  # all of them have ended: 12 will never show up
+    assert w.recheck_ids() == []
+    # A row coming back twice is counted once; an id at or below the watermark that was not a
+    # gap is not new.
+    new, _ = w.accept([14, 14, 5], xmin_before=None)
+    assert new == {14}
+
+
+def test_watermark_caps_its_gaps_and_says_so():
+    w = Watermark(max_pending=10, max_jump=1000)
+    w.reset(high=100, visible=[100], lookback=1, xmax=5)
+    new, ok = w.accept([200], xmin_before=None)  # 99 ids missing: more than 10 tracked
+    assert new == {200} and not ok and len(w.pending) == 10 and w.given_up == 89
+    assert w.recheck_ids() == list(range(190, 200))  # the newest are kept
+    w2 = Watermark(max_pending=10, max_jump=50)
+    w2.reset(high=100, visible=[100], lookback=1, xmax=5)
+    new, ok = w2.accept([1000], xmin_before=None)  # a jump (a shared sequence): not enumerated
+    assert not ok and w2.pending == {} and w2.high == 1000
+
+
+def test_watermark_on_an_empty_table():
+    w = Watermark()
+    w.reset(high=None, visible=[], lookback=100, xmax=1)
+    new, ok = w.accept([3, 5], xmin_before=1)
+    assert new == {3, 5} and ok and w.high == 5 and w.recheck_ids() == [4]
+
+
+# -- error rate -------------------------------------------------------------------------------------------
+
+
+NOW = T0 + 20 * S  # 14:00:20 server time
+
+
+def minutes(spec: dict[int, tuple[int, int]]) -> list[RateMinute]:
+    """{minutes ago: (failed, total)}"""
+    return [RateMinute(floor_minute(NOW) - k * M, f, n) for k, (f, n) in spec.items()]
+
+
+def judge(spec: dict[int, tuple[int, int]]):
+    return rate_from_series(
+        minutes(spec),
+        now=NOW,
+        lookback=40 * M,
+        threshold=1.0,
+        sustain=30 * M,
+        fetched_at=NOW,
+    )
+
+
+def test_rate_criterion_met_after_30_quiet_minutes():
+    snap = judge({35: (50, 100), 34: (3, 100), **{k: (0, 100) for k in range(0, 34)}})
+    assert snap.below_since == floor_minute(NOW) - 33 * M
+    assert snap.criterion == "met" and snap.below_since_exact and snap.shape == "series"
+    assert snap.current == 0.0
+    assert snap.summary == "below 1% for 33 min"
+
+
+def test_rate_criterion_not_met_while_recent_or_current():
+    snap = judge({10: (5, 100), **{k: (0, 100) for k in range(0, 10)}})
+    assert snap.criterion == "not met"
+    assert snap.below_since == floor_minute(NOW) - 9 * M
+    assert snap.summary == "below 1% for 9 min (needs 30 min)"
+    now_failing = judge({0: (2, 100), 1: (0, 100)})
+    assert now_failing.criterion == "not met" and now_failing.below_since is None
+    assert now_failing.current == 2.0
+
+
+def test_rate_criterion_unknown_without_traffic_and_at_least_when_data_runs_out():
+    assert judge({}).criterion == "unknown"
+    gaps = judge({k: (0, 10) for k in range(0, 41, 7)})  # some minutes without traffic
+    assert gaps.criterion == "met" and gaps.summary.startswith("below 1% for at least")
+    assert gaps.below_since == floor_minute(NOW - 40 * M)
+
+
+def test_rate_tracker_for_a_single_number_is_approximate_and_careful():
+    tr = RateTracker(1.0, 30 * M, max_gap=M)
+    t = T0
+    first = tr.observe(0.2, t, t)
+    assert first.shape == "single" and not first.below_since_exact
+    assert first.criterion == "unknown"  # below since the console started: not known before
+    t += 30 * S
+    assert tr.observe(5.0, t, t).criterion == "not met"
+    t += 30 * S
+    snap = tr.observe(0.5, t, t)
+    assert snap.below_since == t and snap.criterion == "not met"
+    since = t
+    for _ in range(61):
+        t += 30 * S
+        snap = tr.observe(0.5, t, t)
+    assert snap.criterion == "met" and snap.below_since == since
+    t += 5 * M  # the database was unreachable meanwhile: start watching again
+    assert tr.observe(0.5, t, t).criterion == "unknown"
+    assert tr.observe(None, t + S, t + S).criterion == "unknown"
+
+
+def test_mask_phone():
+    assert mask_phone("+1 (555) 010-4477") == "***4477"
+    assert mask_phone("\x1b[31m+4915112345678\x07") == "***5678"
+    assert mask_phone("12") == "***"
+    assert mask_phone(None) == ""
