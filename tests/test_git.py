@@ -531,13 +531,41 @@ def test_git_missing(tmp_path: Path, project: dict) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the repository to another user")
-def test_repository_owned_by_another_user(project: dict) -> None:
+def test_repository_owned_by_another_user_is_read(project: dict) -> None:
+    # A production checkout owned by a deploy user: git's safe.directory check guards repository
+    # discovery; read_commits names the repository explicitly and runs only a git log that
+    # executes nothing from the repository's configuration, so it reads it.
     repo: Path = project["repo"]  # type: ignore[assignment]
     for p in [repo, *repo.rglob("*")]:
         os.lchown(p, 65534, 65534)
-    p = problem(repo)
-    assert p.kind == "unsafe"
-    assert "owned by another user" in p.message and "safe.directory" in p.message
+    with pytest.raises(AssertionError, match="dubious ownership"):
+        git(repo, "log", "-1")
+    assert len(snapshot(repo).commits) == 6
+
+
+def test_the_callers_git_environment_and_configuration_are_ignored(
+    project: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo: Path = project["repo"]  # type: ignore[assignment]
+    expected = snapshot(repo)
+    other = init_repo(tmp_path / "other")
+    commit(other, "deploy elsewhere", NOW - timedelta(minutes=1), {"x": "1"})
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        "[log]\n\tshowSignature = true\n\tshowRoot = false\n\tdecorate = full\n"
+        "[i18n]\n\tlogOutputEncoding = ISO-8859-1\n"
+        "[color]\n\tui = always\n[diff]\n\trelative = true\n\trenames = copies\n\texternal = /bin/false\n"
+        "[format]\n\tpretty = oneline\n[gpg]\n\tprogram = /bin/false\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(other / ".git" / "objects"))
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS", "'log.showsignature'='true'")
+    got = snapshot(repo)
+    assert got == expected
 
 
 def test_broken_repository_is_a_one_line_problem(project: dict) -> None:

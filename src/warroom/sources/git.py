@@ -27,6 +27,14 @@ What the marks mean:
 - **freeze breach**: committed inside one of the deploy-freeze intervals the UI passes in
   (``Incident.freeze_intervals()``; an interval ending in ``None`` is still going).
 
+The repository is named to git explicitly (``--git-dir``) and the caller's ``GIT_DIR``,
+``GIT_OBJECT_DIRECTORY``, ``GIT_CONFIG_PARAMETERS``... are neutralised, so the environment cannot
+point the pane at another repository; the user's git configuration is read (for its
+``safe.directory`` and the like) but every setting that changes ``git log``'s output is overridden.
+git's ownership check (``safe.directory``) guards repository *discovery*, so a checkout owned by
+another user (a deploy user's) is read too: the only command run is a ``git log`` that executes
+nothing from the repository's configuration (no pager, external diff, textconv or signature check).
+
 All times are the *committer* dates (when the commit landed on the branch, which is what a deploy
 freeze is about), as aware UTC datetimes. A merge commit's paths are its changes against the first
 parent (what the merge brought in). In a shallow clone the boundary commits have no known parent
@@ -56,7 +64,7 @@ ProblemKind = Literal[
     "not_repository",  # the path exists but is not inside a git repository
     "empty",  # a repository with no commits yet: an empty state, not an error
     "git_missing",  # the git program is not installed (or not on PATH)
-    "unsafe",  # git refuses the repository: owned by another user (safe.directory)
+    "unsafe",  # git refuses the repository as owned by another user (older or future gits)
     "failed",  # anything else git or the file system reported
 ]
 
@@ -349,7 +357,8 @@ def _tags(decorations: str) -> tuple[str, ...]:
     for part in decorations.split(", "):
         part = part.strip()
         if part.startswith(_TAG_PREFIX):
-            out.append(clean(part[len(_TAG_PREFIX) :], max_len=80))
+            name = part[len(_TAG_PREFIX) :].removeprefix("refs/tags/")
+            out.append(clean(name, max_len=80))
     return tuple(out)
 
 
@@ -478,6 +487,25 @@ def _open(settings: GitSettings, now: datetime) -> tuple[Any, Any] | GitProblem:
     return gitmod, path
 
 
+def _git_env(common_dir: Path) -> dict[str, str]:
+    """Environment for git log: the caller's environment must not point git elsewhere.
+
+    GitPython can only add to the inherited environment, so variables that would make git read
+    another object store, another namespace or extra configuration are set to harmless values
+    (GIT_DIR and GIT_WORK_TREE are overridden on the command line).
+    """
+    return {
+        "GIT_OBJECT_DIRECTORY": str(common_dir / "objects"),
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES": "",
+        "GIT_COMMON_DIR": str(common_dir),
+        "GIT_NAMESPACE": "",
+        "GIT_CONFIG_PARAMETERS": "",
+        "GIT_CONFIG_COUNT": "0",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+
+
 def _run_log(
     settings: GitSettings,
     now: datetime,
@@ -501,10 +529,17 @@ def _run_log(
                 shallow = set(shallow_file.read_text("ascii", "replace").split())
             marker = b"WR" + uuid.uuid4().hex.encode()
             fmt = "--format=%x00" + marker.decode() + "%x00" + "%x00".join(_FIELDS)
+            git_dir = Path(repo.git_dir)
+            where = [f"--git-dir={git_dir}"]
+            if repo.working_tree_dir:
+                where.append(f"--work-tree={repo.working_tree_dir}")
             cmd = [
                 gitmod.Git.GIT_PYTHON_GIT_EXECUTABLE or "git",
+                *where,
                 "-c",
                 "log.showSignature=false",
+                "-c",
+                "i18n.logOutputEncoding=UTF-8",
                 "-c",
                 f"log.showRoot={'false' if shallow else 'true'}",
                 "log",
@@ -518,6 +553,7 @@ def _run_log(
                 "--no-ext-diff",
                 "--no-textconv",
                 "--diff-merges=first-parent",
+                "--decorate=short",
                 "--decorate-refs=refs/tags/",
                 *extra,
                 "HEAD",
@@ -528,7 +564,7 @@ def _run_log(
                 stdout_as_string=False,
                 strip_newline_in_stdout=False,
                 kill_after_timeout=GIT_TIMEOUT,
-                env={"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat"},
+                env=_git_env(Path(repo.common_dir)),
             )
     except exc_mod.NoSuchPathError:
         return GitProblem("not_found", f"{path}: no such folder", path, now)

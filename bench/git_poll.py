@@ -1,0 +1,156 @@
+"""Benchmark: one poll of the commits pane (``read_commits``) on a 100k-commit repository.
+
+Builds the history with ``git fast-import`` (the same builder as tests/test_git.py) in a temp
+dir, then times, side by side and interleaved so machine noise hits them alike:
+
+- ``read_commits``: what the pane does every poll (open the repo, one ``git log``, parse, close);
+- ``git log`` alone: the same git command as a bare subprocess (the floor);
+- naive GitPython: ``iter_commits(max_count=N)`` plus ``commit.stats`` per commit (a diff per
+  commit, objects read through the persistent ``git cat-file``), the obvious way to write it.
+
+Also on a 100-commit repository (the cost does not grow with history) and on the 100k history
+with 5,000 tags (tags mark deploys, so every poll reads the refs).
+
+Usage: python bench/git_poll.py [--runs 41] [--commits 100000] [--count 10]
+Prints a Markdown section for bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+import git  # noqa: E402
+
+from test_git import build_history, commit  # noqa: E402
+from warroom.config import GitSettings  # noqa: E402
+from warroom.sources.git import GitSnapshot, read_commits  # noqa: E402
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000
+
+
+def naive(path: Path, count: int) -> None:
+    with git.Repo(path) as repo:
+        for c in repo.iter_commits("HEAD", max_count=count):
+            _ = (c.hexsha, c.summary, c.author.name, c.committed_datetime, list(c.stats.files))
+
+
+def bare_log(path: Path, count: int) -> None:
+    subprocess.run(
+        [
+            "git",
+            "log",
+            f"-n{count}",
+            "-z",
+            "--name-only",
+            "--no-renames",
+            "--diff-merges=first-parent",
+            "--decorate=short",
+            "--decorate-refs=refs/tags/",
+            "--format=%H%x00%h%x00%P%x00%ct%x00%e%x00%D%x00%an%x00%ae%x00%s",
+        ],
+        cwd=path,
+        capture_output=True,
+        check=True,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=41)
+    ap.add_argument("--commits", type=int, default=100_000)
+    ap.add_argument("--count", type=int, default=10)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="warroom-bench-") as tmp:
+        big = Path(tmp) / "big"
+        t = time.perf_counter()
+        build_history(big, args.commits, start=START)
+        last = START + (args.commits - 1) * timedelta(minutes=1)
+        commit(big, "deploy api", last + timedelta(minutes=1), {"supabase/functions/api/index.ts": "x"})
+        build_s = time.perf_counter() - t
+        small = Path(tmp) / "small"
+        build_history(small, 100, start=START)
+        # The same history with 5,000 tags (tags are deploy marks: every poll reads the refs).
+        tagged = Path(tmp) / "tagged"
+        subprocess.run(["git", "clone", "-q", str(big), str(tagged)], check=True)
+        shas = subprocess.run(
+            ["git", "rev-list", "-n5000", "HEAD"], cwd=tagged, capture_output=True, text=True, check=True
+        ).stdout.split()
+        refs = "".join(f"create refs/tags/t{i} {sha}\n" for i, sha in enumerate(shas))
+        subprocess.run(["git", "update-ref", "--stdin"], cwd=tagged, input=refs, text=True, check=True)
+        subprocess.run(["git", "pack-refs", "--all"], cwd=tagged, check=True)
+
+        now = last + timedelta(minutes=5)
+        cases: dict[str, Callable[[], object]] = {}
+        for name, path in (("100k", big), ("100", small), ("100k, 5,000 tags", tagged)):
+            settings = GitSettings(repo=path, count=args.count)
+            got = read_commits(settings, now=now)
+            assert isinstance(got, GitSnapshot) and len(got.commits) == args.count, got
+            cases[f"read_commits ({name})"] = lambda s=settings: read_commits(s, now=now)
+            cases[f"git log alone ({name})"] = lambda p=path: bare_log(p, args.count)
+            cases[f"naive GitPython ({name})"] = lambda p=path: naive(p, args.count)
+
+        for fn in cases.values():  # warm-up: imports, page cache
+            fn()
+        samples: dict[str, list[float]] = {k: [] for k in cases}
+        for _ in range(args.runs):
+            for k, fn in cases.items():
+                samples[k].append(timed(fn))
+
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"## git_poll: one commits-pane poll ({datetime.now().strftime('%Y-%m-%d')})\n")
+    print(
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores (shared, noisy); Python "
+        f"{platform.python_version()}; {git_version}; GitPython {git.__version__}; "
+        f"{platform.system()} {platform.release()}.\n"
+    )
+    print(
+        f"History built with git fast-import: {args.commits:,} commits in {build_s:.1f} s. "
+        f"Last {args.count} commits per poll; {args.runs} runs of each case, interleaved; "
+        "times in ms.\n"
+    )
+    print("| case | median | p10 | p90 | vs read_commits (same repo) |")
+    print("|---|---:|---:|---:|---:|")
+    for k, v in samples.items():
+        repo = k[k.index("(") :]
+        base = med[f"read_commits {repo}"]
+        q = statistics.quantiles(v, n=10)
+        print(f"| {k} | {med[k]:.1f} | {q[0]:.1f} | {q[-1]:.1f} | {med[k] / base:.2f}x |")
+    print(
+        f"\nBudget: one poll under 200 ms on 100k commits; median {med['read_commits (100k)']:.1f} ms "
+        f"({med['read_commits (100k)'] / med['read_commits (100)']:.2f}x the 100-commit repository)."
+    )
+
+
+if __name__ == "__main__":
+    main()
