@@ -796,6 +796,9 @@ def load_settings(
     if env.get("WARROOM_DSN"):
         db = replace(db, dsn=env["WARROOM_DSN"], dsn_source="WARROOM_DSN")
     elif env.get("DATABASE_URL") and not db.dsn:
+        # DATABASE_URL is usually the application's own variable (a developer's shell often points
+        # it at a local database): it fills in only when warroom.toml names no database, so it
+        # never silently replaces the one the team configured.
         db = replace(db, dsn=env["DATABASE_URL"], dsn_source="DATABASE_URL")
     if dsn is not None:
         db = replace(db, dsn=dsn or None, dsn_source="--dsn" if dsn else "")
