@@ -313,11 +313,13 @@ def test_unfilled_fields_render_as_the_playbooks_placeholders_with_spans(
         "Next Update: 15:18 CET (14:18 UTC)"
     )
     assert update.unfilled == ("[COMPLETED_ACTIONS]", "[ROOT_CAUSE_THEORY]", "[ESTIMATE]")
+    assert update.unfilled_fields == ("completed_actions", "theory", "eta")
     for span in update.spans:
         assert update.text[span.start : span.end] == span.placeholder
 
     customer = ts.render("customer_notification", ctx)
     assert customer.unfilled == ("[FEATURE]", "[DESCRIPTION]", "[STATUS_PAGE_LINK]")
+    assert customer.unfilled_fields == ("feature", "impact", "status_page_link")  # relabelled: still impact
     assert [customer.text[s.start : s.end] for s in customer.spans] == [  # type: ignore[index]
         "[FEATURE]",
         "[FEATURE]",
@@ -326,9 +328,24 @@ def test_unfilled_fields_render_as_the_playbooks_placeholders_with_spans(
     ]
     declaration = ts.render("internal_declaration", ctx)
     assert declaration.unfilled == ("[USER_IMPACT]", "[NAME]")
+    assert declaration.unfilled_fields == ("impact", "lead")
     assert "Incident Lead: @[NAME]" in declaration.text  # type: ignore[operator]
     resolution = ts.render("internal_resolution", ctx)
     assert resolution.unfilled == ("[WHAT_WAS_DONE]", "[COUNT]", "[LIST]", "[NONE/DETAILS]", "[DATE/TIME]")
+    assert resolution.unfilled_fields == (
+        "resolution",
+        "users_affected",
+        "services_affected",
+        "data_loss",
+        "review_at",
+    )
+    # What the `e` form can offer for a template: the editable fields it reads.
+    assert ts.variables("internal_update") & ev.FIELDS.keys() == {"title", "theory", "eta"}
+    assert ts.variables("customer_resolution") & ev.FIELDS.keys() == {
+        "feature",
+        "services_affected",
+        "resolution",
+    }
 
 
 def test_the_context_has_every_documented_key_and_nothing_leaks_markers(
@@ -468,6 +485,7 @@ def test_a_broken_team_template_names_file_and_line_and_the_others_keep_working(
     bad = results.pop("internal_update")
     assert bad.text is None
     assert bad.error == f"{broken} line 4: unexpected '}}'"
+    assert ts.variables("internal_update") == frozenset()
     assert all(r.ok for r in results.values()), {n: r.error for n, r in results.items()}
     assert results["good_one"].text == "fine INC-2026-11-26-001"
 

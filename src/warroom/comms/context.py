@@ -59,6 +59,7 @@ error_rate                  placeholder ``[ERROR_RATE]``
 db_health                   one line; placeholder ``[DB_HEALTH]``
 suspected_deploy            one line; placeholder ``[SUSPECTED_DEPLOY]``
 degraded_components         list of strings
+recent_commits              list of :class:`CommitLine` from the live facts (newest first)
 status_page_link            the team's own status page; placeholder ``[STATUS_PAGE_LINK]``
 timezone                    the display zone: ``Europe/Berlin``, or ``local time (CET)``
 ==========================  =====================================================================
@@ -278,6 +279,7 @@ CONTEXT_KEYS: frozenset[str] = frozenset(
         "db_health",
         "suspected_deploy",
         "degraded_components",
+        "recent_commits",
         "status_page_link",
         "timezone",
     }
@@ -387,6 +389,18 @@ def _errors_summary(rows: Sequence[ErrorLine]) -> str:
     return _joined(parts, "; ", "[ERRORS]")
 
 
+def _clean_commit(c: CommitLine) -> CommitLine:
+    return CommitLine(
+        sha=clean(c.sha, max_len=40),
+        subject=clean(c.subject, max_len=200),
+        author=clean(c.author, max_len=80),
+        at=utc(c.at) if c.at is not None else None,
+        deploy=bool(c.deploy),
+        migration=bool(c.migration),
+        freeze_breach=bool(c.freeze_breach),
+    )
+
+
 def _clean_errors(rows: Sequence[ErrorLine]) -> list[ErrorLine]:
     out = []
     for r in rows:
@@ -476,6 +490,7 @@ def build_context(
         "db_health": _text(facts.db_health, "[DB_HEALTH]", max_len=300),
         "suspected_deploy": _text(facts.suspected_deploy, "[SUSPECTED_DEPLOY]", max_len=300),
         "degraded_components": [c for c in (clean(x, max_len=200) for x in facts.degraded_components) if c],
+        "recent_commits": [_clean_commit(c) for c in facts.commits],
         "status_page_link": _text(facts.status_page_link, "[STATUS_PAGE_LINK]", max_len=500),
         "timezone": zone_name(settings, incident.declared_at),
     }
@@ -534,6 +549,7 @@ def blank_context(playbook: Playbook | None = None, severity: str = "P0") -> dic
             "db_health": Placeholder("[DB_HEALTH]"),
             "suspected_deploy": Placeholder("[SUSPECTED_DEPLOY]"),
             "degraded_components": [],
+            "recent_commits": [],
             "status_page_link": Placeholder("[STATUS_PAGE_LINK]"),
             "timezone": Placeholder("[TIMEZONE]"),
         }

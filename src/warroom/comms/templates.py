@@ -77,9 +77,13 @@ REPORT = "incident_report"
 MAX_TEMPLATE_BYTES = 256 * 1024
 # Private-use characters that bracket a placeholder while rendering (clean() turns any private-use
 # character coming from outside into U+FFFD, so real text never contains them).
+# A marked placeholder is MARK_OPEN <context key> MARK_FIELD <placeholder text> MARK_CLOSE.
 MARK_OPEN = "\ue000"
+MARK_FIELD = "\ue002"
 MARK_CLOSE = "\ue001"
-_MARKED = re.compile(f"{MARK_OPEN}([^{MARK_OPEN}{MARK_CLOSE}]*){MARK_CLOSE}")
+_MARKS = MARK_OPEN + MARK_FIELD + MARK_CLOSE
+_MARKED = re.compile(f"{MARK_OPEN}([^{_MARKS}]*){MARK_FIELD}([^{_MARKS}]*){MARK_CLOSE}")
+_STRAY = str.maketrans(dict.fromkeys(_MARKS, None))
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,8 @@ class Span:
 
     start: int
     end: int
-    placeholder: str
+    placeholder: str  # "[ROOT_CAUSE_THEORY]"
+    field: str  # the context key it stands for ("theory"); "" when not known
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,12 @@ class RenderResult:
     def unfilled(self) -> tuple[str, ...]:
         """The placeholders left in the text, each once, in order of appearance."""
         return tuple(dict.fromkeys(s.placeholder for s in self.spans))
+
+    @property
+    def unfilled_fields(self) -> tuple[str, ...]:
+        """The context keys left unfilled, each once, in order (``theory``, ``eta``...); those in
+        :data:`warroom.incident.events.FIELDS` are the ones the ``e`` form edits."""
+        return tuple(dict.fromkeys(s.field for s in self.spans if s.field))
 
 
 class TemplateError(Exception):
@@ -172,28 +183,37 @@ def undo_event(sent: ev.Event) -> ev.UpdateUndone:
 # -- marking placeholders ----------------------------------------------------------------------------
 
 
-def _mark_text(text: str) -> Placeholder:
+def _mark_text(text: str, field: str = "") -> Placeholder:
     if text.startswith(MARK_OPEN):
         return Placeholder(text)
-    return Placeholder(f"{MARK_OPEN}{text}{MARK_CLOSE}")
+    return Placeholder(
+        f"{MARK_OPEN}{field.translate(_STRAY)}{MARK_FIELD}{text.translate(_STRAY)}{MARK_CLOSE}"
+    )
 
 
-def _mark(value: Any) -> Any:
+def _field_of(value: Any) -> str:
+    if isinstance(value, str) and value.startswith(MARK_OPEN):
+        return value[1:].split(MARK_FIELD, 1)[0]
+    return ""
+
+
+def _mark(value: Any, field: str = "") -> Any:
+    """The context with every placeholder bracketed by the private-use marks (and its key)."""
     if isinstance(value, Placeholder):
-        return _mark_text(value)
+        return _mark_text(value, field)
     if isinstance(value, Stamp):
-        return Stamp.unknown(_mark_text(value.full)) if value.missing else value
+        return Stamp.unknown(_mark_text(value.full, field)) if value.missing else value
     if isinstance(value, str | bytes | int | float | bool) or value is None:
         return value
     if isinstance(value, list):
-        return [_mark(v) for v in value]
+        return [_mark(v, field) for v in value]
     if isinstance(value, tuple):
-        return tuple(_mark(v) for v in value)
+        return tuple(_mark(v, field) for v in value)
     if isinstance(value, Mapping):
-        return {k: _mark(v) for k, v in value.items()}
+        return {k: _mark(v, field or str(k)) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {
-            f.name: _mark(getattr(value, f.name))
+            f.name: _mark(getattr(value, f.name), field)
             for f in dataclasses.fields(value)
             if isinstance(getattr(value, f.name), Placeholder | Stamp | list | tuple)
         }
@@ -207,15 +227,15 @@ def _unmark(raw: str) -> tuple[str, tuple[Span, ...]]:
     pos = 0
     length = 0
     for m in _MARKED.finditer(raw):
-        before = raw[pos : m.start()].replace(MARK_OPEN, "").replace(MARK_CLOSE, "")
+        before = raw[pos : m.start()].translate(_STRAY)
         out.append(before)
         length += len(before)
-        inner = m.group(1)
-        spans.append(Span(length, length + len(inner), inner))
+        field, inner = m.group(1), m.group(2)
+        spans.append(Span(length, length + len(inner), inner, field))
         out.append(inner)
         length += len(inner)
         pos = m.end()
-    out.append(raw[pos:].replace(MARK_OPEN, "").replace(MARK_CLOSE, ""))
+    out.append(raw[pos:].translate(_STRAY))
     return "".join(out), tuple(spans)
 
 
@@ -235,7 +255,7 @@ def _filled(value: Any) -> bool:
 
 def _placeholder_filter(value: Any, label: str) -> Any:
     """``{{ impact | placeholder("[DESCRIPTION]") }}``: the value, or this placeholder if unfilled."""
-    return _mark_text(str(label)) if _is_unfilled(value) else value
+    return _mark_text(str(label), _field_of(value)) if _is_unfilled(value) else value
 
 
 def _md_cell(value: Any) -> str:
@@ -455,6 +475,21 @@ class TemplateSet:
             )
         return self._env
 
+    def variables(self, template: str | TemplateInfo) -> frozenset[str]:
+        """The context keys a template reads (empty when it cannot be read or parsed). The ``e``
+        form can offer the editable ones: ``variables(t) & FIELDS.keys()``."""
+        info = self.get(template) if isinstance(template, str) else template
+        if info is None or info.error is not None:
+            return frozenset()
+        source, error = _read(info.path)
+        if source is None or error is not None:
+            return frozenset()
+        try:
+            names, _lines = self._undeclared(self._environment(), info, source)
+        except Exception:  # a syntax error: render() reports it
+            return frozenset()
+        return frozenset(names - set(self._environment().globals))
+
     def render(self, template: str | TemplateInfo, context: Mapping[str, Any]) -> RenderResult:
         """Render one template; never raises (problems come back as ``RenderResult.error``)."""
         info = self.get(template) if isinstance(template, str) else template
@@ -487,8 +522,6 @@ class TemplateSet:
             if error is not None:
                 raise TemplateError(error)
             assert source is not None
-            if len(source.encode("utf-8", "surrogatepass")) > MAX_TEMPLATE_BYTES:
-                raise TemplateError(f"{where}: larger than {MAX_TEMPLATE_BYTES // 1024} KiB; not rendered")
             names, lines = self._undeclared(env, info, source)
             template: Template = env.get_template(info.file)
         except TemplateSyntaxError as exc:
