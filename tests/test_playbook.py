@@ -5,7 +5,10 @@ The markdown is parsed here, so a change to either the playbook or the data is c
 
 from __future__ import annotations
 
+import os
 import re
+import time as time_module
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -391,3 +394,27 @@ def test_business_day_start_is_configurable() -> None:
     pb = replace(DEFAULT, business_day_start=time(8, 30))
     got = pb.response_deadline("P3", _at(2026, 11, 27, 16, 0, BERLIN), BERLIN)
     assert got == datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def berlin_local_zone() -> Iterator[None]:
+    """The machine's local zone set to Europe/Berlin for the test (TZ + tzset), then restored."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "Europe/Berlin"
+    time_module.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time_module.tzset()
+
+
+def test_next_business_day_in_the_machine_zone_across_dst(berlin_local_zone: None) -> None:
+    """Without a configured zone the local one is used, with the offset of the deadline's own day."""
+    friday = datetime(2026, 3, 27, 16, 0, tzinfo=UTC)  # 17:00 CET; DST starts on Sunday the 29th
+    assert DEFAULT.response_deadline("P3", friday, None) == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
+    autumn = datetime(2026, 10, 23, 16, 0, tzinfo=UTC)  # 18:00 CEST; DST ends on Sunday the 25th
+    assert DEFAULT.response_deadline("P3", autumn, None) == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)

@@ -307,7 +307,8 @@ class Playbook:
     def response_deadline(self, severity: str, declared_at: datetime, tz: tzinfo | None) -> datetime:
         """When the playbook's response time runs out.
 
-        "Next business day" is the start of the next weekday (``business_day_start``, local time).
+        "Next business day" is the start of the next weekday (``business_day_start``) in ``tz``,
+        or in the machine's local zone when ``tz`` is None.
         """
         sev = self.severity(severity)
         if sev.response is not None:
@@ -316,8 +317,10 @@ class Playbook:
         day = local.date() + timedelta(days=1)
         while day.weekday() >= 5:
             day += timedelta(days=1)
-        start = datetime.combine(day, self.business_day_start, tzinfo=local.tzinfo)
-        return utc(start)
+        start = datetime.combine(day, self.business_day_start)
+        # A naive local time: astimezone() takes the offset in force on *that* day, not the
+        # declaration's (a weekend can cross a daylight-saving change).
+        return utc(start.replace(tzinfo=tz) if tz is not None else start.astimezone())
 
 
 DEFAULT = Playbook()
