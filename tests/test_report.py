@@ -505,3 +505,20 @@ def test_warroom_report_errors_in_one_line(state_dir: Path, clock: object, tmp_p
         nowhere.stderr
         == f"warroom: report: cannot write {tmp_path / 'missing' / 'r.md'} (No such file or directory)\n"
     )
+
+
+def test_the_zone_line_names_the_zone(state_dir: Path, clock: object) -> None:
+    from warroom.comms.report import _zone_line
+
+    at = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    berlin = Settings(state_dir=state_dir, timezone_name="Europe/Berlin")
+    assert (
+        _zone_line(berlin, at)
+        == "All times are Europe/Berlin (CEST, UTC+02:00 at the start) unless marked UTC."
+    )
+    assert _zone_line(Settings(state_dir=state_dir, timezone_name="UTC"), at) == "All times are UTC."
+    ny = Settings(state_dir=state_dir, timezone_name="America/New_York")
+    assert (
+        _zone_line(ny, at)
+        == "All times are America/New_York (EDT, UTC-04:00 at the start) unless marked UTC."
+    )

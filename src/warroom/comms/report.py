@@ -212,7 +212,9 @@ def _zone_line(settings: Settings, when: datetime) -> str:
     sign = "-" if offset < timedelta(0) else "+"
     minutes = abs(int(offset.total_seconds())) // 60
     off = f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-    name = settings.timezone_name or "the local time zone of the machine that wrote this report"
+    if offset == timedelta(0) and loc.tzname() in ("UTC", "Z", "UTC+00:00"):
+        return "All times are UTC."
+    name = settings.timezone_name or "the local time of the machine that wrote this report"
     return f"All times are {name} ({loc.strftime('%Z')}, {off} at the start) unless marked UTC."
 
 
