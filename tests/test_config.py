@@ -90,6 +90,7 @@ pgbouncer = true
 
 [database.queries]
 error_tally = "sql/tally.sql"
+error_tally_since = "sql/tally.sql"
 
 [[database.panes]]
 title = "Stuck jobs"
@@ -183,7 +184,10 @@ def test_every_section_is_read(tmp_path: Path) -> None:
     assert db.poll_interval == timedelta(seconds=5)
     assert db.statement_timeout == timedelta(milliseconds=1500)
     assert db.pgbouncer is True
-    assert db.queries == {"error_tally": tmp_path / "sql" / "tally.sql"}
+    assert db.queries == {
+        "error_tally": tmp_path / "sql" / "tally.sql",
+        "error_tally_since": tmp_path / "sql" / "tally.sql",
+    }
     assert [(p.title, p.sql) for p in db.panes] == [("Stuck jobs", tmp_path / "sql" / "jobs.sql")]
     er = s.errors
     assert (er.table, er.time_column, er.window, er.limit, er.rate_threshold) == (
@@ -239,6 +243,9 @@ def test_every_section_is_read(tmp_path: Path) -> None:
     assert "s3cr3t-in-toml" not in text
     assert "postgresql://watcher:***@db.internal:5432/app   (from warroom.toml)" in text
     assert "P1 High     = response 15 min, internal update 20 min, customer update 1 h" in text
+    lines = s.describe()
+    assert f"query error_tally  = {tmp_path / 'sql' / 'tally.sql'}" in lines
+    assert f"query error_tally_since = {tmp_path / 'sql' / 'tally.sql'}" in lines
 
 
 def test_business_day_start_as_toml_time(tmp_path: Path) -> None:

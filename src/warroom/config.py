@@ -184,7 +184,7 @@ class Settings:
             f"pgbouncer          = {str(db.pgbouncer).lower()}",
         ]
         for name, path in db.queries.items():
-            lines.append(f"query {name:<13}= {path}")
+            lines.append(f"{'query ' + name:<18} = {path}")
         for pane in db.panes:
             lines.append(f"pane               = {pane.title!r} from {pane.sql}")
         lines += [
