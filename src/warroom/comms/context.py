@@ -82,7 +82,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from warroom.durations import describe_duration, local, utc
+from warroom.durations import clock_time, describe_duration, local, stamp, utc
 from warroom.sources.text import clean
 
 if TYPE_CHECKING:
@@ -164,8 +164,8 @@ class Stamp:
     def of(cls, when: datetime, tz: tzinfo | None) -> Stamp:
         at = utc(when)
         loc = local(at, tz)
-        local_time = loc.strftime("%H:%M %Z")
-        local_full = loc.strftime("%Y-%m-%d %H:%M %Z")
+        local_time = clock_time(at, tz, seconds=False)
+        local_full = stamp(at, tz)
         utc_time = at.strftime("%H:%M UTC")
         utc_full = at.strftime("%Y-%m-%d %H:%M UTC")
         if loc.utcoffset() == timedelta(0) and loc.tzname() in ("UTC", "Z", "UTC+00:00"):
@@ -427,7 +427,7 @@ def build_context(
     sev = pb.severity(incident.severity)
     f = incident.fields
 
-    def stamp(when: datetime | None, placeholder: str) -> Stamp:
+    def stamp_or(when: datetime | None, placeholder: str) -> Stamp:
         return Stamp.of(when, tz) if when is not None else Stamp.unknown(placeholder)
 
     def next_after_send(audience: str) -> Stamp:
@@ -466,12 +466,12 @@ def build_context(
         "was_frozen": bool(incident.freeze_intervals()),
         "start": Stamp.of(incident.declared_at, tz),
         "now": Stamp.of(now, tz),
-        "end": stamp(incident.resolved_at, "[TIMESTAMP]"),
+        "end": stamp_or(incident.resolved_at, "[TIMESTAMP]"),
         "next_internal_update": next_after_send("internal"),
         "next_customer_update": next_after_send("customer"),
-        "internal_update_due": stamp(incident.next_update_due("internal"), "[TIME]"),
-        "customer_update_due": stamp(incident.next_update_due("customer"), "[TIME]"),
-        "review_at": stamp(review, "[DATE/TIME]"),
+        "internal_update_due": stamp_or(incident.next_update_due("internal"), "[TIME]"),
+        "customer_update_due": stamp_or(incident.next_update_due("customer"), "[TIME]"),
+        "review_at": stamp_or(review, "[DATE/TIME]"),
         "elapsed": elapsed,
         "duration": elapsed,
         "internal_cadence": cadence("internal"),

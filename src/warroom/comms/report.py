@@ -62,7 +62,7 @@ from warroom.comms.context import (
     human_duration,
 )
 from warroom.comms.templates import REPORT, TemplateSet
-from warroom.durations import describe_duration, local, utc
+from warroom.durations import clock_time, describe_duration, local, stamp, utc
 from warroom.incident import events as ev
 from warroom.incident.state import Incident, fold
 from warroom.sources.text import clean, first_line
@@ -187,10 +187,9 @@ def errors_evidence(
 
 
 def _fmt_time(when: datetime, tz: tzinfo | None, start_day: Any) -> str:
-    loc = local(when, tz)
-    if loc.date() != start_day:
-        return loc.strftime("%Y-%m-%d %H:%M %Z")
-    return loc.strftime("%H:%M %Z")
+    if local(when, tz).date() != start_day:
+        return stamp(when, tz)
+    return clock_time(when, tz, seconds=False)
 
 
 def _hhmm(td: timedelta) -> str:
