@@ -221,6 +221,11 @@ def check(ctx: click.Context, **flags: Any) -> None:
     settings = settings_from(ctx, **flags)
     for line in settings.describe():
         click.echo(line)
+    from warroom.sources.postgres import run_probe
+
+    click.echo("")
+    for line in run_probe(settings):
+        click.echo(line)
     with open_journal(settings) as journal:
         ids = journal.incident_ids()
     click.echo("")

@@ -961,6 +961,48 @@ def _ms(td: timedelta) -> int:
 # -- connecting and probing --------------------------------------------------------------------------------
 
 
+_KEYWORD = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']*)")
+_KEYWORDS = {
+    "host": "host",
+    "hostaddr": "host",
+    "port": "port",
+    "user": "user",
+    "password": "password",
+    "dbname": "database",
+    "sslmode": "ssl",
+}
+_IGNORED_KEYWORDS = {"application_name", "connect_timeout", "fallback_application_name"}
+
+
+def dsn_arguments(dsn: str) -> dict[str, Any]:
+    """asyncpg's arguments for a URL DSN or a libpq ``key=value`` one (which asyncpg lacks).
+
+    Errors name the keyword, never its value (it may be the password)."""
+    if "://" in dsn:
+        return {"dsn": dsn}
+    out: dict[str, Any] = {}
+    pos = 0
+    text = dsn.strip()
+    while pos < len(text):
+        m = _KEYWORD.match(text, pos)
+        if not m or m.end() == pos:
+            raise ValueError("the DSN is neither a postgresql:// URL nor key=value pairs")
+        key, raw = m.group(1).lower(), m.group(2)
+        value = re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw.startswith("'") else raw
+        pos = m.end()
+        if key in _IGNORED_KEYWORDS:
+            continue
+        if key not in _KEYWORDS:
+            raise ValueError(f"the DSN keyword {key!r} is not supported (use a postgresql:// URL)")
+        if key == "port":
+            if not value.isdigit():
+                raise ValueError("the DSN's port is not a number")
+            out["port"] = int(value)
+        else:
+            out[_KEYWORDS[key]] = value
+    return out
+
+
 async def connect(settings: Settings) -> asyncpg.Connection:
     """The console's connection: identified, read-only, time-limited (see the module docstring)."""
     db = settings.database
@@ -978,7 +1020,7 @@ async def connect(settings: Settings) -> asyncpg.Connection:
     timeout = _seconds(db.connect_timeout)
     async with asyncio.timeout(timeout + 1):  # a backstop: asyncpg's own timeout should fire first
         return await asyncpg.connect(
-            dsn=db.dsn,
+            **dsn_arguments(db.dsn),
             timeout=timeout,
             command_timeout=_seconds(db.command_timeout),
             statement_cache_size=0 if db.pgbouncer else 100,
