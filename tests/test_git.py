@@ -481,6 +481,65 @@ def test_untrusted_text_is_cleaned(tmp_path: Path) -> None:
     assert c.functions == ("f",)
 
 
+def test_a_commit_touching_thousands_of_files(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "init", NOW - timedelta(hours=1), {"a": "1"})
+    blob = git(repo, "hash-object", "-w", "--stdin", input=b"vendored\n")
+    paths = [f"vendor/lib{i:05d}/index.js" for i in range(20_000)]
+    paths += ["supabase/migrations/77_big.sql", "supabase/functions/zeta/index.ts"]
+    info = "".join(f"100644 {blob}\t{p}\n" for p in paths).encode()
+    git(repo, "update-index", "--add", "--index-info", input=info)
+    commit(repo, "Vendor everything", NOW - timedelta(minutes=2))
+    c = snapshot(repo).commits[0]
+    assert (
+        c.paths_total == 20_002 and len(c.paths) == 200 and c.paths[0] == "supabase/functions/zeta/index.ts"
+    )
+    assert c.is_migration and c.migration_paths == ("supabase/migrations/77_big.sql",)
+    assert c.functions == ("zeta",)
+
+
+def test_changed_paths_are_computed_once_per_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warroom.sources import git as gitsource
+
+    asked: list[list[str]] = []
+    real = gitsource._Git.paths
+
+    def spy(self: object, shas: list[str]) -> object:
+        asked.append(list(shas))
+        return real(self, shas)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gitsource._Git, "paths", spy)
+    repo = init_repo(tmp_path / "r")
+    a = commit(repo, "one", NOW - timedelta(minutes=30), {"migrations/1.sql": "--"})
+    b = commit(repo, "two", NOW - timedelta(minutes=20), {"b": "1"})
+    first = snapshot(repo)
+    assert asked == [[b, a]]
+    again = snapshot(repo)
+    assert again == first and asked == [[b, a]]  # nothing new: one git log, no diff
+    c = commit(repo, "three", NOW - timedelta(minutes=10), {"c": "1"})
+    third = snapshot(repo)
+    assert asked == [[b, a], [c]]  # only the new commit is diffed
+    assert third.commits[2].is_migration and third.commits[2].paths == ("migrations/1.sql",)
+    # Other globs are other marks: computed afresh.
+    assert snapshot(repo, migration_globs=("b",)).commits[1].is_migration
+    assert asked[-1] == [c, b, a]
+
+
+def test_unreadable_changes_leave_the_commits_and_say_why(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "one", NOW - timedelta(minutes=30), {"a": "1"})
+    commit(repo, "deploy two", NOW - timedelta(minutes=20), {"dir/b": "1"})
+    tree = git(repo, "rev-parse", "HEAD^{tree}")
+    loose = repo / ".git" / "objects" / tree[:2] / tree[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"not a zlib stream")  # the newest commit's tree is unreadable
+    snap = snapshot(repo)
+    assert [c.subject for c in snap.commits] == ["deploy two", "one"]
+    assert snap.commits[0].is_deploy
+    assert not snap.commits[0].paths_known and not snap.commits[1].paths_known
+    assert snap.note.startswith("changed paths unavailable: ") and "\n" not in snap.note
+
+
 def test_commit_dated_in_the_future_is_recent(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "r")
     commit(repo, "skewed clock", NOW + timedelta(minutes=3), {"a": "1"})

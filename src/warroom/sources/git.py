@@ -3,9 +3,11 @@
 :func:`read_commits` is synchronous (the UI runs it in a thread worker) and cheap enough to call
 every poll: it opens the repository with ``with git.Repo(path) as repo:`` (GitPython leaks
 ``git cat-file`` processes and file handles when a ``Repo`` lives for hours), runs one
-``git log -n <count>`` that prints the commits *and* the paths each one touched, and closes the
-repository again. It never walks more history or computes more diffs than the commits it returns,
-so a 100k-commit repository costs the same as a small one (see ``bench/git_poll.py``).
+``git log -n <count>`` for the commits, and a second one listing the paths changed only by commits
+it has not seen before (a commit's changes never change, so they are kept in a small in-process
+cache), then closes the repository. It never walks more history or diffs more commits than it
+returns, so a 100k-commit repository costs the same as a small one, and a commit touching 100k
+files costs its diff once, not every poll (see ``bench/git_poll.py``).
 
 Every problem (no repository configured, a path that is not a repository, no commits yet, git not
 installed, git refusing a repository owned by someone else, ...) is a :class:`GitProblem` with a
@@ -46,9 +48,11 @@ from __future__ import annotations
 import codecs
 import re
 import shlex
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -74,6 +78,8 @@ FreezeIntervals = Sequence[tuple[datetime, datetime | None]]
 GIT_TIMEOUT = 10.0
 # Subjects are cut to this length (a commit "subject" can be a whole paragraph).
 SUBJECT_MAX = 200
+# Paths kept per commit (the marks are computed over all of them).
+PATHS_MAX = 200
 # commits_between never returns more than this many commits.
 BETWEEN_LIMIT = 500
 
@@ -93,7 +99,8 @@ class Commit:
     subject: str  # cleaned, one line
     parents: tuple[str, ...]  # full shas; empty for a root commit or a shallow boundary
     tags: tuple[str, ...] = ()  # cleaned tag names pointing at this commit
-    paths: tuple[str, ...] = ()  # cleaned, as git printed them (relative to the top of the repo)
+    paths: tuple[str, ...] = ()  # cleaned, relative to the top of the repo; the first PATHS_MAX
+    paths_total: int = 0  # how many paths the commit touched (paths may hold fewer)
     paths_known: bool = True  # False at a shallow clone's boundary
     is_recent: bool = False
     is_deploy: bool = False
@@ -140,13 +147,14 @@ class GitSnapshot:
     shallow: bool
     commits: tuple[Commit, ...]  # newest first
     read_at: datetime
+    note: str = ""  # a partial failure, one line ("changed paths unavailable: ...")
 
     @property
     def deploys(self) -> tuple[Commit, ...]:
         return tuple(c for c in self.commits if c.is_deploy)
 
     @property
-    def latest_deploy(self) -> Commit | None:
+    def latest_deploy_or_migration(self) -> Commit | None:
         return next((c for c in self.commits if c.is_deploy or c.is_migration), None)
 
     @property
@@ -287,8 +295,8 @@ def _decode(raw: bytes, declared: str) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _path_text(raw: bytes) -> str:
-    return clean(raw.decode("utf-8", errors="replace"), max_len=300)
+def _path_text(path: str) -> str:
+    return clean(path, max_len=300)
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -298,6 +306,9 @@ def _path_text(raw: bytes) -> str:
 # a marker made fresh for every call, so no path or subject can fake one.
 _FIELDS = ("%H", "%h", "%P", "%ct", "%e", "%D", "%an", "%ae", "%s")
 _NFIELDS = len(_FIELDS)
+# What a commit changed depends only on the commit (and the globs): it is computed once per
+# commit and kept here, so a poll runs one cheap `git log` and diffs only commits it has not seen.
+_PATHS_CACHE_SIZE = 512
 
 
 @dataclass
@@ -311,25 +322,55 @@ class _Raw:
     author: bytes
     email: bytes
     subject: bytes
-    paths: list[bytes] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Changes:
+    """What one commit changed, as the marks need it (bounded)."""
+
+    known: bool
+    paths: tuple[str, ...] = ()
+    total: int = 0
+    migration_paths: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
+    shared_functions: bool = False
+
+
+UNKNOWN_CHANGES = _Changes(known=False)
+
+_cache: OrderedDict[tuple[str, str, tuple[str, ...]], _Changes] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cache_get(key: tuple[str, str, tuple[str, ...]]) -> _Changes | None:
+    with _cache_lock:
+        got = _cache.get(key)
+        if got is not None:
+            _cache.move_to_end(key)
+        return got
+
+
+def _cache_put(key: tuple[str, str, tuple[str, ...]], value: _Changes) -> None:
+    with _cache_lock:
+        _cache[key] = value
+        _cache.move_to_end(key)
+        while len(_cache) > _PATHS_CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def _records(out: bytes, marker: bytes) -> list[bytes]:
+    return out.split(b"\0" + marker + b"\0")[1:]
 
 
 def _parse_log(out: bytes, marker: bytes) -> list[_Raw]:
-    records = out.split(b"\0" + marker + b"\0")
     commits: list[_Raw] = []
-    for rec in records[1:]:
-        parts = rec.split(b"\0", _NFIELDS)
+    for rec in _records(out, marker):
+        parts = rec.split(b"\0", _NFIELDS - 1)
         if len(parts) < _NFIELDS:
             continue
-        sha, short, parents, ctime, enc, deco, author, email = parts[:8]
-        if len(parts) == _NFIELDS:
-            subject, rest = parts[8], b""
-        else:
-            subject, rest = parts[8], parts[9]
-        # After the subject: optionally "\n" then NUL-terminated paths (git log -z --name-only).
-        if rest.startswith(b"\n"):
-            rest = rest[1:]
-        paths = [p for p in rest.split(b"\0") if p]
+        sha, short, parents, ctime, enc, deco, author, email, subject = parts
+        # -z ends each record with a NUL, which the last field keeps.
+        subject = subject.removesuffix(b"\0")
         try:
             when = int(ctime)
         except ValueError:
@@ -345,10 +386,49 @@ def _parse_log(out: bytes, marker: bytes) -> list[_Raw]:
                 author,
                 email,
                 subject,
-                paths,
             )
         )
     return commits
+
+
+def _parse_paths(out: bytes, marker: bytes) -> dict[str, list[bytes]]:
+    """``git log -z --name-only --format=<marker>%H`` output as {sha: [path, ...]}."""
+    found: dict[str, list[bytes]] = {}
+    for rec in _records(out, marker):
+        sha, _, rest = rec.partition(b"\0")
+        # After the sha's NUL: optionally "\n" then NUL-terminated paths.
+        rest = rest.removeprefix(b"\n")
+        found[sha.decode("ascii", "replace")] = [p for p in rest.split(b"\0") if p]
+    return found
+
+
+def _changes(raw_paths: list[bytes], globs: tuple[str, ...]) -> _Changes:
+    # Marks look at every path; only the first PATHS_MAX are cleaned and kept (a vendoring commit
+    # can touch 100k files).
+    names = [p.decode("utf-8", errors="replace") for p in raw_paths]
+    is_migration_path = _glob_matcher(globs)
+    migrations = [p for p in names if is_migration_path(p)][:PATHS_MAX]
+    functions: list[str] = []
+    shared = False
+    for p in names:
+        if not p.startswith(_FUNCTIONS_PREFIX):
+            continue
+        name, sep, _rest = p[len(_FUNCTIONS_PREFIX) :].partition("/")
+        if not sep or not name:
+            continue  # a file directly in supabase/functions/ (import_map.json...)
+        if name.startswith("_") or not _FUNCTION_NAME.fullmatch(name):
+            shared = shared or name.startswith("_")
+            continue
+        if name not in functions:
+            functions.append(name)
+    return _Changes(
+        known=True,
+        paths=tuple(_path_text(p) for p in names[:PATHS_MAX]),
+        total=len(names),
+        migration_paths=tuple(_path_text(p) for p in migrations),
+        functions=tuple(functions),
+        shared_functions=shared,
+    )
 
 
 def _tags(decorations: str) -> tuple[str, ...]:
@@ -362,7 +442,7 @@ def _tags(decorations: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _in_freeze(when: datetime, freeze: FreezeIntervals, now: datetime) -> bool:
+def _in_freeze(when: datetime, freeze: FreezeIntervals) -> bool:
     for start, end in freeze:
         stop = utc(end) if end is not None else None
         if utc(start) <= when and (stop is None or when < stop):
@@ -372,46 +452,23 @@ def _in_freeze(when: datetime, freeze: FreezeIntervals, now: datetime) -> bool:
 
 def _build(
     raw: _Raw,
+    changes: _Changes,
     settings: GitSettings,
     now: datetime,
     freeze: FreezeIntervals,
-    shallow: set[str],
-    shallow_repo: bool,
+    parentless_boundary: bool,
 ) -> Commit:
     subject = first_line(_decode(raw.subject, raw.encoding), max_len=SUBJECT_MAX)
     author = clean(_decode(raw.author, raw.encoding), max_len=80)
     email = clean(_decode(raw.email, raw.encoding), max_len=120)
     committed = datetime.fromtimestamp(raw.ctime, tz=UTC)
     tags = _tags(raw.decorations)
-    # A parentless commit in a shallow clone is (or may be) a boundary: its parent and changes
-    # are unknown, and git was asked not to list its whole tree.
-    boundary = raw.sha in shallow or (shallow_repo and not raw.parents)
-    paths = () if boundary else tuple(_path_text(p) for p in raw.paths)
-    parents = () if raw.sha in shallow else raw.parents
-
     matcher = _deploy_matcher(settings.deploy_pattern)
     deploy_reason = ""
     if matcher is not None and matcher.search(subject):
         deploy_reason = f"subject matches {settings.deploy_pattern!r}"
     elif settings.deploy_tags and tags:
         deploy_reason = f"tag {tags[0]}"
-
-    is_migration_path = _glob_matcher(tuple(settings.migration_globs))
-    migration_paths = tuple(p for p in paths if is_migration_path(p))
-    functions: list[str] = []
-    shared = False
-    for p in paths:
-        if not p.startswith(_FUNCTIONS_PREFIX):
-            continue
-        name, sep, _rest = p[len(_FUNCTIONS_PREFIX) :].partition("/")
-        if not sep or not name:
-            continue  # a file directly in supabase/functions/ (import_map.json...)
-        if name.startswith("_") or not _FUNCTION_NAME.fullmatch(name):
-            shared = shared or name.startswith("_")
-            continue
-        if name not in functions:
-            functions.append(name)
-
     return Commit(
         sha=raw.sha,
         short_sha=raw.short or raw.sha[:7],
@@ -419,18 +476,19 @@ def _build(
         author_email=email,
         committed_at=committed,
         subject=subject,
-        parents=parents,
+        parents=() if parentless_boundary else raw.parents,
         tags=tags,
-        paths=paths,
-        paths_known=not boundary,
+        paths=changes.paths,
+        paths_total=changes.total,
+        paths_known=changes.known,
         is_recent=committed >= utc(now) - settings.recent,
         is_deploy=bool(deploy_reason),
         deploy_reason=deploy_reason,
-        is_migration=bool(migration_paths),
-        migration_paths=migration_paths,
-        functions=tuple(functions),
-        touches_shared_functions=shared,
-        freeze_breach=_in_freeze(committed, freeze, now),
+        is_migration=bool(changes.migration_paths),
+        migration_paths=changes.migration_paths,
+        functions=changes.functions,
+        touches_shared_functions=changes.shared_functions,
+        freeze_breach=_in_freeze(committed, freeze),
     )
 
 
@@ -445,13 +503,24 @@ def _import_git() -> Any:
 _UNBORN = ("does not have any commits yet", "bad revision 'head'", "ambiguous argument 'head'")
 
 
-def _problem_from_git_error(exc: Exception, path: Path, now: datetime, head: str = "") -> GitProblem:
+def _git_error_line(exc: Exception) -> str:
     stderr = getattr(exc, "stderr", "") or ""
     if isinstance(stderr, bytes):
         stderr = stderr.decode("utf-8", "replace")
     text = clean(stderr, max_len=None, multiline=True)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    lower = text.lower()
+    msg = next((ln for ln in lines if ln.lower().startswith(("fatal:", "error:"))), lines[0] if lines else "")
+    msg = msg.removeprefix("stderr: ").strip()
+    if "did not complete in" in text.lower():
+        return f"no answer within {GIT_TIMEOUT:g} s"
+    return clean(msg, max_len=200) or f"exit status {getattr(exc, 'status', None)}"
+
+
+def _problem_from_git_error(exc: Exception, path: Path, now: datetime, head: str = "") -> GitProblem:
+    stderr = getattr(exc, "stderr", "") or ""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    lower = stderr.lower()
     if any(m in lower for m in _UNBORN):
         return GitProblem("empty", f"{path}: no commits yet{f' on {head}' if head else ''}", path, now)
     if "dubious ownership" in lower:
@@ -462,13 +531,7 @@ def _problem_from_git_error(exc: Exception, path: Path, now: datetime, head: str
             path,
             now,
         )
-    if "did not complete in" in lower:
-        return GitProblem("failed", f"{path}: git log did not answer within {GIT_TIMEOUT:g} s", path, now)
-    msg = next((ln for ln in lines if ln.lower().startswith(("fatal:", "error:"))), lines[0] if lines else "")
-    msg = msg.removeprefix("stderr: ").strip()
-    status = getattr(exc, "status", None)
-    detail = clean(msg, max_len=200) or f"exit status {status}"
-    return GitProblem("failed", f"{path}: git log failed: {detail}", path, now)
+    return GitProblem("failed", f"{path}: git log failed: {_git_error_line(exc)}", path, now)
 
 
 def _open(settings: GitSettings, now: datetime) -> tuple[Any, Any] | GitProblem:
@@ -506,6 +569,63 @@ def _git_env(common_dir: Path) -> dict[str, str]:
     }
 
 
+class _Git:
+    """Runs ``git log`` in one opened repository (inside ``with git.Repo(...)``)."""
+
+    def __init__(self, gitmod: Any, repo: Any) -> None:
+        self.repo = repo
+        self.base = [
+            gitmod.Git.GIT_PYTHON_GIT_EXECUTABLE or "git",
+            f"--git-dir={repo.git_dir}",
+            *([f"--work-tree={repo.working_tree_dir}"] if repo.working_tree_dir else []),
+            "-c",
+            "log.showSignature=false",
+            "-c",
+            "i18n.logOutputEncoding=UTF-8",
+            "-c",
+            "log.showRoot=true",
+            "log",
+            "-z",
+            "--no-color",
+            "--no-relative",
+        ]
+        self.env = _git_env(Path(repo.common_dir))
+
+    def log(self, *args: str) -> bytes:
+        out = self.repo.git.execute(
+            [*self.base, *args],
+            stdout_as_string=False,
+            strip_newline_in_stdout=False,
+            kill_after_timeout=GIT_TIMEOUT,
+            env=self.env,
+        )
+        return bytes(out)
+
+    def commits(self, count: int, extra: Sequence[str]) -> list[_Raw]:
+        marker = b"WR" + uuid.uuid4().hex.encode()
+        fmt = "--format=%x00" + marker.decode() + "%x00" + "%x00".join(_FIELDS)
+        out = self.log(
+            f"-n{count}", fmt, "--decorate=short", "--decorate-refs=refs/tags/", *extra, "HEAD", "--"
+        )
+        return _parse_log(out, marker)
+
+    def paths(self, shas: Sequence[str]) -> dict[str, list[bytes]]:
+        """The paths each commit changed (against its first parent), for these commits only."""
+        marker = b"WP" + uuid.uuid4().hex.encode()
+        out = self.log(
+            "--no-walk=unsorted",
+            f"--format=%x00{marker.decode()}%x00%H",
+            "--name-only",
+            "--no-renames",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--diff-merges=first-parent",
+            *shas,
+            "--",
+        )
+        return _parse_paths(out, marker)
+
+
 def _run_log(
     settings: GitSettings,
     now: datetime,
@@ -519,6 +639,8 @@ def _run_log(
     gitmod, path = opened
     exc_mod = gitmod.exc
     head = ""
+    note = ""
+    globs = tuple(settings.migration_globs)
     try:
         with gitmod.Repo(path, search_parent_directories=True) as repo:
             top = Path(repo.working_tree_dir or repo.git_dir)
@@ -527,45 +649,41 @@ def _run_log(
             shallow: set[str] = set()
             if shallow_file.is_file():
                 shallow = set(shallow_file.read_text("ascii", "replace").split())
-            marker = b"WR" + uuid.uuid4().hex.encode()
-            fmt = "--format=%x00" + marker.decode() + "%x00" + "%x00".join(_FIELDS)
-            git_dir = Path(repo.git_dir)
-            where = [f"--git-dir={git_dir}"]
-            if repo.working_tree_dir:
-                where.append(f"--work-tree={repo.working_tree_dir}")
-            cmd = [
-                gitmod.Git.GIT_PYTHON_GIT_EXECUTABLE or "git",
-                *where,
-                "-c",
-                "log.showSignature=false",
-                "-c",
-                "i18n.logOutputEncoding=UTF-8",
-                "-c",
-                f"log.showRoot={'false' if shallow else 'true'}",
-                "log",
-                f"-n{count}",
-                "-z",
-                fmt,
-                "--name-only",
-                "--no-renames",
-                "--no-relative",
-                "--no-color",
-                "--no-ext-diff",
-                "--no-textconv",
-                "--diff-merges=first-parent",
-                "--decorate=short",
-                "--decorate-refs=refs/tags/",
-                *extra,
-                "HEAD",
-                "--",
-            ]
-            out = repo.git.execute(
-                cmd,
-                stdout_as_string=False,
-                strip_newline_in_stdout=False,
-                kill_after_timeout=GIT_TIMEOUT,
-                env=_git_env(Path(repo.common_dir)),
-            )
+            runner = _Git(gitmod, repo)
+            raws = runner.commits(count, extra)
+
+            # A parentless commit in a shallow clone is (or may be) a boundary: its parent and
+            # changes are unknown (git would list its whole tree as added).
+            def boundary(r: _Raw) -> bool:
+                return r.sha in shallow or (bool(shallow) and not r.parents)
+
+            store = str(Path(repo.common_dir).resolve())
+            changes: dict[str, _Changes] = {}
+            missing = []
+            for r in raws:
+                if boundary(r):
+                    changes[r.sha] = UNKNOWN_CHANGES
+                elif (got := _cache_get((store, r.sha, globs))) is not None:
+                    changes[r.sha] = got
+                else:
+                    missing.append(r.sha)
+            if missing:
+                try:
+                    listed = runner.paths(missing)
+                except exc_mod.GitCommandError as exc:
+                    note = f"changed paths unavailable: {_git_error_line(exc)}"
+                    listed = {}
+                    # A diff too big to finish in time will not finish next poll either.
+                    timed_out = "did not complete in" in str(getattr(exc, "stderr", "")).lower()
+                    if timed_out:
+                        for sha in missing:
+                            _cache_put((store, sha, globs), UNKNOWN_CHANGES)
+                for sha in missing:
+                    if sha in listed:
+                        changes[sha] = _changes(listed[sha], globs)
+                        _cache_put((store, sha, globs), changes[sha])
+                    else:
+                        changes[sha] = UNKNOWN_CHANGES
     except exc_mod.NoSuchPathError:
         return GitProblem("not_found", f"{path}: no such folder", path, now)
     except exc_mod.InvalidGitRepositoryError:
@@ -577,9 +695,8 @@ def _run_log(
     except (OSError, ValueError, exc_mod.GitError) as exc:
         return GitProblem("failed", f"{path}: {clean(exc, max_len=200)}", path, now)
 
-    raws = _parse_log(out, marker)
-    commits = tuple(_build(r, settings, now, freeze, shallow, bool(shallow)) for r in raws)
-    return GitSnapshot(top, head, detached, bool(shallow), commits, now)
+    commits = tuple(_build(r, changes[r.sha], settings, now, freeze, r.sha in shallow) for r in raws)
+    return GitSnapshot(top, head, detached, bool(shallow), commits, now, note)
 
 
 def _head(git_dir: Path) -> tuple[str, bool]:
