@@ -297,4 +297,3 @@ def describe(event: Event | Body, playbook: object | None = None) -> str:
         names = {p.key: p.name for p in getattr(playbook, "phases", ())}
         return f"Phase: {names.get(body.previous, body.previous)} → {names.get(body.phase, body.phase)}"
     return body.describe()
-
