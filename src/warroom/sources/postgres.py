@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
 import re
 import time
@@ -203,8 +204,8 @@ def one_line(exc: BaseException) -> str:
         text = "no answer within the timeout"
     else:
         text = str(exc).strip() or type(exc).__name__
-        if isinstance(exc, OSError) and exc.strerror and "Connect call failed" in text:
-            text = exc.strerror.lower()
+        if isinstance(exc, OSError) and exc.errno and "Connect call failed" in text:
+            text = os.strerror(exc.errno).lower()  # "connection refused", not a socket address
     return clean(text, max_len=200)
 
 
