@@ -90,6 +90,11 @@ def test_noisy_baseline_without_a_spike(seed: int) -> None:
     assert correlate(series_of(counts), [], NOW) == Correlation("no_spike", None)
 
 
+def test_no_spike_names_the_window_searched() -> None:
+    c = correlate(series_of([1] * 30), [], NOW, rule=SpikeRule(span=timedelta(minutes=30)))
+    assert c is not None and c.sentence == "no error spike in the last 30 min"
+
+
 def test_no_errors_at_all() -> None:
     assert spike_start([], now=NOW) is None
     assert spike_start(series_of([0] * 60), now=NOW) is None

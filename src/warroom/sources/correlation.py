@@ -194,6 +194,7 @@ class Correlation:
     commit: Commit | None = None  # the suspect (kind "deploy"), or the last one before lookback
     gap: timedelta | None = None  # spike_at - commit.committed_at (kind "deploy")
     lookback: timedelta = DEFAULT_LOOKBACK
+    window: timedelta = DEFAULT_RULE.span  # how far back the series was searched
 
     # -- plain fields for templates and the report ------------------------------------------------
     @property
@@ -231,7 +232,7 @@ class Correlation:
     def describe(self, tz: tzinfo | None = None) -> str:
         """The sentence with clock times in ``tz`` (None: the machine's local zone)."""
         if self.kind == "no_spike" or self.spike_at is None:
-            return f"no error spike in the last {describe_duration(DEFAULT_RULE.span)}"
+            return f"no error spike in the last {describe_duration(self.window)}"
         at = clock_time(self.spike_at, tz, seconds=False)
         if self.kind == "deploy" and self.commit is not None and self.gap is not None:
             subject = f" ({self.commit.subject})" if self.commit.subject else ""
@@ -286,15 +287,16 @@ def correlate(
     if series is None:
         return None
     start = spike_start(series, now=now, rule=rule)
+    window = rule.span
     if start is None:
-        return Correlation("no_spike", None, lookback=lookback)
+        return Correlation("no_spike", None, lookback=lookback, window=window)
     if commits is None:
-        return Correlation("no_commits", start, lookback=lookback)
+        return Correlation("no_commits", start, lookback=lookback, window=window)
     before = [c for c in commits if (c.is_deploy or c.is_migration) and c.committed_at < start + MINUTE]
     if not before:
-        return Correlation("no_deploy", start, lookback=lookback)
+        return Correlation("no_deploy", start, lookback=lookback, window=window)
     suspect = max(before, key=lambda c: c.committed_at)
     gap = start - suspect.committed_at
     if gap > lookback:
-        return Correlation("no_deploy", start, suspect, None, lookback)
-    return Correlation("deploy", start, suspect, gap, lookback)
+        return Correlation("no_deploy", start, suspect, None, lookback, window)
+    return Correlation("deploy", start, suspect, gap, lookback, window)

@@ -317,6 +317,7 @@ def _unknown(page: StatusPage, at: datetime, reason: str) -> PageStatus:
     return PageStatus(page.name, page.url, at, "unknown", reason=clean(reason, max_len=REASON_MAX))
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 
 
@@ -381,7 +382,8 @@ async def fetch(
         except httpx.TimeoutException:
             return _unknown(page, clock(), f"timeout after {timeout:g} s")
         except httpx.ConnectError as exc:
-            return _unknown(page, clock(), f"unreachable ({clean(exc, max_len=100) or 'connection failed'})")
+            detail = _ERRNO.sub("", clean(exc, max_len=100)).strip()
+            return _unknown(page, clock(), f"unreachable ({detail or 'connection failed'})")
         except httpx.RemoteProtocolError as exc:
             detail = clean(exc, max_len=100)
             if "peer closed" in detail.lower() or "incomplete" in detail.lower():
