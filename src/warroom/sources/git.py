@@ -10,7 +10,7 @@ returns, so a 100k-commit repository costs the same as a small one, and a commit
 files costs its diff once, not every poll (see ``bench/git_poll.py``).
 
 Every problem (no repository configured, a path that is not a repository, no commits yet, git not
-installed, git refusing a repository owned by someone else, ...) is a :class:`GitProblem` with a
+installed, git refusing the repository, ...) is a :class:`GitProblem` with a
 one-line message; nothing raises.
 
 What the marks mean:
@@ -101,7 +101,7 @@ class Commit:
     tags: tuple[str, ...] = ()  # cleaned tag names pointing at this commit
     paths: tuple[str, ...] = ()  # cleaned, relative to the top of the repo; the first PATHS_MAX
     paths_total: int = 0  # how many paths the commit touched (paths may hold fewer)
-    paths_known: bool = True  # False at a shallow clone's boundary
+    paths_known: bool = True  # False at a shallow boundary, or when git could not list them (note)
     is_recent: bool = False
     is_deploy: bool = False
     deploy_reason: str = ""  # "subject matches 'deploy'" or "tag v1.4.2"
