@@ -82,13 +82,14 @@ class Pace:
     connect_timeout: float = 5.0
     backoff_first: float = 1.0
     backoff_max: float = 10.0
+    rate_scale: float = 1.0  # rows per second relative to the story's (only tests change it)
 
 
 REAL_PACE = Pace()
 # For tests: the same story, minutes made into seconds.
 FAST_PACE = Pace(
     tick=0.2,
-    mitigation_tau=timedelta(seconds=1),
+    mitigation_tau=timedelta(seconds=0.5),
     breach_after=timedelta(seconds=0.5),
     rollback_after=timedelta(seconds=0.5),
     unlock_after=timedelta(seconds=1),
@@ -97,6 +98,7 @@ FAST_PACE = Pace(
     pool_lock_timeout="500ms",
     backoff_first=0.2,
     backoff_max=1.0,
+    rate_scale=4.0,
 )
 
 
@@ -111,6 +113,7 @@ class Stats:
     reconnects: int = 0
     commits: list[str] = field(default_factory=list)
     last_error: str = ""
+    errors: list[str] = field(default_factory=list)  # the last 20, oldest first
     mitigated_at: datetime | None = None
 
 
@@ -147,8 +150,12 @@ class Generator:
         return self.story.mitigated_at
 
     def _note(self, where: str, exc: BaseException) -> None:
+        if self._stop is not None and self._stop.is_set():
+            return  # errors while shutting down are our own doing (sessions being terminated)
         text = f"{where}: {type(exc).__name__}: {exc}".splitlines()[0][:300]
         self.stats.last_error = text
+        self.stats.errors.append(text)
+        del self.stats.errors[:-20]
         log.debug("demo generator %s", text)
 
     async def _connect(self, app: str, **settings: str) -> Any:
@@ -236,7 +243,10 @@ class Generator:
             last = newest if newest is not None and now - newest < HISTORY else now
             last = min(last, now)
             traffic = Traffic.for_story(
-                self.story, salt=f"live:{now.isoformat()}", tau=self.pace.mitigation_tau
+                self.story,
+                salt=f"live:{now.isoformat()}",
+                tau=self.pace.mitigation_tau,
+                rate_scale=self.pace.rate_scale,
             )
             while True:
                 now = self.clock()

@@ -239,6 +239,7 @@ class Traffic:
     story: Story
     rng: random.Random
     tau: timedelta = MITIGATION_TAU
+    rate_scale: float = 1.0  # rows per second relative to the story's (tests go faster)
     numbers: list[str] = field(default_factory=list)
     bad: dict[str, tuple[str, str]] = field(default_factory=dict)
     users: list[str] = field(default_factory=list)
@@ -249,7 +250,9 @@ class Traffic:
     _minute_fails: int = 0
 
     @classmethod
-    def for_story(cls, story: Story, *, salt: str = "", tau: timedelta = MITIGATION_TAU) -> Traffic:
+    def for_story(
+        cls, story: Story, *, salt: str = "", tau: timedelta = MITIGATION_TAU, rate_scale: float = 1.0
+    ) -> Traffic:
         people = random.Random(story.seed)  # the same people for the whole story
         numbers = recipients(people)
         bad_numbers = people.sample(numbers, len(BAD_NUMBER_FAILURES))
@@ -259,6 +262,7 @@ class Traffic:
             story=story,
             rng=rows,
             tau=tau,
+            rate_scale=rate_scale,
             numbers=numbers,
             bad=dict(zip(bad_numbers, BAD_NUMBER_FAILURES, strict=True)),
             users=users,
@@ -355,7 +359,7 @@ class Traffic:
         t = start
         while t < end:
             step_end = min(end, t + timedelta(seconds=1))
-            dt = (step_end - t).total_seconds()
+            dt = (step_end - t).total_seconds() * self.rate_scale
             level = self.story.level(t, self.tau)
             for _ in range(_poisson(self.rng, (ERRORS_BASELINE + ERRORS_SPIKE * level) * dt)):
                 errors.append(self._error(t + (step_end - t) * self.rng.random() + _EPS, level))

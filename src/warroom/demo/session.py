@@ -208,19 +208,24 @@ def _run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
-def _move_journal_aside(journal_path: Path, now: datetime) -> Path | None:
+def _move_journal_aside(journal_path: Path, outbox: Path, now: datetime) -> Path | None:
+    """Keep the previous demo's journal (and its outbox) as ``journal-<UTC time>.sqlite3``: the new
+    journal numbers its incidents from 001 again, so their outbox folders must not mix."""
     if not journal_path.exists():
         return None
     stamp = now.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
-    target = journal_path.with_name(f"journal-{stamp}.sqlite3")
+    name = stamp
     n = 1
-    while target.exists():
+    while journal_path.with_name(f"journal-{name}.sqlite3").exists():
         n += 1
-        target = journal_path.with_name(f"journal-{stamp}-{n}.sqlite3")
+        name = f"{stamp}-{n}"
+    target = journal_path.with_name(f"journal-{name}.sqlite3")
     for suffix in ("-wal", "-shm", ""):  # the WAL goes with its database, under the matching name
         src = Path(f"{journal_path}{suffix}")
         if src.exists():
             src.replace(Path(f"{target}{suffix}"))
+    if outbox.is_dir():
+        outbox.replace(outbox.with_name(f"outbox-{name}"))
     return target
 
 
@@ -408,7 +413,7 @@ def prepare(
             # -- the journal and the incident -----------------------------------------------------
             t = time.perf_counter()
             if result.fresh:
-                _move_journal_aside(journal_path, now)
+                _move_journal_aside(journal_path, demo_dir / "outbox", now)
                 incident_id = _declare(journal_path, settings, clock)
                 _run_sync(lambda: _set_story(server.dsn(DEMO_DB), incident_id=incident_id))
                 story = replace(story, incident_id=incident_id)
