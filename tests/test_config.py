@@ -300,10 +300,10 @@ def test_dsn_precedence(tmp_path: Path) -> None:
     # WARROOM_DSN comes before DATABASE_URL, and before the file.
     assert dsn(empty, env_both) == ("postgresql://w:pw-w@h/w", "WARROOM_DSN")
     assert dsn(toml, env_both) == ("postgresql://w:pw-w@h/w", "WARROOM_DSN")
-    # DATABASE_URL is the application's own variable: it fills in only when warroom.toml names none.
+    # The environment beats the file: DATABASE_URL replaces warroom.toml's dsn (check says so).
     assert dsn(toml, {"DATABASE_URL": "postgresql://d:pw-d@h/d"}) == (
-        "postgresql://t:pw-toml@h/toml",
-        "warroom.toml",
+        "postgresql://d:pw-d@h/d",
+        "DATABASE_URL",
     )
     # The flag beats everything; an empty flag means "no database".
     assert dsn(toml, env_both, "postgresql://f:pw-f@h/f") == ("postgresql://f:pw-f@h/f", "--dsn")

@@ -795,10 +795,9 @@ def load_settings(
     db = settings.database
     if env.get("WARROOM_DSN"):
         db = replace(db, dsn=env["WARROOM_DSN"], dsn_source="WARROOM_DSN")
-    elif env.get("DATABASE_URL") and not db.dsn:
-        # DATABASE_URL is usually the application's own variable (a developer's shell often points
-        # it at a local database): it fills in only when warroom.toml names no database, so it
-        # never silently replaces the one the team configured.
+    elif env.get("DATABASE_URL"):
+        # The environment beats the file (the documented order). `warroom check` and the
+        # database pane say which one was used, since DATABASE_URL is often the app's own.
         db = replace(db, dsn=env["DATABASE_URL"], dsn_source="DATABASE_URL")
     if dsn is not None:
         db = replace(db, dsn=dsn or None, dsn_source="--dsn" if dsn else "")

@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -21,6 +21,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from warroom.config import Settings
+
+if TYPE_CHECKING:
+    from warroom.comms.clipboard import Clipboard
+    from warroom.comms.context import LiveFacts
+    from warroom.comms.templates import RenderResult, TemplateInfo, TemplateSet
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal, JournalError, system_clock
 from warroom.incident.state import Incident
@@ -69,6 +74,7 @@ class WarroomApp(App[int]):
         blink: bool = True,
         watch_terminal: bool = True,
         tick_interval: float = 1.0,
+        system_copy: Any = "pyperclip",
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -84,6 +90,11 @@ class WarroomApp(App[int]):
         self._watch_terminal = watch_terminal
         self._tick_interval = tick_interval
         self.theme_problems: list[str] = []
+        self._templates: TemplateSet | None = None
+        self._clipboard: Clipboard | None = None
+        self._system_copy = system_copy
+        self._undoable: ev.Event | None = None
+        self.last_copy: tuple[str, str] | None = None
 
     # -- start-up ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -255,9 +266,156 @@ class WarroomApp(App[int]):
         """A notification whose text is never parsed as markup."""
         self.notify(message, severity=severity, timeout=timeout or 6, markup=False)  # type: ignore[arg-type]
 
+    # -- comms: templates, clipboard, report ------------------------------------------------------------
+    @property
+    def templates(self) -> TemplateSet:
+        if self._templates is None:
+            from warroom.comms.templates import TemplateSet
+
+            self._templates = TemplateSet.from_settings(self.settings)
+        return self._templates
+
+    @property
+    def clipboard(self) -> Clipboard:
+        if self._clipboard is None:
+            from warroom.comms.clipboard import Clipboard
+
+            extra: dict[str, Any] = (
+                {} if self._system_copy == "pyperclip" else {"system_copy": self._system_copy}
+            )
+            self._clipboard = Clipboard(
+                self.settings.outbox_dir, terminal_copy=self.copy_to_clipboard, clock=self.clock, **extra
+            )
+        return self._clipboard
+
+    def live_facts(self) -> LiveFacts:
+        """What the sources saw last, for the templates and the report."""
+        from warroom.comms.context import LiveFacts
+
+        return LiveFacts()
+
+    def template_context(self) -> dict[str, Any]:
+        from warroom.comms.context import build_context
+
+        assert self.incident is not None
+        return build_context(self.incident, self.settings, self.live_facts(), self.clock())
+
+    def render_template(self, info: TemplateInfo) -> RenderResult:
+        return self.templates.render(info, self.template_context())
+
+    def action_template(self, number: int) -> None:
+        if self._need_incident() is None:
+            return
+        info = self.templates.by_key(str(number))
+        if info is None:
+            self.say(f"No template has key {number}.", severity="warning")
+            return
+        self.copy_template(info)
+
+    def copy_template(self, info: TemplateInfo) -> None:
+        """Render, copy, and (for messages that count) record the update as sent."""
+        from warroom.comms.templates import update_event
+
+        inc = self._need_incident()
+        if inc is None:
+            return
+        result = self.render_template(info)
+        if not result.ok or result.text is None:
+            self.say(result.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
+            return
+        note = ""
+        if result.unfilled:
+            shown = " ".join(result.unfilled[:4]) + (" …" if len(result.unfilled) > 4 else "")
+            note = f" Unfilled: {shown} (e fills them)."
+        body = update_event(info, result.text) if inc.is_open else None
+        if body is not None:
+            event = self.record(body)
+            if event is not None:
+                self._undoable = event
+                due = inc.next_update_due(body.audience)
+                nxt = f", next due {due.astimezone(self.settings.tz):%H:%M}" if due else ""
+                note = f" Recorded as the {body.audience} update sent{nxt}; ctrl+z takes it back." + note
+        self.copy_text(result.text, what=info.title, name=info.name, note=note)
+
+    def copy_text(self, text: str, *, what: str, name: str, note: str = "") -> None:
+        """Copy to every clipboard there is (in a worker: never blocks) and say what worked."""
+        incident_id = self.incident.id if self.incident is not None else "no-incident"
+
+        async def copy() -> None:
+            result = await self.clipboard.copy(text, incident_id=incident_id, name=name)
+            self.last_copy = (what, text)
+            self.say(f"{what}: {result.message}.{note}", severity=result.severity, timeout=12)
+
+        self.run_worker(copy(), group="clipboard", exit_on_error=False, description=f"copy {name}")
+
+    def action_undo_update(self) -> None:
+        from warroom.comms.templates import undo_event
+
+        inc = self.incident
+        event = self._undoable
+        if inc is None or event is None:
+            self.say("Nothing to take back.", severity="warning")
+            return
+        still = any(u.event_id == event.event_id and u.undone_at is None for u in inc.updates)
+        if not still:
+            self.say("That update was already taken back.", severity="warning")
+            self._undoable = None
+            return
+        body = undo_event(event)
+        if self.record(body) is not None:
+            self._undoable = None
+            due = inc.next_update_due(body.audience)
+            nxt = f"; next due {due.astimezone(self.settings.tz):%H:%M}" if due else ""
+            self.say(f"The {body.audience} update is no longer recorded as sent{nxt}.")
+
+    def action_show_last_copy(self) -> None:
+        if self.last_copy is None:
+            self.say("Nothing was copied yet.", severity="warning")
+            return
+        from warroom.ui.screens.modals import TextModal
+
+        self.push_screen(TextModal(self.last_copy[0], self.last_copy[1]))
+
+    def action_report(self) -> None:
+        inc = self._need_incident()
+        if inc is None:
+            return
+        path = self.settings.state_dir / "reports" / f"{inc.id}.md"
+        facts = self.live_facts()
+        now = self.clock()
+        settings = self.settings
+
+        def write() -> str:
+            from warroom.comms.report import ReportError, build_report, write_report
+
+            try:
+                text = build_report(inc, settings, now=now, facts=facts, templates=self.templates)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_report(path, text)
+            except ReportError as exc:
+                return f"error:{exc}"
+            except OSError as exc:
+                return f"error:cannot write {path} ({exc.strerror or exc})"
+            return str(path)
+
+        async def run() -> None:
+            import asyncio as _asyncio
+
+            outcome = await _asyncio.to_thread(write)
+            if outcome.startswith("error:"):
+                self.say(outcome.removeprefix("error:"), severity="error", timeout=12)
+            else:
+                self.say(f"Post-incident report written to {outcome}", timeout=12)
+
+        self.run_worker(run(), group="report", exit_on_error=False, description="write report")
+
     # -- panes the console shows --------------------------------------------------------------------
     def data_pane(self, key: str) -> Widget:
         """The pane for a data source, or a pane saying plainly that it is not configured."""
+        if key == "templates":
+            from warroom.ui.panes.templates import TemplatesPane
+
+            return TemplatesPane(id="templates")
         return NotConfiguredPane(*RESERVED[key], id=key)
 
     def side_tabs(self) -> list[tuple[str, str]]:
@@ -435,15 +593,6 @@ class WarroomApp(App[int]):
         what, text = found
         self.copy_text(text, what=what, name=what.replace(" ", "-"))
 
-    def copy_text(self, text: str, *, what: str, name: str) -> None:
-        """Copy through OSC 52 (the comms clipboard replaces this when configured)."""
-        self.copy_to_clipboard(text)
-        self.say(f"Copied {what} to the terminal clipboard (OSC 52).")
-
-    def action_template(self, number: int) -> None:
-        name = TEMPLATE_NAMES.get(number, f"template {number}")
-        self.say(f"Key {number} ({name}): the templates pane is not configured yet.", severity="warning")
-
     def action_help(self) -> None:
         from warroom.ui.panes.checklist import ChecklistList
 
@@ -520,7 +669,6 @@ RESERVED: dict[str, tuple[str, str]] = {
     "commits": ("Commits", "Recent commits need a repository: set [git] repo in warroom.toml, or --repo."),
     "status": ("Status pages", "Upstream status pages are not configured yet."),
     "decision": ("Decision tree", "The decision tree is not configured yet."),
-    "templates": ("Templates", "The message templates are not configured yet."),
 }
 
 

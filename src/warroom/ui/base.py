@@ -33,6 +33,19 @@ class Pane(Vertical):
         border: round $border;
         border-title-color: $text;
     }
+    Pane OptionList {
+        border: none;
+        padding: 0;
+        background: transparent;
+        height: 1fr;
+    }
+    Pane OptionList:focus {
+        border: none;
+    }
+    Pane DataTable {
+        height: 1fr;
+        background: transparent;
+    }
     """
 
     TOPICS: ClassVar[frozenset[str]] = frozenset()
