@@ -270,3 +270,51 @@ def report(ctx: click.Context, incident_id: str | None, output: Path | None, **f
     except OSError as exc:
         fail(f"report: cannot write {output} ({exc.strerror or exc})", 1)
     click.echo(f"{incident_id}: report written to {output}", err=True)
+
+
+@main.command()
+@common_options
+@click.option("--reset", is_flag=True, help="Start over: a new database, repository and demo incident.")
+@click.option("--keep-db", "keep_db", is_flag=True, help="Leave the embedded PostgreSQL running on exit.")
+@click.option("--online", is_flag=True, help="Read the real Supabase and Twilio status pages.")
+@click.pass_context
+def demo(ctx: click.Context, reset: bool, keep_db: bool, online: bool, **flags: Any) -> None:
+    """Open the console on a live demo incident (embedded PostgreSQL, demo repository).
+
+    Needs the demo extra: pip install 'warroom[demo]'. Its state (database, repository, journal)
+    lives in the state dir's demo/ folder, apart from real incidents.
+    """
+    import signal
+
+    settings = settings_from(ctx, **flags)
+    given = dict(ctx.obj or {}) if isinstance(ctx.obj, dict) else {}
+    given.update({k: v for k, v in flags.items() if v is not None})
+    for name in ("dsn", "repo"):
+        if given.get(name) is not None:
+            click.echo(f"warroom: demo: ignoring --{name} (the demo brings its own)", err=True)
+
+    def _exit_on(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, _exit_on) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        from warroom.demo.session import DemoError, prepare
+
+        try:
+            session = prepare(settings, reset=reset, online=online)
+        except DemoError as exc:
+            fail(f"demo: {exc}", 1)
+        for notice in session.notices:
+            click.echo(f"warroom: demo: {notice}", err=True)
+        try:
+            try:
+                from warroom.ui.app import run_console
+            except ImportError as exc:
+                fail(f"demo: the console is not available in this build ({exc})", 1)
+            status = run_console(session.settings, incident_id=session.incident_id, demo=session)
+        finally:
+            session.close(keep_db=keep_db)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    sys.exit(status if isinstance(status, int) else 0)

