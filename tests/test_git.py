@@ -246,6 +246,9 @@ def test_recent_deploy_migration_and_function_marks(project: dict) -> None:
     assert plain.functions == ()
     assert deploy.marks == ("deploy", "functions")
     assert mig.marks == ("migration",)
+    snap = snapshot(repo)
+    assert snap.latest_deploy == tagged and snap.latest_deploy_or_migration == hotfix
+    assert snap.deploys == (tagged, deploy)
 
 
 def test_rollback_commands(project: dict) -> None:

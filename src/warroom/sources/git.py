@@ -154,6 +154,11 @@ class GitSnapshot:
         return tuple(c for c in self.commits if c.is_deploy)
 
     @property
+    def latest_deploy(self) -> Commit | None:
+        """The newest commit marked deploy."""
+        return next((c for c in self.commits if c.is_deploy), None)
+
+    @property
     def latest_deploy_or_migration(self) -> Commit | None:
         return next((c for c in self.commits if c.is_deploy or c.is_migration), None)
 
