@@ -197,8 +197,14 @@ async def test_backfill_and_story_updates(pg_dsn: str) -> None:
         assert (
             stored is not None and stored.mitigated_at == now and stored.incident_id == "INC-2026-11-26-001"
         )
-        await conn.execute("UPDATE warroom_demo.story SET version = 999")
+        await conn.execute("UPDATE warroom_demo.story SET schema = 'other'")
+        assert await seed.read_story(conn) is None, "a database made with other schema files"
+        await conn.execute(
+            "UPDATE warroom_demo.story SET schema = $1, version = 999", seed.schema_fingerprint()
+        )
         assert await seed.read_story(conn) is None, "a story from another version is not continued"
+        await conn.execute("ALTER TABLE warroom_demo.story DROP COLUMN incident_id")
+        assert await seed.read_story(conn) is None
     finally:
         await conn.close()
 

@@ -8,6 +8,7 @@ CREATE SCHEMA IF NOT EXISTS warroom_demo;
 CREATE TABLE IF NOT EXISTS warroom_demo.story (
     id            integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),
     version       integer NOT NULL,
+    schema        text NOT NULL,          -- fingerprint of schema.sql + this file when seeded
     origin        timestamptz NOT NULL,   -- when the demo was created
     deploy_at     timestamptz NOT NULL,   -- the bad deploy (origin - 30 min)
     spike_at      timestamptz NOT NULL,   -- the error spike begins (deploy + 12 min)

@@ -24,6 +24,7 @@ demo is reused, and feeds the live generator), deterministically for a given ran
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import heapq
 import json
 import math
@@ -81,6 +82,7 @@ class Story:
     breach_at: datetime | None = None  # when the freeze-breach commit was made
     rollback_at: datetime | None = None  # when the revert + hotfix deploy commits were made
     version: int = STORY_VERSION
+    schema: str = ""  # fingerprint of the schema files the database was made with
 
     @classmethod
     def new(cls, now: datetime, seed: int | None = None) -> Story:
@@ -91,6 +93,7 @@ class Story:
             deploy_at=deploy,
             spike_at=deploy + SPIKE_AFTER_DEPLOY,
             seed=random.SystemRandom().randrange(1, 2**31) if seed is None else seed,
+            schema=schema_fingerprint(),
         )
 
     def raw_level(self, t: datetime) -> float:
@@ -408,6 +411,12 @@ def schema_sql() -> str:
         raise SeedError(f"the playbook's schema {SCHEMA_SQL} cannot be read ({exc.strerror})") from None
 
 
+def schema_fingerprint() -> str:
+    """A short hash of the schema files (a demo made with other ones is not continued)."""
+    digest = hashlib.sha256(schema_sql().encode() + b"\0" + demo_schema_sql().encode())
+    return digest.hexdigest()[:16]
+
+
 def demo_schema_sql() -> str:
     try:
         return DEMO_SCHEMA_SQL.read_text(encoding="utf-8")
@@ -442,6 +451,7 @@ async def insert_campaigns(conn: Any, now: datetime) -> None:
 
 _STORY_FIELDS = (
     "version",
+    "schema",
     "origin",
     "deploy_at",
     "spike_at",
@@ -469,9 +479,11 @@ async def read_story(conn: Any) -> Story | None:
     exists = await conn.fetchval("SELECT to_regclass('warroom_demo.story') IS NOT NULL")
     if not exists:
         return None
-    row = await conn.fetchrow(f"SELECT {', '.join(_STORY_FIELDS)} FROM warroom_demo.story WHERE id = 1")
-    if row is None or row["version"] != STORY_VERSION:
-        return None
+    row = await conn.fetchrow("SELECT * FROM warroom_demo.story WHERE id = 1")
+    if row is None or not set(_STORY_FIELDS) <= set(row.keys()):
+        return None  # made by another version of the demo
+    if row["version"] != STORY_VERSION or row["schema"] != schema_fingerprint():
+        return None  # the schema files changed since: the tables may lack what the queries need
     return Story(**{k: row[k] for k in _STORY_FIELDS})
 
 

@@ -281,7 +281,7 @@ async def _prepare_database(
                 story = await read_story(conn)
                 newest = await newest_row(conn) if story is not None else None
                 if story is None:
-                    reason = "the demo database holds no demo story"
+                    reason = "the demo database was made by another version of warroom"
                 elif story.incident_id not in open_incidents:
                     reason = "the demo incident is no longer open in the demo journal"
                 elif newest is None or now - newest > STALE_AFTER:
