@@ -158,13 +158,13 @@ class Generator:
         del self.stats.errors[:-20]
         log.debug("demo generator %s", text)
 
-    async def _connect(self, app: str, **settings: str) -> Any:
+    async def _connect(self, app: str, *, command_timeout: float | None = None, **settings: str) -> Any:
         import asyncpg
 
         conn = await asyncpg.connect(
             self.dsn,
             timeout=self.pace.connect_timeout,
-            command_timeout=None,
+            command_timeout=command_timeout,
             statement_cache_size=0,
             server_settings={
                 "application_name": app,
@@ -233,7 +233,8 @@ class Generator:
         self.stats.mitigated_at = self.story.mitigated_at
 
     async def _writer(self, mitigated: Callable[[], bool]) -> None:
-        conn = await self._connect(APP_API)
+        # A server that accepts connections but never answers must not stall the story for good.
+        conn = await self._connect(APP_API, command_timeout=30.0)
         try:
             newest = await conn.fetchval(
                 "SELECT greatest((SELECT max(occurred_at) FROM error_logs), "

@@ -14,7 +14,7 @@ The story (times relative to when the demo was created, ``origin``):
 - before it, an hour of background noise: expired refresh tokens, duplicate contacts, invalid and
   unsubscribed numbers, a few landlines that always fail (``sms_delivery_log`` failures stay well
   under 1% of sends in every minute);
-- after mitigation, the spike decays with a time constant of 25 s: within two minutes errors are
+- after mitigation, the spike decays with a time constant of 20 s: within two minutes errors are
   back near the baseline and the per-minute SMS failure rate is under 1% again.
 
 :class:`Traffic` turns the story into rows (the same code seeds the history, fills a gap when a
@@ -44,7 +44,7 @@ STORY_VERSION = 1
 DEPLOY_BEFORE_ORIGIN = timedelta(minutes=30)
 SPIKE_AFTER_DEPLOY = timedelta(minutes=12)
 HISTORY = timedelta(minutes=65)  # seeded before origin: the hour window plus a margin
-MITIGATION_TAU = timedelta(seconds=25)
+MITIGATION_TAU = timedelta(seconds=20)
 
 # Rates (per second) at spike level 1.0. Peak inserts stay in the tens of rows per second.
 ERRORS_BASELINE = 0.3
