@@ -629,3 +629,57 @@ async def test_a_libpq_key_value_dsn_works_and_its_password_stays_hidden(db, pg_
     p = await PostgresSource(bad, declared_at=None).poll_once()
     assert p.connection.status == "unreachable"
     assert p.connection.last_error == "the DSN keyword 'colour' is not supported (use a postgresql:// URL)"
+
+
+async def test_odd_rows_from_a_teams_query_disable_that_pane_and_nothing_else(db, pg_dsn, tmp_path):
+    (tmp_path / "since.sql").write_text("SELECT id, error_type, error_message FROM error_logs WHERE id > $1")
+    (tmp_path / "health.sql").write_text(
+        "SELECT 100 AS max_connections, 1 AS total, 1 AS active, 0 AS waiting, 0 AS idle, "
+        "0 AS idle_in_transaction, 'not a pid' AS longest_pid"
+    )
+    config = tmp_path / "warroom.toml"
+    config.write_text(
+        f'[database]\ndsn = "{pg_dsn}"\n[database.queries]\n'
+        'error_tally_since = "since.sql"\ndb_health = "health.sql"\n'
+    )
+    cfg = load_settings(config=config, env={}, state_dir=tmp_path / "state", user="tester")
+    await db.execute("INSERT INTO error_logs (error_type, error_message) VALUES ('E', 'x')")
+    await db.execute(
+        "INSERT INTO sms_delivery_log (phone_number, delivery_status, error_message) VALUES ('+15550104477', 'failed', 'x')"
+    )
+    source = PostgresSource(cfg, declared_at=None)
+    try:
+        p = await poll(source)  # the full read does not use error_tally_since
+        assert isinstance(p.errors, TallySnapshot)
+        assert isinstance(p.health, QueryFailure) and p.health.kind == "error"
+        assert p.health.name == "db_health" and p.health.reason.startswith("unexpected ValueError")
+        await db.execute("INSERT INTO error_logs (error_type, error_message) VALUES ('E', 'x')")
+        p = await poll(source)
+        assert isinstance(p.errors, QueryFailure) and p.errors.name == "error_tally_since"
+        assert "no column 'at'" in p.errors.reason
+        assert isinstance(p.sms, SmsSnapshot) and p.sms.total_failed == 1
+    finally:
+        await source.close()
+
+
+async def test_a_table_without_an_id_column_says_how_to_fix_it(pg_dsn, tmp_path):
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute(
+            "CREATE TABLE error_logs (occurred_at timestamptz, error_type text, error_message text)"
+        )
+        await conn.execute("INSERT INTO error_logs VALUES (now(), 'E', 'x')")
+        source = PostgresSource(settings(pg_dsn, tmp_path), declared_at=None)
+        p = await poll(source)
+        assert isinstance(p.errors, QueryFailure) and p.errors.kind == "missing"
+        assert 'set [errors] id_column = "" to use the time column' in p.errors.reason
+        await source.close()
+        cfg = Settings(
+            state_dir=tmp_path, database=DatabaseSettings(dsn=pg_dsn), errors=ErrorSettings(id_column="")
+        )
+        source = PostgresSource(cfg, declared_at=None)
+        p = await poll(source)
+        assert isinstance(p.errors, TallySnapshot) and p.errors.total == 1 and p.errors.mode == "time"
+        await source.close()
+    finally:
+        await conn.close()

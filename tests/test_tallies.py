@@ -38,16 +38,19 @@ def groups_from_rows(
     upto: datetime | None = None,
     exact_until: datetime | None = None,
 ) -> list[TallyGroup]:
-    """What the error_tally query returns for ``rows`` (the SQL's grouping, in Python)."""
+    """What the error_tally query returns for ``rows`` (its grouping, in Python)."""
     c: Counter[tuple[str | None, str | None, datetime]] = Counter()
     first: dict[tuple[str | None, str | None, datetime], datetime] = {}
+    times: dict[tuple[str | None, str | None, datetime], list[datetime]] = {}
     for t, m, at in rows:
         if at <= after or (upto is not None and at > upto):
             continue
-        g = at if exact_until is not None and at < exact_until else floor_minute(at)
-        c[(t, m, g)] += 1
-        first[(t, m, g)] = min(first.get((t, m, g), at), at)
-    return [TallyGroup(t, m, g, n, first[(t, m, g)]) for (t, m, g), n in c.items()]
+        g = (t, m, floor_minute(at))
+        c[g] += 1
+        first[g] = min(first.get(g, at), at)
+        if exact_until is not None and at < exact_until:
+            times.setdefault(g, []).append(at)
+    return [TallyGroup(t, m, g, n, first[(t, m, g)], times.get((t, m, g))) for (t, m, g), n in c.items()]
 
 
 def reference(rows: list[tuple[str | None, str | None, datetime]], now: datetime, window: timedelta):

@@ -51,6 +51,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from warroom.config import QUERY_NAMES, ErrorSettings, QueryPane, Settings
+from warroom.durations import utc
 from warroom.sources.dbtypes import (
     MAX_TABLE_ROWS,
     BlockedQuery,
@@ -89,6 +90,7 @@ MAX_NEW_ROWS = 50_000  # more new rows than this since the last poll: do a full 
 SMS_ROWS = 200
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
+FULL_READ_WORK_MEM = "16MB"
 
 
 def _utcnow() -> datetime:
@@ -224,9 +226,11 @@ def classify(exc: Exception, conn: asyncpg.Connection | None) -> FailureKind | N
     return "error"
 
 
-def _reason(exc: Exception, kind: FailureKind, timeout: timedelta) -> str:
+def _reason(exc: Exception, kind: FailureKind, timeout: timedelta, name: str = "") -> str:
     if kind == "timeout" and isinstance(exc, asyncpg.QueryCanceledError):
         return clean(f"{exc} (after {timeout.total_seconds():g} s)", max_len=200)
+    if isinstance(exc, asyncpg.UndefinedColumnError) and name in ("error_tally_ids", "error_tally_since"):
+        return clean(f'{exc} (no id column? set [errors] id_column = "" to use the time column)', max_len=200)
     if isinstance(exc, ShapeError):
         return clean(str(exc), max_len=200)
     return one_line(exc)
@@ -263,21 +267,28 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-_TALLY_COLUMNS = "error_type, error_message, at, count[, first_at]"
+_TALLY_COLUMNS = "error_type, error_message, minute, count, first_at, times"
 
 
 def tally_groups(rows: Sequence[asyncpg.Record], query: str = "error_tally") -> list[TallyGroup]:
     out = []
     for r in rows:
-        at = _utc(_col(r, "at", query, _TALLY_COLUMNS), f"{query}: at")
-        first = r.get("first_at")
+        minute = _utc(_col(r, "minute", query, _TALLY_COLUMNS), f"{query}: minute")
+        count = _int(_col(r, "count", query, _TALLY_COLUMNS), f"{query}: count")
+        first = _col(r, "first_at", query, _TALLY_COLUMNS)
+        times = _col(r, "times", query, _TALLY_COLUMNS)
+        if times is not None:
+            if not isinstance(times, list) or len(times) != count:
+                raise ShapeError(f"{query}: times must list the {count} row time(s) of its group")
+            times = [_utc(t, f"{query}: times") for t in times]
         out.append(
             TallyGroup(
                 _text(_col(r, "error_type", query, _TALLY_COLUMNS)),
                 _text(_col(r, "error_message", query, _TALLY_COLUMNS)),
-                at,
-                _int(_col(r, "count", query, _TALLY_COLUMNS), f"{query}: count"),
+                minute,
+                count,
                 _utc(first, f"{query}: first_at") if first is not None else None,
+                times or None,
             )
         )
     return out
@@ -321,7 +332,7 @@ class PostgresSource:
         self._rng = rng
         register_secret(dsn_password(self._db.dsn))
         self._queries = load_queries(settings)
-        self._declared_at = declared_at
+        self._declared_at = utc(declared_at) if declared_at is not None else None
         self._conn: asyncpg.Connection | None = None
         self._snapshot_sql = sql_text("snapshot")
         self._lock = asyncio.Lock()
@@ -379,6 +390,7 @@ class PostgresSource:
 
     def set_declared_at(self, declared_at: datetime | None) -> None:
         """The incident's declaration time changed (declared while running): reload the baseline."""
+        declared_at = utc(declared_at) if declared_at is not None else None
         if declared_at != self._declared_at:
             self._declared_at = declared_at
             self._tallies.clear_baseline()
@@ -389,7 +401,12 @@ class PostgresSource:
         """Poll until ``stop`` is set; ``emit`` every cycle's :class:`DbPoll`. Never raises."""
         try:
             while not stop.is_set():
-                poll = await self.poll_once()
+                try:
+                    poll = await self.poll_once()
+                except Exception as exc:  # a bug: say so and keep going rather than end the panes
+                    log.exception("the database poll failed")
+                    self._lost(exc)
+                    poll = self._poll(self._clock())
                 try:
                     emit(poll)
                 except Exception:
@@ -548,8 +565,16 @@ class PostgresSource:
             return
         try:
             await poll()
+        except (ConnectionLost, asyncio.CancelledError):
+            raise
         except _QueryFailed as failed:
             self._disabled[pane] = failed.failure
+        except Exception as exc:  # odd data from a team's query, or a bug: the pane says so
+            log.warning("the %s pane failed: %s", pane, one_line(exc))
+            if self._conn is not None and self._conn.is_closed():
+                raise ConnectionLost(one_line(exc)) from exc
+            reason = clean(f"unexpected {type(exc).__name__}: {one_line(exc)}", max_len=200)
+            self._disabled[pane] = QueryFailure(PANES.get(pane, (pane,))[0], reason, "error", self._clock())
 
     async def _fetch(self, query: Query, *args: Any, limit: timedelta | None = None) -> list[asyncpg.Record]:
         """Run a query; failures become :class:`_QueryFailed` or :class:`ConnectionLost`."""
@@ -586,7 +611,7 @@ class PostgresSource:
             lost = ConnectionLost(one_line(exc))
             lost.__cause__ = exc
             return lost
-        return _QueryFailed(QueryFailure(name, _reason(exc, kind, timeout), kind, self._clock()))
+        return _QueryFailed(QueryFailure(name, _reason(exc, kind, timeout, name), kind, self._clock()))
 
     async def _internal(self, sql: str, *args: Any) -> asyncpg.Record:
         """One of our own single-row queries (snapshot): any failure is a connection problem
@@ -656,7 +681,11 @@ class PostgresSource:
         self._in_tx = True
         try:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
-                await conn.execute(f"SET LOCAL statement_timeout = {_ms(db.resync_timeout)}")
+                # A hash aggregate (the planner takes every row for its own group and would sort).
+                await conn.execute(
+                    f"SET LOCAL statement_timeout = {_ms(db.resync_timeout)}; "
+                    f"SET LOCAL enable_sort = off; SET LOCAL work_mem = '{FULL_READ_WORK_MEM}'"
+                )
                 snap = await self._internal(self._snapshot_sql)
                 now = _utc(snap["now"], "now")
                 start = now - er.window
@@ -729,7 +758,7 @@ class PostgresSource:
             for r, i in zip(rows, ids, strict=True):
                 if i in new:
                     new.discard(i)  # a query returning a row twice counts it once
-                    at = r["at"]
+                    at = _col(r, "at", q.name, "id, at, error_type, error_message")
                     t.add(
                         _text(_col(r, "error_type", q.name, "error_type")),
                         _text(_col(r, "error_message", q.name, "error_message")),
@@ -1132,7 +1161,7 @@ async def _probe_queries(conn: asyncpg.Connection, settings: Settings) -> list[s
                 rows = await conn.fetch(q.sql, *a)
         except Exception as exc:
             kind = classify(exc, conn) or "error"
-            lines.append(f"{label}: {kind}: {_reason(exc, kind, db.statement_timeout)}")
+            lines.append(f"{label}: {kind}: {_reason(exc, kind, db.statement_timeout, name)}")
             continue
         ms = (time.perf_counter() - t0) * 1000
         if name == "error_tally_ids" and rows:

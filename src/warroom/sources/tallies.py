@@ -102,13 +102,17 @@ def clean_or_null(value: str | None, max_len: int) -> str:
 
 @dataclass(frozen=True)
 class TallyGroup:
-    """One row of the ``error_tally`` query."""
+    """One row of the ``error_tally`` query: ``count`` rows of a key in the minute of ``at``.
+
+    ``times``, when given, are the exact times of those rows (``len(times) == count``).
+    """
 
     error_type: str | None
     error_message: str | None
     at: datetime
     count: int
     first_at: datetime | None = None
+    times: Sequence[datetime] | None = None
 
 
 # -- snapshot types ---------------------------------------------------------------------------
@@ -374,8 +378,9 @@ class Tallies:
         """Replace everything with a full read taken at ``now`` (the server's clock).
 
         ``groups`` hold the rows with ``now - window < time`` (``<= tail_start`` when a tail is
-        given), grouped by exact time before ``exact_until`` and by minute after it. ``tail`` holds
-        the rows after ``tail_start`` grouped by exact time (the time-column mode's overlap).
+        given), per key and minute, with their exact ``times`` for every minute before
+        ``exact_until``. ``tail`` holds the rows after ``tail_start`` with exact times (the
+        time-column mode's overlap).
         """
         self._counts.clear()
         self._minutes.clear()
@@ -389,15 +394,35 @@ class Tallies:
         if self._exact_until % MINUTE_US:
             raise ValueError("exact_until must be a whole minute")
         edge: list[tuple[int, int]] = []
+        start = self._start
         for g in groups:
-            ts = to_us(g.at)
-            if ts <= self._start or g.count <= 0:
+            if g.count <= 0:
                 continue
             kid = self._kid_for(g.error_type, g.error_message)
-            self._bump(kid, ts, g.count)
-            if ts < self._exact_until:
-                edge.extend([(ts, kid)] * g.count)
-            self._seen(kid, to_us(g.first_at) if g.first_at is not None else ts)
+            if g.times:
+                per_minute: dict[int, int] = {}
+                first = None
+                for t in g.times:
+                    ts = to_us(t)
+                    if ts <= start:
+                        continue
+                    m = ts - ts % MINUTE_US
+                    per_minute[m] = per_minute.get(m, 0) + 1
+                    if ts < self._exact_until:
+                        edge.append((ts, kid))
+                    if first is None or ts < first:
+                        first = ts
+                for m, n in per_minute.items():
+                    self._bump(kid, m, n)
+                if first is not None:
+                    self._seen(kid, first)
+                continue
+            minute = to_us(g.at)
+            minute -= minute % MINUTE_US
+            if minute + MINUTE_US <= start:
+                continue
+            self._bump(kid, minute, g.count)
+            self._seen(kid, to_us(g.first_at) if g.first_at is not None else minute)
         edge.sort()
         self._edge = edge
         self._edge_pos = 0
@@ -481,7 +506,8 @@ class Tallies:
         return True
 
     def replace_tail(self, start: datetime, groups: Iterable[TallyGroup]) -> None:
-        """Replace the counts of every row with ``time > start`` by ``groups`` (exact times).
+        """Replace the counts of every row with ``time > start`` by ``groups``: each group's
+        ``times``, or (without) ``count`` rows at exactly ``at``.
 
         ``start`` never moves back: rows between the previous tail's start and ``start`` keep the
         counts the previous tail gave them.
@@ -494,14 +520,17 @@ class Tallies:
                 self._sub(kid, ts, n)
         self._tail = {}
         for g in groups:
-            ts = to_us(g.at)
-            if ts <= start_us or g.count <= 0:
+            if g.count <= 0:
                 continue
             kid = self._kid_for(g.error_type, g.error_message)
-            self._tail[(kid, ts)] = self._tail.get((kid, ts), 0) + g.count
-            if self._in_window(ts):
-                self._add(kid, ts, g.count)
-            self._seen(kid, to_us(g.first_at) if g.first_at is not None else ts)
+            times = [(to_us(t), 1) for t in g.times] if g.times else [(to_us(g.at), g.count)]
+            for ts, n in times:
+                if ts <= start_us:
+                    continue
+                self._tail[(kid, ts)] = self._tail.get((kid, ts), 0) + n
+                if self._in_window(ts):
+                    self._add(kid, ts, n)
+                self._seen(kid, ts)
         self._tail_start = start_us
 
     @property
