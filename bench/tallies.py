@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -319,6 +320,8 @@ async def main(args: argparse.Namespace) -> str:
         await conn.close()
     finally:
         server.release(keep=bool(args.keep))
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
     return report(results, machine(), version, size, args, per_poll, late)
 
 
