@@ -275,6 +275,22 @@ def test_a_resolved_demo_incident_starts_over(shared_state: Path) -> None:
         again.close()
 
 
+def test_an_unreadable_demo_journal_starts_over(shared_state: Path) -> None:
+    s = prepare(make_settings(shared_state))
+    s.close()
+    s.settings.journal_path.write_bytes(b"not a journal")
+    again = prepare(make_settings(shared_state))
+    try:
+        assert not again.reused
+        assert again.notices == ("starting a new demo incident: the demo journal cannot be read",)
+        with Journal(again.settings.journal_path) as journal:
+            assert journal.incident_ids() == [again.incident_id]
+        aside = sorted(again.settings.state_dir.glob("journal-*.sqlite3"), key=lambda p: p.stat().st_mtime)
+        assert aside[-1].read_bytes() == b"not a journal"
+    finally:
+        again.close()
+
+
 def test_online_keeps_the_real_pages(shared_state: Path) -> None:
     s = prepare(make_settings(shared_state), online=True)
     try:

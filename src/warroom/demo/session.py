@@ -229,11 +229,17 @@ def _move_journal_aside(journal_path: Path, outbox: Path, now: datetime) -> Path
     return target
 
 
-def _open_incidents(journal_path: Path, settings: Settings) -> set[str]:
+def _open_incidents(journal_path: Path, settings: Settings) -> set[str] | None:
+    """The open incidents of the demo journal; None when it cannot be read (it is then moved
+    aside with the rest of the old demo)."""
     if not journal_path.exists():
         return set()
-    with Journal(journal_path, actor=settings.user) as journal:
-        return {i.id for i in journal.open_incidents(settings.playbook)}
+    try:
+        with Journal(journal_path, actor=settings.user) as journal:
+            return {i.id for i in journal.open_incidents(settings.playbook)}
+    except JournalError as exc:
+        log.warning("demo: %s", exc)
+        return None
 
 
 def _declare(journal_path: Path, settings: Settings, clock: Clock) -> str:
@@ -269,7 +275,7 @@ async def _connect(dsn: str) -> Any:
 
 
 async def _prepare_database(
-    pg: EmbeddedPostgres, *, reset: bool, now: datetime, open_incidents: set[str]
+    pg: EmbeddedPostgres, *, reset: bool, now: datetime, open_incidents: set[str] | None
 ) -> _DbResult:
     admin = await _connect(pg.dsn("postgres"))
     try:
@@ -282,6 +288,8 @@ async def _prepare_database(
                 newest = await newest_row(conn) if story is not None else None
                 if story is None:
                     reason = "the demo database was made by another version of warroom"
+                elif open_incidents is None:
+                    reason = "the demo journal cannot be read"
                 elif story.incident_id not in open_incidents:
                     reason = "the demo incident is no longer open in the demo journal"
                 elif newest is None or now - newest > STALE_AFTER:
