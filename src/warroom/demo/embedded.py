@@ -290,6 +290,9 @@ class EmbeddedPostgres:
         an interrupted first run (ctrl+c, kill -9) never leaves a half-made cluster behind."""
         if (self.pgdata / "PG_VERSION").exists():
             return
+        if self.pgdata.exists() and not os.access(self.pgdata, os.R_OK | os.X_OK):
+            # Not readable is not "empty": never remove a cluster we merely cannot look into.
+            raise EmbeddedError(f"{self.pgdata} cannot be read by this user (made by another user?)")
         self._kill_leftover_servers()
         scratch = self.root / "pgdata.initdb"
         try:

@@ -1,0 +1,139 @@
+"""The embedded PostgreSQL's lifecycle: what a crash, a reboot or a busy port leave behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from conftest import run
+from warroom.demo import embedded
+from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres, _alive
+
+pytestmark = pytest.mark.pg
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("embedded")
+    yield path
+    pg = EmbeddedPostgres(path)
+    if pg.running:
+        pg.stop_now()
+
+
+def answers(pg: EmbeddedPostgres) -> bool:
+    async def go() -> int:
+        conn = await asyncpg.connect(pg.dsn(), timeout=5)
+        try:
+            return int(await conn.fetchval("SELECT 1"))
+        finally:
+            await conn.close()
+
+    return run(go()) == 1
+
+
+def test_objects_in_one_process_share_its_ownership(root: Path) -> None:
+    a, b = EmbeddedPostgres(root), EmbeddedPostgres(root)
+    a.start()
+    b.start()
+    assert a.owners() == [os.getpid()]
+    postmaster = a.postmaster_pid()
+    assert b.postmaster_pid() == postmaster
+    assert a.release() is False, "b still uses it"
+    assert a.release() is False, "releasing twice changes nothing"
+    assert _alive(postmaster) and answers(b)  # type: ignore[arg-type]
+    assert b.release() is True
+    assert not b.running and b.owners() == []
+    assert a.watchdog_pid is None and b.watchdog_pid is None
+
+
+def test_a_stale_pid_file_of_another_program_is_ignored(root: Path) -> None:
+    pg = EmbeddedPostgres(root)
+    pg.start(watchdog=False)
+    pg.release()
+    assert (pg.pgdata / "postmaster.pid").exists() is False
+    # After a crash and a reboot the file can name a pid now used by something else (here: us).
+    (pg.pgdata / "postmaster.pid").write_text(f"{os.getpid()}\n{pg.pgdata}\n1700000000\n5432\n\n127.0.0.1\n")
+    assert pg.postmaster_pid() is None and not pg.running
+    pg.start(watchdog=False)
+    try:
+        assert pg.running and pg.postmaster_pid() != os.getpid() and answers(pg)
+    finally:
+        pg.release()
+
+
+def test_a_busy_remembered_port_is_replaced(root: Path) -> None:
+    pg = EmbeddedPostgres(root)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        (root / embedded.PORT_FILE).write_text(str(taken))
+        pg.start(watchdog=False)
+        try:
+            assert pg.port != taken and answers(pg)
+        finally:
+            pg.release()
+
+
+def test_a_port_taken_at_the_last_moment_is_retried(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg = EmbeddedPostgres(root)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        (root / embedded.PORT_FILE).write_text(str(taken))
+        monkeypatch.setattr(embedded, "_port_free", lambda port: True)  # the check saw it free
+        pg.start(watchdog=False)
+        try:
+            assert pg.port != taken and answers(pg)
+        finally:
+            pg.release()
+
+
+def test_a_start_failure_says_why_in_one_line(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg = EmbeddedPostgres(root)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        monkeypatch.setattr(embedded, "_port_free", lambda port: True)
+        monkeypatch.setattr(embedded, "_free_port", lambda: taken)  # every port we try is busy
+        (root / embedded.PORT_FILE).write_text(str(taken))
+        with pytest.raises(EmbeddedError) as info:
+            pg.start(watchdog=False)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"the embedded PostgreSQL did not start on port {taken}: ")
+    assert "TCP/IP" in message or "bind" in message
+    assert pg.owners() == [] and not pg.running
+
+
+def test_an_interrupted_first_initdb_is_redone(tmp_path: Path) -> None:
+    # What a ctrl+c or kill -9 during the very first start leaves: a scratch folder, or a pgdata
+    # folder without PG_VERSION (from before initdb ran in a scratch folder).
+    (tmp_path / "pgdata.initdb" / "base").mkdir(parents=True)
+    (tmp_path / "pgdata" / "global").mkdir(parents=True)
+    pg = EmbeddedPostgres(tmp_path)
+    pg.start(watchdog=False)
+    try:
+        assert (pg.pgdata / "PG_VERSION").exists() and answers(pg)
+        assert not (tmp_path / "pgdata.initdb").exists()
+    finally:
+        pg.release()
+    assert not pg.running
+
+
+def test_owners_file_damage_is_survived(root: Path) -> None:
+    pg = EmbeddedPostgres(root)
+    (root / embedded.OWNERS_FILE).write_text("{not json")
+    assert pg.owners() == []
+    (root / embedded.OWNERS_FILE).write_text(json.dumps([True, "x", 999999999, os.getpid()]))
+    assert pg.owners() == [os.getpid()]
+    (root / embedded.OWNERS_FILE).write_text("[]")
