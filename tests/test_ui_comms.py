@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ManualClock
-from uihelpers import make_app, make_journal, make_settings, shown
+from uihelpers import make_app, make_journal, make_settings, settle, shown
 from warroom.incident import events as ev
 from warroom.ui.panes.templates import TemplateList, TemplatesPane
 
@@ -32,12 +32,6 @@ def world(tmp_path: Path, clock: ManualClock):  # type: ignore[no-untyped-def]
     ).incident_id
     yield settings, journal, clock, incident_id
     journal.close()
-
-
-async def settle(pilot, app) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_key_2_copies_the_filled_status_update_and_records_it(world) -> None:  # type: ignore[no-untyped-def]

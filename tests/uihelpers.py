@@ -13,7 +13,8 @@ from warroom.incident.journal import Journal
 
 def make_settings(state_dir: Path, **overrides: Any) -> Settings:
     settings = load_settings(env={}, state_dir=state_dir, config=None, user="alice")
-    settings = replace(settings, timezone_name="UTC", bell=True)
+    # No status pages unless a test asks (the default ones are on the internet, which tests lack).
+    settings = replace(settings, timezone_name="UTC", bell=True, status=replace(settings.status, pages=()))
     if overrides:
         settings = replace(settings, **overrides)
     return settings
@@ -43,3 +44,13 @@ async def shown(pilot, app) -> str:  # type: ignore[no-untyped-def]
     await pilot.pause()
     await pilot.pause()
     return screen_text(app)
+
+
+async def settle(pilot, app, *groups: str) -> None:  # type: ignore[no-untyped-def]
+    """Let the workers of ``groups`` (default: clipboard and report) finish, then repaint."""
+    await pilot.pause()
+    wanted = set(groups or ("clipboard", "report"))
+    workers = [w for w in app.workers if w.group in wanted]
+    if workers:
+        await app.workers.wait_for_complete(workers)
+    await pilot.pause()

@@ -24,7 +24,6 @@ from warroom.config import Settings
 
 if TYPE_CHECKING:
     from warroom.comms.clipboard import Clipboard
-    from warroom.comms.context import LiveFacts
     from warroom.comms.templates import RenderResult, TemplateInfo, TemplateSet
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal, JournalError, system_clock
@@ -43,6 +42,7 @@ from warroom.ui.screens.modals import (
 )
 from warroom.ui.screens.pick import NEW, PickIncidentScreen
 from warroom.ui.themes import DEFAULT_THEME, load_themes, resolve_name
+from warroom.ui.wiring import SourcesMixin
 
 Clock = Callable[[], datetime]
 
@@ -55,7 +55,7 @@ TEMPLATE_NAMES = {
 }
 
 
-class WarroomApp(App[int]):
+class WarroomApp(SourcesMixin, App[int]):
     """The console. ``clock`` and ``blink`` are injectable so tests can freeze time and the cursor."""
 
     CSS_PATH = "warroom.tcss"
@@ -75,6 +75,7 @@ class WarroomApp(App[int]):
         watch_terminal: bool = True,
         tick_interval: float = 1.0,
         system_copy: Any = "pyperclip",
+        demo: Any = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -95,6 +96,10 @@ class WarroomApp(App[int]):
         self._system_copy = system_copy
         self._undoable: ev.Event | None = None
         self.last_copy: tuple[str, str] | None = None
+        self.demo = demo
+        self._init_sources()
+        if demo is not None and getattr(demo, "standin", False):
+            self.status_note = "local stand-in (demo), not the real pages"
 
     # -- start-up ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -174,7 +179,8 @@ class WarroomApp(App[int]):
         self.tick()
 
     def incident_opened(self) -> None:
-        """Hook for the data sources: (re)start them for the incident now open."""
+        """(Re)start the data sources for the incident now open."""
+        self.start_sources()
 
     def sync_journal(self) -> None:
         """Fold events appended since the last look (ours or another process's)."""
@@ -287,12 +293,6 @@ class WarroomApp(App[int]):
                 self.settings.outbox_dir, terminal_copy=self.copy_to_clipboard, clock=self.clock, **extra
             )
         return self._clipboard
-
-    def live_facts(self) -> LiveFacts:
-        """What the sources saw last, for the templates and the report."""
-        from warroom.comms.context import LiveFacts
-
-        return LiveFacts()
 
     def template_context(self) -> dict[str, Any]:
         from warroom.comms.context import build_context
@@ -412,10 +412,32 @@ class WarroomApp(App[int]):
     # -- panes the console shows --------------------------------------------------------------------
     def data_pane(self, key: str) -> Widget:
         """The pane for a data source, or a pane saying plainly that it is not configured."""
+        s = self.settings
         if key == "templates":
             from warroom.ui.panes.templates import TemplatesPane
 
             return TemplatesPane(id="templates")
+        if key in ("errors", "health", "sms") and s.database.dsn:
+            from warroom.ui.panes.database import ErrorsPane, HealthPane, SmsPane
+
+            return {"errors": ErrorsPane, "health": HealthPane, "sms": SmsPane}[key](id=key)
+        if key.startswith("query-") and s.database.dsn:
+            from warroom.ui.panes.database import QueryTablePane
+
+            index = int(key.removeprefix("query-"))
+            return QueryTablePane(index, s.database.panes[index].title, id=key)
+        if key == "commits" and s.git.repo is not None:
+            from warroom.ui.panes.changes import CommitsPane
+
+            return CommitsPane(id=key)
+        if key == "status" and s.status.pages:
+            from warroom.ui.panes.changes import StatusPane
+
+            return StatusPane(id=key)
+        if key == "decision":
+            from warroom.ui.panes.changes import DecisionPane
+
+            return DecisionPane(id=key)
         return NotConfiguredPane(*RESERVED[key], id=key)
 
     def side_tabs(self) -> list[tuple[str, str]]:
@@ -423,11 +445,10 @@ class WarroomApp(App[int]):
         return [("templates", "Comms"), ("decision", "Decide"), ("sms", "SMS"), *self.extra_tabs()]
 
     def extra_tabs(self) -> list[tuple[str, str]]:
-        return []
-
-    def live_hint(self, checklist: str, item: str) -> tuple[str, str] | None:
-        """A live note beside a checklist item (e.g. the measured error rate), or None."""
-        return None
+        """The team's extra query panes ([[database.panes]])."""
+        if not self.settings.database.dsn:
+            return []
+        return [(f"query-{i}", p.title[:16]) for i, p in enumerate(self.settings.database.panes)]
 
     # -- actions ------------------------------------------------------------------------------------
     def _need_incident(self) -> Incident | None:
@@ -544,7 +565,8 @@ class WarroomApp(App[int]):
         self.push_screen(ResolveModal(self.resolution_criteria(), inc.fields.get("resolution", "")), done)
 
     def before_resolve(self) -> None:
-        """Hook: record evidence at resolution (the error tallies) before the Resolved event."""
+        """Record evidence at resolution (the error tallies, the suspected deploy) for the report."""
+        self.record_resolution_evidence()
 
     def action_escalate(self) -> None:
         inc = self._need_incident()
@@ -604,7 +626,16 @@ class WarroomApp(App[int]):
         self.push_screen(HelpScreen(sections))
 
     def pane_help(self) -> list[tuple[str, list[Binding]]]:
-        return []
+        from warroom.ui.panes.changes import CommitsPane, DecisionList
+        from warroom.ui.panes.database import DbPane
+        from warroom.ui.panes.templates import TemplateList
+
+        return [
+            ("Templates pane", list(TemplateList.BINDINGS)),
+            ("Commits pane", list(CommitsPane.BINDINGS)),
+            ("Decision tree pane", list(DecisionList.BINDINGS)),
+            ("Database panes", list(DbPane.BINDINGS)),
+        ]
 
     async def action_quit(self) -> None:
         self.exit(0)
@@ -667,14 +698,13 @@ RESERVED: dict[str, tuple[str, str]] = {
     "health": ("Database", "Connection stats need a database: set [database] dsn in warroom.toml, or --dsn."),
     "sms": ("SMS failures", "SMS delivery failures need a database: set [database] dsn, or --dsn."),
     "commits": ("Commits", "Recent commits need a repository: set [git] repo in warroom.toml, or --repo."),
-    "status": ("Status pages", "Upstream status pages are not configured yet."),
-    "decision": ("Decision tree", "The decision tree is not configured yet."),
+    "status": ("Status pages", "No status pages: add [[status_pages]] entries (name, url) to warroom.toml."),
 }
 
 
 def run_console(settings: Settings, *, incident_id: str | None = None, demo: Any = None) -> int:
     """Open the console; returns the process exit status."""
-    app = WarroomApp(settings, incident_id=incident_id)
+    app = WarroomApp(settings, incident_id=incident_id, demo=demo)
     try:
         result = app.run()
     finally:

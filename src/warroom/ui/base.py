@@ -73,3 +73,23 @@ class Pane(Vertical):
 def literal(text: str, style: str = "") -> Content:
     """Untrusted or plain text as Content, never parsed as markup."""
     return Content.styled(text, style) if style else Content(text)
+
+
+def rich_style(app: object, spec: str) -> str:
+    """A Rich style for widgets that take Rich renderables (DataTable cells): ``$variables`` of
+    the current theme become their colours, so table text follows the theme like the CSS does.
+    ``$text-muted`` (a relative colour) becomes ``dim``."""
+    variables: dict[str, str] = getattr(app, "theme_variables", {}) or {}
+    out = []
+    for token in spec.split():
+        if token.startswith("$"):
+            name = token[1:]
+            if name == "text-muted":
+                out.append("dim")
+                continue
+            value = variables.get(name, "")
+            if value.startswith("#"):
+                out.append(value[:7])
+            continue
+        out.append(token)
+    return " ".join(out)

@@ -21,8 +21,19 @@ ALIASES = {
     "high-contrast": "warroom-high-contrast",
     "contrast": "warroom-high-contrast",
 }
-_COLOURS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground", "background",
-            "surface", "panel", "boost")  # fmt: skip
+_COLOURS = (
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
 _KEYS = {"name", "dark", "luminosity_spread", "text_alpha", "variables", *_COLOURS}
 
 

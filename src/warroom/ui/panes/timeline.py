@@ -31,7 +31,7 @@ KIND_STYLE = {
     "reopened": "bold $text-warning",
     "answered": "$text-secondary",
     "observed": "$text-accent",
-    "evidence_recorded": "$text-muted",
+    "evidence_recorded": "italic $text-muted",
 }
 
 

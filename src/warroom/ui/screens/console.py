@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -149,17 +149,26 @@ class ConsoleScreen(Screen[None]):
     BINDINGS: ClassVar = CONSOLE_BINDINGS
     DEFAULT_CSS = """
     ConsoleScreen #body { height: 1fr; }
+    ConsoleScreen #grid {
+        layout: grid;
+        grid-size: 3 2;
+        grid-columns: 48 1fr 1fr;
+        grid-rows: 17 1fr;
+        height: 1fr;
+    }
+    ConsoleScreen #grid #left { row-span: 2; width: 48; }
+    ConsoleScreen #grid #errors { column-span: 2; height: 100%; }
+    ConsoleScreen #grid #center, ConsoleScreen #grid #right { height: 100%; width: 100%; }
+    ConsoleScreen #grid #commits { height: 1fr; }
+    ConsoleScreen #grid #timeline { height: 1fr; }
     ConsoleScreen #left { width: 50; }
     ConsoleScreen.-medium #left { width: 46; }
     ConsoleScreen #center { width: 1fr; }
-    ConsoleScreen #right { width: 36%; max-width: 70; }
+
     ConsoleScreen #left ChecklistPane { height: 1fr; }
-    ConsoleScreen #center TimelinePane { height: 1fr; }
-    ConsoleScreen #center #errors { height: 2fr; }
-    ConsoleScreen #center #commits { height: 1fr; }
-    ConsoleScreen #right #health { height: auto; max-height: 16; }
-    ConsoleScreen #right #status { height: 1fr; }
-    ConsoleScreen #right-tabs { height: 1.3fr; }
+    ConsoleScreen #right #health { height: auto; max-height: 12; }
+    ConsoleScreen #right #status { height: auto; max-height: 8; }
+    ConsoleScreen #right-tabs { height: 1fr; }
     ConsoleScreen TabbedContent, ConsoleScreen TabPane { height: 1fr; }
     ConsoleScreen TabPane { padding: 0; }
     ConsoleScreen #tabs { height: 1fr; width: 1fr; }
@@ -189,13 +198,13 @@ class ConsoleScreen(Screen[None]):
         app = self.wapp
         yield IncidentHeader(id="header")
         if self.layout_mode == "wide":
-            with Horizontal(id="body"):
+            with Container(id="grid"):
                 with Vertical(id="left"):
                     yield TimerPane(id="timer")
                     yield PhasePane(id="phases")
                     yield ChecklistPane(id="checklists")
+                yield app.data_pane("errors")
                 with Vertical(id="center"):
-                    yield app.data_pane("errors")
                     yield app.data_pane("commits")
                     yield TimelinePane(id="timeline")
                 with Vertical(id="right"):

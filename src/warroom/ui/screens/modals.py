@@ -322,3 +322,20 @@ class ConfirmModal(Dialog):
 
     def action_confirm(self) -> None:
         self.dismiss(True)
+
+
+class ChoiceModal(Dialog):
+    """A question with a few answers; returns the chosen answer's key."""
+
+    def __init__(self, question: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__(question, "↑↓ choose · enter records the answer in the journal · esc cancels")
+        self._choices = choices
+
+    def body(self) -> ComposeResult:
+        ol = OptionList(*[Option(Content(label), id=key) for key, label in self._choices], id="choices")
+        ol.highlighted = 0
+        yield ol
+
+    @on(OptionList.OptionSelected, "#choices")
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

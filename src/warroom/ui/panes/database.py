@@ -1,0 +1,479 @@
+"""The database panes: error tallies, database health (with the error rate), SMS failures, and
+the team's extra query panes.
+
+Every pane shows the age of its data. While the database is unreachable the last data stays,
+dimmed, under "unreachable since HH:MM:SS - retrying in N s (attempt k)" and the error. A pane
+whose own query failed says why in one line and offers R to retry; the others keep running.
+Tables are updated in place by row key, so the cursor stays where the responder put it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import DataTable, Static
+
+from warroom.durations import format_duration, local
+from warroom.ui.base import Pane, rich_style
+
+if TYPE_CHECKING:
+    from warroom.sources.dbtypes import DbPoll
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[int], width: int) -> str:
+    """``values`` squeezed into ``width`` cells (sums of neighbours), scaled to their maximum."""
+    if width <= 0 or not values:
+        return ""
+    n = len(values)
+    if n > width:
+        buckets = [sum(values[i * n // width : (i + 1) * n // width]) for i in range(width)]
+    else:
+        buckets = list(values)
+    top = max(buckets)
+    if top <= 0:
+        return " " * len(buckets)
+    return "".join(
+        " " if v == 0 else SPARK[min(len(SPARK) - 1, (v * len(SPARK) - 1) // top)] for v in buckets
+    )
+
+
+def age_text(fetched_at: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - fetched_at).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    return f"{format_duration(timedelta(seconds=seconds), short=True)} ago"
+
+
+def signed(n: int | None) -> str:
+    if n is None:
+        return "–"
+    if n == 0:
+        return "0"
+    return f"{n:+,}"
+
+
+class DbPane(Pane):
+    """A pane fed by the database poll: status line, staleness, failure and retry."""
+
+    PANE: ClassVar[str] = ""  # the DbPoll field / retry name
+    TOPICS: ClassVar[frozenset[str]] = frozenset({"db", "clock"})
+    BINDINGS: ClassVar = [Binding("R", "retry", "Retry query", id="db_retry")]
+    DEFAULT_CSS = """
+    DbPane .db-status { height: auto; color: $text-muted; }
+    DbPane.-stale .db-body { opacity: 55%; }
+    DbPane.-stale .db-status { color: $text-warning; }
+    DbPane.-failed .db-status { color: $text-error; }
+    """
+
+    def data(self, poll: DbPoll) -> Any:
+        return getattr(poll, self.PANE, None)
+
+    def status_line(self, poll: DbPoll | None, now: datetime) -> tuple[Content, bool, bool]:
+        """(line, stale, failed) for this pane."""
+        from warroom.sources.dbtypes import QueryFailure
+
+        tz = self.wapp.settings.tz
+        if poll is None:
+            return Content.styled("connecting…", "$text-muted"), False, False
+        data = self.data(poll)
+        if isinstance(data, QueryFailure):
+            since = local(data.since, tz).strftime("%H:%M:%S")
+            return (
+                Content.assemble(
+                    (f"query failed ({data.kind}) since {since}: ", "bold $text-error"),
+                    (data.reason, "$text-error"),
+                    ("  · R retries", "$text-muted"),
+                ),
+                False,
+                True,
+            )
+        if not poll.connected:
+            line = poll.status_line(tz, now)
+            age = f" · data from {age_text(data.fetched_at, now)}" if data is not None else " · no data yet"
+            return Content.assemble((line, "bold $text-warning"), (age, "$text-warning")), True, False
+        if data is None:
+            return Content.styled("waiting for the first poll…", "$text-muted"), False, False
+        stale = poll.is_stale(data)
+        return Content.styled(f"updated {age_text(data.fetched_at, now)}", "$text-muted"), stale, False
+
+    def apply_status(self) -> tuple[DbPoll | None, Any]:
+        app = self.wapp
+        poll = app.db_poll
+        line, stale, failed = self.status_line(poll, app.clock())
+        self.query_one(".db-status", Static).update(line)
+        self.set_class(stale, "-stale")
+        self.set_class(failed, "-failed")
+        return poll, (self.data(poll) if poll is not None else None)
+
+    def action_retry(self) -> None:
+        self.wapp.retry_db(self.PANE)
+
+
+class KeyedTable(DataTable):  # type: ignore[type-arg]
+    BINDINGS: ClassVar = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+
+def sync_table(
+    table: DataTable,  # type: ignore[type-arg]
+    rows: list[tuple[str, list[Any]]],
+    sort_columns: tuple[str, ...] = (),
+    sort_key: Any = None,
+) -> None:
+    """Make ``table`` show ``rows`` (key, cells), updating rows in place by key (never ``clear()``:
+    the cursor and scroll stay). When the order differs, ``table.sort(*sort_columns, key=sort_key)``
+    restores it; the cursor follows its row."""
+    cols = list(table.columns.keys())
+    wanted = [k for k, _ in rows]
+    existing = {r.value for r in table.rows}
+    cursor_key = None
+    if table.row_count:
+        try:
+            cursor_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:
+            cursor_key = None
+    with table.app.batch_update():
+        for key in existing - set(wanted):
+            table.remove_row(key)
+        for key, cells in rows:
+            if key in existing:
+                for col, value in zip(cols, cells, strict=True):
+                    if table.get_cell(key, col) != value:
+                        table.update_cell(key, col, value)
+            else:
+                table.add_row(*cells, key=key)
+        if sort_columns and [r.key.value for r in table.ordered_rows] != wanted:
+            table.sort(*sort_columns, key=sort_key)
+        if cursor_key is not None and cursor_key in wanted:
+            table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
+
+
+def _count_of(cell: Any) -> int:
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    try:
+        return int(text.replace(",", ""))
+    except ValueError:
+        return 0
+
+
+def _plain(cell: Any) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+class ErrorsPane(DbPane):
+    """Top errors in the window: count, change since the last poll and since the declaration, a
+    per-minute sparkline, first seen, NEW for errors that did not occur before the incident."""
+
+    TITLE = "Errors"
+    PANE = "errors"
+    COLUMNS: ClassVar = [
+        ("count", "Count"),
+        ("dpoll", "Δpoll"),
+        ("ddecl", "Δdecl"),
+        ("spark", "per minute"),
+        ("first", "First"),
+        ("type", "Type"),
+        ("message", "Message"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="db-status")
+        yield Static(id="errors-total", classes="db-body")
+        table = KeyedTable(id="errors-table", classes="db-body", cursor_type="row", zebra_stripes=True)
+        for key, label in self.COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+
+    def spark_width(self) -> int:
+        return 30 if self.size.width >= 120 else (20 if self.size.width >= 90 else 12)
+
+    def refresh_data(self) -> None:
+        from warroom.sources.tallies import TallySnapshot
+
+        _poll, data = self.apply_status()
+        if not isinstance(data, TallySnapshot):
+            if data is None:
+                self.query_one("#errors-total", Static).update("")
+            return
+        tz = self.wapp.settings.tz
+        minutes = int(data.window.total_seconds() // 60)
+        self.border_title = f"Errors · top {data.limit} in the last {minutes} min"
+        totals = [n for _, n in data.totals_per_minute]
+        trend = data.trend
+        arrow = {"rising": ("▲", "bold $text-error"), "falling": ("▼", "bold $text-success")}.get(
+            trend.direction, ("▶", "$text-muted")
+        )
+        pct = f" {trend.change_pct:+.0f}%" if trend.change_pct is not None else ""
+        head = Content.assemble(
+            (f"{trend.recent_per_minute:,.0f}", "bold"),
+            (" errors/min ", "$text-muted"),
+            (f"{arrow[0]} {trend.direction}{pct}", arrow[1]),
+            (f" (was {trend.previous_per_minute:,.0f}/min)  ", "$text-muted"),
+            (sparkline(totals[:-1], min(len(totals), 40 if self.size.width >= 100 else 20)), "$text-accent"),
+            (f"  {data.total:,} in {minutes} min · {data.distinct} kinds", "$text-muted"),
+        )
+        if data.baseline_error:
+            head = Content.assemble(head, ("\n" + data.baseline_error, "$text-warning"))
+        self.query_one("#errors-total", Static).update(head)
+        width = self.spark_width()
+        up, spark, fresh = (
+            rich_style(self.app, s) for s in ("$text-error", "$text-accent", "bold $text-warning")
+        )
+        rows = []
+        for row in data.rows:
+            new = row.is_new is True
+            first = local(row.first_seen, tz).strftime("%H:%M") if row.first_seen else "–"
+            rows.append(
+                (
+                    row.key,
+                    [
+                        Text(f"{row.count:,}", style="bold", justify="right"),
+                        Text(signed(row.delta_poll), style=up if row.delta_poll > 0 else "", justify="right"),
+                        Text(signed(row.delta_declared), justify="right"),
+                        Text(sparkline(row.per_minute, width), style=spark),
+                        Text(("✦ NEW " if new else "") + first, style=fresh if new else ""),
+                        Text(row.error_type, style="bold"),
+                        Text(row.error_message),
+                    ],
+                )
+            )
+        table = self.query_one("#errors-table", KeyedTable)
+        sync_table(
+            table,
+            rows,
+            ("count", "type", "message"),
+            lambda cells: (-_count_of(cells[0]), _plain(cells[1]), _plain(cells[2])),
+        )
+
+    def copy_text(self) -> tuple[str, str] | None:
+        table = self.query_one("#errors-table", KeyedTable)
+        if not table.row_count:
+            return None
+        row = table.get_row_at(table.cursor_row)
+        return ("error", f"{_plain(row[5])}: {_plain(row[6])} ({_plain(row[0])} in the window)")
+
+
+class HealthPane(DbPane):
+    """Connections by state against max_connections, running, longest and blocked queries, size,
+    and the error rate with the playbook's resolution criterion."""
+
+    TITLE = "Database"
+    PANE = "health"
+    TOPICS: ClassVar[frozenset[str]] = frozenset({"db", "clock"})
+    DEFAULT_CSS = """
+    HealthPane { height: auto; }
+    HealthPane #health-scroll { height: auto; max-height: 14; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="db-status")
+        with VerticalScroll(id="health-scroll", classes="db-body"):
+            yield Static(id="health-body")
+
+    def refresh_data(self) -> None:
+        from warroom.sources.dbtypes import ErrorRateSnapshot, HealthSnapshot, QueryFailure
+
+        poll, data = self.apply_status()
+        app = self.wapp
+        now = app.clock()
+        lines: list[Content] = []
+        if poll is not None and poll.connection.dsn:
+            self.border_subtitle = poll.connection.dsn
+        if isinstance(data, HealthSnapshot):
+            frac = data.used_fraction
+            width = 20
+            filled = min(width, round(frac * width))
+            style = "$text-success" if frac < 0.7 else ("$text-warning" if frac < 0.9 else "bold $text-error")
+            lines.append(
+                Content.assemble(
+                    ("Connections ", "$text-muted"),
+                    (f"{data.total}/{data.max_connections} ", "bold"),
+                    ("█" * filled, style),
+                    ("░" * (width - filled), "$text-muted"),
+                    (f" {frac:.0%}", style),
+                )
+            )
+            lines.append(
+                Content.assemble(
+                    ("  active ", "$text-muted"),
+                    (str(data.active), "bold"),
+                    (" · lock wait ", "$text-muted"),
+                    (str(data.waiting), "bold $text-error" if data.waiting else "bold"),
+                    (" · idle ", "$text-muted"),
+                    (str(data.idle), ""),
+                    (" · idle in tx ", "$text-muted"),
+                    (str(data.idle_in_transaction), "bold $text-warning" if data.idle_in_transaction else ""),
+                )
+            )
+            lines.append(
+                Content.assemble(
+                    ("Running ", "$text-muted"),
+                    (str(data.running), "bold"),
+                    ("  blocked ", "$text-muted"),
+                    (str(len(data.blocked)), "bold $text-error" if data.blocked else "bold"),
+                )
+            )
+            if data.longest is not None:
+                lines.append(
+                    Content.assemble(
+                        ("Longest ", "$text-muted"),
+                        (format_duration(timedelta(seconds=data.longest.seconds)), "bold $text-warning"),
+                        (f" pid {data.longest.pid} ", "$text-muted"),
+                        (data.longest.query, ""),
+                    )
+                )
+            if data.blocked:
+                b = data.blocked[0]
+                by = ",".join(str(p) for p in b.blocked_by) or "?"
+                more = f" (+{len(data.blocked) - 1} more)" if len(data.blocked) > 1 else ""
+                lines.append(
+                    Content.assemble(
+                        ("Blocked ", "$text-muted"),
+                        (f"pid {b.pid} ", "bold $text-error"),
+                        (f"{format_duration(timedelta(seconds=b.seconds))} behind {by} ", ""),
+                        (f"({b.blocker_state}){more}", ""),
+                    )
+                )
+                lines.append(Content.styled(f"  {b.query}", "$text-muted"))
+            if isinstance(data.size, QueryFailure):
+                lines.append(Content.assemble(("Size ", "$text-muted"), (data.size.reason, "$text-error")))
+            elif data.size is not None:
+                lines.append(
+                    Content.assemble(
+                        ("Size ", "$text-muted"),
+                        (data.size.pretty, "bold"),
+                        (f" ({age_text(data.size.fetched_at, now)})", "$text-muted"),
+                    )
+                )
+        rate = poll.error_rate if poll is not None else None
+        if isinstance(rate, ErrorRateSnapshot):
+            crit_style = {"met": "bold $text-success", "not met": "bold $text-error"}.get(
+                rate.criterion, "$text-warning"
+            )
+            current = f"{rate.current:.2f}%" if rate.current is not None else "no traffic"
+            settings = self.wapp.settings.errors
+            rule = f"< {settings.rate_threshold:g}% for {format_duration(settings.rate_sustain, short=True)}"
+            summary = rate.summary if rate.below_since is not None else ""
+            lines.append(
+                Content.assemble(
+                    ("Error rate ", "$text-muted"),
+                    (current, "bold"),
+                    (f"  {summary}" if summary else "", ""),
+                    (f"  resolve at {rule}: ", "$text-muted"),
+                    (rate.criterion, crit_style),
+                )
+            )
+        elif isinstance(rate, QueryFailure):
+            lines.append(
+                Content.assemble(
+                    ("Error rate ", "$text-muted"),
+                    (f"query failed ({rate.kind}): {rate.reason}", "$text-error"),
+                    (" · R retries", "$text-muted"),
+                )
+            )
+        self.query_one("#health-body", Static).update(Content("\n").join(lines) if lines else "")
+
+    def action_retry(self) -> None:
+        self.wapp.retry_db("health")
+        self.wapp.retry_db("error_rate")
+
+
+class SmsPane(DbPane):
+    """Failed SMS deliveries in the last hour by phone number (masked) and error."""
+
+    TITLE = "SMS failures"
+    PANE = "sms"
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="db-status")
+        table = KeyedTable(id="sms-table", classes="db-body", cursor_type="row", zebra_stripes=True)
+        table.add_column("Failed", key="count")
+        table.add_column("Phone", key="phone")
+        table.add_column("Error", key="error")
+        yield table
+
+    def refresh_data(self) -> None:
+        from warroom.sources.dbtypes import SmsSnapshot
+
+        _poll, data = self.apply_status()
+        if not isinstance(data, SmsSnapshot):
+            return
+        minutes = int(data.window.total_seconds() // 60)
+        more = f" (top {len(data.rows)} of {data.groups})" if data.truncated else ""
+        self.border_title = f"SMS failures · {data.total_failed:,} in {minutes} min{more}"
+        rows = [
+            (
+                r.key,
+                [Text(f"{r.count:,}", style="bold", justify="right"), Text(r.phone), Text(r.error_message)],
+            )
+            for r in data.rows
+        ]
+        sync_table(
+            self.query_one("#sms-table", KeyedTable),
+            rows,
+            ("count", "phone", "error"),
+            lambda cells: (-_count_of(cells[0]), _plain(cells[1]), _plain(cells[2])),
+        )
+
+    def copy_text(self) -> tuple[str, str] | None:
+        table = self.query_one("#sms-table", KeyedTable)
+        if not table.row_count:
+            return None
+        row = table.get_row_at(table.cursor_row)
+        return ("SMS failure", f"{_plain(row[1])}: {_plain(row[2])} ({_plain(row[0])} failed)")
+
+
+class QueryTablePane(DbPane):
+    """A team's extra query pane ([[database.panes]]): its columns and rows as text."""
+
+    def __init__(self, index: int, title: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.index = index
+        self.border_title = title
+        self._columns: tuple[str, ...] = ()
+
+    def data(self, poll: DbPoll) -> Any:
+        return poll.panes[self.index] if self.index < len(poll.panes) else None
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="db-status")
+        yield KeyedTable(id="query-table", classes="db-body", cursor_type="row", zebra_stripes=True)
+
+    def refresh_data(self) -> None:
+        from warroom.sources.dbtypes import TablePane
+
+        _poll, data = self.apply_status()
+        if not isinstance(data, TablePane):
+            return
+        table = self.query_one("#query-table", KeyedTable)
+        if data.columns != self._columns:
+            table.clear(columns=True)  # the query's shape changed (a team edited it): start over
+            for i, name in enumerate(data.columns):
+                table.add_column(name, key=f"c{i}")
+            self._columns = data.columns
+        rows = [(f"r{i}", [Text(c) for c in row]) for i, row in enumerate(data.rows)]
+        sync_table(table, rows)
+        if data.truncated:
+            self.border_subtitle = f"first {len(data.rows)} rows"
+
+    def action_retry(self) -> None:
+        from warroom.sources.postgres import pane_name
+
+        self.wapp.retry_db(pane_name(self.index))
+
+    def copy_text(self) -> tuple[str, str] | None:
+        table = self.query_one("#query-table", KeyedTable)
+        if not table.row_count:
+            return None
+        return ("row", " | ".join(_plain(c) for c in table.get_row_at(table.cursor_row)))
