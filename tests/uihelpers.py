@@ -24,13 +24,13 @@ def make_journal(settings: Settings, clock: ManualClock, actor: str = "alice") -
     return Journal(settings.journal_path, actor=actor, clock=clock)
 
 
-def make_app(settings: Settings, journal: Journal, clock: ManualClock, **kwargs: Any):  # type: ignore[no-untyped-def]
+def make_app(settings: Settings, journal: Journal, clock: ManualClock, *, cls: Any = None, **kwargs: Any):  # type: ignore[no-untyped-def]
     from warroom.ui.app import WarroomApp
 
     kwargs.setdefault("blink", False)
     kwargs.setdefault("watch_terminal", False)
     kwargs.setdefault("tick_interval", 3600.0)  # tests call app.tick() themselves after moving the clock
-    return WarroomApp(settings, journal=journal, clock=clock, **kwargs)
+    return (cls or WarroomApp)(settings, journal=journal, clock=clock, **kwargs)
 
 
 def screen_text(app) -> str:  # type: ignore[no-untyped-def]

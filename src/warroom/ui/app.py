@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -58,7 +59,7 @@ TEMPLATE_NAMES = {
 class WarroomApp(SourcesMixin, App[int]):
     """The console. ``clock`` and ``blink`` are injectable so tests can freeze time and the cursor."""
 
-    CSS_PATH = "warroom.tcss"
+    CSS_PATH = str(Path(__file__).with_name("warroom.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "warroom"
     BINDINGS: ClassVar = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="ctrl_c_quit"),
@@ -92,7 +93,7 @@ class WarroomApp(SourcesMixin, App[int]):
         self._tick_interval = tick_interval
         self.theme_problems: list[str] = []
         self._templates: TemplateSet | None = None
-        self._clipboard: Clipboard | None = None
+        self._copier: Clipboard | None = None
         self._system_copy = system_copy
         self._undoable: ev.Event | None = None
         self.last_copy: tuple[str, str] | None = None
@@ -216,20 +217,17 @@ class WarroomApp(SourcesMixin, App[int]):
 
     # -- publishing to panes --------------------------------------------------------------------
     def publish(self, topic: str) -> None:
-        screen = self.screen
-        if not isinstance(screen, ConsoleScreen):
-            screen = next((s for s in self.screen_stack if isinstance(s, ConsoleScreen)), None)
-            if screen is None:
-                return
-        for pane in screen.query(Pane):
-            if topic in pane.TOPICS:
-                try:
-                    pane.refresh_data()
-                except Exception as exc:  # a pane that cannot render must not end the console
-                    self.log.error(f"pane {pane.id} failed to render: {exc!r}")
-        if topic in ("incident", "clock"):
-            for header in screen.query("IncidentHeader"):
-                header.refresh()
+        """Tell every pane listening to ``topic`` (on every screen of the stack) to re-render."""
+        for screen in self.screen_stack:
+            for pane in screen.query(Pane):
+                if topic in pane.TOPICS:
+                    try:
+                        pane.refresh_data()
+                    except Exception as exc:  # a pane that cannot render must not end the console
+                        self.log.error(f"pane {pane.id} failed to render: {exc!r}")
+            if topic in ("incident", "clock"):
+                for header in screen.query("IncidentHeader"):
+                    header.refresh()
 
     def tick(self) -> None:
         """Once a second: redraw what depends on the clock and ring the bell when overdue."""
@@ -282,17 +280,18 @@ class WarroomApp(SourcesMixin, App[int]):
         return self._templates
 
     @property
-    def clipboard(self) -> Clipboard:
-        if self._clipboard is None:
+    def copier(self) -> Clipboard:
+        """Copies to every clipboard there is (not Textual's ``App.clipboard``, the last text)."""
+        if self._copier is None:
             from warroom.comms.clipboard import Clipboard
 
             extra: dict[str, Any] = (
                 {} if self._system_copy == "pyperclip" else {"system_copy": self._system_copy}
             )
-            self._clipboard = Clipboard(
+            self._copier = Clipboard(
                 self.settings.outbox_dir, terminal_copy=self.copy_to_clipboard, clock=self.clock, **extra
             )
-        return self._clipboard
+        return self._copier
 
     def template_context(self) -> dict[str, Any]:
         from warroom.comms.context import build_context
@@ -342,7 +341,7 @@ class WarroomApp(SourcesMixin, App[int]):
         incident_id = self.incident.id if self.incident is not None else "no-incident"
 
         async def copy() -> None:
-            result = await self.clipboard.copy(text, incident_id=incident_id, name=name)
+            result = await self.copier.copy(text, incident_id=incident_id, name=name)
             self.last_copy = (what, text)
             self.say(f"{what}: {result.message}.{note}", severity=result.severity, timeout=12)
 

@@ -242,7 +242,7 @@ def command_option(label: str, text: str, option_id: str) -> Option:
     """A copyable command: its label, then the command indented under it."""
     body = "\n     " + text.replace("\n", "\n     ")
     return Option(
-        Content.assemble(("   ⧉ ", "$text-accent"), (label, "$text-accent"), (body, "")), id=option_id
+        Content.assemble(("   ▸ ", "$text-accent"), (label, "$text-accent"), (body, "")), id=option_id
     )
 
 
@@ -344,7 +344,7 @@ class DecisionPane(Pane):
     def copy_focused_command(self) -> None:
         found = self.copy_text()
         if found is None:
-            self.wapp.say("Highlight a command (⧉) to copy it.", severity="warning")
+            self.wapp.say("Highlight a command (▸) to copy it.", severity="warning")
             return
         self.wapp.copy_text(found[1], what=found[0], name="command")
 

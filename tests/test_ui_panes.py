@@ -1,0 +1,265 @@
+"""The commits, status-page and decision-tree panes: behaviour (Pilot) and look (snapshots) in
+each of their states, on fixed data (the sources themselves are tested against real git, HTTP
+and PostgreSQL elsewhere)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from conftest import ManualClock
+from panedata import (
+    deploy_correlation,
+    git_problem,
+    git_snapshot,
+    spike_series,
+    static_app,
+    statuses,
+    unreadable,
+)
+from uihelpers import settle, shown
+from warroom.incident import events as ev
+from warroom.runbooks import ALL_USERS
+from warroom.sources.correlation import correlate
+from warroom.ui.panes.changes import CommitsPane, DecisionList, DecisionPane, StatusPane
+from warroom.ui.screens.modals import ChoiceModal
+
+SIZE = (200, 60)
+
+
+class PaneScreen(Screen[None]):
+    """One pane alone on the screen, for snapshots that show just it."""
+
+    def __init__(self, pane_cls: type) -> None:
+        super().__init__()
+        self.pane_cls = pane_cls
+
+    def compose(self) -> ComposeResult:
+        yield self.pane_cls(id="only")
+        yield Footer()
+
+
+def with_state(app, *, git=None, corr=None, pages=None):  # type: ignore[no-untyped-def]
+    if git is not None:
+        app.git_snapshot = git
+    if corr is not None:
+        app.correlation = corr
+    if pages is not None:
+        app.status_pages = pages
+    for topic in ("git", "correlation", "status", "incident"):
+        app.publish(topic)
+
+
+# -- commits ---------------------------------------------------------------------------------------
+
+
+async def test_commits_pane_marks_and_correlation(tmp_path: Path, clock: ManualClock) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        with_state(app, git=git_snapshot(clock.now), corr=deploy_correlation(clock.now))
+        text = await shown(pilot, app)
+        assert "⚠ errors rose 13 min after deploy 86a46ab" in text
+        assert "⛔ 1 commit(s) landed during" in text
+        for needle in ("f00dfee", "FREEZE BREACH", "86a46ab", "deploy", "cf9717f", "migration"):
+            assert needle in text, needle
+
+
+async def test_commits_y_copies_git_revert_and_shift_y_the_function_rollback(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        with_state(app, git=git_snapshot(clock.now))
+        app.screen.query_one("#commits-table").focus()
+        await pilot.press("down")  # 86a46ab, the deploy touching send-sms
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert app.clipboard == "git revert " + "86a46ab" * 5
+        await pilot.press("Y")
+        await settle(pilot, app)
+        assert app.clipboard == "git checkout " + "cf9717f" * 5 + "\nsupabase functions deploy send-sms"
+        await pilot.press("down", "Y")  # cf9717f touched no function
+        await settle(pilot, app)
+        assert any("touched no edge function" in n.message for n in app._notifications)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("not_repository", "/srv/nothing is not a git repository"),
+        ("empty", "the repository has no commits yet"),
+    ],
+)
+async def test_commits_pane_problems(tmp_path: Path, clock: ManualClock, kind: str, message: str) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        with_state(app, git=git_problem(kind, message))
+        assert message in await shown(pilot, app)
+
+
+# -- status pages ------------------------------------------------------------------------------------
+
+
+async def test_status_pane_shows_indicators_components_incidents(tmp_path: Path, clock: ManualClock) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "not read yet" in await shown(pilot, app)
+        with_state(app, pages=statuses(clock.now))
+        text = await shown(pilot, app)
+        assert "● Supabase  All Systems Operational" in text
+        assert "■ Twilio  Partial System Outage" in text
+        assert "1 ALARM" in text
+        assert "T-Mobile: partial outage" in text
+        assert "Delayed SMS delivery to T-Mobile US" in text
+
+
+async def test_status_pane_unknown_keeps_the_last_readable_answer(tmp_path: Path, clock: ManualClock) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        good = statuses(clock.now)
+        with_state(app, pages={"Supabase": good["Supabase"], "Twilio": unreadable(clock.now, good["Twilio"])})
+        text = await shown(pilot, app)
+        assert "? Twilio  unknown: timeout after 5 s" in text
+        assert "last readable 25 s ago" in text
+        assert "T-Mobile: partial outage" in text  # what the page said last, shown as such
+
+
+# -- decision tree -------------------------------------------------------------------------------------
+
+
+async def test_decision_tree_without_data(tmp_path: Path, clock: ManualClock) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#right-tabs").active = "tab-decision"
+        text = await shown(pilot, app)
+        assert "1. Is it a recent deployment? ?" in text
+        assert "2. Is it affecting all users? not answered" in text
+        assert "(a answers)" in text
+        assert "3. Is error rate increasing? ?" in text
+
+
+async def test_decision_tree_answered_from_evidence(tmp_path: Path, clock: ManualClock) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#right-tabs").active = "tab-decision"
+        with_state(app, git=git_snapshot(clock.now), corr=deploy_correlation(clock.now))
+        answers, _matches = app.decision()
+        assert answers[0].answer == "yes" and "Rollback deployment" in answers[0].action
+        text = await shown(pilot, app)
+        assert "1. Is it a recent deployment? YES → Rollback deployment" in text
+        # the rollback command is ready to copy
+        lst = app.screen.query_one(DecisionList)
+        lst.focus()
+        lst.highlighted = next(i for i in range(lst.option_count) if lst.get_option_at_index(i).id == "q1c0")
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert app.clipboard == "git revert " + "86a46ab" * 5 + "\ngit push\n# Trigger redeployment"
+        # the responder answers "affecting all users?"
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceModal)
+        await pilot.press("enter")  # yes
+        text = await shown(pilot, app)
+        assert "2. Is it affecting all users? YES → Check platform status" in text
+    assert app.incident is not None and app.incident.answers[ALL_USERS.text][0] == "yes"
+    assert any(isinstance(e.body, ev.Answered) for e in app.journal.events(app.incident.id))
+
+
+async def test_decision_tree_no_deploy_before_the_spike(tmp_path: Path, clock: ManualClock) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#right-tabs").active = "tab-decision"
+        corr = correlate(spike_series(clock.now), (), clock.now)
+        with_state(app, git=git_snapshot(clock.now, commits=()), corr=corr)
+        text = await shown(pilot, app)
+        assert "1. Is it a recent deployment? NO → Continue investigating" in text
+        assert "no deploy or migration in the 2 h before" in text
+
+
+# -- snapshots of each state -----------------------------------------------------------------------------
+
+
+def pane_snapshot(snap_compare, tmp_path: Path, pane, state, size=(110, 26)) -> bool:  # type: ignore[no-untyped-def]
+    clock = ManualClock()
+    app = static_app(tmp_path, clock)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        await app.push_screen(PaneScreen(pane))
+        state(app, clock.now)
+        app.publish("status")
+        app.publish("git")
+        app.publish("correlation")
+        await pilot.pause()
+
+    return snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_snapshot_commits_with_deploy_suspected(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def state(app, now):  # type: ignore[no-untyped-def]
+        app.git_snapshot = git_snapshot(now)
+        app.correlation = deploy_correlation(now)
+
+    assert pane_snapshot(snap_compare, tmp_path, CommitsPane, state)
+
+
+def test_snapshot_commits_reading(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert pane_snapshot(snap_compare, tmp_path, CommitsPane, lambda app, now: None)
+
+
+def test_snapshot_commits_not_a_repository(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def state(app, now):  # type: ignore[no-untyped-def]
+        app.git_snapshot = git_problem("not_repository", "/srv/ace-engage is not a git repository")
+
+    assert pane_snapshot(snap_compare, tmp_path, CommitsPane, state)
+
+
+def test_snapshot_commits_empty_repository(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def state(app, now):  # type: ignore[no-untyped-def]
+        app.git_snapshot = git_problem("empty", "the repository has no commits yet")
+
+    assert pane_snapshot(snap_compare, tmp_path, CommitsPane, state)
+
+
+def test_snapshot_status_pages_outage(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def state(app, now):  # type: ignore[no-untyped-def]
+        app.status_pages = statuses(now)
+
+    assert pane_snapshot(snap_compare, tmp_path, StatusPane, state)
+
+
+def test_snapshot_status_pages_unknown(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def state(app, now):  # type: ignore[no-untyped-def]
+        good = statuses(now)
+        app.status_pages = {"Supabase": good["Supabase"], "Twilio": unreadable(now, good["Twilio"])}
+
+    assert pane_snapshot(snap_compare, tmp_path, StatusPane, state)
+
+
+def test_snapshot_status_pages_not_read_yet(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert pane_snapshot(snap_compare, tmp_path, StatusPane, lambda app, now: None)
+
+
+def test_snapshot_decision_without_data(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert pane_snapshot(snap_compare, tmp_path, DecisionPane, lambda app, now: None, size=(110, 40))
+
+
+def test_snapshot_decision_deploy_suspected(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def state(app, now):  # type: ignore[no-untyped-def]
+        app.git_snapshot = git_snapshot(now)
+        app.correlation = deploy_correlation(now)
+        app.record(ev.Answered(ALL_USERS.text, "no"))
+
+    assert pane_snapshot(snap_compare, tmp_path, DecisionPane, state, size=(110, 40))
