@@ -3,7 +3,7 @@ and nothing left running afterwards."""
 
 from __future__ import annotations
 
-import os
+import asyncio
 import time
 from pathlib import Path
 
@@ -18,11 +18,12 @@ pytestmark = pytest.mark.pg
 def processes_under(path: Path) -> list[str]:
     """Command lines of live processes that mention ``path`` (postgres, the watchdog...)."""
     found = []
-    for pid in os.listdir("/proc"):
+    for proc in Path("/proc").iterdir():
+        pid = proc.name
         if not pid.isdigit():
             continue
         try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
         if str(path) in cmd:
@@ -88,6 +89,6 @@ async def test_demo_fills_every_pane_within_5_seconds_and_leaves_nothing(tmp_pat
             await pilot.press("q")
     finally:
         session.close()
-    time.sleep(0.5)
+    await asyncio.sleep(0.5)
     left = processes_under(session.demo_dir)
     assert left == [], left

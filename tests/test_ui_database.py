@@ -68,8 +68,8 @@ def replace_td(seconds: float):  # type: ignore[no-untyped-def]
     return timedelta(seconds=seconds)
 
 
-async def wait_for(pilot, predicate, timeout: float = 8.0) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
+async def wait_for(pilot, predicate, seconds: float = 8.0) -> bool:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + seconds
     while time.monotonic() < end:
         if predicate():
             return True
@@ -141,7 +141,7 @@ async def test_an_outage_shows_stale_data_and_recovers(tmp_path: Path) -> None:
         async with app.run_test(size=SIZE) as pilot:
             assert await wait_for(pilot, lambda: app.tallies() is not None and app.db_poll.connected)
             server.pause()  # the database goes down under the console
-            assert await wait_for(pilot, lambda: not app.db_poll.connected, timeout=6)
+            assert await wait_for(pilot, lambda: not app.db_poll.connected, seconds=6)
             await pilot.pause(0.6)
             pane = app.screen.query_one(ErrorsPane)
             assert pane.has_class("-stale")
@@ -152,7 +152,7 @@ async def test_an_outage_shows_stale_data_and_recovers(tmp_path: Path) -> None:
             await pilot.press("p")
             assert app.incident.phase == "investigation"
             server.resume()
-            assert await wait_for(pilot, lambda: app.db_poll.connected, timeout=35)
+            assert await wait_for(pilot, lambda: app.db_poll.connected, seconds=35)
             await pilot.pause(0.6)
             assert not pane.has_class("-stale")
     finally:
