@@ -683,3 +683,37 @@ async def test_a_table_without_an_id_column_says_how_to_fix_it(pg_dsn, tmp_path)
         await source.close()
     finally:
         await conn.close()
+
+
+async def test_a_teams_full_read_must_list_the_exact_times_it_counts(db, pg_dsn, tmp_path):
+    (tmp_path / "tally.sql").write_text(
+        "SELECT error_type, error_message, date_trunc('minute', occurred_at) AS minute, count(*) AS count, "
+        "min(occurred_at) AS first_at, array_agg(occurred_at) FILTER (WHERE false) AS times "
+        "FROM error_logs WHERE occurred_at > $1 GROUP BY 1, 2, 3"
+    )
+    await db.execute(
+        "INSERT INTO error_logs (error_type, error_message, occurred_at) VALUES ('E', 'x', now())"
+    )
+    await db.execute(
+        "INSERT INTO error_logs (error_type, error_message, occurred_at) VALUES ('E', 'x', now() - interval '58 minutes')"
+    )
+    cfg = settings(pg_dsn, tmp_path, queries={"error_tally": tmp_path / "tally.sql"})
+    source = PostgresSource(cfg, declared_at=None)
+    try:
+        p = await poll(source)
+        assert isinstance(p.errors, QueryFailure) and p.errors.name == "error_tally"
+        assert "every minute before $3 needs them" in p.errors.reason
+        (tmp_path / "tally.sql").write_text(
+            "SELECT 'E' AS error_type, 'x' AS error_message, date_trunc('minute', now()) AS minute, "
+            "2 AS count, now() AS first_at, ARRAY[now()] AS times"
+        )
+        source.retry("errors")  # the query files are read when the source starts
+        p = await poll(source)
+        assert isinstance(p.errors, QueryFailure) and "every minute before" in p.errors.reason
+        source2 = PostgresSource(cfg, declared_at=None)
+        p = await poll(source2)
+        await source2.close()
+        assert isinstance(p.errors, QueryFailure) and p.errors.name == "error_tally"
+        assert p.errors.reason == "error_tally: times must list the 2 row time(s) of its group"
+    finally:
+        await source.close()

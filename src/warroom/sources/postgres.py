@@ -270,13 +270,18 @@ def _text(value: Any) -> str | None:
 _TALLY_COLUMNS = "error_type, error_message, minute, count, first_at, times"
 
 
-def tally_groups(rows: Sequence[asyncpg.Record], query: str = "error_tally") -> list[TallyGroup]:
+def tally_groups(
+    rows: Sequence[asyncpg.Record], exact_until: datetime | None, query: str = "error_tally"
+) -> list[TallyGroup]:
+    """``error_tally`` rows as groups; the minutes before ``exact_until`` must list their times."""
     out = []
     for r in rows:
         minute = _utc(_col(r, "minute", query, _TALLY_COLUMNS), f"{query}: minute")
         count = _int(_col(r, "count", query, _TALLY_COLUMNS), f"{query}: count")
         first = _col(r, "first_at", query, _TALLY_COLUMNS)
         times = _col(r, "times", query, _TALLY_COLUMNS)
+        if times is None and exact_until is not None and minute < exact_until and count > 0:
+            raise ShapeError(f"{query}: no times for {minute:%H:%M} (every minute before $3 needs them)")
         if times is not None:
             if not isinstance(times, list) or len(times) != count:
                 raise ShapeError(f"{query}: times must list the {count} row time(s) of its group")
@@ -692,7 +697,8 @@ class PostgresSource:
                 exact_until = ceil_minute(start + db.resync_interval + margin)
                 if er.id_column:
                     groups = tally_groups(
-                        await self._fetch(tally, start, None, exact_until, limit=db.resync_timeout)
+                        await self._fetch(tally, start, None, exact_until, limit=db.resync_timeout),
+                        exact_until,
                     )
                     rows = await self._fetch(ids_q, GAP_LOOKBACK, limit=db.resync_timeout)
                     if len(rows) != 1:
@@ -704,10 +710,12 @@ class PostgresSource:
                 else:
                     tail_start = now - er.overlap
                     groups = tally_groups(
-                        await self._fetch(tally, start, tail_start, exact_until, limit=db.resync_timeout)
+                        await self._fetch(tally, start, tail_start, exact_until, limit=db.resync_timeout),
+                        exact_until,
                     )
                     tail = tally_groups(
-                        await self._fetch(tally, tail_start, None, FAR_FUTURE, limit=db.resync_timeout)
+                        await self._fetch(tally, tail_start, None, FAR_FUTURE, limit=db.resync_timeout),
+                        FAR_FUTURE,
                     )
         except ShapeError as exc:
             raise _shape(tally.name, str(exc), self._clock()) from exc
@@ -740,7 +748,8 @@ class PostgresSource:
                 tail_start = current
             q = self._queries["error_tally"]
             try:
-                t.replace_tail(tail_start, tally_groups(await self._fetch(q, tail_start, None, FAR_FUTURE)))
+                rows = await self._fetch(q, tail_start, None, FAR_FUTURE)
+                t.replace_tail(tail_start, tally_groups(rows, FAR_FUTURE))
             except ShapeError as exc:
                 raise _shape(q.name, str(exc), self._clock()) from exc
             return True
@@ -775,7 +784,7 @@ class PostgresSource:
         assert declared is not None
         q = self._queries["error_tally"]
         try:
-            groups = tally_groups(await self._fetch(q, declared - self._er.window, declared, None))
+            groups = tally_groups(await self._fetch(q, declared - self._er.window, declared, None), None)
         except _QueryFailed as failed:
             self._baseline_error = f"baseline at the declaration: {failed.failure.reason}"
             return
