@@ -8,12 +8,12 @@ The playbook's query re-reads the whole window on every run (380-470 ms at 1M ro
   ``occurred_at > NOW() - INTERVAL '1 hour'``, with ``now`` the *server's* clock. Minute buckets
   alone cannot say which rows of the oldest minute have left, so for the old end of the window
   (the region the window's start will cross before the next full read: ``resync_interval`` plus a
-  margin) the full read groups rows by their exact time, and those rows are kept as exact
+  margin) the full read also lists each minute's exact times, and those rows are kept as exact
   timestamps (``exact_until``). Rows leave the window one by one, exactly. If a full read is
   overdue (the database is failing) and the window start passes ``exact_until``, whole minutes are
   dropped instead and the snapshot says ``exact=False`` until the next full read;
 - **new rows** come either one by one (id watermark: :meth:`Tallies.add`) or as a re-read tail of
-  the newest rows grouped by exact time (no id column: :meth:`Tallies.replace_tail`, which replaces
+  the newest rows with their exact times (no id column: :meth:`Tallies.replace_tail`, which replaces
   the previous tail's contribution, so overlapping re-reads never count a row twice).
 
 Everything here is pure (no I/O, no clock): times come from the caller. Strings are kept raw for
