@@ -158,8 +158,8 @@ Time Elapsed: 10 min
 
 Progress:
 ✅ Notify engineering team in Slack; Create incident channel; Check recent code deployments
-🔄 Check recent database migrations; Check environment variable changes; Check external service status (Twilio, etc.); Check rate limits; Check disk space / database size; Review performance metrics
-⏳ Error rate returned to normal; Key features tested and working; Performance metrics within acceptable range; No new errors appearing; User feedback positive; Monitoring shows stability; Error rate < 1% for 30 minutes; All critical features verified working; No new related incidents; Stakeholders notified of resolution
+🔄 Check recent database migrations; Check environment variable changes; Check external service status (Twilio, etc.); Check rate limits; Check disk space / database size; (+1 more)
+⏳ Error rate returned to normal; Key features tested and working; Performance metrics within acceptable range; No new errors appearing; User feedback positive; (+5 more)
 
 Current Theory: Deploy a1b2c3d exhausted the DB connection pool
 ETA to Resolution: 30 minutes

@@ -130,11 +130,9 @@ Time Elapsed: 10 min
 Progress:
 ✅ Notify engineering team in Slack; Create incident channel; Check recent code deployments
 🔄 Check recent database migrations; Check environment variable changes; Check external service \
-status (Twilio, etc.); Check rate limits; Check disk space / database size; Review performance metrics
+status (Twilio, etc.); Check rate limits; Check disk space / database size; (+1 more)
 ⏳ Error rate returned to normal; Key features tested and working; Performance metrics within \
-acceptable range; No new errors appearing; User feedback positive; Monitoring shows stability; \
-Error rate < 1% for 30 minutes; All critical features verified working; No new related incidents; \
-Stakeholders notified of resolution
+acceptable range; No new errors appearing; User feedback positive; (+5 more)
 
 Current Theory: Deploy a1b2c3d exhausted the DB connection pool
 ETA to Resolution: 30 minutes
@@ -301,14 +299,9 @@ def test_unfilled_fields_render_as_the_playbooks_placeholders_with_spans(
         "📊 INCIDENT UPDATE\n\nIncident: Checkout down\nTime Elapsed: 3 min\n\nProgress:\n"
         "✅ [COMPLETED_ACTIONS]\n"
         "🔄 Page on-call engineer immediately; Create incident channel; Declare P0 incident in channel; "
-        "Check Supabase status page; Review recent deployments; Notify stakeholders; "
-        "Consider immediate rollback; Provide updates every 15 minutes\n"
+        "Check Supabase status page; Review recent deployments; (+3 more)\n"
         "⏳ Check recent code deployments; Check recent database migrations; Check environment variable "
-        "changes; Check external service status (Twilio, etc.); Check rate limits; Check disk space / "
-        "database size; Review performance metrics; Error rate returned to normal; Key features tested "
-        "and working; Performance metrics within acceptable range; No new errors appearing; User feedback "
-        "positive; Monitoring shows stability; Error rate < 1% for 30 minutes; All critical features "
-        "verified working; No new related incidents; Stakeholders notified of resolution\n\n"
+        "changes; Check external service status (Twilio, etc.); Check rate limits; (+2 more)\n\n"
         "Current Theory: [ROOT_CAUSE_THEORY]\nETA to Resolution: [ESTIMATE]\n\n"
         "Next Update: 15:18 CET (14:18 UTC)"
     )

@@ -40,8 +40,9 @@ in_progress_actions         the open items of the checklists that belong to the 
                             when there are none, the current phase's name (the phase is what is in
                             progress, e.g. ``Mitigation``); placeholder ``[IN_PROGRESS_ACTIONS]``
                             once resolved
-planned_actions             the open items of the checklists of later phases; placeholder
-                            ``[PLANNED_ACTIONS]``
+planned_actions             the open items of the next phase that has any; placeholder
+                            ``[PLANNED_ACTIONS]``. Each of the three joined lines names at most
+                            five actions, then ``(+N more)``
 *_actions_list              the same three as lists of strings
 theory                      current theory; placeholder ``[ROOT_CAUSE_THEORY]``
 eta                         ETA to resolution; placeholder ``[ESTIMATE]``
@@ -291,6 +292,15 @@ def _text(value: object, placeholder: str, *, max_len: int = FIELD_MAX) -> str:
     return text if text else Placeholder(placeholder)
 
 
+ACTIONS_SHOWN = 5  # a status update names at most this many actions per line, then "(+N more)"
+
+
+def _most(items: list[str], limit: int = ACTIONS_SHOWN) -> list[str]:
+    if len(items) <= limit:
+        return items
+    return [*items[:limit], f"(+{len(items) - limit} more)"]
+
+
 def _joined(items: list[str], sep: str, placeholder: str) -> str:
     return sep.join(items) if items else Placeholder(placeholder)
 
@@ -336,7 +346,7 @@ class ActionLists:
 
 def action_lists(incident: Incident) -> ActionLists:
     """Completed (ticked, by tick time), in progress (the current phase's open items) and planned
-    (later phases' open items) actions, each text once."""
+    (the open items of the next phase that has any) actions, each text once."""
     pb = incident.playbook
     out = ActionLists()
     seen: set[str] = set()
@@ -348,6 +358,7 @@ def action_lists(incident: Incident) -> ActionLists:
     if not incident.is_open:
         return out
     current = pb.phase_index(incident.phase)
+    planned_phase = -1
     for checklist in pb.checklists(incident.severity):
         phase = _checklist_phase(checklist)
         try:
@@ -356,7 +367,11 @@ def action_lists(incident: Incident) -> ActionLists:
             continue
         if idx < current:
             continue
+        if idx > current and out.planned and idx != planned_phase:
+            continue  # only the next phase with open items: a status update, not the whole playbook
         target = out.in_progress if idx == current else out.planned
+        if idx > current:
+            planned_phase = idx
         for it in checklist.items:
             if incident.tick(checklist.key, it.key) is None and it.text not in seen:
                 seen.add(it.text)
@@ -476,9 +491,9 @@ def build_context(
         "duration": elapsed,
         "internal_cadence": cadence("internal"),
         "customer_cadence": cadence("customer"),
-        "completed_actions": _joined(actions.completed, "; ", "[COMPLETED_ACTIONS]"),
-        "in_progress_actions": _joined(actions.in_progress, "; ", "[IN_PROGRESS_ACTIONS]"),
-        "planned_actions": _joined(actions.planned, "; ", "[PLANNED_ACTIONS]"),
+        "completed_actions": _joined(_most(actions.completed), "; ", "[COMPLETED_ACTIONS]"),
+        "in_progress_actions": _joined(_most(actions.in_progress), "; ", "[IN_PROGRESS_ACTIONS]"),
+        "planned_actions": _joined(_most(actions.planned), "; ", "[PLANNED_ACTIONS]"),
         "completed_actions_list": actions.completed,
         "in_progress_actions_list": actions.in_progress,
         "planned_actions_list": actions.planned,
