@@ -111,12 +111,14 @@ async def test_status_pane_shows_indicators_components_incidents(tmp_path: Path,
     app = static_app(tmp_path, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        app.screen.query_one("#right-tabs").active = "tab-status"
         assert "not read yet" in await shown(pilot, app)
         with_state(app, pages=statuses(clock.now))
         text = await shown(pilot, app)
         assert "● Supabase  All Systems Operational" in text
         assert "■ Twilio  Partial System Outage" in text
         assert "1 ALARM" in text
+        assert "UPSTREAM ■ Twilio" in text.splitlines()[0]  # and the header says so from any tab
         assert "T-Mobile: partial outage" in text
         assert "Delayed SMS delivery to T-Mobile US" in text
 
@@ -125,6 +127,7 @@ async def test_status_pane_unknown_keeps_the_last_readable_answer(tmp_path: Path
     app = static_app(tmp_path, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        app.screen.query_one("#right-tabs").active = "tab-status"
         good = statuses(clock.now)
         with_state(app, pages={"Supabase": good["Supabase"], "Twilio": unreadable(clock.now, good["Twilio"])})
         text = await shown(pilot, app)

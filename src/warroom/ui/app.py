@@ -441,7 +441,13 @@ class WarroomApp(SourcesMixin, App[int]):
 
     def side_tabs(self) -> list[tuple[str, str]]:
         """Tabs under the wide layout's right column: (pane key, label)."""
-        return [("templates", "Comms"), ("decision", "Decide"), ("sms", "SMS"), *self.extra_tabs()]
+        return [
+            ("templates", "Comms"),
+            ("status", "Upstream"),
+            ("decision", "Decide"),
+            ("sms", "SMS"),
+            *self.extra_tabs(),
+        ]
 
     def extra_tabs(self) -> list[tuple[str, str]]:
         """The team's extra query panes ([[database.panes]])."""

@@ -22,6 +22,19 @@ SEVERITY_STYLE = {
 SEVERITY_TEXT = {"P0": "$text-error", "P1": "$text-warning", "P2": "$text-accent", "P3": "$text-secondary"}
 
 
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells at a word boundary, with an ellipsis ("" if nothing fits)."""
+    if len(text) <= width:
+        return text
+    if width < 2:
+        return ""
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space >= max(4, width // 3):
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 class IncidentHeader(Widget):
     DEFAULT_CSS = """
     IncidentHeader {
@@ -56,6 +69,12 @@ class IncidentHeader(Widget):
         ]
         if inc.deploy_freeze:
             pieces.append((0, [(" DEPLOY FREEZE ", "bold $text on $error-darken-2")]))
+        if app.demo is not None:
+            note = " DEMO · local stand-in status pages " if app.status_note else " DEMO "
+            pieces.append((1, [(note, "bold $text on $accent-darken-2")]))
+        upstream = app.upstream_summary()
+        if upstream is not None:
+            pieces.append((1, [(f" UPSTREAM {upstream[0]} ", upstream[1])]))
         pieces.append((2, [(f"L{level.level} ", "bold"), (level.name, "")]))
         pieces.append(
             (3, [("lead ", "$text-muted"), (inc.lead or "unassigned", "" if inc.lead else "italic")])
@@ -76,9 +95,7 @@ class IncidentHeader(Widget):
                 if fixed[i][0] == worst:
                     del fixed[i]
                     break
-        title = inc.title
-        if title_room < len(title):
-            title = title[: max(0, title_room - 1)] + "…" if title_room > 1 else ""
+        title = shorten(inc.title, title_room)
         out: list[tuple[str, str] | str] = []
         for i, (_, parts) in enumerate(fixed):
             if i:

@@ -258,8 +258,24 @@ class SourcesMixin:
                 app.record(ev.Observed("status", line))
         app.publish("status")
         app.publish("facts")
+        for header in app.screen.query("IncidentHeader"):
+            header.refresh()
 
     # -- derived ------------------------------------------------------------------------------------
+    def upstream_summary(self) -> tuple[str, str] | None:
+        """For the header: the upstream pages in trouble ("■ Twilio"), with a style; None if none."""
+        bad = [
+            s
+            for s in self.status_pages.values()
+            if s.alarm or (s.known and s.indicator != "none") or s.components
+        ]
+        if not bad:
+            return None
+        names = ", ".join(s.name for s in bad)
+        if any(s.alarm for s in bad):
+            return f"■ {names}", "bold $text on $error-darken-1"
+        return f"▲ {names}", "bold $text on $warning-darken-2"
+
     def _update_correlation(self) -> None:
         from warroom.sources.correlation import correlate
         from warroom.sources.git import GitSnapshot

@@ -13,8 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static, Tab, Tabs
 
 from warroom.ui.base import Pane
 
@@ -24,13 +23,24 @@ if TYPE_CHECKING:
 PLACEHOLDER_STYLE = "bold $text-warning on $warning-muted"
 
 
-class TemplateList(OptionList):
+SHORT = {
+    "internal_declaration": "Declare",
+    "internal_update": "Update",
+    "internal_resolution": "Resolved",
+    "customer_notification": "Customer",
+    "customer_resolution": "Restored",
+}
+
+
+class TemplateList(Tabs):
+    """The templates as one row of tabs (key and short name), so the preview gets the room."""
+
     BINDINGS: ClassVar = [
         Binding("enter,y", "copy_selected", "Copy", id="template_copy"),
         Binding("v", "show_text", "Show text", id="template_show"),
         Binding("e", "fill_fields", "Fill fields", id="template_fill"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j,down,right,l", "next_tab", "Next", show=False),
+        Binding("k,up,left,h", "previous_tab", "Previous", show=False),
     ]
 
     def _pane(self) -> TemplatesPane:
@@ -53,14 +63,11 @@ class TemplatesPane(Pane):
     TOPICS: ClassVar[frozenset[str]] = frozenset({"incident", "clock", "facts"})
     DEFAULT_CSS = """
     TemplatesPane { layout: vertical; }
-    TemplatesPane.-side { layout: horizontal; }
-    TemplatesPane #template-list { height: auto; max-height: 8; }
-    TemplatesPane.-side #template-list { width: 36; height: 1fr; max-height: 100%; }
+    TemplatesPane #template-list { height: 2; }
+    TemplatesPane #template-list Tab { padding: 0 1; }
     TemplatesPane #template-right { height: 1fr; }
     TemplatesPane #template-status { height: auto; color: $text-muted; }
-    TemplatesPane #template-preview { height: 1fr; border-top: solid $border-blurred; }
-    TemplatesPane.-side #template-preview { border-top: none; border-left: solid $border-blurred;
-                                            padding-left: 1; }
+    TemplatesPane #template-preview { height: 1fr; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -69,7 +76,7 @@ class TemplatesPane(Pane):
         self._ready = False
 
     def compose(self) -> ComposeResult:
-        yield TemplateList(id="template-list")
+        yield TemplateList(*self._tabs(), id="template-list")
         with Vertical(id="template-right"):
             yield Static(id="template-status")
             with VerticalScroll(id="template-preview"):
@@ -85,30 +92,26 @@ class TemplatesPane(Pane):
         self._fill_list()
         self.refresh_data()
 
-    def on_resize(self) -> None:
-        self.set_class(self.size.width >= 100, "-side")
+    def _tabs(self) -> list[Tab]:
+        tabs = []
+        for info in self.wapp.templates.messages():
+            label = f"{info.key} {SHORT.get(info.name, info.title)}" if info.key else info.title
+            if info.error:
+                label += " (unusable)"
+            tabs.append(Tab(label, id=f"t-{info.name}"))
+        return tabs
 
     def _fill_list(self) -> None:
-        ts = self.wapp.templates
-        ol = self.query_one(TemplateList)
-        keep = ol.highlighted
-        ol.clear_options()
-        for info in ts.messages():
-            key = info.key or " "
-            parts: list[tuple[str, str] | str] = [(f"{key} ", "bold $text-accent"), (info.title, "")]
-            if info.error:
-                parts.append(("  (unusable)", "$text-error"))
-            ol.add_option(Option(Content.assemble(*parts), id=info.name))
-        ol.highlighted = keep if keep is not None and keep < ol.option_count else 0
+        """Nothing to do: the tabs are made in compose (the template set is read once)."""
 
     def selected(self) -> TemplateInfo | None:
-        ol = self.query_one(TemplateList)
-        opt = ol.highlighted_option
-        if opt is None or opt.id is None:
+        tab = self.query_one(TemplateList).active_tab
+        if tab is None or tab.id is None:
             return None
-        return self.wapp.templates.get(opt.id)
+        return self.wapp.templates.get(tab.id.removeprefix("t-"))
 
-    def on_option_list_option_highlighted(self) -> None:
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        event.stop()  # not for the console's TabbedContent around this pane
         if self._ready:
             self.refresh_data()
 

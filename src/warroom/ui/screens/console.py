@@ -209,7 +209,6 @@ class ConsoleScreen(Screen[None]):
                     yield TimelinePane(id="timeline")
                 with Vertical(id="right"):
                     yield app.data_pane("health")
-                    yield app.data_pane("status")
                     with TabbedContent(id="right-tabs"):
                         for key, label in app.side_tabs():
                             with TabPane(label, id=f"tab-{key}"):
