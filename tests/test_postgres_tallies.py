@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from warroom.config import DatabaseSettings, ErrorSettings, Settings
+from warroom.sources import correlation
 from warroom.sources.postgres import PostgresSource, schema_sql
 from warroom.sources.tallies import TallySnapshot, floor_minute
 
@@ -349,7 +350,7 @@ async def test_a_spike_is_found_in_the_series(db, pg_dsn, tmp_path):
     source = PostgresSource(settings(pg_dsn, tmp_path), declared_at=None)
     try:
         snap = await errors_of(source)
-        start = snap.spike_start()
+        start = correlation.spike_start(snap.series(), now=snap.as_of)
         assert start is not None
         expected = floor_minute(
             await db.fetchval("SELECT min(occurred_at) FROM error_logs WHERE error_type = 'SmsTimeout'")

@@ -19,7 +19,6 @@ from warroom.sources.tallies import (
     floor_minute,
     from_us,
     row_key,
-    spike_start,
     to_us,
     trend_of,
 )
@@ -279,29 +278,6 @@ def test_trend():
     assert trend_of([0] * 5 + [3] * 5).describe().startswith("rising new")
     assert trend_of([1] * 5 + [1.2] * 5).direction == "flat"  # type: ignore[list-item]
     assert trend_of([]).direction == "flat"
-
-
-def test_spike_start_finds_the_first_minute_of_the_latest_spike():
-    calm = [3, 4, 2, 5, 3, 4, 3, 2, 4, 3, 3, 4, 2, 3, 4]
-    s = series([*calm, 40, 55, 60, 58, 61])
-    assert spike_start(s) == s[len(calm)][0]
-    # A dip of one minute inside the spike does not split it.
-    s = series([*calm, 40, 55, 4, 58, 61])
-    assert spike_start(s) == s[len(calm)][0]
-    # Two spikes: the latest one; the first does not raise the baseline.
-    s = series([*calm, 50, 60, *calm, 45, 52])
-    assert spike_start(s) == s[2 * len(calm) + 2][0]
-    # Noise, a single blip, a tiny rise over a quiet baseline: no spike.
-    assert spike_start(series([*calm, 40, *calm])) is None
-    assert spike_start(series([0] * 15 + [4, 5, 6])) is None
-    # A spike starting in the last minute counts.
-    s = series([*calm, 80])
-    assert spike_start(s) == s[-1][0]
-    # Too little history: nothing to compare with.
-    assert spike_start(series([50, 60, 70])) is None
-
-
-# -- the id watermark -----------------------------------------------------------------------------------
 
 
 def test_watermark_gaps_are_rechecked_until_no_transaction_can_hold_them():

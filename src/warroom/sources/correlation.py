@@ -36,10 +36,11 @@ The correlation (:func:`correlate`)
     the 2 h before". Without a spike: "no error spike in the last hour".
 
 The trend (:func:`error_trend`)
-    The mean rate over the last ``minutes`` (5) complete minutes against the ``minutes`` before:
-    ``increasing`` when it rose by at least 1 error a minute and by at least 25 %, ``decreasing``
-    when it fell as much, else ``steady``. It answers the decision tree's "Is error rate
-    increasing?".
+    The mean rate over the last ``minutes`` (5) complete minutes against the ``minutes`` before,
+    by the one trend rule the errors pane also shows (:func:`warroom.sources.tallies.trend_of`):
+    ``increasing`` when it is at least 1.25 times the earlier rate and 1 error a minute more,
+    ``decreasing`` when at most 0.8 times and 1 a minute less, else ``steady``. It answers the
+    decision tree's "Is error rate increasing?".
 """
 
 from __future__ import annotations
@@ -165,17 +166,13 @@ def error_trend(
     """``increasing``, ``steady`` or ``decreasing`` (see the module docstring); None without data."""
     if series is None:
         return None
+    from warroom.sources.tallies import trend_of  # the one trend rule (the errors pane shows it too)
+
     dense = [c for _, c in per_minute(series, now=now, span=timedelta(minutes=2 * minutes))]
     if len(dense) < 2 * minutes:
         dense = [0] * (2 * minutes - len(dense)) + dense
-    recent = sum(dense[-minutes:]) / minutes
-    earlier = sum(dense[-2 * minutes : -minutes]) / minutes
-    step = max(1.0, 0.25 * earlier)
-    if recent - earlier >= step:
-        return "increasing"
-    if earlier - recent >= step:
-        return "decreasing"
-    return "steady"
+    direction = trend_of(dense, span=minutes).direction
+    return {"rising": "increasing", "falling": "decreasing"}.get(direction, "steady")  # type: ignore[return-value]
 
 
 def _gap_words(gap: timedelta) -> str:

@@ -41,7 +41,6 @@ import hashlib
 import heapq
 import json
 import os
-import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -193,10 +192,6 @@ class TallySnapshot:
         """Total errors per minute over the window (oldest first; the last minute is partial)."""
         return list(self.totals_per_minute)
 
-    def spike_start(self, **kwargs: float) -> datetime | None:
-        """:func:`spike_start` on this window's complete minutes."""
-        return spike_start(self.totals_per_minute[:-1], **kwargs)  # type: ignore[arg-type]
-
 
 # -- series helpers ---------------------------------------------------------------------------
 
@@ -215,67 +210,6 @@ def trend_of(counts: Sequence[int], span: int = 5) -> Trend:
     else:
         direction = "flat"
     return Trend(direction, r, p, change, span)
-
-
-def spike_start(
-    series: Sequence[tuple[datetime, int]],
-    *,
-    factor: float = 3.0,
-    min_excess: float = 10,
-    min_history: int = 10,
-    max_gap: int = 1,
-) -> datetime | None:
-    """The first minute of the latest error spike in a per-minute series, or ``None``.
-
-    The rule, minute by minute (oldest first, from the ``min_history``-th minute on):
-
-    1. the *baseline* of minute ``i`` is the median of the earlier minutes that were not elevated
-       themselves (so an earlier spike does not raise the bar);
-    2. minute ``i`` is *elevated* when its count >= ``factor`` x baseline and >= baseline +
-       ``min_excess`` (a quiet baseline of 0-2 errors/min needs a real jump, not 1 -> 3);
-    3. elevated minutes form runs, a run tolerating dips of up to ``max_gap`` minutes;
-    4. a run is a spike when it has at least 2 elevated minutes or reaches the series' end (a
-       spike that began in the last minute); the answer is the start of the latest spike.
-
-    A spike that began in the first ``min_history`` minutes of the series has no baseline and is
-    not found. Pass complete minutes (leave out the current, partial one).
-    """
-    counts = [c for _, c in series]
-    n = len(counts)
-    elevated = [False] * n
-    calm: list[int] = []
-    for i, c in enumerate(counts):
-        if i >= min_history:
-            base_pool = calm if len(calm) >= max(3, min_history // 2) else counts[:i]
-            base = statistics.median(base_pool) if base_pool else 0.0
-            if c >= factor * base and c >= base + min_excess:
-                elevated[i] = True
-        if not elevated[i]:
-            calm.append(c)
-    runs: list[tuple[int, int, int]] = []  # (start, end, elevated minutes)
-    i = 0
-    while i < n:
-        if not elevated[i]:
-            i += 1
-            continue
-        start = end = i
-        hits = 1
-        j = i + 1
-        while j < n:
-            if elevated[j]:
-                end = j
-                hits += 1
-                j += 1
-            elif j - end <= max_gap:
-                j += 1
-            else:
-                break
-        runs.append((start, end, hits))
-        i = end + 1
-    for start, end, hits in reversed(runs):
-        if hits >= 2 or end == n - 1:
-            return series[start][0]
-    return None
 
 
 # -- the state ---------------------------------------------------------------------------------
