@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.containers import Vertical
 from textual.content import Content
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
     from warroom.ui.app import WarroomApp
@@ -93,3 +95,23 @@ def rich_style(app: object, spec: str) -> str:
             continue
         out.append(token)
     return " ".join(out)
+
+
+def sync_options(ol: OptionList, wanted: list[Option]) -> None:
+    """Make ``ol`` show ``wanted``: prompts replaced in place when the ids are the same (the
+    highlight and scroll stay), else rebuilt with the highlight kept on the same id (or the first
+    enabled option)."""
+    if [ol.get_option_at_index(i).id for i in range(ol.option_count)] == [o.id for o in wanted]:
+        for opt in wanted:
+            assert opt.id is not None
+            if ol.get_option(opt.id).prompt != opt.prompt:
+                ol.replace_option_prompt(opt.id, opt.prompt)
+        return
+    keep = ol.highlighted_option.id if ol.highlighted_option else None
+    ol.clear_options()
+    ol.add_options(wanted)
+    ids = [o.id for o in wanted]
+    if keep in ids:
+        ol.highlighted = ids.index(keep)
+    else:
+        ol.highlighted = next((i for i, o in enumerate(wanted) if not o.disabled), None)

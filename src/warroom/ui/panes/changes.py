@@ -14,7 +14,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from warroom.durations import format_duration
-from warroom.ui.base import Pane, rich_style
+from warroom.ui.base import Pane, rich_style, sync_options
 from warroom.ui.panes.database import KeyedTable, age_text, sync_table
 
 if TYPE_CHECKING:
@@ -323,22 +323,7 @@ class DecisionPane(Pane):
             if rb.solutions:
                 solutions = "\n".join(f"   {i}. {s}" for i, s in enumerate(rb.solutions, 1))
                 options.append(Option(Content.styled(solutions, "$text-muted"), id=f"rb{r}s", disabled=True))
-        ol = self.query_one(DecisionList)
-        keep = ol.highlighted_option.id if ol.highlighted_option else None
-        current = [ol.get_option_at_index(i) for i in range(ol.option_count)]
-        if [o.id for o in current] == [o.id for o in options]:
-            for new in options:
-                assert new.id is not None
-                if ol.get_option(new.id).prompt != new.prompt:
-                    ol.replace_option_prompt(new.id, new.prompt)
-        else:
-            ol.clear_options()
-            ol.add_options(options)
-            if keep is not None:
-                try:
-                    ol.highlighted = ol.get_option_index(keep)
-                except Exception:
-                    ol.highlighted = 0
+        sync_options(self.query_one(DecisionList), options)
         self._commands = commands
 
     def copy_focused_command(self) -> None:

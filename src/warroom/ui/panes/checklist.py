@@ -14,7 +14,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from warroom.durations import local
-from warroom.ui.base import Pane
+from warroom.ui.base import Pane, sync_options
 
 SEP = "\x1f"  # option ids are "<checklist><SEP><item>"
 
@@ -69,27 +69,7 @@ class ChecklistPane(Pane):
     def refresh_data(self) -> None:
         zone = local(self.wapp.clock(), self.wapp.settings.tz).strftime("%Z")
         self.border_title = f"Checklists · ticked times in {zone}"
-        ol = self.query_one(ChecklistList)
-        wanted = self.desired()
-        current_ids = [ol.get_option_at_index(i).id for i in range(ol.option_count)]
-        if current_ids == [o.id for o in wanted]:
-            for opt in wanted:
-                assert opt.id is not None
-                existing = ol.get_option(opt.id)
-                if existing.prompt != opt.prompt:
-                    ol.replace_option_prompt(opt.id, opt.prompt)
-            return
-        keep = ol.highlighted_option.id if ol.highlighted_option else None
-        ol.clear_options()
-        ol.add_options(wanted)
-        if keep is not None:
-            try:
-                ol.highlighted = ol.get_option_index(keep)
-            except Exception:
-                ol.highlighted = None
-        if ol.highlighted is None:
-            first = next((i for i, o in enumerate(wanted) if not o.disabled), None)
-            ol.highlighted = first
+        sync_options(self.query_one(ChecklistList), self.desired())
 
     def focused_item(self) -> tuple[str, str] | None:
         ol = self.query_one(ChecklistList)

@@ -220,49 +220,38 @@ class ConsoleScreen(Screen[None]):
                     yield PhasePane(id="phases")
                     yield ChecklistPane(id="checklists")
                 with TabbedContent(id="tabs"):
-                    with TabPane("Errors", id="tab-errors"):
-                        yield app.data_pane("errors")
-                    with TabPane("Database", id="tab-database"):
-                        yield app.data_pane("health")
-                        yield app.data_pane("sms")
-                    with TabPane("Changes", id="tab-changes"):
-                        yield app.data_pane("commits")
-                        yield app.data_pane("decision")
-                    with TabPane("Upstream", id="tab-upstream"):
-                        yield app.data_pane("status")
-                    with TabPane("Comms", id="tab-comms"):
-                        yield app.data_pane("templates")
-                    for key, label in app.extra_tabs():
-                        with TabPane(label, id=f"tab-{key}"):
-                            yield app.data_pane(key)
-                    with TabPane("Timeline", id="tab-timeline"):
-                        yield TimelinePane(id="timeline")
+                    yield from self._data_tabs()
         else:
             timer = TimerPane(id="timer", classes="-compact")
             yield timer
             with TabbedContent(id="tabs"):
                 with TabPane("Checklists", id="tab-checklists"):
                     yield ChecklistPane(id="checklists")
-                with TabPane("Errors", id="tab-errors"):
-                    yield app.data_pane("errors")
-                with TabPane("Database", id="tab-database"):
-                    yield app.data_pane("health")
-                    yield app.data_pane("sms")
-                with TabPane("Changes", id="tab-changes"):
-                    yield app.data_pane("commits")
-                    yield app.data_pane("decision")
-                with TabPane("Upstream", id="tab-upstream"):
-                    yield app.data_pane("status")
-                with TabPane("Comms", id="tab-comms"):
-                    yield app.data_pane("templates")
-                for key, label in app.extra_tabs():
-                    with TabPane(label, id=f"tab-{key}"):
-                        yield app.data_pane(key)
-                with TabPane("Timeline", id="tab-timeline"):
-                    yield TimelinePane(id="timeline")
+                yield from self._data_tabs()
                 with TabPane("Phases", id="tab-phases"):
                     yield PhasePane(id="phases")
         yield Footer()
+
+    def _data_tabs(self) -> ComposeResult:
+        """The data panes and the timeline as tabs (the medium and compact layouts)."""
+        app = self.wapp
+        with TabPane("Errors", id="tab-errors"):
+            yield app.data_pane("errors")
+        with TabPane("Database", id="tab-database"):
+            yield app.data_pane("health")
+            yield app.data_pane("sms")
+        with TabPane("Changes", id="tab-changes"):
+            yield app.data_pane("commits")
+            yield app.data_pane("decision")
+        with TabPane("Upstream", id="tab-upstream"):
+            yield app.data_pane("status")
+        with TabPane("Comms", id="tab-comms"):
+            yield app.data_pane("templates")
+        for key, label in app.extra_tabs():
+            with TabPane(label, id=f"tab-{key}"):
+                yield app.data_pane(key)
+        with TabPane("Timeline", id="tab-timeline"):
+            yield TimelinePane(id="timeline")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.focus_first_pane)
