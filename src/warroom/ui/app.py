@@ -180,8 +180,9 @@ class WarroomApp(SourcesMixin, App[int]):
         self.tick()
 
     def incident_opened(self) -> None:
-        """(Re)start the data sources for the incident now open."""
-        self.start_sources()
+        """(Re)start the data sources for the incident now open, once the screen is painted
+        (their imports and first queries must not delay the first frame)."""
+        self.call_after_refresh(self.start_sources)
 
     def sync_journal(self) -> None:
         """Fold events appended since the last look (ours or another process's)."""

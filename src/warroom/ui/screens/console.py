@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -203,11 +204,13 @@ class ConsoleScreen(Screen[None]):
                     yield TimerPane(id="timer")
                     yield PhasePane(id="phases")
                     yield ChecklistPane(id="checklists")
-                yield app.data_pane("errors")
-                with Vertical(id="center"):
+                # The data panes mount right after the first frame: the incident (header, timer,
+                # checklists) is on screen first.
+                yield Lazy(app.data_pane("errors"))
+                with Lazy(Vertical(id="center")):
                     yield app.data_pane("commits")
                     yield TimelinePane(id="timeline")
-                with Vertical(id="right"):
+                with Lazy(Vertical(id="right")):
                     yield app.data_pane("health")
                     with TabbedContent(id="right-tabs"):
                         for key, label in app.side_tabs():
@@ -219,7 +222,7 @@ class ConsoleScreen(Screen[None]):
                     yield TimerPane(id="timer")
                     yield PhasePane(id="phases")
                     yield ChecklistPane(id="checklists")
-                with TabbedContent(id="tabs"):
+                with Lazy(TabbedContent(id="tabs")):
                     yield from self._data_tabs()
         else:
             timer = TimerPane(id="timer", classes="-compact")
