@@ -19,7 +19,8 @@ from warroom.playbook import DEFAULT, Checklist, Playbook, slug
 
 # A copy of the team's playbook kept with the tests (the spec lives outside the repository).
 PLAYBOOK_MD = Path(__file__).resolve().parent / "data" / "incident-response-playbook.md"
-SEED_MD = Path("/work/shared/seed/incident-response-playbook.md")
+# The spec itself, beside the checkout (../shared) when this runs in the team's workspace.
+SEED_MD = Path(__file__).resolve().parents[2] / "shared" / "seed" / "incident-response-playbook.md"
 
 
 @pytest.fixture(scope="module")
