@@ -107,6 +107,9 @@ async def test_panes_fill_from_a_real_database(tmp_path: Path, pg_dsn: str) -> N
         assert await wait_for(pilot, lambda: app.db_poll.fetched_at > polls)
         await pilot.pause()
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == row_before
+        # the tally at declaration is kept for the report, once; no "peak" while nothing rose
+        labels = [e.body.label for e in app.journal.events(app.incident.id) if e.kind == "evidence_recorded"]
+        assert labels == ["at declaration"]
         # y copies the error
         await pilot.press("y")
         await pilot.pause(0.3)

@@ -186,6 +186,10 @@ class SourcesMixin:
                 errors_evidence("at declaration", rows, window=snap.window, total=snap.baseline_total)
             ):
                 self._declaration_recorded = True
+                # the declaration's tally is the first mark a peak must rise above
+                self._last_peak = (app.clock(), snap.baseline_total)
+        if not self._declaration_recorded and not snap.baseline_error:
+            return  # the declaration's tally comes first (its baseline loads after the first poll)
         now = app.clock()
         last = self._last_peak
         if snap.total > 0 and (
