@@ -489,7 +489,9 @@ def _playbook(t: _Table) -> Playbook:
             severities = frozenset(listed)
             trigger = lt.str("trigger", "")
             lt.known("level", "name", "after", "severities", "trigger").done()
-            levels.append(EscalationLevel(level, name, after, severities, trigger or _trigger_words(after)))
+            levels.append(
+                EscalationLevel(level, name, after, severities, trigger or _trigger_words(after, severities))
+            )
         if not levels:
             raise t.error("escalation", "at least one [[playbook.escalation]] level", show=False)
         levels.sort(key=lambda lv: lv.level)
@@ -569,12 +571,17 @@ def _playbook(t: _Table) -> Playbook:
     )
 
 
-def _trigger_words(after: timedelta | None) -> str:
+def _trigger_words(after: timedelta | None, severities: frozenset[str] = frozenset()) -> str:
+    sev = " or ".join(sorted(severities))
     if after is None:
-        return "by decision"
+        return f"if {sev}" if sev else "by decision"
     if after == timedelta(0):
         return "when the incident is declared"
-    return f"if unresolved in {describe_duration(after)}"
+    return (
+        f"if {sev} or unresolved in {describe_duration(after)}"
+        if sev
+        else f"if unresolved in {describe_duration(after)}"
+    )
 
 
 def _database(t: _Table) -> DatabaseSettings:

@@ -32,16 +32,6 @@ from warroom.incident.state import Incident
 from warroom.ui.base import Pane
 from warroom.ui.panes.reserved import NotConfiguredPane
 from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
-from warroom.ui.screens.declare import DeclareScreen
-from warroom.ui.screens.help import HelpScreen
-from warroom.ui.screens.modals import (
-    EditFieldsModal,
-    EscalateModal,
-    NoteModal,
-    ResolveModal,
-    SeverityModal,
-)
-from warroom.ui.screens.pick import NEW, PickIncidentScreen
 from warroom.ui.themes import DEFAULT_THEME, load_themes, resolve_name
 from warroom.ui.wiring import SourcesMixin
 
@@ -126,6 +116,9 @@ class WarroomApp(SourcesMixin, App[int]):
             self.say("; ".join(problems) + f" — using {wanted}", severity="warning", timeout=12)
 
     def _choose_incident(self) -> None:
+        from warroom.ui.screens.declare import DeclareScreen
+        from warroom.ui.screens.pick import PickIncidentScreen
+
         if self.requested_incident is not None:
             self.open_incident(self.requested_incident)
             return
@@ -146,6 +139,9 @@ class WarroomApp(SourcesMixin, App[int]):
             self.open_incident(incident_id)
 
     def _picked(self, choice: str | None) -> None:
+        from warroom.ui.screens.declare import DeclareScreen
+        from warroom.ui.screens.pick import NEW
+
         if choice == NEW:
             self.push_screen(DeclareScreen(cancellable=self.incident is not None), self._declared)
         elif choice:
@@ -463,6 +459,8 @@ class WarroomApp(SourcesMixin, App[int]):
         return self.incident
 
     def action_note(self) -> None:
+        from warroom.ui.screens.modals import NoteModal
+
         if self._need_incident() is None:
             return
 
@@ -473,6 +471,8 @@ class WarroomApp(SourcesMixin, App[int]):
         self.push_screen(NoteModal(), done)
 
     def action_severity(self) -> None:
+        from warroom.ui.screens.modals import SeverityModal
+
         inc = self._need_incident()
         if inc is None:
             return
@@ -504,6 +504,8 @@ class WarroomApp(SourcesMixin, App[int]):
         self._move_phase(-1)
 
     def action_edit(self, focus: str = "title") -> None:
+        from warroom.ui.screens.modals import EditFieldsModal
+
         inc = self._need_incident()
         if inc is None:
             return
@@ -547,6 +549,8 @@ class WarroomApp(SourcesMixin, App[int]):
         return out
 
     def action_resolve(self) -> None:
+        from warroom.ui.screens.modals import ResolveModal
+
         inc = self._need_incident()
         if inc is None:
             return
@@ -575,6 +579,8 @@ class WarroomApp(SourcesMixin, App[int]):
         self.record_resolution_evidence()
 
     def action_escalate(self) -> None:
+        from warroom.ui.screens.modals import EscalateModal
+
         inc = self._need_incident()
         if inc is None:
             return
@@ -623,6 +629,7 @@ class WarroomApp(SourcesMixin, App[int]):
 
     def action_help(self) -> None:
         from warroom.ui.panes.checklist import ChecklistList
+        from warroom.ui.screens.help import HelpScreen
 
         sections = [
             ("Console", [b for b in CONSOLE_BINDINGS if b.key not in ("question_mark",)]),
@@ -664,9 +671,13 @@ class WarroomApp(SourcesMixin, App[int]):
         yield from super().get_system_commands(screen)
 
     def action_declare_new(self) -> None:
+        from warroom.ui.screens.declare import DeclareScreen
+
         self.push_screen(DeclareScreen(cancellable=True), self._declared)
 
     def action_switch_incident(self) -> None:
+        from warroom.ui.screens.pick import PickIncidentScreen
+
         try:
             open_ = self.journal.open_incidents(self.settings.playbook)
         except JournalError as exc:
