@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from warroom.config import Settings
+from warroom.durations import clock_time
 
 if TYPE_CHECKING:
     from warroom.comms.clipboard import Clipboard
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal, JournalError, system_clock
 from warroom.incident.state import Incident
+from warroom.sources.text import clean
 from warroom.ui.base import Pane
 from warroom.ui.panes.reserved import NotConfiguredPane
 from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
@@ -160,18 +162,24 @@ class WarroomApp(SourcesMixin, App[int]):
 
     def open_incident(self, incident_id: str) -> None:
         try:
-            self.incident = self.journal.load(incident_id, self.settings.playbook)
+            incident = self.journal.load(incident_id, self.settings.playbook)
         except JournalError as exc:
             self.exit(1, message=str(exc))
             return
+        # The previous incident's sources and derived state go first, before anything can land
+        # on the new incident (evidence, timeline notes).
+        self.stop_sources()
+        self.reset_sources()
+        self.incident = incident
         self._bell_state.clear()
         self._overdue_notified.clear()
+        self._undoable = None
         self.incident_opened()
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, ConsoleScreen):
+            self.pop_screen()
         if isinstance(self.screen, ConsoleScreen):
             self.screen.refresh(recompose=True)
         else:
-            while len(self.screen_stack) > 1 and not isinstance(self.screen, ConsoleScreen):
-                self.pop_screen()
             self.push_screen(ConsoleScreen())
         self.tick()
 
@@ -248,9 +256,8 @@ class WarroomApp(SourcesMixin, App[int]):
             if state is None or state[0] != cd.due:
                 self._bell_state[audience] = (cd.due, now)
                 self.ring_bell(f"{audience} update overdue")
-                due = cd.due.astimezone(self.settings.tz)
                 self.say(
-                    f"The {audience} update is overdue (was due {due:%H:%M}).",
+                    f"The {audience} update is overdue (was due {self.at(cd.due)}).",
                     severity="error",
                     timeout=10,
                 )
@@ -262,6 +269,10 @@ class WarroomApp(SourcesMixin, App[int]):
         self.bells.append((self.clock(), reason))
         if self.settings.bell:
             self.bell()
+
+    def at(self, when: datetime) -> str:
+        """``14:32 CET``: a time for notifications, local with its zone."""
+        return clock_time(when, self.settings.tz, seconds=False)
 
     def say(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
         """A notification whose text is never parsed as markup."""
@@ -329,7 +340,7 @@ class WarroomApp(SourcesMixin, App[int]):
             if event is not None:
                 self._undoable = event
                 due = inc.next_update_due(body.audience)
-                nxt = f", next due {due.astimezone(self.settings.tz):%H:%M}" if due else ""
+                nxt = f", next due {self.at(due)}" if due else ""
                 note = f" Recorded as the {body.audience} update sent{nxt}; ctrl+z takes it back." + note
         self.copy_text(result.text, what=info.title, name=info.name, note=note)
 
@@ -361,7 +372,7 @@ class WarroomApp(SourcesMixin, App[int]):
         if self.record(body) is not None:
             self._undoable = None
             due = inc.next_update_due(body.audience)
-            nxt = f"; next due {due.astimezone(self.settings.tz):%H:%M}" if due else ""
+            nxt = f"; next due {self.at(due)}" if due else ""
             self.say(f"The {body.audience} update is no longer recorded as sent{nxt}.")
 
     def action_show_last_copy(self) -> None:
@@ -377,6 +388,11 @@ class WarroomApp(SourcesMixin, App[int]):
         if inc is None:
             return
         path = self.settings.state_dir / "reports" / f"{inc.id}.md"
+        try:
+            inc = self.journal.load(inc.id, self.settings.playbook)  # a copy the thread owns
+        except JournalError as exc:
+            self.say(str(exc), severity="error")
+            return
         facts = self.live_facts()
         now = self.clock()
         settings = self.settings
@@ -392,6 +408,9 @@ class WarroomApp(SourcesMixin, App[int]):
                 return f"error:{exc}"
             except OSError as exc:
                 return f"error:cannot write {path} ({exc.strerror or exc})"
+            except Exception as exc:  # say so rather than fail silently in the worker
+                why = clean(str(exc), max_len=200)
+                return f"error:the report could not be written ({type(exc).__name__}: {why})"
             return str(path)
 
         async def run() -> None:
@@ -458,6 +477,17 @@ class WarroomApp(SourcesMixin, App[int]):
             self.say("No incident is open.", severity="warning")
         return self.incident
 
+    def _need_open(self) -> Incident | None:
+        """The incident, if it is still open (else say how to reopen it)."""
+        inc = self._need_incident()
+        if inc is not None and not inc.is_open:
+            self.say(
+                f"{inc.id} is {inc.status_text.lower()}; reopen it from the palette (ctrl+p) first.",
+                severity="warning",
+            )
+            return None
+        return inc
+
     def action_note(self) -> None:
         from warroom.ui.screens.modals import NoteModal
 
@@ -473,7 +503,7 @@ class WarroomApp(SourcesMixin, App[int]):
     def action_severity(self) -> None:
         from warroom.ui.screens.modals import SeverityModal
 
-        inc = self._need_incident()
+        inc = self._need_open()
         if inc is None:
             return
 
@@ -490,6 +520,12 @@ class WarroomApp(SourcesMixin, App[int]):
         if inc is None:
             return
         phases = self.settings.playbook.phases
+        if not inc.is_open and step < 0:
+            self.say(
+                f"{inc.id} is {inc.status_text.lower()}; reopen it from the palette first.",
+                severity="warning",
+            )
+            return
         i = self.settings.playbook.phase_index(inc.phase)
         j = i + step
         if not 0 <= j < len(phases):
@@ -529,7 +565,7 @@ class WarroomApp(SourcesMixin, App[int]):
         event = self.record(ev.UpdateSent(audience, "", "marked sent"))
         if event is not None:
             due = inc.next_update_due(audience)
-            nxt = f"; next due {due.astimezone(self.settings.tz):%H:%M}" if due else ""
+            nxt = f"; next due {self.at(due)}" if due else ""
             self.say(f"{audience.capitalize()} update marked sent{nxt}.", severity="information")
 
     def resolution_criteria(self) -> list[tuple[str, str, str]]:
@@ -542,7 +578,7 @@ class WarroomApp(SourcesMixin, App[int]):
             state = "met" if tick else "open"
             detail = ""
             if tick:
-                detail = f"ticked {tick.at.astimezone(self.settings.tz):%H:%M}"
+                detail = f"ticked {self.at(tick.at)}"
             if hint:
                 detail = (detail + "; " if detail else "") + hint[0]
             out.append((state, item.text, detail))
@@ -581,7 +617,7 @@ class WarroomApp(SourcesMixin, App[int]):
     def action_escalate(self) -> None:
         from warroom.ui.screens.modals import EscalateModal
 
-        inc = self._need_incident()
+        inc = self._need_open()
         if inc is None:
             return
         current = inc.escalation_level(self.clock()).level
@@ -666,13 +702,42 @@ class WarroomApp(SourcesMixin, App[int]):
                     (lambda a=action: self.run_action(a)),  # type: ignore[misc]
                 )
             yield SystemCommand("Show keys", "key ? · every key the console answers to", self.action_help)
+        if self.incident is not None and isinstance(screen, ConsoleScreen) and not self.incident.is_open:
+            yield SystemCommand(
+                "Reopen the incident", "it is open again, its countdowns restart", self.action_reopen
+            )
+            if self.incident.status != "closed":
+                yield SystemCommand("Close the incident", "after the post-incident review", self.action_close)
         yield SystemCommand("Declare a new incident", "the playbook's declare form", self.action_declare_new)
         yield SystemCommand("Switch incident", "open another open incident", self.action_switch_incident)
         yield from super().get_system_commands(screen)
 
+    def action_reopen(self) -> None:
+        from warroom.ui.screens.modals import NoteModal
+
+        inc = self._need_incident()
+        if inc is None or inc.is_open:
+            return
+
+        def done(reason: str | None) -> None:
+            if reason and self.record(ev.Reopened(reason)):
+                self.start_sources()
+                self.say(f"{inc.id} reopened.", severity="warning")
+
+        self.push_screen(NoteModal("Why reopen the incident?"), done)
+
+    def action_close(self) -> None:
+        inc = self._need_incident()
+        if inc is None or inc.status == "closed":
+            return
+        if self.record(ev.Closed("post-incident review done")):
+            self.say(f"{inc.id} closed.")
+
     def action_declare_new(self) -> None:
         from warroom.ui.screens.declare import DeclareScreen
 
+        if isinstance(self.screen, DeclareScreen):
+            return  # already there
         self.push_screen(DeclareScreen(cancellable=True), self._declared)
 
     def action_switch_incident(self) -> None:
@@ -682,6 +747,11 @@ class WarroomApp(SourcesMixin, App[int]):
             open_ = self.journal.open_incidents(self.settings.playbook)
         except JournalError as exc:
             self.say(str(exc), severity="error")
+            return
+        if isinstance(self.screen, PickIncidentScreen):
+            return
+        if not open_:
+            self.say("No incident is open; declare one (ctrl+p, Declare a new incident).", severity="warning")
             return
         self.push_screen(PickIncidentScreen(open_, cancellable=True), self._picked)
 

@@ -62,7 +62,10 @@ class Pane(Vertical):
         return self.app  # type: ignore[return-value]
 
     def on_mount(self) -> None:
-        self.refresh_data()
+        try:
+            self.refresh_data()
+        except Exception as exc:  # a pane that cannot render must not end the console
+            self.log.error(f"pane {self.id} failed to render: {exc!r}")
 
     def refresh_data(self) -> None:
         """Re-render from the app's state."""

@@ -117,6 +117,16 @@ class SourcesMixin:
         pb = self._app.settings.playbook
         return not inc.is_open or pb.phase_index(inc.phase) >= pb.phase_index("mitigation")
 
+    def reset_sources(self) -> None:
+        """Forget what the sources showed for the previous incident."""
+        self.db_poll = None
+        self.git_snapshot = None
+        self.status_pages = {}
+        self.correlation = None
+        self._db_source = None
+        self._last_peak = None
+        self._declaration_recorded = False
+
     def stop_sources(self) -> None:
         app = self._app
         for stop in (self._db_stop, self._demo_stop):
@@ -228,9 +238,14 @@ class SourcesMixin:
         inc = app.incident
         freeze = inc.freeze_intervals() if inc is not None else []
         snap = read_commits(app.settings.git, now=app.clock(), freeze=freeze)
-        app.call_from_thread(self._git_read, snap)
+        app.call_from_thread(self._git_read, snap, inc.id if inc is not None else None)
 
-    def _git_read(self, snap: GitSnapshot | GitProblem) -> None:
+    def _git_read(self, snap: GitSnapshot | GitProblem, incident_id: str | None = None) -> None:
+        inc = self._app.incident
+        if inc is not None and incident_id != inc.id:
+            # read for the incident open before a switch (its freeze intervals): read again
+            self._app.call_later(self._poll_git)
+            return
         self.git_snapshot = snap
         self._update_correlation()
         self._app.publish("git")
@@ -266,16 +281,30 @@ class SourcesMixin:
             header.refresh()
 
     # -- derived ------------------------------------------------------------------------------------
+    def page_readings(self) -> list[PageStatus]:
+        """Each page's last readable answer (an unreadable page keeps saying what it said last)."""
+        out = []
+        for st in self.status_pages.values():
+            shown = st if st.readable else st.last_good
+            if shown is not None:
+                out.append(shown)
+        return out
+
     def upstream_summary(self) -> tuple[str, str] | None:
-        """For the header: the upstream pages in trouble ("■ Twilio"), with a style; None if none."""
+        """For the header: the upstream pages in trouble ("■ Twilio", "Supabase?" when unreadable),
+        with a style; None when every page reads healthy."""
         bad = [
             s
-            for s in self.status_pages.values()
-            if s.alarm or (s.known and s.indicator != "none") or s.components
+            for s in self.page_readings()
+            if s.alarm or s.indicator not in ("none", "unknown") or s.components
         ]
-        if not bad:
+        bad_names = {s.name for s in bad}
+        unreadable = [
+            s.name for s in self.status_pages.values() if not s.readable and s.name not in bad_names
+        ]
+        if not bad and not unreadable:
             return None
-        names = ", ".join(s.name for s in bad)
+        names = ", ".join([*(s.name for s in bad), *(f"{n}?" for n in unreadable)])
         if any(s.alarm for s in bad):
             return f"■ {names}", "bold $text on $error-darken-1"
         return f"▲ {names}", "bold $text on $warning-darken-2"
@@ -308,10 +337,10 @@ class SourcesMixin:
         health = poll.health if poll is not None and isinstance(poll.health, HealthSnapshot) else None
         sms = poll.sms if poll is not None and isinstance(poll.sms, SmsSnapshot) else None
         alarms = []
-        for name, st in self.status_pages.items():
+        for st in self.page_readings():
             if st.alarm:
-                alarms.append(name)
-            alarms += [f"{name} › {c.label}" for c in st.components]
+                alarms.append(st.name)
+            alarms += [f"{st.name} › {c.label}" for c in st.components]
         corr = self.correlation
         evidence = Evidence(
             top_errors=tuple((f"{r.error_type}: {r.error_message}", r.count) for r in snap.rows)
@@ -369,8 +398,8 @@ class SourcesMixin:
             if isinstance(r, ErrorRateSnapshot) and r.current is not None:
                 rate_line = f"{r.current:.1f}% ({r.summary})"
         degraded = []
-        for name, st in self.status_pages.items():
-            degraded += [f"{name}: {c.label} ({c.status_text})" for c in st.components]
+        for st in self.page_readings():
+            degraded += [f"{st.name}: {c.label} ({c.status_text})" for c in st.components]
         git = self.git_snapshot
         commits = []
         if isinstance(git, GitSnapshot):

@@ -33,6 +33,7 @@ class CommitsPane(Pane):
     DEFAULT_CSS = """
     CommitsPane #commits-status { height: auto; }
     CommitsPane #commits-correlation { height: auto; }
+    CommitsPane #commits-table.-stale { opacity: 55%; }
     """
 
     def compose(self) -> ComposeResult:
@@ -67,14 +68,21 @@ class CommitsPane(Pane):
         if snap is None:
             status.update(Content.styled("reading the repository…", "$text-muted"))
             return
+        table = self.query_one("#commits-table", KeyedTable)
         if isinstance(snap, GitProblem):
             style = "$text-error" if snap.is_error else "$text-muted"
-            status.update(Content.styled(snap.message, style))
-            if snap.kind != "empty":
-                return
-            sync_table(self.query_one("#commits-table", KeyedTable), [])
+            kept = (
+                " · the commits below are from the last good read"
+                if table.row_count and snap.kind != "empty"
+                else ""
+            )
+            status.update(Content.assemble((snap.message, style), (kept, "$text-warning")))
+            if snap.kind == "empty":
+                sync_table(table, [])
+            table.set_class(bool(kept), "-stale")
             return
         assert isinstance(snap, GitSnapshot)
+        table.set_class(False, "-stale")
         extra = " · shallow clone" if snap.shallow else ""
         note = f" · {snap.note}" if snap.note else ""
         breaches = len(snap.breaches)
@@ -285,6 +293,7 @@ class DecisionPane(Pane):
         options: list[Option] = []
         commands: dict[str, tuple[str, str]] = {}
         for n, ans in enumerate(answers, 1):
+            qid = f"q:{ans.question.key}"
             word = ans.answer.upper() if ans.settled else ("?" if ans.answer == "unknown" else "not answered")
             options.append(
                 Option(
@@ -295,11 +304,11 @@ class DecisionPane(Pane):
                         (f"\n   {ans.because}", "$text-muted"),
                         ("  (a answers)" if ans.question.answered_by == "responder" else "", "$text-muted"),
                     ),
-                    id=f"q{n}",
+                    id=qid,
                 )
             )
             for i, cmd in enumerate(ans.commands):
-                cid = f"q{n}c{i}"
+                cid = f"{qid}:c{i}"
                 commands[cid] = (cmd.label, cmd.text)
                 options.append(command_option(cmd.label, cmd.text, cid))
         for r, match in enumerate(matches):
@@ -313,16 +322,18 @@ class DecisionPane(Pane):
                         (why, "$text-muted"),
                         (f"\n   Symptoms: {rb.symptoms}", ""),
                     ),
-                    id=f"rb{r}",
+                    id=f"rb:{rb.key}",
                 )
             )
             for i, cmd in enumerate(rb.commands):
-                cid = f"rb{r}c{i}"
+                cid = f"rb:{rb.key}:c{i}"
                 commands[cid] = (cmd.label, cmd.text)
                 options.append(command_option(cmd.label, cmd.text, cid))
             if rb.solutions:
                 solutions = "\n".join(f"   {i}. {s}" for i, s in enumerate(rb.solutions, 1))
-                options.append(Option(Content.styled(solutions, "$text-muted"), id=f"rb{r}s", disabled=True))
+                options.append(
+                    Option(Content.styled(solutions, "$text-muted"), id=f"rb:{rb.key}:s", disabled=True)
+                )
         sync_options(self.query_one(DecisionList), options)
         self._commands = commands
 

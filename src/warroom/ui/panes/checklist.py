@@ -29,7 +29,7 @@ class ChecklistList(OptionList):
 
 class ChecklistPane(Pane):
     TITLE = "Checklists"
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident", "evidence"})
+    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident", "db"})  # db: the live error-rate hint
 
     def compose(self) -> ComposeResult:
         yield ChecklistList(id="checklist")

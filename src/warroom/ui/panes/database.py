@@ -74,6 +74,8 @@ class DbPane(Pane):
     DbPane.-failed .db-status { color: $text-error; }
     """
 
+    _good_at: datetime | None = None  # when the data on screen was fetched
+
     def data(self, poll: DbPoll) -> Any:
         return getattr(poll, self.PANE, None)
 
@@ -87,13 +89,15 @@ class DbPane(Pane):
         data = self.data(poll)
         if isinstance(data, QueryFailure):
             since = local(data.since, tz).strftime("%H:%M:%S")
+            shown = f" · showing data from {age_text(self._good_at, now)}" if self._good_at else ""
             return (
                 Content.assemble(
                     (f"query failed ({data.kind}) since {since}: ", "bold $text-error"),
                     (data.reason, "$text-error"),
+                    (shown, "$text-warning"),
                     ("  · R retries", "$text-muted"),
                 ),
-                False,
+                self._good_at is not None,
                 True,
             )
         if not poll.connected:
@@ -112,7 +116,11 @@ class DbPane(Pane):
         self.query_one(".db-status", Static).update(line)
         self.set_class(stale, "-stale")
         self.set_class(failed, "-failed")
-        return poll, (self.data(poll) if poll is not None else None)
+        data = self.data(poll) if poll is not None else None
+        fetched = getattr(data, "fetched_at", None)
+        if isinstance(fetched, datetime):
+            self._good_at = fetched
+        return poll, data
 
     def action_retry(self) -> None:
         self.wapp.retry_db(self.PANE)
@@ -125,15 +133,23 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
     ]
 
 
+def same_cell(a: Any, b: Any) -> bool:
+    """Cells are equal when text, style and alignment are (rich's ``Text ==`` ignores the style)."""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return (a.plain, str(a.style), a.justify, a.spans) == (b.plain, str(b.style), b.justify, b.spans)
+    return bool(a == b)
+
+
 def sync_table(
     table: DataTable,  # type: ignore[type-arg]
     rows: list[tuple[str, list[Any]]],
     sort_columns: tuple[str, ...] = (),
     sort_key: Any = None,
 ) -> None:
-    """Make ``table`` show ``rows`` (key, cells), updating rows in place by key (never ``clear()``:
-    the cursor and scroll stay). When the order differs, ``table.sort(*sort_columns, key=sort_key)``
-    restores it; the cursor follows its row."""
+    """Make ``table`` show ``rows`` (key, cells) in that order, updating rows in place by key
+    (never clearing the table: the cursor and scroll stay). When the order differs,
+    ``table.sort(*sort_columns, key=sort_key)`` restores it, or, with no sort given, the rows
+    out of place are removed and added again. The cursor follows its row."""
     cols = list(table.columns.keys())
     wanted = [k for k, _ in rows]
     existing = {r.value for r in table.rows}
@@ -149,12 +165,18 @@ def sync_table(
         for key, cells in rows:
             if key in existing:
                 for col, value in zip(cols, cells, strict=True):
-                    if table.get_cell(key, col) != value:
+                    if not same_cell(table.get_cell(key, col), value):
                         table.update_cell(key, col, value)
             else:
                 table.add_row(*cells, key=key)
-        if sort_columns and [r.key.value for r in table.ordered_rows] != wanted:
-            table.sort(*sort_columns, key=sort_key)
+        if [r.key.value for r in table.ordered_rows] != wanted:
+            if sort_columns:
+                table.sort(*sort_columns, key=sort_key)
+            else:
+                for key in wanted:
+                    table.remove_row(key)
+                for key, cells in rows:
+                    table.add_row(*cells, key=key)
         if cursor_key is not None and cursor_key in wanted:
             table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
 
@@ -440,7 +462,7 @@ class QueryTablePane(DbPane):
     def __init__(self, index: int, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.index = index
-        self.border_title = title
+        self.border_title = Content(title)  # the team's words: never markup
         self._columns: tuple[str, ...] = ()
 
     def data(self, poll: DbPoll) -> Any:
@@ -457,10 +479,13 @@ class QueryTablePane(DbPane):
         if not isinstance(data, TablePane):
             return
         table = self.query_one("#query-table", KeyedTable)
-        if data.columns != self._columns:
-            table.clear(columns=True)  # the query's shape changed (a team edited it): start over
+        if data.columns != self._columns:  # the query's shape changed (a team edited it): start over
+            for key in [r.value for r in table.rows]:
+                table.remove_row(key)
+            for key in list(table.columns):
+                table.remove_column(key)
             for i, name in enumerate(data.columns):
-                table.add_column(name, key=f"c{i}")
+                table.add_column(Text(name), key=f"c{i}")
             self._columns = data.columns
         rows = [(f"r{i}", [Text(c) for c in row]) for i, row in enumerate(data.rows)]
         sync_table(table, rows)

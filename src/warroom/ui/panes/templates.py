@@ -88,9 +88,14 @@ class TemplatesPane(Pane):
         self.call_after_refresh(self._first_render)
 
     def _first_render(self) -> None:
+        if not self.is_attached:
+            return  # recomposed (a resize) before the first frame: the new pane does this
         self._ready = True
-        self._fill_list()
         self.refresh_data()
+
+    def on_show(self) -> None:
+        if self._ready:
+            self.refresh_data()
 
     def _tabs(self) -> list[Tab]:
         tabs = []
@@ -98,11 +103,8 @@ class TemplatesPane(Pane):
             label = f"{info.key} {SHORT.get(info.name, info.title)}" if info.key else info.title
             if info.error:
                 label += " (unusable)"
-            tabs.append(Tab(label, id=f"t-{info.name}"))
+            tabs.append(Tab(Content(label), id=f"t-{info.name}"))  # a team's title: never markup
         return tabs
-
-    def _fill_list(self) -> None:
-        """Nothing to do: the tabs are made in compose (the template set is read once)."""
 
     def selected(self) -> TemplateInfo | None:
         tab = self.query_one(TemplateList).active_tab
@@ -116,8 +118,10 @@ class TemplatesPane(Pane):
             self.refresh_data()
 
     def refresh_data(self) -> None:
-        if not self._ready:
+        if not self._ready or not self.is_attached:
             return
+        if self._last is not None and not self.is_on_screen:
+            return  # a hidden tab: render when shown (on_show), not every second
         info = self.selected()
         status = self.query_one("#template-status", Static)
         text = self.query_one("#template-text", Static)

@@ -60,7 +60,7 @@ class TimelinePane(Pane):
     TOPICS: ClassVar[frozenset[str]] = frozenset({"incident"})
 
     def compose(self) -> ComposeResult:
-        yield TimelineList(id="timeline")
+        yield TimelineList(id="timeline-list")
 
     def refresh_data(self) -> None:
         app = self.wapp

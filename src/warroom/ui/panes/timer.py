@@ -28,6 +28,17 @@ def _digits(cd: Countdown) -> str:
     return format_duration(cd.remaining)
 
 
+_URGENCY = {"overdue": 0, "due_soon": 1, "ok": 2, "none": 3}
+
+
+def most_urgent(*countdowns: Countdown) -> Countdown:
+    """The countdown to show big: overdue first, then due soon, then the earliest due."""
+    return min(
+        countdowns,
+        key=lambda c: (_URGENCY[c.state], c.due.timestamp() if c.due is not None else float("inf")),
+    )
+
+
 class _Capture:
     """Collects what one part of the pane should show, so both layouts can arrange it."""
 
@@ -97,7 +108,7 @@ class TimerPane(Pane):
                 else ""
             )
         else:
-            primary = internal if internal.state != "none" else customer
+            primary = most_urgent(internal, customer)
             if primary.state == "none":
                 self._set_state("none")
                 sev = app.settings.playbook.severity(inc.severity)
@@ -126,8 +137,9 @@ class TimerPane(Pane):
                         (f"  ·  {key} marks it sent", "$text-muted"),
                     )
                 )
-                if primary is internal and customer.state != "none":
-                    lines.append(self._line("Customer", customer, tz))
+                other = customer if primary is internal else internal
+                if other.state != "none":
+                    lines.append(self._line("Customer" if other is customer else "Internal", other, tz))
         # Response deadline
         resp = inc.response_deadline(tz)
         sev0 = app.settings.playbook.severity(inc.severity_history[0][1])
@@ -205,16 +217,18 @@ class TimerPane(Pane):
             (head, label.spans[0].style if label.spans else "bold"), "  ", (f" {value} ", style)
         )
         countdowns = [inc.countdown(a, now) for a in ("internal", "customer")]
-        main = next((c for c in countdowns if c.state != "none"), None)
+        main = most_urgent(*countdowns)
+        if main.state == "none":
+            main = None
         if main is not None and main.due is not None and inc.is_open:
             first = Content.assemble(first, ("  due ", "$text-muted"), clock_time(main.due, app.settings.tz))
         parts: list[Content] = []
         other = [c for c in countdowns if c is not main and c.state != "none"]
         for cd in other:
             txt = (
-                f"customer OVERDUE +{format_duration(cd.overdue_by)}"
+                f"{cd.audience} OVERDUE +{format_duration(cd.overdue_by)}"
                 if cd.state == "overdue"
-                else f"customer in {format_duration(cd.remaining)}"
+                else f"{cd.audience} in {format_duration(cd.remaining)}"
             )
             parts.append(Content.styled(txt, _STATE_STYLE.get(cd.state, "")))
         if inc.responded_at is None and inc.is_open:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
+from textual.content import Content
 from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widget import Widget
@@ -214,7 +215,7 @@ class ConsoleScreen(Screen[None]):
                     yield app.data_pane("health")
                     with TabbedContent(id="right-tabs"):
                         for key, label in app.side_tabs():
-                            with TabPane(label, id=f"tab-{key}"):
+                            with TabPane(Content(label), id=f"tab-{key}"):
                                 yield app.data_pane(key)
         elif self.layout_mode == "medium":
             with Horizontal(id="body"):
@@ -251,7 +252,7 @@ class ConsoleScreen(Screen[None]):
         with TabPane("Comms", id="tab-comms"):
             yield app.data_pane("templates")
         for key, label in app.extra_tabs():
-            with TabPane(label, id=f"tab-{key}"):
+            with TabPane(Content(label), id=f"tab-{key}"):  # a team's title: never markup
                 yield app.data_pane(key)
         with TabPane("Timeline", id="tab-timeline"):
             yield TimelinePane(id="timeline")
@@ -270,10 +271,20 @@ class ConsoleScreen(Screen[None]):
         if self.layout_mode and self.wanted_mode() != self.layout_mode:
             focused = self.focused.id if self.focused is not None else None
             await self.recompose()
-            if focused:
-                found = self.query(f"#{focused}")
-                if found:
-                    found.first().focus()
+            # The data panes mount lazily after the next refresh: restore the focus after that.
+            self.call_after_refresh(self._refocus, focused)
+
+    def _refocus(self, widget_id: str | None, tries: int = 3) -> None:
+        found = self.query(f"#{widget_id}") if widget_id else None
+        if found:
+            widget = found.first()
+            if widget.focusable:
+                widget.focus()
+                return
+        if widget_id and tries > 0:
+            self.call_after_refresh(self._refocus, widget_id, tries - 1)
+            return
+        self.focus_first_pane()
 
     def _tabs(self) -> TabbedContent | None:
         found = self.query("#tabs")

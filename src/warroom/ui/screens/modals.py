@@ -68,8 +68,8 @@ class Dialog(ModalScreen):  # type: ignore[type-arg]
 
 
 class NoteModal(Dialog):
-    def __init__(self) -> None:
-        super().__init__("Add a note to the timeline", "enter saves · esc cancels")
+    def __init__(self, title: str = "Add a note to the timeline") -> None:
+        super().__init__(title, "enter saves · esc cancels")
 
     def body(self) -> ComposeResult:
         yield Input(placeholder="What happened, what you saw, what you decided…", id="note")
