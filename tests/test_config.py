@@ -626,3 +626,13 @@ def test_bad_file_found_by_search_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as exc:
         load(None)
     assert str(exc.value) == f"{path}: [ui] bell: expected true or false, got 1"
+
+
+def test_a_dsn_whose_password_breaks_url_parsing_is_refused_in_one_line(tmp_path: Path) -> None:
+    from warroom.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError) as err:
+        load_settings(env={"WARROOM_DSN": "postgresql://app:s3cr3t/Xy9@db.example/postgres"}, state_dir=tmp_path)
+    message = str(err.value)
+    assert message.startswith("WARROOM_DSN: the DSN's password has an unencoded / ? # or @")
+    assert "s3cr3t" not in message and "\n" not in message

@@ -275,7 +275,7 @@ def test_redact_with_given_secrets_longest_first() -> None:
         ),
         ("postgresql://u@h/db", "postgresql://u@h/db", None),
         ("postgresql://h/db", "postgresql://h/db", None),
-        ("postgresql://u:pw1@[::1/db", MASK, "pw1"),  # malformed: everything masked, password still found
+        ("postgresql://u:pw1@[::1/db", "postgresql://u:***@[::1/db", "pw1"),  # malformed host: password masked
         ("host=db user=u password=kv-pw dbname=app", "host=db user=u password=*** dbname=app", "kv-pw"),
         ("host=db password = 'with space' dbname=app", "host=db password = *** dbname=app", "with space"),
         ("host=db password='it\\'s \\\\ x' dbname=app", "host=db password=*** dbname=app", "it's \\ x"),
@@ -290,3 +290,20 @@ def test_mask_dsn_and_dsn_password(dsn: str | None, masked: str, password: str |
     assert dsn_password(dsn) == password
     if password:
         assert password not in mask_dsn(dsn)
+
+
+def test_a_password_with_unencoded_url_characters_is_still_masked() -> None:
+    from warroom.sources.text import dsn_problem
+
+    for dsn, password in [
+        ("postgresql://app:s3cr3t/Xy9@db.example:5432/postgres", "s3cr3t/Xy9"),
+        ("postgresql://app:a?b#c@db.example/postgres", "a?b#c"),
+        ("postgresql://app:x@y@db.example/postgres", "x@y"),
+    ]:
+        masked = mask_dsn(dsn)
+        assert password not in masked and "s3cr" not in masked, masked
+        assert masked.startswith("postgresql://app:***@db.example")
+        assert dsn_password(dsn) == password
+        assert dsn_problem(dsn) is not None and "percent-encode" in dsn_problem(dsn)
+    assert dsn_problem("postgresql://app:s3cr%2Fet@db/x") is None
+    assert dsn_password("postgresql://app:s3cr%2Fet@db/x") == "s3cr/et"

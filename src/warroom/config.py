@@ -27,7 +27,7 @@ from warroom.playbook import (
     Playbook,
     Severity,
 )
-from warroom.sources.text import dsn_password, mask_dsn, register_secret
+from warroom.sources.text import dsn_password, dsn_problem, mask_dsn, register_secret
 
 CONFIG_FILE = "warroom.toml"
 
@@ -808,6 +808,15 @@ def load_settings(
         db = replace(db, dsn=env["DATABASE_URL"], dsn_source="DATABASE_URL")
     if dsn is not None:
         db = replace(db, dsn=dsn or None, dsn_source="--dsn" if dsn else "")
+    register_secret(dsn_password(db.dsn))
+    problem = dsn_problem(db.dsn)
+    if problem:
+        where = settings.config_path if db.dsn_source == "warroom.toml" else db.dsn_source
+        raise ConfigError(
+            f"{where}: [database] dsn: {problem}"
+            if db.dsn_source == "warroom.toml"
+            else f"{where}: {problem}"
+        )
     settings = replace(settings, database=db)
     if repo is not None:
         settings = replace(settings, git=replace(settings.git, repo=repo))

@@ -344,7 +344,8 @@ class PostgresSource:
         self._wake = asyncio.Event()
         status = "connecting" if self._db.dsn else "not_configured"
         self._state = ConnectionState(status, since=clock(), dsn=self._db.masked_dsn)  # type: ignore[arg-type]
-        self._failures = 0
+        self._failures = 0  # connects failed or connections lost since the last clean cycle
+        self._down_since: datetime | None = None
         self._disabled: dict[str, QueryFailure] = {}
         self._db_ms = 0.0
         self._in_tx = False
@@ -450,6 +451,11 @@ class PostgresSource:
                     await self._pane(pane_name(i), lambda i=i, pane=pane: self._poll_table(i, pane))
             except ConnectionLost as exc:
                 self._lost(exc)
+            else:
+                # A whole cycle went through: only now is the database back (a connection that
+                # opens but whose queries time out must keep backing off).
+                self._failures = 0
+                self._down_since = None
             return self._poll(fetched)
 
     async def close(self) -> None:
@@ -503,13 +509,14 @@ class PostgresSource:
             server_version=clean(self._conn.get_settings().server_version, max_len=40),
             dsn=self._db.masked_dsn,
         )
-        self._failures = 0
         self._full_read_due = True  # rows may have come and gone while we were away
 
     def _connect_failed(self, exc: BaseException) -> None:
         now = self._clock()
         self._failures += 1
-        since = self._state.since if self._state.status == "unreachable" else now
+        if self._down_since is None:
+            self._down_since = now
+        since = self._down_since
         self._state = ConnectionState(
             "unreachable",
             since=since,
@@ -522,17 +529,21 @@ class PostgresSource:
         self._conn = None
 
     def _lost(self, exc: BaseException) -> None:
-        """The connection broke mid-cycle: drop it; the next cycle reconnects at once."""
+        """The connection broke mid-cycle: drop it. The first loss reconnects at once; losses in a
+        row without a clean cycle between them back off like failed connects."""
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
             conn.terminate()
         now = self._clock()
-        self._failures = 0
+        self._failures += 1
+        if self._down_since is None:
+            self._down_since = now
+        wait = 0.0 if self._failures <= 1 else self.backoff(self._failures - 1)
         self._state = ConnectionState(
             "unreachable",
-            since=now,
-            attempt=1,
-            retry_at=now,
+            since=self._down_since,
+            attempt=self._failures,
+            retry_at=now + timedelta(seconds=wait),
             last_error=one_line(exc.__cause__ or exc) if isinstance(exc, ConnectionLost) else one_line(exc),
             server_version=self._state.server_version,
             dsn=self._db.masked_dsn,
@@ -1097,17 +1108,18 @@ async def probe(settings: Settings) -> list[str]:
         s = await conn.fetchrow(sql_text("probe_session"))
         assert s is not None
         lines.append(f"server: PostgreSQL {clean(s['server_version'], max_len=60)}")
-        read_only = s["read_only"]
-        if db.pgbouncer:
-            async with conn.transaction(readonly=True):
-                read_only = await conn.fetchval("SELECT current_setting('transaction_read_only')")
+        read_only = s["read_only"]  # the session, outside any transaction
         lines.append(
             f"session: read-only {clean(read_only)}, statement_timeout {clean(s['statement_timeout'])}"
-            + (" (set per transaction: pgbouncer)" if db.pgbouncer else "")
+            + (
+                " (pgbouncer: each query runs in BEGIN READ ONLY with SET LOCAL statement_timeout)"
+                if db.pgbouncer
+                else ""
+            )
             + f", application_name {clean(s['application_name'])}, database {clean(s['database'])}"
             + f", user {clean(s['user_name'])}"
         )
-        if read_only != "on":
+        if read_only != "on" and not db.pgbouncer:
             lines.append("warning: the session is not read-only")
         if er.id_column:
             lines.append(
@@ -1162,12 +1174,14 @@ async def _probe_queries(conn: asyncpg.Connection, settings: Settings) -> list[s
         a = a[: q.params]
         t0 = time.perf_counter()
         try:
-            if name.startswith("pane:"):
-                async with conn.transaction(readonly=True):
+            # Read-only and time-boxed whatever the session says (with pgbouncer it says nothing).
+            async with conn.transaction(readonly=True):
+                await conn.execute(f"SET LOCAL statement_timeout = {_ms(db.statement_timeout)}")
+                if name.startswith("pane:"):
                     cur = await conn.cursor(q.sql)
                     rows = await cur.fetch(MAX_TABLE_ROWS + 1)
-            else:
-                rows = await conn.fetch(q.sql, *a)
+                else:
+                    rows = await conn.fetch(q.sql, *a)
         except Exception as exc:
             kind = classify(exc, conn) or "error"
             lines.append(f"{label}: {kind}: {_reason(exc, kind, db.statement_timeout, name)}")

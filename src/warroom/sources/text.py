@@ -15,7 +15,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
-from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote
 
 ELLIPSIS = "…"
 MASK = "***"
@@ -122,23 +122,31 @@ def first_line(value: object, max_len: int | None = 200) -> str:
     return ""
 
 
+def _url_userinfo(dsn: str) -> tuple[str, str, str] | None:
+    """``(scheme://, userinfo, rest)`` of a URL DSN, splitting at the *last* ``@``.
+
+    urlsplit ends the host part at the first ``/``, ``?`` or ``#``, so a password holding one of
+    them unencoded (``s3cr/et``) would be read as part of the path and never masked; the last
+    ``@`` is where the userinfo really ends.
+    """
+    head, sep, rest = dsn.partition("://")
+    if not sep or "@" not in rest:
+        return None
+    userinfo, _, host = rest.rpartition("@")
+    return head + sep, userinfo, host
+
+
 def mask_dsn(dsn: str | None) -> str:
     """A DSN with its password replaced by ``***`` (URL and ``key=value`` forms)."""
     if not dsn:
         return ""
     if "://" in dsn:
-        try:
-            parts = urlsplit(dsn)
-        except ValueError:
-            return MASK
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, host = netloc.rsplit("@", 1)
+        parts = _url_userinfo(dsn)
+        if parts is not None:
+            head, userinfo, rest = parts
             if ":" in userinfo:
-                user = userinfo.split(":", 1)[0]
-                netloc = f"{user}:{MASK}@{host}"
-        query = re.sub(r"(?i)(password=)[^&]*", r"\1" + MASK, parts.query)
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+                dsn = f"{head}{userinfo.split(':', 1)[0]}:{MASK}@{rest}"
+        return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1" + MASK, dsn)
     return re.sub(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1" + MASK, dsn)
 
 
@@ -147,19 +155,12 @@ def dsn_password(dsn: str | None) -> str | None:
     if not dsn:
         return None
     if "://" in dsn:
-        try:
-            parts = urlsplit(dsn)
-            password = parts.password
-            query = parts.query
-        except ValueError:  # a malformed URL (bad IPv6 host...): find the userinfo by hand
-            rest = dsn.split("://", 1)[1]
-            netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
-            userinfo = netloc.rsplit("@", 1)[0] if "@" in netloc else ""
-            password = userinfo.split(":", 1)[1] if ":" in userinfo else None
-            query = rest.split("?", 1)[1].split("#", 1)[0] if "?" in rest else ""
-        if password:
-            return unquote(password)
-        m = re.search(r"(?i)(?:^|&)password=([^&]*)", query)
+        parts = _url_userinfo(dsn)
+        if parts is not None and ":" in parts[1]:
+            password = parts[1].split(":", 1)[1]
+            if password:
+                return unquote(password)
+        m = re.search(r"(?i)[?&]password=([^&#]*)", dsn)
         return unquote(m.group(1)) if m else None
     m = re.search(r"(?i)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn)
     if not m:
@@ -168,6 +169,24 @@ def dsn_password(dsn: str | None) -> str | None:
     if value.startswith("'"):
         value = re.sub(r"\\(.)", r"\1", value[1:-1])  # libpq: \' and \\ inside quotes
     return value
+
+
+def dsn_problem(dsn: str | None) -> str | None:
+    """Why a URL DSN cannot be handed to a driver as it is, or None. A password with an unencoded
+    ``/``, ``?``, ``#`` or ``@`` makes URL parsers read part of it as the host or path (and quote
+    it back in their errors)."""
+    if not dsn or "://" not in dsn:
+        return None
+    parts = _url_userinfo(dsn)
+    if parts is None:
+        return None
+    password = parts[1].split(":", 1)[1] if ":" in parts[1] else ""
+    if any(ch in password for ch in "/?#@"):
+        return (
+            "the DSN's password has an unencoded / ? # or @: percent-encode it "
+            "(/ as %2F, ? as %3F, # as %23, @ as %40)"
+        )
+    return None
 
 
 def mask_phone(value: object) -> str:
