@@ -346,3 +346,41 @@ def test_a_refused_file_stays_refused_and_is_never_replaced(jpath: Path) -> None
             Journal(jpath, actor="ana")
     assert sha(jpath) == before
     assert sorted(p.name for p in jpath.parent.iterdir()) == ["journal.sqlite3"]
+
+
+def test_a_malformed_incident_id_is_refused_and_the_file_left_alone(tmp_path: Path) -> None:
+    """Ids are printed and copied; one smuggling an escape sequence must never reach a terminal."""
+    import hashlib
+    import sqlite3
+
+    path = tmp_path / "journal.sqlite3"
+    j = Journal(path, actor="alice")
+    j.declare("P1", "ok")
+    j.close()
+    db = sqlite3.connect(path)
+    bad = "INC-2026-11-26-002\x1b]52;c;ZWNobyBwd25lZA==\x07"
+    db.execute("INSERT INTO incidents (id, day, number) VALUES (?, '2026-11-26', 2)", (bad,))
+    db.execute(
+        "INSERT INTO events (event_id, incident_id, at, actor, kind, data) VALUES"
+        " ('x', ?, '2026-11-26T14:00:00.000000Z', 'eve', 'note_added', '{\"text\": \"hi\"}')",
+        (bad,),
+    )
+    db.commit()
+    db.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    j = Journal(path, actor="alice")
+    with pytest.raises(JournalError) as err:
+        j.incidents()
+    assert "malformed incident id" in str(err.value) and "\n" not in str(err.value)
+    assert "\x1b" not in str(err.value)
+    with pytest.raises(JournalError):
+        j.incident_ids()
+    j.close()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_a_new_journal_is_private_to_its_user(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    Journal(state / "journal.sqlite3", actor="alice").close()
+    assert (state.stat().st_mode & 0o777) == 0o700
+    assert ((state / "journal.sqlite3").stat().st_mode & 0o777) == 0o600

@@ -717,3 +717,31 @@ async def test_a_teams_full_read_must_list_the_exact_times_it_counts(db, pg_dsn,
         assert p.errors.reason == "error_tally: times must list the 2 row time(s) of its group"
     finally:
         await source.close()
+
+
+async def test_a_uuid_id_column_falls_back_to_counting_by_time(pg_dsn: str, tmp_path: Path) -> None:
+    """Supabase tables often have uuid ids: the watermark needs integers, so the tallies count by
+    the time column instead (and say so) rather than disabling the playbook's main pane."""
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute(
+            "CREATE TABLE error_logs (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),"
+            " occurred_at timestamptz NOT NULL DEFAULT now(), error_type text, error_message text)"
+        )
+        await conn.execute(
+            "INSERT INTO error_logs (occurred_at, error_type, error_message)"
+            " SELECT now() - g * interval '1 minute', 'TwilioTimeout', 'timed out' FROM generate_series(1, 12) g"
+        )
+    finally:
+        await conn.close()
+    source = PostgresSource(settings(pg_dsn, tmp_path), declared_at=None)
+    try:
+        p = await poll(source)
+        from warroom.sources.tallies import TallySnapshot
+
+        assert isinstance(p.errors, TallySnapshot), p.errors
+        assert p.errors.mode == "time"
+        assert [(r.error_type, r.count) for r in p.errors.rows] == [("TwilioTimeout", 12)]
+        assert any("is uuid, not an integer: counting by occurred_at" in n for n in p.errors.notes)
+    finally:
+        await source.close()

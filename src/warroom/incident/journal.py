@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -29,6 +31,7 @@ from warroom.incident.state import FoldError, Incident, fold
 from warroom.playbook import DEFAULT, Playbook
 
 SCHEMA_VERSION = 1
+INCIDENT_ID = re.compile(r"INC-\d{4}-\d{2}-\d{2}-\d{3,}")
 APPLICATION_ID = 0x57524F4D  # "WROM"
 JOURNAL_FILE = "journal.sqlite3"
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -100,10 +103,15 @@ class Journal:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Notes and update texts are the team's business: the state dir is the user's alone.
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise self._fail(f"cannot create its folder ({exc.strerror})") from None
         existed = self.path.exists() and self.path.stat().st_size > 0
+        if not self.path.exists():
+            with contextlib.suppress(OSError):
+                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
         if existed:
             try:
                 with self.path.open("rb") as fh:
@@ -177,7 +185,8 @@ class Journal:
             )
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
-            raise self._fail(f"is damaged ({check}); it was left untouched")
+            first = " ".join(str(check).split())[:200]  # quick_check lists problems over many lines
+            raise self._fail(f"is damaged ({first}); it was left untouched")
         if version == SCHEMA_VERSION and not {"incidents", "events"} <= tables:
             raise self._fail("is damaged (tables missing); it was left untouched")
 
@@ -273,6 +282,9 @@ class Journal:
     # -- reading -------------------------------------------------------------------------------
     def _row_to_event(self, row: tuple[int, str, str, str, str, str, str]) -> ev.Event:
         seq, event_id, incident_id, at, actor, kind, data = row
+        if not isinstance(incident_id, str) or not INCIDENT_ID.fullmatch(incident_id):
+            # an id is printed and copied: one that is not INC-YYYY-MM-DD-### could carry anything
+            raise self._fail(f"event {seq} has a malformed incident id; nothing was changed")
         try:
             body = ev.body_from_json(kind, data)
             when = parse_utc(at)
@@ -301,7 +313,11 @@ class Journal:
         return [self._row_to_event(r) for r in rows]
 
     def incident_ids(self) -> list[str]:
-        return [r[0] for r in self._query("SELECT id FROM incidents ORDER BY day, number")]
+        ids = [r[0] for r in self._query("SELECT id FROM incidents ORDER BY day, number")]
+        for incident_id in ids:
+            if not isinstance(incident_id, str) or not INCIDENT_ID.fullmatch(incident_id):
+                raise self._fail("holds a malformed incident id; nothing was changed")
+        return ids
 
     def exists(self, incident_id: str) -> bool:
         return bool(self._query("SELECT 1 FROM incidents WHERE id = ?", (incident_id,)))

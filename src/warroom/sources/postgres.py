@@ -344,6 +344,8 @@ class PostgresSource:
         self._wake = asyncio.Event()
         status = "connecting" if self._db.dsn else "not_configured"
         self._state = ConnectionState(status, since=clock(), dsn=self._db.masked_dsn)  # type: ignore[arg-type]
+        self._id_checked = False
+        self._id_note = ""
         self._failures = 0  # connects failed or connections lost since the last clean cycle
         self._down_since: datetime | None = None
         self._disabled: dict[str, QueryFailure] = {}
@@ -510,6 +512,35 @@ class PostgresSource:
             dsn=self._db.masked_dsn,
         )
         self._full_read_due = True  # rows may have come and gone while we were away
+        if self._er.id_column and not self._id_checked:
+            await self._check_id_column()
+
+    async def _check_id_column(self) -> None:
+        """The id watermark needs an integer id (bigserial); a uuid or text id (Supabase tables often
+        use gen_random_uuid()) would fail every poll, so count by the time column instead, and say so."""
+        conn = self._conn
+        assert conn is not None
+        try:
+            kind = await conn.fetchval(
+                "SELECT format_type(a.atttypid, NULL) FROM pg_attribute a "
+                "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
+                quote_ident(self._er.table),
+                self._er.id_column,
+                timeout=_seconds(self._db.statement_timeout) + 1,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return  # the table may not exist yet: the errors pane says so itself
+        self._id_checked = True
+        if kind is not None and kind not in ("bigint", "integer", "smallint"):
+            self._id_note = (
+                f"{self._er.table}.{self._er.id_column} is {kind}, not an integer: counting by "
+                f"{self._er.time_column} (set [errors] id_column = \"\" to say so)"
+            )
+            self._er = replace(self._er, id_column="")
+            self._queries = load_queries(replace(self.settings, errors=self._er))
+            self._watermark = Watermark()
 
     def _connect_failed(self, exc: BaseException) -> None:
         now = self._clock()
@@ -670,7 +701,7 @@ class PostgresSource:
             await self._full_read()
         if self._declared_at is not None and not t.has_baseline and (full or not self._baseline_error):
             await self._baseline()
-        notes = []
+        notes = [self._id_note] if self._id_note else []
         if not self._complete:
             notes.append("ids may be missing until the next full read (too many gaps)")
         if not t.exact:

@@ -245,8 +245,9 @@ class ErrorsPane(DbPane):
             (sparkline(totals[:-1], min(len(totals), 40 if self.size.width >= 100 else 20)), "$text-accent"),
             (f"  {data.total:,} in {minutes} min · {data.distinct} kinds", "$text-muted"),
         )
-        if data.baseline_error:
-            head = Content.assemble(head, ("\n" + data.baseline_error, "$text-warning"))
+        for note in (data.baseline_error, *data.notes):
+            if note:
+                head = Content.assemble(head, ("\n" + note, "$text-warning"))
         self.query_one("#errors-total", Static).update(head)
         width = self.spark_width()
         up, spark, fresh = (
