@@ -476,3 +476,33 @@ def test_describe_lines() -> None:
         ev.UpdateSent(audience="customer", text="x", template="p0").describe() == "Customer update sent (p0)"
     )
     assert ev.Escalated(level=2).describe() == "Escalated to L2"
+
+
+def test_time_escalation_applies_to_p0_and_p1_only() -> None:
+    """An hour-old P3 (a typo) is not escalated to the CTO; a P2 raised to P1 after 40 minutes
+    reaches L2 at once (unresolved for over 30 minutes) and L3 at the hour."""
+    t0 = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+    p3 = fold([_declared(t0, "P3")])
+    assert p3.escalation_level(t0 + timedelta(hours=3)).level == 1
+    assert p3.next_escalation(t0 + timedelta(hours=3)).due is None
+    p2 = fold([_declared(t0, "P2"), _event(t0 + timedelta(minutes=40), ev.SeverityChanged("P1", "P2", "spreading"), 2)])
+    assert p2.escalation_level(t0 + timedelta(minutes=39)).level == 1
+    assert p2.escalation_level(t0 + timedelta(minutes=40)).level == 2
+    assert p2.next_escalation(t0 + timedelta(minutes=41)).due == t0 + timedelta(hours=1)
+    assert p2.escalation_level(t0 + timedelta(hours=1)).level == 3
+
+
+def test_raising_the_severity_brings_the_response_deadline_forward() -> None:
+    t0 = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+    inc = fold([_declared(t0, "P2"), _event(t0 + timedelta(minutes=10), ev.SeverityChanged("P0", "P2", "outage"), 2)])
+    assert inc.response_deadline(UTC) == t0 + timedelta(minutes=10)  # P0: immediate, from the raise
+    lowered = fold([_declared(t0, "P0"), _event(t0 + timedelta(minutes=10), ev.SeverityChanged("P2", "P0", "contained"), 2)])
+    assert lowered.response_deadline(UTC) == t0  # lowering never pushes it back
+
+
+def _declared(at: datetime, severity: str) -> ev.Event:
+    return ev.Event(1, "e1", "INC-2026-11-26-001", at, "alice", ev.Declared(severity, "t"))
+
+
+def _event(at: datetime, body: ev.Body, seq: int) -> ev.Event:
+    return ev.Event(seq, f"e{seq}", "INC-2026-11-26-001", at, "alice", body)

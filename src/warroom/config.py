@@ -213,7 +213,10 @@ class Settings:
                 f"{internal}, customer update {customer}, channel {sev.channel or 'none'}"
             )
         for lv in pb.escalation:
-            lines.append(f"escalation L{lv.level}      = {lv.name} ({lv.trigger})")
+            scope = ""
+            if lv.after is not None and lv.after_severities is not None:
+                scope = f"; by time only for {', '.join(sorted(lv.after_severities))}"
+            lines.append(f"escalation L{lv.level}      = {lv.name} ({lv.trigger}{scope})")
         for ph in pb.phases:
             budget = d(ph.budget) if ph.budget else "no budget"
             lines.append(f"phase {ph.number}            = {ph.name} ({ph.window}; {budget})")
@@ -289,6 +292,7 @@ class _Table:
         default: timedelta | None,
         *,
         lo: timedelta = timedelta(0),
+        hi: timedelta = timedelta(days=30),
         allow_none: bool = False,
     ) -> timedelta | None:
         if key not in self.data:
@@ -303,10 +307,19 @@ class _Table:
             raise self.error(key, expected, v) from None
         if td < lo:
             raise self.error(key, f"a duration of at least {describe_duration(lo)}", v)
+        if td > hi:
+            raise self.error(key, f"a duration of at most {describe_duration(hi)}", v)
         return td
 
-    def req_duration(self, key: str, default: timedelta, *, lo: timedelta = timedelta(0)) -> timedelta:
-        td = self.duration(key, default, lo=lo)
+    def req_duration(
+        self,
+        key: str,
+        default: timedelta,
+        *,
+        lo: timedelta = timedelta(0),
+        hi: timedelta = timedelta(days=30),
+    ) -> timedelta:
+        td = self.duration(key, default, lo=lo, hi=hi)
         assert td is not None
         return td
 
@@ -488,9 +501,17 @@ def _playbook(t: _Table) -> Playbook:
                 raise lt.error("severities", f"severities among {', '.join(sevs)}", bad[0])
             severities = frozenset(listed)
             trigger = lt.str("trigger", "")
-            lt.known("level", "name", "after", "severities", "trigger").done()
+            after_sevs: frozenset[str] | None = None
+            if lt.has("after_severities"):
+                after_sevs = frozenset(lt.str_list("after_severities", ()))
+                bad_after = [s for s in after_sevs if s not in sevs]
+                if bad_after:
+                    raise lt.error("after_severities", f"severities among {', '.join(sevs)}", bad_after[0])
+            lt.known("level", "name", "after", "severities", "trigger", "after_severities").done()
             levels.append(
-                EscalationLevel(level, name, after, severities, trigger or _trigger_words(after, severities))
+                EscalationLevel(
+                    level, name, after, severities, trigger or _trigger_words(after, severities), after_sevs
+                )
             )
         if not levels:
             raise t.error("escalation", "at least one [[playbook.escalation]] level", show=False)
@@ -588,11 +609,17 @@ def _database(t: _Table) -> DatabaseSettings:
     d = DatabaseSettings()
     dsn = t.str("dsn", "", allow_empty=True) or None
     poll = t.req_duration("poll_interval", d.poll_interval, lo=timedelta(milliseconds=200))
-    stmt = t.req_duration("statement_timeout", d.statement_timeout, lo=timedelta(milliseconds=100))
-    conn = t.req_duration("connect_timeout", d.connect_timeout, lo=timedelta(milliseconds=100))
+    stmt = t.req_duration(
+        "statement_timeout", d.statement_timeout, lo=timedelta(milliseconds=100), hi=timedelta(hours=1)
+    )
+    conn = t.req_duration(
+        "connect_timeout", d.connect_timeout, lo=timedelta(milliseconds=100), hi=timedelta(hours=1)
+    )
     size = t.req_duration("size_interval", d.size_interval, lo=timedelta(seconds=10))
     resync = t.req_duration("resync_interval", d.resync_interval, lo=timedelta(seconds=10))
-    resync_timeout = t.req_duration("resync_timeout", d.resync_timeout, lo=timedelta(milliseconds=100))
+    resync_timeout = t.req_duration(
+        "resync_timeout", d.resync_timeout, lo=timedelta(milliseconds=100), hi=timedelta(hours=1)
+    )
     pgbouncer = t.bool("pgbouncer", d.pgbouncer)
     qt = t.table("queries")
     queries: dict[str, Path] = {}
@@ -691,7 +718,7 @@ def _git(t: _Table) -> GitSettings:
 def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
     d = StatusSettings()
     poll = t.req_duration("poll_interval", d.poll_interval, lo=timedelta(seconds=60))
-    timeout = t.req_duration("timeout", d.timeout, lo=timedelta(milliseconds=100))
+    timeout = t.req_duration("timeout", d.timeout, lo=timedelta(milliseconds=100), hi=timedelta(minutes=5))
     t.known("poll_interval", "timeout").done()
     pages = d.pages
     if pages_tables is not None:
@@ -707,7 +734,12 @@ def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
             if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", url):
                 raise pt.error("url", expected_url, url)
             pt.known("name", "url").done()
-            out.append(StatusPage(name, url.rstrip("/")))
+            base = url.rstrip("/")
+            for suffix in ("/api/v2/summary.json", "/api/v2/status.json", "/api/v2"):
+                if base.endswith(suffix):  # the docs name these; the page's base is what is meant
+                    base = base[: -len(suffix)]
+                    break
+            out.append(StatusPage(name, base))
         pages = tuple(out)
     return StatusSettings(pages, poll, timeout)
 

@@ -88,6 +88,9 @@ class EscalationLevel:
     after: timedelta | None  # reached when unresolved this long after declaration
     severities: frozenset[str]  # reached at once while the incident has one of these severities
     trigger: str  # what the playbook says, in words
+    # The time trigger applies only while the incident has one of these severities (None: all).
+    # A P3 typo is not escalated to the CTO because it has been open an hour.
+    after_severities: frozenset[str] | None = None
 
     @property
     def label(self) -> str:
@@ -196,9 +199,21 @@ def _default_severities() -> dict[str, Severity]:
 def _default_escalation() -> tuple[EscalationLevel, ...]:
     return (
         EscalationLevel(1, "On-call Engineer", timedelta(0), frozenset(), "when the incident is declared"),
-        EscalationLevel(2, "Engineering Lead", timedelta(minutes=30), frozenset(), "if unresolved in 30 min"),
         EscalationLevel(
-            3, "CTO / VP Engineering", timedelta(hours=1), frozenset({"P0"}), "if P0 or unresolved in 1 hour"
+            2,
+            "Engineering Lead",
+            timedelta(minutes=30),
+            frozenset(),
+            "if unresolved in 30 min",
+            frozenset({"P0", "P1"}),
+        ),
+        EscalationLevel(
+            3,
+            "CTO / VP Engineering",
+            timedelta(hours=1),
+            frozenset({"P0"}),
+            "if P0 or unresolved in 1 hour",
+            frozenset({"P0", "P1"}),
         ),
         EscalationLevel(4, "CEO / Executive Team", None, frozenset(), "if data breach or major outage"),
     )

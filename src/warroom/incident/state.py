@@ -276,18 +276,38 @@ class Incident:
 
     # -- response ----------------------------------------------------------------------------
     def response_deadline(self, tz: tzinfo | None = None) -> datetime:
-        first_sev = self.severity_history[0][1]
-        return self.playbook.response_deadline(first_sev, self.declared_at, tz)
+        """The declared severity's response deadline, brought forward by any raise of severity
+        (a P2 raised to P0 must be answered immediately, not within the P2's 2 hours)."""
+        deadline = self.playbook.response_deadline(self.severity_history[0][1], self.declared_at, tz)
+        for at, sev, _ in self.severity_history[1:]:
+            deadline = min(deadline, self.playbook.response_deadline(sev, at, tz))
+        return deadline
+
+    def _time_trigger_at(self, level: EscalationLevel) -> datetime | None:
+        """When ``level``'s time trigger fires: unresolved for ``after`` while the severity is one
+        it applies to (the first moment both hold)."""
+        if level.after is None:
+            return None
+        due = self.declared_at + level.after
+        allowed = level.after_severities
+        history = self.severity_history
+        for i, (start, sev, _) in enumerate(history):
+            end = history[i + 1][0] if i + 1 < len(history) else None
+            if allowed is not None and sev not in allowed:
+                continue
+            t = max(start, due)
+            if end is None or t < end:
+                return t
+        return None
 
     # -- escalation --------------------------------------------------------------------------
     def level_reached_at(self, level: EscalationLevel) -> datetime | None:
         """When the playbook's ladder requires ``level`` (None: not by the ladder, or not yet known)."""
         candidates: list[datetime] = []
         limit = self.resolved_at
-        if level.after is not None:
-            t = self.declared_at + level.after
-            if limit is None or t <= limit:
-                candidates.append(t)
+        t = self._time_trigger_at(level)
+        if t is not None and (limit is None or t <= limit):
+            candidates.append(t)
         if level.severities:
             for at, sev, _ in self.severity_history:
                 if sev in level.severities and (limit is None or at <= limit):
@@ -317,9 +337,7 @@ class Incident:
         for lv in sorted(self.playbook.escalation, key=lambda x: x.level):
             if lv.level <= current.level:
                 continue
-            due = None
-            if lv.after is not None:
-                due = self.declared_at + lv.after
+            due = self._time_trigger_at(lv)
             return NextEscalation(lv, due)
         return None
 

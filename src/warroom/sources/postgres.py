@@ -536,7 +536,7 @@ class PostgresSource:
         if kind is not None and kind not in ("bigint", "integer", "smallint"):
             self._id_note = (
                 f"{self._er.table}.{self._er.id_column} is {kind}, not an integer: counting by "
-                f"{self._er.time_column} (set [errors] id_column = \"\" to say so)"
+                f'{self._er.time_column} (set [errors] id_column = "" to say so)'
             )
             self._er = replace(self._er, id_column="")
             self._queries = load_queries(replace(self.settings, errors=self._er))
