@@ -390,3 +390,28 @@ def test_mask_phone():
     assert mask_phone("\x1b[31m+4915112345678\x07") == "***5678"
     assert mask_phone("12") == "***"
     assert mask_phone(None) == ""
+
+
+def test_the_baseline_keeps_its_own_top_errors() -> None:
+    """The report's tally at declaration lists what topped the list then, even when today's top
+    errors are others."""
+    from datetime import UTC, datetime, timedelta
+
+    from warroom.sources.tallies import Tallies, TallyGroup
+
+    now = datetime(2026, 11, 26, 14, 30, tzinfo=UTC)
+    declared = now - timedelta(minutes=20)
+    t = Tallies(timedelta(hours=1), limit=2)
+    t.load(
+        now,
+        [TallyGroup("C", "c", now - timedelta(minutes=1), 500), TallyGroup("D", "d", now - timedelta(minutes=1), 400)],
+        now - timedelta(hours=1),
+    )
+    t.set_baseline(
+        declared,
+        [TallyGroup("A", "a", declared - timedelta(minutes=5), 100), TallyGroup("B", "b", declared - timedelta(minutes=5), 50)],
+    )
+    snap = t.snapshot(now)
+    assert [(r.error_type, r.count) for r in snap.rows] == [("C", 500), ("D", 400)]
+    assert snap.baseline_rows == (("A", "a", 100), ("B", "b", 50))
+    assert snap.baseline_total == 150

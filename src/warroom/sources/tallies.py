@@ -187,6 +187,9 @@ class TallySnapshot:
     pending_ids: int = 0
     db_ms: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    # The top errors of the window that ended at the declaration: (type, message, count), most
+    # first; what the report's "at declaration" tally shows (today's top list may differ).
+    baseline_rows: tuple[tuple[str, str, int], ...] = field(default=())
 
     def series(self) -> list[tuple[datetime, int]]:
         """Total errors per minute over the window (oldest first; the last minute is partial)."""
@@ -538,6 +541,13 @@ class Tallies:
                 )
             )
         self._prev = dict(self._counts)
+        baseline_rows: tuple[tuple[str, str, int], ...] = ()
+        if base:
+            top = sorted(base, key=lambda k: (-base[k], self._key_of[k][0] or "", self._key_of[k][1] or ""))
+            baseline_rows = tuple(
+                (clean_or_null(self._key_of[k][0], 120), clean_or_null(self._key_of[k][1], 500), base[k])
+                for k in top[: self.limit]
+            )
         complete = [c for _, c in totals[:-1]]
         return TallySnapshot(
             fetched_at=fetched_at,
@@ -563,6 +573,7 @@ class Tallies:
             pending_ids=pending_ids,
             db_ms=db_ms,
             notes=notes,
+            baseline_rows=baseline_rows,
         )
 
 

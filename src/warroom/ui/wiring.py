@@ -186,12 +186,7 @@ class SourcesMixin:
         if inc is None or snap is None or not inc.is_open or poll.is_stale(snap):
             return
         if not self._declaration_recorded and snap.baseline_total is not None:
-            rows = [
-                ErrorLine(r.error_type, r.error_message, r.count - r.delta_declared)
-                for r in snap.rows
-                if r.delta_declared is not None and r.count - r.delta_declared > 0
-            ]
-            rows.sort(key=lambda r: -r.count)
+            rows = [ErrorLine(t, m, n) for t, m, n in snap.baseline_rows]
             if app.record(
                 errors_evidence("at declaration", rows, window=snap.window, total=snap.baseline_total)
             ):
