@@ -632,7 +632,9 @@ def test_a_dsn_whose_password_breaks_url_parsing_is_refused_in_one_line(tmp_path
     from warroom.config import ConfigError, load_settings
 
     with pytest.raises(ConfigError) as err:
-        load_settings(env={"WARROOM_DSN": "postgresql://app:s3cr3t/Xy9@db.example/postgres"}, state_dir=tmp_path)
+        load_settings(
+            env={"WARROOM_DSN": "postgresql://app:s3cr3t/Xy9@db.example/postgres"}, state_dir=tmp_path
+        )
     message = str(err.value)
     assert message.startswith("WARROOM_DSN: the DSN's password has an unencoded / ? # or @")
     assert "s3cr3t" not in message and "\n" not in message
@@ -641,8 +643,14 @@ def test_a_dsn_whose_password_breaks_url_parsing_is_refused_in_one_line(tmp_path
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ('[playbook.severities.P0]\ninternal_update = "999999999d"\n', "[playbook.severities.P0] internal_update: expected a duration of at most 30 d"),
-        ('[database]\nstatement_timeout = "30d"\n', "[database] statement_timeout: expected a duration of at most 1 h"),
+        (
+            '[playbook.severities.P0]\ninternal_update = "999999999d"\n',
+            "[playbook.severities.P0] internal_update: expected a duration of at most 30 d",
+        ),
+        (
+            '[database]\nstatement_timeout = "30d"\n',
+            "[database] statement_timeout: expected a duration of at most 1 h",
+        ),
         ('[status]\npoll_interval = "400d"\n', "[status] poll_interval: expected a duration of at most 30 d"),
     ],
 )
@@ -660,6 +668,8 @@ def test_a_status_page_url_given_with_its_api_path_is_read_as_the_base(tmp_path:
     from warroom.config import load_settings
 
     path = tmp_path / "warroom.toml"
-    path.write_text('[[status_pages]]\nname = "Supabase"\nurl = "https://status.supabase.com/api/v2/summary.json"\n')
+    path.write_text(
+        '[[status_pages]]\nname = "Supabase"\nurl = "https://status.supabase.com/api/v2/summary.json"\n'
+    )
     s = load_settings(config=path, env={}, state_dir=tmp_path)
     assert s.status.pages[0].summary_url == "https://status.supabase.com/api/v2/summary.json"

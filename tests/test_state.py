@@ -485,7 +485,12 @@ def test_time_escalation_applies_to_p0_and_p1_only() -> None:
     p3 = fold([_declared(t0, "P3")])
     assert p3.escalation_level(t0 + timedelta(hours=3)).level == 1
     assert p3.next_escalation(t0 + timedelta(hours=3)).due is None
-    p2 = fold([_declared(t0, "P2"), _event(t0 + timedelta(minutes=40), ev.SeverityChanged("P1", "P2", "spreading"), 2)])
+    p2 = fold(
+        [
+            _declared(t0, "P2"),
+            _event(t0 + timedelta(minutes=40), ev.SeverityChanged("P1", "P2", "spreading"), 2),
+        ]
+    )
     assert p2.escalation_level(t0 + timedelta(minutes=39)).level == 1
     assert p2.escalation_level(t0 + timedelta(minutes=40)).level == 2
     assert p2.next_escalation(t0 + timedelta(minutes=41)).due == t0 + timedelta(hours=1)
@@ -494,9 +499,16 @@ def test_time_escalation_applies_to_p0_and_p1_only() -> None:
 
 def test_raising_the_severity_brings_the_response_deadline_forward() -> None:
     t0 = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
-    inc = fold([_declared(t0, "P2"), _event(t0 + timedelta(minutes=10), ev.SeverityChanged("P0", "P2", "outage"), 2)])
+    inc = fold(
+        [_declared(t0, "P2"), _event(t0 + timedelta(minutes=10), ev.SeverityChanged("P0", "P2", "outage"), 2)]
+    )
     assert inc.response_deadline(UTC) == t0 + timedelta(minutes=10)  # P0: immediate, from the raise
-    lowered = fold([_declared(t0, "P0"), _event(t0 + timedelta(minutes=10), ev.SeverityChanged("P2", "P0", "contained"), 2)])
+    lowered = fold(
+        [
+            _declared(t0, "P0"),
+            _event(t0 + timedelta(minutes=10), ev.SeverityChanged("P2", "P0", "contained"), 2),
+        ]
+    )
     assert lowered.response_deadline(UTC) == t0  # lowering never pushes it back
 
 

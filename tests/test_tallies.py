@@ -404,12 +404,18 @@ def test_the_baseline_keeps_its_own_top_errors() -> None:
     t = Tallies(timedelta(hours=1), limit=2)
     t.load(
         now,
-        [TallyGroup("C", "c", now - timedelta(minutes=1), 500), TallyGroup("D", "d", now - timedelta(minutes=1), 400)],
+        [
+            TallyGroup("C", "c", now - timedelta(minutes=1), 500),
+            TallyGroup("D", "d", now - timedelta(minutes=1), 400),
+        ],
         now - timedelta(hours=1),
     )
     t.set_baseline(
         declared,
-        [TallyGroup("A", "a", declared - timedelta(minutes=5), 100), TallyGroup("B", "b", declared - timedelta(minutes=5), 50)],
+        [
+            TallyGroup("A", "a", declared - timedelta(minutes=5), 100),
+            TallyGroup("B", "b", declared - timedelta(minutes=5), 50),
+        ],
     )
     snap = t.snapshot(now)
     assert [(r.error_type, r.count) for r in snap.rows] == [("C", 500), ("D", 400)]

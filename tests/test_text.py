@@ -275,7 +275,11 @@ def test_redact_with_given_secrets_longest_first() -> None:
         ),
         ("postgresql://u@h/db", "postgresql://u@h/db", None),
         ("postgresql://h/db", "postgresql://h/db", None),
-        ("postgresql://u:pw1@[::1/db", "postgresql://u:***@[::1/db", "pw1"),  # malformed host: password masked
+        (
+            "postgresql://u:pw1@[::1/db",
+            "postgresql://u:***@[::1/db",
+            "pw1",
+        ),  # malformed host: password masked
         ("host=db user=u password=kv-pw dbname=app", "host=db user=u password=*** dbname=app", "kv-pw"),
         ("host=db password = 'with space' dbname=app", "host=db password = *** dbname=app", "with space"),
         ("host=db password='it\\'s \\\\ x' dbname=app", "host=db password=*** dbname=app", "it's \\ x"),

@@ -164,7 +164,9 @@ async def test_decision_tree_answered_from_evidence(tmp_path: Path, clock: Manua
         # the rollback command is ready to copy
         lst = app.screen.query_one(DecisionList)
         lst.focus()
-        lst.highlighted = next(i for i in range(lst.option_count) if lst.get_option_at_index(i).id == "q:recent_deployment:c0")
+        lst.highlighted = next(
+            i for i in range(lst.option_count) if lst.get_option_at_index(i).id == "q:recent_deployment:c0"
+        )
         await pilot.press("y")
         await settle(pilot, app)
         assert app.clipboard == "git revert " + "86a46ab" * 5 + "\ngit push\n# Trigger redeployment"
