@@ -202,3 +202,13 @@ def mask_phone(value: object) -> str:
     if len(digits) < 4:
         return MASK
     return MASK + "".join(digits[-4:])
+
+
+_PHONE_IN_TEXT = re.compile(r"\+\d[\d ().-]{6,18}\d")
+
+
+def mask_phones(text: str) -> str:
+    """Phone numbers inside a message (Twilio: "The 'To' number +15550104477 is not valid")
+    reduced to their last 4 digits, like the SMS pane's own phone column. Only ``+``-prefixed
+    (E.164-style) numbers are touched, so dates, ids and error codes stay as they are."""
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)

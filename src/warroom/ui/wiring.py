@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textual.worker import Worker
 
 from warroom.incident import events as ev
+from warroom.sources.text import mask_phones
 
 if TYPE_CHECKING:
     from warroom.comms.context import LiveFacts
@@ -186,7 +187,7 @@ class SourcesMixin:
         if inc is None or snap is None or not inc.is_open or poll.is_stale(snap):
             return
         if not self._declaration_recorded and snap.baseline_total is not None:
-            rows = [ErrorLine(t, m, n) for t, m, n in snap.baseline_rows]
+            rows = [ErrorLine(t, mask_phones(m), n) for t, m, n in snap.baseline_rows]
             if app.record(
                 errors_evidence("at declaration", rows, window=snap.window, total=snap.baseline_total)
             ):
@@ -200,7 +201,7 @@ class SourcesMixin:
         if snap.total > 0 and (
             last is None or (snap.total > last[1] * PEAK_RISE and now - last[0] >= PEAK_EVERY)
         ):
-            rows = [ErrorLine(r.error_type, r.error_message, r.count) for r in snap.rows]
+            rows = [ErrorLine(r.error_type, mask_phones(r.error_message), r.count) for r in snap.rows]
             if app.record(errors_evidence("peak", rows, window=snap.window, total=snap.total)):
                 self._last_peak = (now, snap.total)
 
@@ -210,7 +211,7 @@ class SourcesMixin:
 
         snap = self.tallies()
         if snap is not None:
-            rows = [ErrorLine(r.error_type, r.error_message, r.count) for r in snap.rows]
+            rows = [ErrorLine(r.error_type, mask_phones(r.error_message), r.count) for r in snap.rows]
             self._app.record(errors_evidence("at resolution", rows, window=snap.window, total=snap.total))
         corr = self.correlation
         if corr is not None and corr.suspected:
@@ -412,7 +413,9 @@ class SourcesMixin:
             ]
         corr = self.correlation
         return LiveFacts(
-            top_errors=[ErrorLine(r.error_type, r.error_message, r.count) for r in snap.rows] if snap else [],
+            top_errors=[ErrorLine(r.error_type, mask_phones(r.error_message), r.count) for r in snap.rows]
+            if snap
+            else [],
             db_health=db_line,
             suspected_deploy=corr.sentence if corr is not None and corr.suspected else None,
             degraded_components=degraded,

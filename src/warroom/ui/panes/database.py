@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from warroom.durations import format_duration, local
+from warroom.sources.text import mask_phones
 from warroom.ui.base import Pane, rich_style
 
 if TYPE_CHECKING:
@@ -267,7 +268,7 @@ class ErrorsPane(DbPane):
                         Text(sparkline(row.per_minute, width), style=spark),
                         Text(("✦ NEW " if new else "") + first, style=fresh if new else ""),
                         Text(row.error_type, style="bold"),
-                        Text(row.error_message),
+                        Text(mask_phones(row.error_message)),
                     ],
                 )
             )
@@ -438,7 +439,11 @@ class SmsPane(DbPane):
         rows = [
             (
                 r.key,
-                [Text(f"{r.count:,}", style="bold", justify="right"), Text(r.phone), Text(r.error_message)],
+                [
+                    Text(f"{r.count:,}", style="bold", justify="right"),
+                    Text(r.phone),
+                    Text(mask_phones(r.error_message)),
+                ],
             )
             for r in data.rows
         ]
