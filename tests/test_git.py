@@ -726,3 +726,13 @@ def test_large_history(big_repo: Path) -> None:
     assert isinstance(got, list) and len(got) == 30
     assert got[0].subject == f"change {BIG - 1}" and got[-1].subject == f"change {BIG - 30}"
     assert not git_children()
+
+
+def test_an_old_git_is_named_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warroom.sources import git as git_source
+
+    monkeypatch.setattr(git_source, "git_version", lambda: (2, 25))
+    (tmp_path / "repo").mkdir()
+    result = git_source.read_commits(GitSettings(repo=tmp_path / "repo"), now=datetime.now(UTC))
+    assert isinstance(result, git_source.GitProblem)
+    assert result.message == "git 2.31 or newer is needed (this is git 2.25)"

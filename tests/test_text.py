@@ -316,6 +316,11 @@ def test_a_password_with_unencoded_url_characters_is_still_masked() -> None:
 def test_phone_numbers_inside_messages_are_masked() -> None:
     from warroom.sources.text import mask_phones
 
-    text = "21211: The 'To' number +15550104477 is not valid; POST /2010-04-01/Accounts; call +1 (555) 010-9999"
-    assert mask_phones(text) == "21211: The 'To' number ***4477 is not valid; POST /2010-04-01/Accounts; call ***9999"
+    text = (
+        "21211: The 'To' number +15550104477 is not valid; POST /2010-04-01/Accounts; call +1 (555) 010-9999"
+    )
+    assert (
+        mask_phones(text)
+        == "21211: The 'To' number ***4477 is not valid; POST /2010-04-01/Accounts; call ***9999"
+    )
     assert mask_phones("no numbers here, 30003 and 2026-11-26") == "no numbers here, 30003 and 2026-11-26"

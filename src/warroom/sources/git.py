@@ -552,7 +552,35 @@ def _open(settings: GitSettings, now: datetime) -> tuple[Any, Any] | GitProblem:
         gitmod = _import_git()
     except ImportError:
         return GitProblem("git_missing", "git is not installed (or not on PATH)", path, now)
+    found = git_version()
+    if found is not None and found < MIN_GIT:
+        need = ".".join(map(str, MIN_GIT))
+        have = ".".join(map(str, found))
+        return GitProblem("git_missing", f"git {need} or newer is needed (this is git {have})", path, now)
     return gitmod, path
+
+
+MIN_GIT = (2, 31)  # git log --diff-merges (2.31) and --no-relative (2.28)
+
+
+@lru_cache(maxsize=1)
+def git_version() -> tuple[int, ...] | None:
+    """The installed git's version, once per process (None when it cannot be told)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "--version"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"(\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def _git_env(common_dir: Path) -> dict[str, str]:
