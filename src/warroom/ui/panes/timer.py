@@ -189,7 +189,12 @@ class TimerPane(Pane):
                     Content.assemble(
                         ("  next ", "$text-muted"),
                         (f"L{nxt.level.level} {nxt.level.name}", ""),
-                        (f" {nxt.level.trigger}", "$text-muted"),
+                        (
+                            f" {nxt.level.trigger}"
+                            if nxt.level.after is None
+                            else " by decision (not by the clock)",
+                            "$text-muted",
+                        ),
                     )
                 )
         label_c = label.value if isinstance(label.value, Content) else Content(str(label.value))
