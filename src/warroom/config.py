@@ -753,7 +753,7 @@ def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_di
     if tz_name:
         try:
             ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # tzdata: a folder name raises OSError
             raise inc.error("timezone", 'an IANA time zone like "Europe/Berlin"', tz_name) from None
     inc.known("user", "timezone").done()
     ui = top.table("ui")
