@@ -340,7 +340,10 @@ def test_check_prints_the_effective_configuration(env: dict[str, str], tmp_path:
     assert "user               = ana" in lines
     assert "dsn                = (not configured)" in lines
     assert any(line.startswith("P1 High     = response 30 min, internal update 20 min") for line in lines)
-    assert "escalation L3      = CTO / VP Engineering (if P0 or unresolved in 1 hour; by time only for P0, P1)" in lines
+    assert (
+        "escalation L3      = CTO / VP Engineering (if P0 or unresolved in 1 hour; by time only for P0, P1)"
+        in lines
+    )
     assert "phase 1            = Detection & Triage (0-5 minutes; 5 min)" in lines
 
 

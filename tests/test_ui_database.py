@@ -15,7 +15,7 @@ from uihelpers import make_journal, make_settings, screen_text, shown
 from warroom.incident.journal import system_clock
 from warroom.sources.postgres import schema_sql
 from warroom.ui.app import WarroomApp
-from warroom.ui.panes.database import ErrorsPane, HealthPane, SmsPane
+from warroom.ui.panes.database import ErrorsPane, SmsPane
 
 pytestmark = pytest.mark.pg
 
@@ -203,6 +203,3 @@ async def test_the_console_connection_is_read_only(tmp_path: Path, pg_dsn: str) 
         assert await conn.fetchval("SELECT current_setting('application_name')") == "warroom"
     finally:
         await conn.close()
-
-
-_ = HealthPane

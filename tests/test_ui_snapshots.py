@@ -6,7 +6,6 @@ committing it (``--snapshot-report`` writes an HTML diff).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -105,6 +104,3 @@ def test_resolve_dialog(snap_compare, tmp_path: Path) -> None:  # type: ignore[n
 
 def test_help(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(p2_in_recovery(tmp_path), terminal_size=(120, 50), press=["question_mark"])
-
-
-_ = replace

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,14 +38,6 @@ from warroom.ui.themes import DEFAULT_THEME, load_themes, resolve_name
 from warroom.ui.wiring import SourcesMixin
 
 Clock = Callable[[], datetime]
-
-TEMPLATE_NAMES = {
-    1: "internal P0 declaration",
-    2: "internal status update",
-    3: "internal resolution",
-    4: "customer P0 notification",
-    5: "customer resolution",
-}
 
 
 class WarroomApp(SourcesMixin, App[int]):
@@ -75,15 +67,12 @@ class WarroomApp(SourcesMixin, App[int]):
         self.clock = clock
         self.blink = blink
         self.journal = journal or Journal(settings.journal_path, actor=settings.user, clock=clock)
-        self._owns_journal = journal is None
         self.requested_incident = incident_id
         self.incident: Incident | None = None
         self.bells: list[tuple[datetime, str]] = []
         self._bell_state: dict[str, tuple[datetime, datetime]] = {}
-        self._overdue_notified: dict[str, datetime] = {}
         self._watch_terminal = watch_terminal
         self._tick_interval = tick_interval
-        self.theme_problems: list[str] = []
         self._templates: TemplateSet | None = None
         self._copier: Clipboard | None = None
         self._system_copy = system_copy
@@ -107,7 +96,6 @@ class WarroomApp(SourcesMixin, App[int]):
         loaded = load_themes()
         for theme in loaded.themes:
             self.register_theme(theme)
-        self.theme_problems = loaded.problems
         wanted = resolve_name(self.settings.theme)
         problems = list(loaded.problems)
         if wanted not in self.available_themes:
@@ -172,7 +160,6 @@ class WarroomApp(SourcesMixin, App[int]):
         self.reset_sources()
         self.incident = incident
         self._bell_state.clear()
-        self._overdue_notified.clear()
         self._undoable = None
         self.incident_opened()
         while len(self.screen_stack) > 1 and not isinstance(self.screen, ConsoleScreen):
@@ -797,9 +784,4 @@ def run_console(settings: Settings, *, incident_id: str | None = None, demo: Any
     finally:
         with contextlib.suppress(Exception):
             app.journal.close()
-    if app.return_code not in (0, None) and getattr(app, "_exit_renderables", None):
-        pass
     return int(result if isinstance(result, int) else (app.return_code or 0))
-
-
-_ = timedelta  # re-exported for type users

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.containers import Vertical
-from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -73,11 +72,6 @@ class Pane(Vertical):
     def copy_text(self) -> tuple[str, str] | None:
         """(what, text) for ``y``: the focused item's text, or None if nothing is focused."""
         return None
-
-
-def literal(text: str, style: str = "") -> Content:
-    """Untrusted or plain text as Content, never parsed as markup."""
-    return Content.styled(text, style) if style else Content(text)
 
 
 def rich_style(app: object, spec: str) -> str:

@@ -19,7 +19,6 @@ SEVERITY_STYLE = {
     "P2": "bold $text on $accent-darken-2",
     "P3": "bold $text on $secondary-darken-2",
 }
-SEVERITY_TEXT = {"P0": "$text-error", "P1": "$text-warning", "P2": "$text-accent", "P3": "$text-secondary"}
 
 
 def shorten(text: str, width: int) -> str:

@@ -22,7 +22,7 @@ from warroom.incident import events as ev
 from warroom.sources.text import mask_phones
 
 if TYPE_CHECKING:
-    from warroom.comms.context import LiveFacts
+    from warroom.comms.context import ErrorLine, LiveFacts
     from warroom.runbooks import Answer, RunbookMatch
     from warroom.sources.correlation import Correlation
     from warroom.sources.dbtypes import DbPoll
@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 
 PEAK_EVERY = timedelta(minutes=5)  # at most one "peak" evidence record per 5 minutes
 PEAK_RISE = 1.10  # and only when the window's total is 10 % above the last recorded peak
+
+
+def error_lines(snap: Any) -> list[ErrorLine]:
+    """The tally's rows as the comms' ErrorLine, phone numbers masked (templates, report)."""
+    from warroom.comms.context import ErrorLine
+
+    return [ErrorLine(r.error_type, mask_phones(r.error_message), r.count) for r in snap.rows]
 
 
 class SourcesMixin:
@@ -54,7 +61,6 @@ class SourcesMixin:
         self._demo_stop: asyncio.Event | None = None
         self._git_worker: Worker[Any] | None = None
         self._git_timer: Any = None
-        self._status_worker: Worker[Any] | None = None
         self._last_peak: tuple[datetime, int] | None = None
         self._declaration_recorded = False
 
@@ -96,9 +102,7 @@ class SourcesMixin:
                 s.git.poll_interval.total_seconds(), self._poll_git, name="git"
             )
         if s.status.pages:
-            self._status_worker = app.run_worker(
-                self._run_status(), group="status", name="status-poll", exit_on_error=False
-            )
+            app.run_worker(self._run_status(), group="status", name="status-poll", exit_on_error=False)
         demo = getattr(app, "demo", None)
         if demo is not None:
             self._demo_stop = asyncio.Event()
@@ -201,17 +205,16 @@ class SourcesMixin:
         if snap.total > 0 and (
             last is None or (snap.total > last[1] * PEAK_RISE and now - last[0] >= PEAK_EVERY)
         ):
-            rows = [ErrorLine(r.error_type, mask_phones(r.error_message), r.count) for r in snap.rows]
+            rows = error_lines(snap)
             if app.record(errors_evidence("peak", rows, window=snap.window, total=snap.total)):
                 self._last_peak = (now, snap.total)
 
     def record_resolution_evidence(self) -> None:
-        from warroom.comms.context import ErrorLine
         from warroom.comms.report import errors_evidence
 
         snap = self.tallies()
         if snap is not None:
-            rows = [ErrorLine(r.error_type, mask_phones(r.error_message), r.count) for r in snap.rows]
+            rows = error_lines(snap)
             self._app.record(errors_evidence("at resolution", rows, window=snap.window, total=snap.total))
         corr = self.correlation
         if corr is not None and corr.suspected:
@@ -369,7 +372,7 @@ class SourcesMixin:
         app.push_screen(ChoiceModal(ALL_USERS.text, choices), done)
 
     def live_facts(self) -> LiveFacts:
-        from warroom.comms.context import CommitLine, ErrorLine, LiveFacts
+        from warroom.comms.context import CommitLine, LiveFacts
         from warroom.sources.dbtypes import ErrorRateSnapshot, HealthSnapshot
         from warroom.sources.git import GitSnapshot
 
@@ -413,9 +416,7 @@ class SourcesMixin:
             ]
         corr = self.correlation
         return LiveFacts(
-            top_errors=[ErrorLine(r.error_type, mask_phones(r.error_message), r.count) for r in snap.rows]
-            if snap
-            else [],
+            top_errors=error_lines(snap) if snap else [],
             db_health=db_line,
             suspected_deploy=corr.sentence if corr is not None and corr.suspected else None,
             degraded_components=degraded,
@@ -435,6 +436,3 @@ class SourcesMixin:
             return None
         style = {"met": "bold $text-success", "not met": "$text-error"}.get(r.criterion, "$text-warning")
         return (f"live: {r.summary} [{r.criterion}]", style)
-
-
-_unused: Any = None

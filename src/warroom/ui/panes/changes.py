@@ -3,7 +3,7 @@ the playbook's mitigation decision tree with its runbooks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -350,6 +350,3 @@ class DecisionPane(Pane):
         if opt is None or opt.id is None or opt.id not in self._commands:
             return None
         return self._commands[opt.id]
-
-
-_: Any = None

@@ -71,4 +71,3 @@ class PhasePane(Pane):
             )
         hint = Content.styled("p next · P previous", "$text-muted")
         self.query_one("#phase-lines", Static).update(Content("\n").join([*lines, hint]))
-        self.border_subtitle = ""

@@ -306,24 +306,6 @@ class TextModal(Dialog):
         yield TextArea(self._text, read_only=True, soft_wrap=True, id="text")
 
 
-class ConfirmModal(Dialog):
-    BINDINGS: ClassVar = [
-        Binding("escape,n", "cancel", "No"),
-        Binding("enter,y", "confirm", "Yes"),
-    ]
-
-    def __init__(self, title: str, detail: str = "") -> None:
-        super().__init__(title, "enter or y confirms · esc or n cancels")
-        self._detail = detail
-
-    def body(self) -> ComposeResult:
-        if self._detail:
-            yield Static(Content(self._detail))
-
-    def action_confirm(self) -> None:
-        self.dismiss(True)
-
-
 class ChoiceModal(Dialog):
     """A question with a few answers; returns the chosen answer's key."""
 
