@@ -19,6 +19,8 @@ from urllib.parse import quote, quote_plus, unquote
 
 ELLIPSIS = "…"
 MASK = "***"
+# What clean() looks at when asked for no bound (max_len=None): nothing untrusted is unbounded.
+HARD_MAX = 256 * 1024
 
 # ESC-introduced sequences (7-bit) and their 8-bit C1 equivalents:
 #   OSC/DCS/SOS/PM/APC strings run to BEL or ST (ESC \ or 0x9c), or to the end of the text;
@@ -88,16 +90,20 @@ def clean(
     - carriage returns and line feeds become spaces unless ``multiline`` (then CR is dropped);
     - registered secrets are masked;
     - the result is cut to ``max_len`` characters, ending in an ellipsis, when longer.
+
+    The value is cut to a bound *before* it is cleaned (``max_len=None`` still stops at
+    :data:`HARD_MAX` characters), so a 30 MB value costs what a short one does.
     """
     if value is None:
         return ""
     if isinstance(value, bytes | bytearray | memoryview):
-        text = bytes(value).decode("utf-8", errors="replace")
+        text = bytes(value[: HARD_MAX * 4]).decode("utf-8", errors="replace")
     else:
         text = str(value)
-    if max_len is not None and len(text) > max_len * 4 + 4096:
-        # Don't spend time scrubbing megabytes we are going to cut anyway.
-        text = text[: max_len * 4 + 4096]
+    # Cut before cleaning: the cost must not depend on the size of the value.
+    scan = HARD_MAX if max_len is None else min(HARD_MAX, max_len * 4 + 4096)
+    if len(text) > scan:
+        text = text[:scan]
     # Masked before cleaning too: a secret holding characters cleaning changes (a tab, two spaces)
     # would not be found in the cleaned text.
     text = redact(text)
@@ -113,9 +119,16 @@ def clean(
     return text
 
 
-def first_line(value: object, max_len: int | None = 200) -> str:
-    """The first non-empty line of ``value``, cleaned."""
-    text = clean(value, max_len=None, multiline=True)
+FIRST_LINE_SCAN = 64 * 1024  # characters looked at for a first line (a value may be megabytes)
+
+
+def first_line(value: object, max_len: int = 200) -> str:
+    """The first non-empty line of ``value``, cleaned. Only the first :data:`FIRST_LINE_SCAN`
+    characters are looked at, so the cost does not depend on the size of the value."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        value = bytes(value[: FIRST_LINE_SCAN * 4]).decode("utf-8", errors="replace")
+    text = str(value) if value is not None else ""
+    text = clean(text[:FIRST_LINE_SCAN], max_len=FIRST_LINE_SCAN, multiline=True)
     for line in text.splitlines():
         if line.strip():
             return clean(line, max_len=max_len)
@@ -189,13 +202,20 @@ def dsn_problem(dsn: str | None) -> str | None:
     return None
 
 
+PHONE_SCAN = 256  # characters looked at, from the end of a phone number value
+
+
 def mask_phone(value: object) -> str:
     """A phone number reduced to its last 4 digits: ``+1 (555) 010-4477`` -> ``***4477``.
 
     Only the digits count (spaces, dashes, ``+``, letters and control characters are dropped). A
     value with fewer than 4 digits is masked entirely (``***``); an empty value stays empty.
     """
-    text = clean(value, max_len=None)
+    if isinstance(value, bytes | bytearray | memoryview):
+        value = bytes(value[-PHONE_SCAN:]).decode("utf-8", errors="replace")
+    raw = str(value) if value is not None else ""
+    # Only the end matters (the last 4 digits): a 30 MB value costs the same as a short one.
+    text = clean(raw[-PHONE_SCAN:], max_len=PHONE_SCAN)
     if not text:
         return ""
     digits = [ch for ch in text if ch.isascii() and ch.isdigit()]
