@@ -8,6 +8,7 @@ durations) are computed by :mod:`warroom.incident.state` and never stored.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -36,9 +37,18 @@ class EventError(ValueError):
     """An event that cannot be read (unknown kind, missing or mistyped field)."""
 
 
+# How much of a text field the journal gives back when it reads an event (a journal is a file: its
+# text is untrusted and cleaned as it is read, see Journal). Fields named in ``MULTILINE`` keep
+# their line breaks; those in ``LONG`` may hold a whole message or JSON evidence.
+TEXT_MAX = 4000
+LONG_TEXT_MAX = 64 * 1024
+
+
 @dataclass(frozen=True)
 class Body:
     kind: ClassVar[str] = ""
+    MULTILINE: ClassVar[frozenset[str]] = frozenset()
+    LONG: ClassVar[frozenset[str]] = frozenset()
 
     def describe(self) -> str:  # pragma: no cover - every subclass overrides
         return self.kind
@@ -104,6 +114,7 @@ class ItemUnticked(Body):
 @dataclass(frozen=True)
 class NoteAdded(Body):
     kind: ClassVar[str] = "note_added"
+    MULTILINE: ClassVar[frozenset[str]] = frozenset({"text"})
     text: str
 
     def describe(self) -> str:
@@ -113,6 +124,7 @@ class NoteAdded(Body):
 @dataclass(frozen=True)
 class FieldEdited(Body):
     kind: ClassVar[str] = "field_edited"
+    MULTILINE: ClassVar[frozenset[str]] = frozenset({"value"})
     field: str
     value: str
 
@@ -124,6 +136,8 @@ class FieldEdited(Body):
 @dataclass(frozen=True)
 class UpdateSent(Body):
     kind: ClassVar[str] = "update_sent"
+    MULTILINE: ClassVar[frozenset[str]] = frozenset({"text"})
+    LONG: ClassVar[frozenset[str]] = frozenset({"text"})
     audience: str  # "internal" or "customer"
     text: str
     template: str = ""
@@ -158,6 +172,7 @@ class Escalated(Body):
 @dataclass(frozen=True)
 class Resolved(Body):
     kind: ClassVar[str] = "resolved"
+    MULTILINE: ClassVar[frozenset[str]] = frozenset({"summary"})
     summary: str = ""
 
     def describe(self) -> str:
@@ -214,6 +229,8 @@ class EvidenceRecorded(Body):
     """
 
     kind: ClassVar[str] = "evidence_recorded"
+    MULTILINE: ClassVar[frozenset[str]] = frozenset({"data"})
+    LONG: ClassVar[frozenset[str]] = frozenset({"data"})
     source: str  # "errors", "deploy", ...
     label: str  # "at declaration", "peak", "at resolution"
     data: str
@@ -250,7 +267,11 @@ def body_to_json(body: Body) -> str:
     return json.dumps(asdict(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def body_from_json(kind: str, data: str | dict[str, Any]) -> Body:
+def body_from_json(
+    kind: str, data: str | dict[str, Any], text: Callable[[str, int, bool], str] | None = None
+) -> Body:
+    """The body a journal row holds. ``text(value, max_len, multiline)``, when given, is applied
+    to every string field (the journal passes the sanitizer: its text is untrusted)."""
     cls = BODIES.get(kind)
     if cls is None:
         raise EventError(f"unknown event kind {kind!r}")
@@ -267,6 +288,9 @@ def body_from_json(kind: str, data: str | dict[str, Any]) -> Body:
             expected = int if f.type == "int" else str
             if not isinstance(value, expected) or isinstance(value, bool):
                 raise EventError(f"{kind} event field {f.name!r} should be {expected.__name__}")
+            if text is not None and isinstance(value, str):
+                bound = LONG_TEXT_MAX if f.name in cls.LONG else TEXT_MAX
+                value = text(value, bound, f.name in cls.MULTILINE)
             kwargs[f.name] = value
         elif f.default is MISSING and f.default_factory is MISSING:
             raise EventError(f"{kind} event lacks field {f.name!r}")

@@ -29,6 +29,7 @@ from warroom.durations import iso_utc, parse_utc, utc
 from warroom.incident import events as ev
 from warroom.incident.state import FoldError, Incident, fold
 from warroom.playbook import DEFAULT, Playbook
+from warroom.sources.text import clean
 
 SCHEMA_VERSION = 1
 INCIDENT_ID = re.compile(r"INC-\d{4}-\d{2}-\d{2}-\d{3,}")
@@ -56,6 +57,11 @@ CREATE INDEX IF NOT EXISTS events_by_incident ON events (incident_id, seq);
 """
 
 Clock = Callable[[], datetime]
+ACTOR_MAX = 100
+
+
+def _clean_field(value: str, max_len: int, multiline: bool) -> str:
+    return clean(value, max_len=max_len, multiline=multiline)
 
 
 def system_clock() -> datetime:
@@ -64,7 +70,7 @@ def system_clock() -> datetime:
 
 def login_name() -> str:
     try:
-        return getpass.getuser() or "unknown"
+        return clean(getpass.getuser(), max_len=ACTOR_MAX) or "unknown"  # $USER is anyone's to set
     except Exception:  # no USER, no passwd entry (some containers)
         return "unknown"
 
@@ -92,7 +98,7 @@ class JournalError(Exception):
 class Journal:
     def __init__(self, path: Path, *, actor: str | None = None, clock: Clock = system_clock) -> None:
         self.path = Path(path)
-        self.actor = actor or login_name()
+        self.actor = clean(actor, max_len=ACTOR_MAX) or login_name()
         self.clock = clock
         self._lock = threading.RLock()
         self._db = self._open()
@@ -285,14 +291,20 @@ class Journal:
         if not isinstance(incident_id, str) or not INCIDENT_ID.fullmatch(incident_id):
             # an id is printed and copied: one that is not INC-YYYY-MM-DD-### could carry anything
             raise self._fail(f"event {seq} has a malformed incident id; nothing was changed")
+        if not isinstance(at, str) or not isinstance(kind, str) or not isinstance(data, str | bytes):
+            raise self._fail(f"event {seq} of {incident_id} is damaged (a column has the wrong type)")
         try:
-            body = ev.body_from_json(kind, data)
+            # A journal is a file anyone with access may have edited: its text is cleaned here,
+            # once, so no view (header, pick screen, timeline, report, list) can forget to.
+            body = ev.body_from_json(kind, data, _clean_field)
             when = parse_utc(at)
         except (ev.EventError, ValueError) as exc:
             raise self._fail(
                 f"event {seq} of {incident_id} is damaged ({exc}); nothing was changed"
             ) from None
-        return ev.Event(seq, event_id, incident_id, when, actor, body)
+        return ev.Event(
+            seq, clean(event_id, max_len=64), incident_id, when, clean(actor, max_len=ACTOR_MAX), body
+        )
 
     def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:  # type: ignore[type-arg]
         with self._lock:
