@@ -49,12 +49,36 @@ class Tmux:
             raise RuntimeError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
 
-    def start(self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> None:
-        """Start ``argv`` in a new session (the program is the pane's only process)."""
+    def start(
+        self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, under_shell: bool = False
+    ) -> None:
+        """Start ``argv`` in a new session: the pane's only process, or (``under_shell``) the child
+        of a shell that stays the session leader, as when a person types the command."""
         environ = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        command = f"cd {shlex.quote(str(cwd))} && exec env -i {environ} " + " ".join(
-            shlex.quote(a) for a in argv
-        )
+        program = f"env -i {environ} " + " ".join(shlex.quote(a) for a in argv)
+        command = f"cd {shlex.quote(str(cwd))} && exec {program}"
+        if under_shell:
+            # An interactive shell (job control: the program is the terminal's foreground job),
+            # the command typed into it.
+            self.tmux(
+                "new-session",
+                "-d",
+                "-s",
+                "w",
+                "-x",
+                str(self.width),
+                "-y",
+                str(self.height),
+                "env",
+                "-i",
+                f"PATH={env.get('PATH', '/usr/bin:/bin')}",
+                "TERM=screen",
+                "bash",
+                "--norc",
+                "--noprofile",
+            )
+            self.send(f"cd {shlex.quote(str(cwd))} && {program}", "Enter")
+            return
         self.tmux(
             "new-session",
             "-d",
@@ -71,6 +95,25 @@ class Tmux:
 
     def pid(self) -> int:
         return int(self.tmux("display", "-p", "-t", "w", "#{pane_pid}").strip())
+
+    def program_pid(self, name: str = "warroom", timeout: float = 10.0) -> int:
+        """The pid of the process under the pane whose command line has ``name`` (the pane's own
+        process, or a child of its shell)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            todo = [self.pid()]
+            while todo:
+                pid = todo.pop()
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                except OSError:
+                    continue
+                if name.encode() in cmdline and b"sh -c" not in cmdline:
+                    return pid
+                todo += [int(c) for c in children]
+            time.sleep(0.05)
+        raise AssertionError(f"no {name} process under the pane")
 
     def server_pid(self) -> int:
         return int(self.tmux("display", "-p", "#{pid}").strip())

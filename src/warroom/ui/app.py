@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +27,7 @@ if TYPE_CHECKING:
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal, JournalError, system_clock
 from warroom.incident.state import Incident
+from warroom.lifeline import Lifeline
 from warroom.sources.text import clean
 from warroom.ui.base import Pane
 from warroom.ui.panes.reserved import NotConfiguredPane
@@ -61,8 +59,10 @@ class WarroomApp(SourcesMixin, App[int]):
         tick_interval: float = 1.0,
         system_copy: Any = "pyperclip",
         demo: Any = None,
+        lifeline: Lifeline | None = None,
     ) -> None:
         super().__init__()
+        self.lifeline = lifeline
         self.settings = settings
         self.clock = clock
         self.blink = blink
@@ -88,8 +88,8 @@ class WarroomApp(SourcesMixin, App[int]):
         self._register_themes()
         self.set_interval(self._tick_interval, self.tick, name="tick")
         self.set_interval(1.0, self.sync_journal, name="journal-sync")
-        if self._watch_terminal:
-            self._install_terminal_watch()
+        if self._watch_terminal and self.lifeline is not None:
+            self.lifeline.attach(asyncio.get_running_loop(), self._hangup)
         self.call_later(self._choose_incident)
 
     def _register_themes(self) -> None:
@@ -743,28 +743,9 @@ class WarroomApp(SourcesMixin, App[int]):
         self.push_screen(PickIncidentScreen(open_, cancellable=True), self._picked)
 
     # -- the terminal going away -------------------------------------------------------------------------
-    def _install_terminal_watch(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGHUP, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self._hangup, sig)
-        self.set_interval(2.0, self._check_tty, name="tty-watch")
-
-    def _hangup(self, sig: int) -> None:
-        self.exit(128 + sig)
-
-    def _check_tty(self) -> None:
-        if self.is_headless:
-            return
-        try:
-            fd = sys.__stdin__.fileno() if sys.__stdin__ else 0
-            alive = os.isatty(fd)
-            if alive:
-                os.tcgetpgrp(fd)
-        except OSError:
-            alive = False
-        if not alive:
-            self.exit(129)
+    def _hangup(self, status: int) -> None:
+        """The lifeline asks (a signal, or the terminal hung up): exit now."""
+        self.exit(status)
 
 
 RESERVED: dict[str, tuple[str, str]] = {
@@ -777,11 +758,17 @@ RESERVED: dict[str, tuple[str, str]] = {
 
 
 def run_console(settings: Settings, *, incident_id: str | None = None, demo: Any = None) -> int:
-    """Open the console; returns the process exit status."""
-    app = WarroomApp(settings, incident_id=incident_id, demo=demo)
+    """Open the console; returns the process exit status. The lifeline ends the process if the
+    terminal goes away or a signal comes, even when the UI loop cannot answer."""
+    lifeline = Lifeline().install()
     try:
-        result = app.run()
+        app = WarroomApp(settings, incident_id=incident_id, demo=demo, lifeline=lifeline)
+        try:
+            result = app.run()
+        finally:
+            lifeline.detach()
+            with contextlib.suppress(Exception):
+                app.journal.close()
     finally:
-        with contextlib.suppress(Exception):
-            app.journal.close()
+        lifeline.close()
     return int(result if isinstance(result, int) else (app.return_code or 0))
