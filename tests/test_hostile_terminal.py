@@ -170,3 +170,32 @@ def test_sigterm_ends_a_console_whose_loop_is_wedged(term: Tmux, tmp_path: Path,
     pid = term.program_pid("wedged.py")
     os.kill(pid, signal.SIGTERM)
     assert process_gone(pid, 2.5), "a SIGTERM did not end a console whose loop is wedged"
+
+
+def test_a_runaway_team_template_never_stops_the_console(term: Tmux, tmp_path: Path, home: Path) -> None:
+    """A team's declaration template that loops for ever: the clock keeps ticking, the preview
+    says what is wrong in one line, the key copies nothing, and q quits at once."""
+    state = declared_state(tmp_path)
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "internal_declaration.txt.j2").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}x"
+    )
+    config = quiet_config(tmp_path, '[templates]\ndir = "team"\n')
+    pid = 0
+    term.start(console_argv("--config", str(config)), env=warroom_env(state, home), cwd=tmp_path)
+    term.wait_text("INC-")
+    pid = term.program_pid()
+    term.send("1")  # copy the declaration: renders the runaway template
+    first = term.wait_for(lambda s: "T+" in s)
+
+    def clock(screen: str) -> str:
+        return screen.split("T+", 1)[1][:5]
+
+    time.sleep(2.5)
+    second = term.screen()
+    assert clock(first) != clock(second), "the clock stopped"
+    # the notification (wrapped on screen) says why
+    term.wait_for(lambda s: "longer than 2 s" in " ".join(s.replace("▌", " ").split()), timeout=10)
+    term.send("q")
+    assert process_gone(pid, 2.0), "q did not quit"

@@ -135,10 +135,13 @@ class Lifeline:
         self.exit(status)
 
     def _restore_terminal(self) -> None:
+        """Best effort, and never blocking: a terminal that stopped reading (its output buffer full)
+        must not keep a process that is ending alive."""
         for fd in self._fds:
             if not terminal_alive(fd):
                 continue
             with contextlib.suppress(OSError):
+                os.set_blocking(fd, False)
                 os.write(fd, RESET_TERMINAL)
             if self._saved_tty is not None:
                 with contextlib.suppress(termios.error, OSError):

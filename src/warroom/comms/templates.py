@@ -50,9 +50,13 @@ with ``{{ impact | placeholder("[DESCRIPTION]") }}``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
-from collections.abc import Iterable, Mapping
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -75,6 +79,14 @@ Origin = Literal["built-in", "team"]
 SUFFIX = ".j2"
 REPORT = "incident_report"
 MAX_TEMPLATE_BYTES = 256 * 1024
+# A template runs with bounds: its output, any single value it builds, and its time. A team's
+# template is untrusted (a found warroom.toml can name a folder of them): it may loop for ever or
+# build a gigabyte string, and must only ever cost one line of error.
+MAX_MESSAGE_OUTPUT = 64 * 1024  # characters a message may render to
+MAX_REPORT_OUTPUT = 2 * 1024 * 1024  # characters the report may render to
+MAX_VALUE = 1024 * 1024  # characters (or items) of any one value a template builds
+MESSAGE_DEADLINE = 2.0  # seconds to parse, compile and render a message
+REPORT_DEADLINE = 10.0
 # Private-use characters that bracket a placeholder while rendering (clean() turns any private-use
 # character coming from outside into U+FFFD, so real text never contains them).
 # A marked placeholder is MARK_OPEN <context key> MARK_FIELD <placeholder text> MARK_CLOSE.
@@ -221,21 +233,29 @@ def _mark(value: Any, field: str = "") -> Any:
     return value
 
 
+def _inert(text: str) -> str:
+    """A piece of rendered output made inert: a team's template may write escape sequences
+    (``\\x1b]52;...``) or control characters; the preview and the clipboard get plain text."""
+    return clean(text.translate(_STRAY), max_len=MAX_REPORT_OUTPUT, multiline=True)
+
+
 def _unmark(raw: str) -> tuple[str, tuple[Span, ...]]:
+    """The rendered text without its placeholder marks (each piece cleaned), and where the
+    placeholders are in it."""
     out: list[str] = []
     spans: list[Span] = []
     pos = 0
     length = 0
     for m in _MARKED.finditer(raw):
-        before = raw[pos : m.start()].translate(_STRAY)
+        before = _inert(raw[pos : m.start()])
         out.append(before)
         length += len(before)
-        field, inner = m.group(1), m.group(2)
+        field, inner = m.group(1), _inert(m.group(2))
         spans.append(Span(length, length + len(inner), inner, field))
         out.append(inner)
         length += len(inner)
         pos = m.end()
-    out.append(raw[pos:].translate(_STRAY))
+    out.append(_inert(raw[pos:]))
     return "".join(out), tuple(spans)
 
 
@@ -368,6 +388,8 @@ class TemplateSet:
         self._infos: list[TemplateInfo] = []
         self._problems: list[str] = []
         self._static: dict[tuple[str, int, int], tuple[set[str], dict[str, int]]] = {}
+        self._lock = threading.RLock()  # the UI lists templates while a thread renders one
+        self.revision = 0  # changes whenever the files change (what a rendering depends on)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TemplateSet:
@@ -375,6 +397,10 @@ class TemplateSet:
 
     # -- listing -------------------------------------------------------------------------------------
     def _scan(self) -> None:
+        with self._lock:
+            self._rescan()
+
+    def _rescan(self) -> None:
         builtin_files, builtin_problem = _list_dir(self.builtin_dir)
         team_files, team_problem = _list_dir(self.team_dir) if self.team_dir else ([], None)
         sig = (_signature(builtin_files), _signature(team_files), builtin_problem, team_problem)
@@ -434,6 +460,7 @@ class TemplateSet:
         self._infos = infos
         self._problems = problems
         self._sig = sig
+        self.revision += 1
         self._env = None  # a new loader search path (files may have moved between folders)
         self._static.clear()
 
@@ -469,6 +496,10 @@ class TemplateSet:
 
     # -- rendering -----------------------------------------------------------------------------------
     def _environment(self) -> Environment:
+        with self._lock:
+            return self._make_env()
+
+    def _make_env(self) -> Environment:
         if self._env is None:
             self._env = _make_environment(
                 [d for d in (self.team_dir, self.builtin_dir) if d is not None and d.is_dir()]
@@ -490,8 +521,15 @@ class TemplateSet:
             return frozenset()
         return frozenset(names - set(self._environment().globals))
 
-    def render(self, template: str | TemplateInfo, context: Mapping[str, Any]) -> RenderResult:
-        """Render one template; never raises (problems come back as ``RenderResult.error``)."""
+    def render(
+        self,
+        template: str | TemplateInfo,
+        context: Mapping[str, Any],
+        *,
+        cancel: threading.Event | None = None,
+    ) -> RenderResult:
+        """Render one template; never raises (problems come back as ``RenderResult.error``).
+        Setting ``cancel`` (from another thread) stops a render under way within milliseconds."""
         info = self.get(template) if isinstance(template, str) else template
         if info is None:
             known = ", ".join(i.name for i in self.templates())
@@ -499,10 +537,21 @@ class TemplateSet:
             return RenderResult(dummy, error=f"no template named {template!r} (known: {known})")
         if info.error is not None:
             return RenderResult(info, error=info.error)
+        report = info.kind == "report"
+        budget = _Budget(
+            REPORT_DEADLINE if report else MESSAGE_DEADLINE,
+            MAX_REPORT_OUTPUT if report else MAX_MESSAGE_OUTPUT,
+            cancel,
+        )
         try:
-            text, spans = self._render(info, context)
+            with budget:
+                text, spans = self._render(info, context, budget)
         except TemplateError as exc:
             return RenderResult(info, error=str(exc))
+        except _OverBudget as exc:
+            return RenderResult(info, error=f"{info.path}: {exc}; not rendered")
+        except (Exception, RecursionError) as exc:  # parse, compile, analysis: one line, never a crash
+            return RenderResult(info, error=f"{info.path}: {_describe_failure(exc)}")
         if info.kind == "message":
             text = text.rstrip("\r\n")
             spans = tuple(s for s in spans if s.end <= len(text))
@@ -511,7 +560,9 @@ class TemplateSet:
     def render_all(self, context: Mapping[str, Any]) -> list[RenderResult]:
         return [self.render(i, context) for i in self.messages()]
 
-    def _render(self, info: TemplateInfo, context: Mapping[str, Any]) -> tuple[str, tuple[Span, ...]]:
+    def _render(
+        self, info: TemplateInfo, context: Mapping[str, Any], budget: _Budget
+    ) -> tuple[str, tuple[Span, ...]]:
         from jinja2 import TemplateNotFound, TemplateSyntaxError
         from jinja2.exceptions import TemplateError as JinjaTemplateError
 
@@ -540,7 +591,9 @@ class TemplateSet:
             raise TemplateError(f"{where}{at}: unknown variable {first!r}")
 
         try:
-            raw = template.render(_mark(dict(context)))
+            raw = budget.collect(template.generate(_mark(dict(context))))
+        except _OverBudget:
+            raise
         except Exception as exc:  # a template must never take the console down
             file, line = _template_frame(exc.__traceback__, where)
             at = f" line {line}" if line else ""
@@ -590,6 +643,150 @@ def _one_line(text: str) -> str:
     return clean(text, max_len=300)
 
 
+class _OverBudget(BaseException):
+    """A template ran out of time or output; the message says which."""
+
+
+class _Budget:
+    """The time and output a render may use, enforced from inside the rendering thread.
+
+    The deadline is checked by a trace function (``sys.settrace`` in this thread only, restored
+    afterwards): on every function call and every 256 lines, so a template that loops for ever in
+    its own code or in a filter stops within milliseconds of its deadline. Raising from the trace
+    function unwinds the template like any exception, and the thread is free again.
+    """
+
+    def __init__(self, seconds: float, max_output: int, cancel: threading.Event | None = None) -> None:
+        self.seconds = seconds
+        self.max_output = max_output
+        self.cancel = cancel
+        self._end = 0.0
+        self._lines = 0
+        self._previous: Any = None
+
+    def __enter__(self) -> _Budget:
+        self._end = time.monotonic() + self.seconds
+        self._previous = sys.gettrace()
+        sys.settrace(self._on_call)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.settrace(self._previous)
+
+    def _check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            sys.settrace(self._previous)
+            raise _OverBudget("stopped (the console is closing)")
+        if time.monotonic() > self._end:
+            sys.settrace(self._previous)
+            raise _OverBudget(f"took longer than {self.seconds:g} s (a loop that does not end?)")
+
+    def _on_call(self, frame: Any, event: str, arg: Any) -> Any:
+        self._check()
+        return self._on_line
+
+    def _on_line(self, frame: Any, event: str, arg: Any) -> Any:
+        self._lines += 1
+        if not self._lines & 0xFF:
+            self._check()
+        return self._on_line
+
+    def collect(self, chunks: Iterable[str]) -> str:
+        """The template's output, stopped as soon as it is longer than allowed."""
+        out: list[str] = []
+        size = 0
+        for chunk in chunks:
+            size += len(chunk)
+            if size > self.max_output:
+                raise _OverBudget(f"its output is longer than {self.max_output // 1024} K characters")
+            out.append(chunk)
+        return "".join(out)
+
+
+def _too_big(value: Any) -> bool:
+    try:
+        return isinstance(value, str | bytes | list | tuple | dict) and len(value) > MAX_VALUE
+    except TypeError:
+        return False
+
+
+def _size_guard(what: str) -> Callable[..., Any]:
+    """A check of a value a template is about to build."""
+
+    def check(value: Any) -> Any:
+        if _too_big(value):
+            from jinja2.exceptions import SecurityError
+
+            raise SecurityError(f"{what} would be longer than {MAX_VALUE // 1024} K")
+        return value
+
+    return check
+
+
+def _bounded_int(value: Any, what: str) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_VALUE:
+        from jinja2.exceptions import SecurityError
+
+        raise SecurityError(f"{what}: {value} is too large")
+
+
+# Width or precision of more than 6 digits in a format string ("%100000000d", "{:>99999999}").
+_BIG_WIDTH = re.compile(r"\d{7,}")
+
+
+def _bounded_filter(func: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """A filter whose integer arguments and result are bounded (``center(10**8)``, ``indent``,
+    ``format("%99999999d")``, a ``replace`` growing its input)."""
+
+    @functools.wraps(func)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args, *kwargs.values()):
+            _bounded_int(value, f"filter {name!r}")
+            if name == "format" and isinstance(value, str) and _BIG_WIDTH.search(value):
+                from jinja2.exceptions import SecurityError
+
+                raise SecurityError(f"filter {name!r}: a width of 7 digits or more")
+        return _size_guard(f"the result of filter {name!r}")(func(*args, **kwargs))
+
+    return bounded
+
+
+_SEQUENCE = (str, bytes, list, tuple)
+
+
+def _binop_problem(operator: str, left: Any, right: Any) -> str:
+    """Why ``left <operator> right`` must not be computed ("" when it may): its result would be
+    too big to build (a string repeated 50 million times, 2 ** 100000)."""
+    ints = isinstance(left, int) and isinstance(right, int)
+    if operator == "**" and isinstance(left, int | float) and isinstance(right, int | float):
+        return f"{left!r} ** {right!r} is too large" if abs(right) > 64 and abs(left) > 1 else ""
+    if operator == "*":
+        for count, seq in ((left, right), (right, left)):
+            if isinstance(count, int) and isinstance(seq, _SEQUENCE) and count * len(seq) > MAX_VALUE:
+                return f"a value of {count * len(seq):,} characters or items is too long"
+        return "the product is too large" if ints and left.bit_length() + right.bit_length() > 4096 else ""
+    if operator == "%" and isinstance(left, str) and _BIG_WIDTH.search(left):
+        return "a format width of 7 digits or more"
+    if operator == "+" and isinstance(left, _SEQUENCE) and isinstance(right, _SEQUENCE):
+        return "the sum would be too long" if len(left) + len(right) > MAX_VALUE else ""
+    return ""
+
+
+def _bounded_codegen() -> type:
+    """Jinja's code generator with ``~`` (concatenation) going through a size check."""
+    from jinja2.compiler import CodeGenerator
+
+    class BoundedCodeGenerator(CodeGenerator):
+        def visit_Concat(self, node: Any, frame: Any) -> None:
+            self.write("environment.bounded_concat((")
+            for arg in node.nodes:
+                self.visit(arg, frame)
+                self.write(", ")
+            self.write("))")
+
+    return BoundedCodeGenerator
+
+
 def _make_environment(search_path: list[Path]) -> Environment:
     from jinja2 import FileSystemLoader, StrictUndefined, Undefined
     from jinja2.sandbox import SandboxedEnvironment
@@ -621,7 +818,45 @@ def _make_environment(search_path: list[Path]) -> Environment:
 
     class _Sandbox(SandboxedEnvironment):
         """Any access on a failed value reports the first failure (``''.__class__`` rather than
-        the ``__init__`` of the undefined it left behind)."""
+        the ``__init__`` of the undefined it left behind). Operators that can build huge values
+        (``*``, ``**``, ``+``, ``%``, ``~``), calls and filters are bounded (see :data:`MAX_VALUE`);
+        being intercepted, they are also never folded at compile time."""
+
+        intercepted_binops = frozenset({"*", "**", "+", "%"})
+        code_generator_class = _bounded_codegen()
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            problem = _binop_problem(operator, left, right)
+            if problem:
+                from jinja2.exceptions import SecurityError
+
+                raise SecurityError(problem)
+            result = super().call_binop(context, operator, left, right)
+            return _size_guard(f"the result of {operator!r}")(result)
+
+        def bounded_concat(self, parts: Iterable[Any]) -> str:
+            items = [str(p) for p in parts]
+            if sum(len(i) for i in items) > MAX_VALUE:
+                from jinja2.exceptions import SecurityError
+
+                raise SecurityError(f"a value would be longer than {MAX_VALUE // 1024} K")
+            return "".join(items)
+
+        def wrap_str_format(self, value: Any) -> Any:
+            wrapped = super().wrap_str_format(value)
+            if wrapped is not None and _BIG_WIDTH.search(value.__self__):
+                from jinja2.exceptions import SecurityError
+
+                def refuse(*args: Any, **kwargs: Any) -> str:
+                    raise SecurityError("a format width of 7 digits or more")
+
+                return refuse
+            return wrapped
+
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            for value in (*args, *kwargs.values()):
+                _bounded_int(value, "a call")
+            return _size_guard("the result of a call")(super().call(__context, __obj, *args, **kwargs))
 
         def getattr(self, obj: Any, attribute: str) -> Any:
             if isinstance(obj, Undefined):
@@ -644,6 +879,8 @@ def _make_environment(search_path: list[Path]) -> Environment:
     )
     for name in ("lipsum", "cycler", "joiner"):
         env.globals.pop(name, None)
+    for name, func in list(env.filters.items()):
+        env.filters[name] = _bounded_filter(func, name)
     env.filters["placeholder"] = _placeholder_filter
     env.filters["md_cell"] = _md_cell
     env.tests["filled"] = _filled

@@ -97,11 +97,12 @@ def clean(
     if value is None:
         return ""
     if isinstance(value, bytes | bytearray | memoryview):
-        text = bytes(value[: HARD_MAX * 4]).decode("utf-8", errors="replace")
+        limit = HARD_MAX if max_len is None else max_len * 4 + 4096
+        text = bytes(value[: limit * 4]).decode("utf-8", errors="replace")
     else:
         text = str(value)
     # Cut before cleaning: the cost must not depend on the size of the value.
-    scan = HARD_MAX if max_len is None else min(HARD_MAX, max_len * 4 + 4096)
+    scan = HARD_MAX if max_len is None else max_len * 4 + 4096
     if len(text) > scan:
         text = text[:scan]
     # Masked before cleaning too: a secret holding characters cleaning changes (a tab, two spaces)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -36,6 +37,33 @@ from warroom.ui.themes import DEFAULT_THEME, load_themes, resolve_name
 from warroom.ui.wiring import SourcesMixin
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+
+async def in_daemon_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``func(*args, **kwargs)`` in a thread of its own that never holds up the process's exit
+    (asyncio.to_thread's pool threads are joined when the interpreter ends)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = func(*args, **kwargs), None
+        except BaseException as exc:
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="warroom-worker", daemon=True).start()
+    return await future
 
 
 class WarroomApp(SourcesMixin, App[int]):
@@ -63,6 +91,7 @@ class WarroomApp(SourcesMixin, App[int]):
     ) -> None:
         super().__init__()
         self.lifeline = lifeline
+        self._stop_renders = threading.Event()  # set when the app exits: renders under way stop
         self.settings = settings
         self.clock = clock
         self.blink = blink
@@ -294,8 +323,12 @@ class WarroomApp(SourcesMixin, App[int]):
         assert self.incident is not None
         return build_context(self.incident, self.settings, self.live_facts(), self.clock())
 
-    def render_template(self, info: TemplateInfo) -> RenderResult:
-        return self.templates.render(info, self.template_context())
+    async def render_template(self, info: TemplateInfo) -> RenderResult:
+        """Render off the UI loop (a team's template is bounded, but may still take its whole
+        deadline); the context is built here, on the loop, where the incident lives. The thread
+        is a daemon and a render under way stops when the console closes: quitting never waits."""
+        context = self.template_context()
+        return await in_daemon_thread(self.templates.render, info, context, cancel=self._stop_renders)
 
     def action_template(self, number: int) -> None:
         if self._need_incident() is None:
@@ -307,13 +340,20 @@ class WarroomApp(SourcesMixin, App[int]):
         self.copy_template(info)
 
     def copy_template(self, info: TemplateInfo) -> None:
-        """Render, copy, and (for messages that count) record the update as sent."""
+        """Render (off the loop), copy, and (for messages that count) record the update as sent."""
+        if self._need_incident() is None:
+            return
+        self.run_worker(
+            self._copy_template(info), group="clipboard", exit_on_error=False, description=f"copy {info.name}"
+        )
+
+    async def _copy_template(self, info: TemplateInfo) -> None:
         from warroom.comms.templates import update_event
 
-        inc = self._need_incident()
+        result = await self.render_template(info)
+        inc = self.incident
         if inc is None:
             return
-        result = self.render_template(info)
         if not result.ok or result.text is None:
             self.say(result.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
             return
@@ -329,18 +369,22 @@ class WarroomApp(SourcesMixin, App[int]):
                 due = inc.next_update_due(body.audience)
                 nxt = f", next due {self.at(due)}" if due else ""
                 note = f" Recorded as the {body.audience} update sent{nxt}; ctrl+z takes it back." + note
-        self.copy_text(result.text, what=info.title, name=info.name, note=note)
+        await self._copy(result.text, what=info.title, name=info.name, note=note)
 
     def copy_text(self, text: str, *, what: str, name: str, note: str = "") -> None:
         """Copy to every clipboard there is (in a worker: never blocks) and say what worked."""
+        self.run_worker(
+            self._copy(text, what=what, name=name, note=note),
+            group="clipboard",
+            exit_on_error=False,
+            description=f"copy {name}",
+        )
+
+    async def _copy(self, text: str, *, what: str, name: str, note: str = "") -> None:
         incident_id = self.incident.id if self.incident is not None else "no-incident"
-
-        async def copy() -> None:
-            result = await self.copier.copy(text, incident_id=incident_id, name=name)
-            self.last_copy = (what, text)
-            self.say(f"{what}: {result.message}.{note}", severity=result.severity, timeout=12)
-
-        self.run_worker(copy(), group="clipboard", exit_on_error=False, description=f"copy {name}")
+        result = await self.copier.copy(text, incident_id=incident_id, name=name)
+        self.last_copy = (what, text)
+        self.say(f"{what}: {result.message}.{note}", severity=result.severity, timeout=12)
 
     def action_undo_update(self) -> None:
         from warroom.comms.templates import undo_event
@@ -675,6 +719,10 @@ class WarroomApp(SourcesMixin, App[int]):
 
     async def action_quit(self) -> None:
         self.exit(0)
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        self._stop_renders.set()
+        super().exit(*args, **kwargs)
 
     # -- command palette ------------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]

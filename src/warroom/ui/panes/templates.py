@@ -7,7 +7,8 @@ the playbook's bracketed placeholders, highlighted in the preview.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -74,6 +75,8 @@ class TemplatesPane(Pane):
         super().__init__(id=id)
         self._last: RenderResult | None = None
         self._ready = False
+        # What the preview shows was rendered from: (template, template files' revision, context).
+        self._inputs: tuple[Any, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield TemplateList(*self._tabs(), id="template-list")
@@ -118,18 +121,38 @@ class TemplatesPane(Pane):
             self.refresh_data()
 
     def refresh_data(self) -> None:
+        """Render the selected template again if what it is rendered from changed (the clock
+        moves its times once a minute), off the UI loop."""
         if not self._ready or not self.is_attached:
             return
         if self._last is not None and not self.is_on_screen:
             return  # a hidden tab: render when shown (on_show), not every second
         info = self.selected()
+        if info is None:
+            self.query_one("#template-status", Static).update(
+                Content.styled("No templates found.", "$text-error")
+            )
+            return
+        templates = self.wapp.templates
+        inputs = (info, templates.revision, self.wapp.template_context())
+        if inputs == self._inputs:
+            return
+        self._inputs = inputs
+        # A callable, not a coroutine: a worker replaced before it starts never creates one.
+        self.run_worker(
+            partial(self.render_preview, info), group="template-preview", exclusive=True, exit_on_error=False
+        )
+
+    async def render_preview(self, info: TemplateInfo) -> None:
+        result = await self.wapp.render_template(info)
+        if self.is_attached:
+            self.show(result)
+
+    def show(self, result: RenderResult) -> None:
+        info = result.template
+        self._last = result
         status = self.query_one("#template-status", Static)
         text = self.query_one("#template-text", Static)
-        if info is None:
-            status.update(Content.styled("No templates found.", "$text-error"))
-            return
-        result = self.wapp.render_template(info)
-        self._last = result
         problems = self.wapp.templates.problems
         if not result.ok:
             status.update(Content.styled(result.error or "cannot render", "bold $text-error"))
