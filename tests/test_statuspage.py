@@ -1,16 +1,25 @@
 """Status pages against a real HTTP server on 127.0.0.1: real-shaped Statuspage v2 summary.json,
-errors of every kind (500, HTML, hang, trickle, truncated, wrong shape), the one-poll-a-minute rule
-with an injected clock, and the timeline lines between readings."""
+errors of every kind (500, HTML, hang, trickle, truncated, wrong shape), compressed answers and
+decompression bombs, the event loop kept free while a big page is read, the bounds on what one
+reading keeps, the one-poll-a-minute rule with an injected clock, and the timeline lines between
+readings."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import functools
+import gzip
 import json
 import socket
+import threading
+import time
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -222,6 +231,7 @@ class Server:
     port: int
     routes: dict[str, Handler]
     hits: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, bytes] = field(default_factory=dict)  # the last request head per route
 
     def page(self, route: str, name: str | None = None) -> StatusPage:
         return StatusPage(name or route.capitalize(), f"http://127.0.0.1:{self.port}/{route}")
@@ -242,6 +252,7 @@ async def server() -> AsyncIterator[Server]:
             path = request.split(b" ", 2)[1].decode()
             route = path.strip("/").split("/", 1)[0]
             srv.hits[route] = srv.hits.get(route, 0) + 1
+            srv.requests[route] = request
             handler = routes.get(route, respond(404, b"not found", "text/plain"))
             await handler(reader, writer)
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -718,3 +729,227 @@ def test_describe_pages() -> None:
         )
         == "Supabase: major: Partial System Outage; Supabase: unknown: HTTP 500"
     )
+
+
+# -- compressed answers, bombs and encodings not asked for ------------------------------------------------
+
+# Real captured answers (reference/statuspage-captures): a copy in tests/data when there is one.
+CAPTURES = next(
+    (
+        d
+        for d in (
+            Path(__file__).parent / "data" / "statuspage-captures",
+            Path("/work/shared/reference/statuspage-captures"),
+        )
+        if d.is_dir()
+    ),
+    None,
+)
+needs_captures = pytest.mark.skipif(CAPTURES is None, reason="the captured status pages are not here")
+
+
+def capture(name: str) -> bytes:
+    assert CAPTURES is not None
+    return (CAPTURES / name / "api" / "v2" / "summary.json").read_bytes()
+
+
+@functools.cache
+def bomb(coding: str, mib: int = 200) -> bytes:
+    """``mib`` MiB of zeros as a valid gzip, zlib ("deflate") or raw deflate stream of ~1 KiB a MiB.
+
+    After a full flush a deflate compressor starts afresh, so every further MiB of zeros is the
+    same bytes: the stream is made in milliseconds (compressing 200 MiB would take a second)."""
+    zeros = bytes(1 << 20)
+    c = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    first = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    again = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    raw = first + again * (mib - 1) + c.flush()
+    crc, adler = 0, 1
+    for _ in range(mib):
+        crc, adler = zlib.crc32(zeros, crc), zlib.adler32(zeros, adler)
+    if coding == "gzip":
+        size = (mib << 20) & 0xFFFFFFFF
+        return (
+            b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+            + raw
+            + crc.to_bytes(4, "little")
+            + size.to_bytes(4, "little")
+        )
+    if coding == "deflate":
+        return b"\x78\xda" + raw + adler.to_bytes(4, "big")
+    return raw  # raw deflate: what some servers send as "deflate"
+
+
+def encoded(body: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(body)
+    if coding == "deflate":
+        return zlib.compress(body)
+    c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)  # raw deflate
+    return c.compress(body) + c.flush()
+
+
+def respond_encoded(body: bytes, coding: str) -> Handler:
+    header = "gzip" if coding == "gzip" else "deflate"
+    return respond(200, body, extra=f"Content-Encoding: {header}\r\n")
+
+
+def test_bomb_helper_makes_valid_streams() -> None:
+    assert gzip.decompress(bomb("gzip", 3)) == bytes(3 << 20)
+    assert zlib.decompress(bomb("deflate", 3)) == bytes(3 << 20)
+    assert zlib.decompress(bomb("raw", 3), -zlib.MAX_WBITS) == bytes(3 << 20)
+    assert len(bomb("gzip")) < 300_000  # 200 MiB once decoded
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw"])
+async def test_decompression_bomb_is_refused_with_bounded_memory(
+    server: Server, client: httpx.AsyncClient, coding: str
+) -> None:
+    body = bomb(coding)
+    server.routes["bomb"] = respond_encoded(body, coding)
+    tracemalloc.start()
+    try:
+        st = await read(server, "bomb", client, limit=10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert st.indicator == "unknown" and not st.readable
+    assert st.reason == f"answer too large (over {sp.MAX_BODY // 1024} KiB)"
+    # 200 MiB once decoded; a chunk decoded whole was 64 MiB at once (178 MB seen in review).
+    assert peak < 40 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
+
+
+@needs_captures
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw"])
+@pytest.mark.parametrize("name", ["github-incident", "github-ok", "renku"])
+async def test_compressed_captures_read_like_plain_ones(
+    server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, name: str, coding: str
+) -> None:
+    # Small batches and steps, so the answer is decoded in many steps across many threads' turns.
+    monkeypatch.setattr(sp, "DECODE_BATCH", 512)
+    monkeypatch.setattr(sp, "DECODE_STEP", 1000)
+    body = capture(name)
+    server.routes["plain"] = respond(200, body)
+    server.routes["packed"] = respond_encoded(encoded(body, coding), coding)
+    plain = await read(server, "plain", client)
+    packed = await read(server, "packed", client)
+    assert plain.readable and replace(packed, name=plain.name, url=plain.url) == plain
+    if name == "github-incident":
+        assert plain.indicator == "minor"
+        assert [(c.name, c.status) for c in plain.components] == [("Packages", "partial_outage")]
+        assert [i.name for i in plain.incidents] == ["Incident with Packages and Pages"]
+
+
+async def test_only_gzip_and_deflate_are_asked_for(server: Server) -> None:
+    server.routes["ok"] = json_body(summary())
+    async with httpx.AsyncClient() as plain_client:  # even a client that would ask for more
+        st = await read(server, "ok", plain_client)
+    assert st.readable
+    headers = server.requests["ok"].decode().lower().split("\r\n")
+    assert "accept-encoding: gzip, deflate" in headers
+    async with make_client() as c:
+        assert c.headers["accept-encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "compress", "gzip, gzip", "x-\x1b[31mevil"])
+async def test_an_encoding_not_asked_for_is_unknown(
+    server: Server, client: httpx.AsyncClient, coding: str
+) -> None:
+    body = json.dumps(summary()).encode()
+    server.routes["enc"] = respond(200, body, extra=f"Content-Encoding: {coding}\r\n")
+    st = await read(server, "enc", client)
+    named = coding.replace("\x1b[31m", "")
+    assert st.indicator == "unknown" and not st.readable
+    assert st.reason == f"answer in an encoding not asked for ({named}; asked for gzip, deflate)"
+
+
+async def test_identity_encoding_is_plain(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["id"] = respond(200, json.dumps(summary()).encode(), extra="Content-Encoding: identity\r\n")
+    assert (await read(server, "id", client)).readable
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+async def test_compressed_answer_cut_short_or_corrupt(
+    server: Server, client: httpx.AsyncClient, coding: str
+) -> None:
+    packed = encoded(json.dumps(degraded_summary()).encode(), coding)
+    server.routes["cut"] = respond_encoded(packed[: len(packed) // 2], coding)
+    assert (await read(server, "cut", client)).reason == f"malformed {coding} answer (cut short)"
+    server.routes["one"] = respond_encoded(packed[:1], coding)
+    assert (await read(server, "one", client)).reason == f"malformed {coding} answer (cut short)"
+    garbage = packed[:2] + b"\xff" * 64 if coding == "deflate" else packed[:10] + b"\xff" * 64
+    server.routes["bad"] = respond_encoded(garbage, coding)
+    st = await read(server, "bad", client)
+    assert st.reason.startswith(f"malformed {coding} answer (") and "\n" not in st.reason
+
+
+async def test_raw_bytes_are_bounded_too(
+    server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sp, "MAX_BODY", 4096)
+    # A small valid gzip answer, then more bytes than the bound: zlib ignores what follows the end
+    # of the stream, so only counting the raw bytes stops the download.
+    packed = gzip.compress(json.dumps(summary()).encode()) + bytes(5000)
+    server.routes["big"] = respond_encoded(packed, "gzip")
+    assert (await read(server, "big", client)).reason == "answer too large (over 4 KiB)"
+    monkeypatch.setattr(sp, "MAX_BODY", 8192)
+    assert (await read(server, "big", client)).readable  # what follows the stream is ignored
+
+
+# -- off the event loop ----------------------------------------------------------------------------------
+
+
+async def test_parsing_runs_in_a_worker_thread(
+    server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[int] = []
+    real = sp.parse_summary
+
+    def spy(*args: object) -> PageStatus:
+        threads.append(threading.get_ident())
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sp, "parse_summary", spy)
+    server.routes["ok"] = json_body(summary())
+    assert (await read(server, "ok", client)).readable
+    assert threads and threads[0] != threading.get_ident()
+
+
+async def test_the_event_loop_keeps_running_while_a_big_page_is_read(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    # 100,000 carriers, all down (6 MB): parsed on the loop, it stalled the loop for ~2 s.
+    carriers = [{"id": f"c{i:06d}", "name": f"Carrier {i}", "status": "major_outage"} for i in range(100_000)]
+    body = json.dumps(summary("critical", "Major System Outage", components=carriers)).encode()
+    assert 5_000_000 < len(body) < sp.MAX_BODY
+    server.routes["big"] = respond(200, body)
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0.02)
+    st = await read(server, "big", client, limit=30)
+    done.set()
+    await tick
+    assert st.readable
+    # In a thread, the loop gets a turn every few milliseconds (~25 ms at worst here); the bound
+    # leaves room for a loaded machine.
+    assert max(gaps) < 0.4, f"the event loop stalled {max(gaps) * 1000:.0f} ms"
+
+
+async def test_too_many_arrays_are_refused_before_parsing(server: Server, client: httpx.AsyncClient) -> None:
+    # json.loads builds arrays without ever calling back into Python: it cannot be interrupted.
+    server.routes["arrays"] = respond(
+        200, b'{"status": {"indicator": "none"}, "x": [' + b"[]," * 60_000 + b"[]]}"
+    )
+    assert (
+        await read(server, "arrays", client)
+    ).reason == f"answer too large (over {sp.MAX_ARRAYS} JSON arrays)"
