@@ -899,6 +899,26 @@ async def test_raw_bytes_are_bounded_too(
 # -- off the event loop ----------------------------------------------------------------------------------
 
 
+def big_summary(n_components: int, n_incidents: int = 40) -> dict:
+    """A page of ``n_components`` carrier components (one in seven not operational), grouped by
+    country like Twilio's, with ``n_incidents`` unresolved incidents of a few updates each."""
+    statuses = ["degraded_performance", "partial_outage", "major_outage"]
+    comps: list[dict] = []
+    for country in range(n_components // 40):
+        gid = f"g{country:05d}"
+        children = [f"c{country:05d}-{k:02d}" for k in range(40)]
+        comps.append(group(gid, f"SMS Carrier Delivery - Country {country}", children))
+        for k, cid in enumerate(children):
+            status = statuses[(country + k) % 3] if (country * 40 + k) % 7 == 0 else "operational"
+            comps.append(component(cid, f"Carrier {k}", status, gid))
+    updates = [("investigating", "We are investigating delays. " * 4, "2026-11-26T06:00:00Z")] * 3
+    incs = [
+        incident(f"i{n}", f"Delays to carrier {n}", "investigating", "minor", updates)
+        for n in range(n_incidents)
+    ]
+    return summary("major", "Partial System Outage", components=comps, incidents=incs)
+
+
 async def test_parsing_runs_in_a_worker_thread(
     server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -939,7 +959,7 @@ async def test_the_event_loop_keeps_running_while_a_big_page_is_read(
     st = await read(server, "big", client, limit=30)
     done.set()
     await tick
-    assert st.readable
+    assert st.readable and len(st.components) == sp.MAX_COMPONENTS
     # In a thread, the loop gets a turn every few milliseconds (~25 ms at worst here); the bound
     # leaves room for a loaded machine.
     assert max(gaps) < 0.4, f"the event loop stalled {max(gaps) * 1000:.0f} ms"
@@ -953,3 +973,154 @@ async def test_too_many_arrays_are_refused_before_parsing(server: Server, client
     assert (
         await read(server, "arrays", client)
     ).reason == f"answer too large (over {sp.MAX_ARRAYS} JSON arrays)"
+
+
+# -- what one reading keeps ---------------------------------------------------------------------------
+
+PAGE = StatusPage("Twilio", "https://status.twilio.com")
+
+
+def test_a_hundred_thousand_components_keep_the_worst_in_page_order() -> None:
+    data = summary(
+        "major",
+        components=[component(f"c{i}", f"C{i}", "degraded_performance") for i in range(100_000)]
+        + [component("late", "Late but down", "major_outage")],
+    )
+    started = time.perf_counter()
+    st = sp.parse_summary(data, PAGE, T0)
+    took = time.perf_counter() - started
+    assert len(st.components) == sp.MAX_COMPONENTS
+    assert st.components_omitted == 100_001 - sp.MAX_COMPONENTS and st.omitted == st.components_omitted
+    # The major outage at the very end is kept; the rest are the first degraded ones, in page order.
+    assert [c.id for c in st.components] == [f"c{i}" for i in range(sp.MAX_COMPONENTS - 1)] + ["late"]
+    assert took < 3.0  # ~0.2 s here; kept every component (and cleaned each) before: ~2 s
+
+
+def test_severity_decides_what_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sp, "MAX_COMPONENTS", 3)
+    data = summary(
+        "major",
+        components=[
+            component("a", "A", "degraded_performance"),
+            component("b", "B", "under_maintenance"),
+            component("c", "C", "partial_outage"),
+            component("o", "O", "operational"),
+            component("d", "D", "major_outage"),
+            component("e", "E", "degraded_performance"),
+            component("f", "F", "something_new"),
+        ],
+    )
+    st = sp.parse_summary(data, PAGE, T0)
+    assert [c.id for c in st.components] == ["a", "c", "d"]
+    assert st.components_omitted == 3
+
+
+def test_groups_count_in_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sp, "MAX_COMPONENTS", 2)
+    data = degraded_summary()
+    st = sp.parse_summary(data, PAGE, T0)
+    # Kept: Voice › Calls (major outage) and API (partial outage); left out: Dashboard, SMS group.
+    assert [c.label for c in st.components] == ["API", "Voice › Calls"]
+    assert st.components_omitted == 2
+
+
+def test_a_hundred_thousand_incidents_keep_the_first_ones() -> None:
+    incs = [incident(f"i{n}", f"I{n}", "investigating", "minor", []) for n in range(100_000)]
+    incs[1]["status"] = "resolved"
+    data = summary("minor", incidents=incs)
+    data["scheduled_maintenances"] = [
+        {"id": f"m{n}", "name": f"M{n}", "status": "in_progress", "incident_updates": []} for n in range(1000)
+    ]
+    started = time.perf_counter()
+    st = sp.parse_summary(data, PAGE, T0)
+    assert time.perf_counter() - started < 3.0
+    assert [i.id for i in st.incidents] == ["i0", *(f"i{n}" for n in range(2, sp.MAX_INCIDENTS + 1))]
+    assert st.incidents_omitted == 100_000 - 1 - sp.MAX_INCIDENTS
+    assert len(st.maintenances) == sp.MAX_INCIDENTS and st.maintenances_omitted == 1000 - sp.MAX_INCIDENTS
+
+
+def test_lists_are_looked_at_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sp, "MAX_SCAN", 100)
+    monkeypatch.setattr(sp, "MAX_UPDATES_SCAN", 3)
+    comps = [component(f"c{i}", f"C{i}") for i in range(99)] + [component("x", "X", "major_outage")]
+    comps += [component("y", "Y", "major_outage")] * 5  # past the bound: not looked at
+    updates = [("investigating", f"update {k}", f"2026-11-26T0{k}:00:00Z") for k in range(6)]
+    data = summary("major", components=comps, incidents=[incident("i", "I", "identified", "major", updates)])
+    st = sp.parse_summary(data, PAGE, T0)
+    assert [c.id for c in st.components] == ["x"] and st.components_omitted == 5
+    latest = st.incidents[0].latest
+    assert latest is not None and latest.body == "update 2"  # the newest of the first three
+
+
+def test_old_readings_still_construct() -> None:
+    # Positional and keyword construction as before the bounds: nothing omitted.
+    st = PageStatus("A", "https://a", T0, "none", "All good", readable=True)
+    assert (st.components_omitted, st.incidents_omitted, st.maintenances_omitted, st.omitted) == (0, 0, 0, 0)
+
+
+def test_a_page_name_from_the_configuration_is_text() -> None:
+    page = StatusPage("Evil\x1b]0;title\x07 \u202eName", "https://a")
+    st = sp.parse_summary(summary("minor", components=[component("a", "A", "major_outage")]), page, T0)
+    assert st.name == "Evil Name"
+    assert changes(None, st)[0] == "Evil Name: minor (All Systems Operational)"
+
+
+# -- timeline lines are bounded -----------------------------------------------------------------------
+
+
+def test_changes_are_capped_with_a_count_of_the_rest() -> None:
+    st = sp.parse_summary(big_summary(20_000), PAGE, T0)
+    lines = changes(None, st)
+    # The indicator, 200 components and 40 incidents, and a line for the components left out.
+    assert len(lines) == sp.MAX_CHANGES
+    assert lines[0] == "Twilio: major (Partial System Outage)"
+    assert lines[-1] == f"Twilio: … and {1 + sp.MAX_COMPONENTS + 40 + 1 - (sp.MAX_CHANGES - 1)} more changes"
+    assert all(line.startswith("Twilio: ") for line in lines)
+
+
+def test_changes_under_the_cap_are_all_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sp, "MAX_CHANGES", 3)
+    a = status("minor", (DB,))
+    b = status("major", (DB_DOWN, EF), description="Partial System Outage")
+    assert changes(a, b) == [
+        "Supabase: minor → major (Partial System Outage)",
+        "Supabase: Database partial outage → major outage",
+        "Supabase: Compute › Edge Functions degraded performance",
+    ]
+    c = status("critical", (DB, Component("x", "X", "major_outage")), description="Major Outage")
+    assert changes(b, c) == [
+        "Supabase: major → critical (Major Outage)",
+        "Supabase: Database major outage → partial outage",
+        "Supabase: … and 2 more changes",
+    ]
+    assert changes(None, status("minor", (DB, Component("y", "Y", "major_outage")))) == [
+        "Supabase: minor",
+        "Supabase: Database partial outage",
+        "Supabase: Y major outage",
+    ]
+
+
+def test_changes_do_not_call_left_out_components_recovered() -> None:
+    x = Component("x", "X", "major_outage")
+    before = status("major", (DB, x))
+    # x is no longer among the listed ones, but the page listed more than could be kept.
+    after = status("major", (DB,), components_omitted=350)
+    assert changes(before, after) == ["Supabase: 350 more components not listed (too many to keep)"]
+    assert changes(after, after) == []
+    assert changes(after, replace(after, components_omitted=351)) == [
+        "Supabase: 351 more components not listed (too many to keep)"
+    ]
+    assert changes(after, status("major", (DB,))) == []  # all listed again: nothing recovered
+    assert changes(status("major", (DB,)), status("none")) == [
+        "Supabase: major → none",
+        "Supabase: Database recovered (operational)",
+    ]
+
+
+def test_changes_do_not_call_left_out_incidents_resolved() -> None:
+    i1 = PageIncident("i1", "Auth slow", "investigating", "minor", None, None)
+    i2 = PageIncident("i2", "DB slow", "investigating", "minor", None, None)
+    before = status("minor", incidents=(i1, i2))
+    after = status("minor", incidents=(i2,), incidents_omitted=60)
+    assert changes(before, after) == ["Supabase: 60 more incidents not listed (too many to keep)"]
+    assert changes(after, status("minor", incidents=(i2,))) == []

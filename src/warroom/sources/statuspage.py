@@ -21,13 +21,18 @@ Everything a page says is untrusted: names, descriptions and update bodies pass 
 - decoding, ``json.loads`` and :func:`parse_summary` run in a worker thread, never on the event
   loop (the UI's); the JSON decoder calls back into Python for every object and number so the
   thread hands the GIL back to the loop while it works, and an answer of more than
-  :data:`MAX_ARRAYS` arrays (which it cannot interrupt) is refused.
+  :data:`MAX_ARRAYS` arrays (which it cannot interrupt) is refused;
+- :func:`parse_summary` looks at no more than :data:`MAX_SCAN` entries of a list and keeps at most
+  :data:`MAX_COMPONENTS` components (the worst first) and :data:`MAX_INCIDENTS` incidents and
+  maintenances (in page order), saying in ``*_omitted`` how many it left out; :func:`changes`
+  returns at most :data:`MAX_CHANGES` lines a reading.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import heapq
 import json
 import re
 import zlib
@@ -60,8 +65,14 @@ DECODE_BATCH = 256 * 1024  # raw bytes gathered before a worker thread decodes t
 # json.loads holds the GIL for as long as it builds arrays (no hook is called for them): more than
 # this many '[' in an answer (a real page has a few hundred) is refused rather than parsed.
 MAX_ARRAYS = 50_000
+MAX_SCAN = 200_000  # entries of one list (components, incidents) looked at
+MAX_UPDATES_SCAN = 500  # updates of one incident looked at for the latest (real ones have a few)
+MAX_COMPONENTS = 200  # components kept of one reading (the worst first); the pane shows a handful
+MAX_INCIDENTS = 50  # unresolved incidents kept (in page order), and as many maintenances
+MAX_CHANGES = 50  # timeline lines of one reading, the last one saying how many more there were
 UPDATE_MAX = 300  # characters kept of an incident update
 NAME_MAX = 120
+ID_MAX = 60
 REASON_MAX = 160
 
 OPERATIONAL = "operational"
@@ -72,6 +83,10 @@ COMPONENT_STATUS_WORDS = {
     "major_outage": "major outage",
     "under_maintenance": "under maintenance",
 }
+# Which components are kept first when a page lists more than MAX_COMPONENTS not operational: the
+# worst. A word the page invents ranks after degraded performance, maintenance last.
+SEVERITY_RANK = {"major_outage": 0, "partial_outage": 1, "degraded_performance": 2, "under_maintenance": 4}
+OTHER_RANK = 3
 
 
 def utc_now() -> datetime:
@@ -133,6 +148,11 @@ class PageStatus:
     page_updated_at: datetime | None = None
     # On an unreadable answer, the poller keeps the last readable one here (shown as stale).
     last_good: PageStatus | None = field(default=None, compare=False, repr=False)
+    # What the bounds left out: components not operational past MAX_COMPONENTS (plus list entries
+    # past MAX_SCAN, not looked at), unresolved incidents and maintenances past MAX_INCIDENTS.
+    components_omitted: int = 0
+    incidents_omitted: int = 0
+    maintenances_omitted: int = 0
 
     @property
     def known(self) -> bool:
@@ -150,6 +170,11 @@ class PageStatus:
         same action, so both raise the alarm. ``minor`` is shown but does not alarm.
         """
         return self.indicator in ALARM_INDICATORS
+
+    @property
+    def omitted(self) -> int:
+        """How many components, incidents and maintenances the bounds left out of this reading."""
+        return self.components_omitted + self.incidents_omitted + self.maintenances_omitted
 
     @property
     def summary(self) -> str:
@@ -180,7 +205,7 @@ class _Shape(Exception):
 
 
 def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value or len(value) > 64:
         return None
     try:
         return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
@@ -202,6 +227,24 @@ def _word(value: Any) -> str:
     return re.sub(r"\s+", "_", text)
 
 
+def _quick_word(value: Any) -> str:
+    """The word :func:`_word` gives for a usual value (``"major_outage"``), without cleaning: to
+    sort and filter every entry of a list cheaply. Kept entries get their :func:`_word`."""
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return "_".join(text[:64].lower().split())
+
+
+def _ident(value: Any) -> str:
+    """What an entry is matched by (its ``id``, a ``group_id``), as the page wrote it: only the
+    entries kept are cleaned (:func:`_text`)."""
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return text[: ID_MAX * 4]
+
+
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:
     value = data.get(key)
     if value is None:
@@ -211,43 +254,64 @@ def _list(data: Mapping[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _components(items: list[Any]) -> tuple[Component, ...]:
+def _is_group(item: dict[str, Any]) -> bool:
+    return item.get("group") is True or isinstance(item.get("components"), list)
+
+
+def _not_operational(status: str) -> bool:
+    return bool(status) and status != OPERATIONAL
+
+
+def _components(items: list[Any]) -> tuple[tuple[Component, ...], int]:
+    """The components not operational (at most MAX_COMPONENTS, the worst first, shown in page
+    order) and how many were left out (past the bound, or past MAX_SCAN entries: not looked at)."""
+    not_scanned = max(0, len(items) - MAX_SCAN)
     by_id: dict[str, dict[str, Any]] = {}
-    for item in items:
+    for item in items[:MAX_SCAN]:
         if isinstance(item, dict):
-            cid = _text(item.get("id"), 60) or _text(item.get("name"))
-            by_id[cid] = item
-    group_names = {
-        cid: _text(item.get("name"))
-        for cid, item in by_id.items()
-        if item.get("group") is True or isinstance(item.get("components"), list)
-    }
+            by_id[_ident(item.get("id")) or _ident(item.get("name"))] = item
+    group_ids = {cid for cid, item in by_id.items() if _is_group(item)}
     # A group container's status summarises its children: list the degraded children under the
     # group's name, and the group itself only when none of its children is listed (hidden ones).
-    degraded: list[Component] = []
+    # Entries are (rank, position, id, item, group id); nothing is cleaned before it is kept.
+    found: list[tuple[int, int, str, dict[str, Any], str]] = []
     groups_with_listed_child: set[str] = set()
     for cid, item in by_id.items():
-        if cid in group_names:
+        if cid in group_ids:
             continue
-        status = _word(item.get("status"))
-        if not status or status == OPERATIONAL:
+        status = _quick_word(item.get("status"))
+        if not _not_operational(status):
             continue
-        gid = _text(item.get("group_id"), 60)
-        group = group_names.get(gid, "") if gid else ""
-        if group:
+        gid = _ident(item.get("group_id"))
+        if gid not in group_ids:
+            gid = ""
+        if gid:
             groups_with_listed_child.add(gid)
-        degraded.append(Component(cid, _text(item.get("name")) or cid, status, group))
-    for cid, name in group_names.items():
-        status = _word(by_id[cid].get("status"))
-        if status and status != OPERATIONAL and cid not in groups_with_listed_child:
-            degraded.append(Component(cid, name or cid, status))
-    return tuple(degraded)
+        found.append((SEVERITY_RANK.get(status, OTHER_RANK), len(found), cid, item, gid))
+    for cid, item in by_id.items():
+        if cid not in group_ids or cid in groups_with_listed_child:
+            continue
+        status = _quick_word(item.get("status"))
+        if _not_operational(status):
+            found.append((SEVERITY_RANK.get(status, OTHER_RANK), len(found), cid, item, ""))
+    kept = found
+    if len(found) > MAX_COMPONENTS:
+        kept = heapq.nsmallest(MAX_COMPONENTS, found, key=lambda f: f[:2])
+        kept.sort(key=lambda f: f[1])  # page order: children first, then the groups standing alone
+    out = []
+    for _, _, cid, item, gid in kept:
+        status = _word(item.get("status"))
+        if _not_operational(status):  # (a word that only reads "operational" once cleaned is)
+            cid_text = _text(cid, NAME_MAX)
+            group = _text(by_id[gid].get("name")) if gid else ""
+            out.append(Component(cid_text, _text(item.get("name")) or cid_text, status, group))
+    return tuple(out), len(found) - len(kept) + not_scanned
 
 
 def _latest_update(updates: list[Any]) -> IncidentUpdate | None:
     best: tuple[datetime, int, dict[str, Any]] | None = None
     floor = datetime.min.replace(tzinfo=UTC)
-    for i, upd in enumerate(updates):
+    for i, upd in enumerate(updates[:MAX_UPDATES_SCAN]):
         if not isinstance(upd, dict):
             continue
         at = _ts(upd.get("display_at")) or _ts(upd.get("created_at")) or _ts(upd.get("updated_at"))
@@ -265,32 +329,55 @@ def _latest_update(updates: list[Any]) -> IncidentUpdate | None:
     )
 
 
-def _incidents(items: list[Any], keep: Callable[[str], bool]) -> tuple[PageIncident, ...]:
+def _incident(item: dict[str, Any], status: str) -> PageIncident:
+    updates = item.get("incident_updates")
+    return PageIncident(
+        id=_text(item.get("id"), ID_MAX) or _text(item.get("name")),
+        name=_text(item.get("name"), 200) or "(untitled)",
+        status=status,
+        impact=_word(item.get("impact")),
+        latest=_latest_update(updates if isinstance(updates, list) else []),
+        started_at=_ts(item.get("started_at")) or _ts(item.get("created_at")),
+        shortlink=_text(item.get("shortlink"), 200),
+    )
+
+
+def _incidents(items: list[Any], keep: Callable[[str], bool]) -> tuple[tuple[PageIncident, ...], int]:
+    """The incidents ``keep`` accepts, in page order (at most MAX_INCIDENTS), and how many more
+    there were (past the bound, or past MAX_SCAN entries: not looked at)."""
     out: list[PageIncident] = []
-    for item in items:
-        if not isinstance(item, dict):
+    omitted = max(0, len(items) - MAX_SCAN)
+    for item in items[:MAX_SCAN]:
+        if not isinstance(item, dict) or not keep(_quick_word(item.get("status"))):
+            continue
+        if len(out) >= MAX_INCIDENTS:
+            omitted += 1
             continue
         status = _word(item.get("status"))
-        if not keep(status):
-            continue
-        updates = item.get("incident_updates")
-        out.append(
-            PageIncident(
-                id=_text(item.get("id"), 60) or _text(item.get("name")),
-                name=_text(item.get("name"), 200) or "(untitled)",
-                status=status,
-                impact=_word(item.get("impact")),
-                latest=_latest_update(updates if isinstance(updates, list) else []),
-                started_at=_ts(item.get("started_at")) or _ts(item.get("created_at")),
-                shortlink=_text(item.get("shortlink"), 200),
-            )
-        )
-    return tuple(out)
+        if keep(status):  # (a word that only reads "resolved" once cleaned is)
+            out.append(_incident(item, status))
+    return tuple(out), omitted
+
+
+def _unresolved(status: str) -> bool:
+    return status not in ("resolved", "postmortem", "completed")
+
+
+def _under_way(status: str) -> bool:
+    return status in ("in_progress", "verifying")
 
 
 def parse_summary(data: Any, page: StatusPage, fetched_at: datetime) -> PageStatus:
     """A ``summary.json`` document as a :class:`PageStatus` (unknown, with the reason, when the
-    document does not have the shape of one)."""
+    document does not have the shape of one).
+
+    Bounded whatever the document holds: at most :data:`MAX_SCAN` entries of each list are looked
+    at and at most :data:`MAX_COMPONENTS` components are kept, the worst first (major outage,
+    partial outage, degraded performance, any other word, under maintenance; page order among
+    equals), listed in page order; at most :data:`MAX_INCIDENTS` unresolved incidents and as many
+    maintenances, in page order (newest first on real pages). The ``*_omitted`` fields count what
+    was left out. Only what is kept is cleaned.
+    """
     try:
         if not isinstance(data, dict):
             raise _Shape(f"expected a JSON object, got {type(data).__name__}")
@@ -301,13 +388,9 @@ def parse_summary(data: Any, page: StatusPage, fetched_at: datetime) -> PageStat
         if not isinstance(raw_indicator, str):
             raise _Shape("no 'status.indicator'")
         indicator = _word(raw_indicator)
-        components = _components(_list(data, "components"))
-        incidents = _incidents(
-            _list(data, "incidents"), lambda s: s not in ("resolved", "postmortem", "completed")
-        )
-        maintenances = _incidents(
-            _list(data, "scheduled_maintenances"), lambda s: s in ("in_progress", "verifying")
-        )
+        components, components_omitted = _components(_list(data, "components"))
+        incidents, incidents_omitted = _incidents(_list(data, "incidents"), _unresolved)
+        maintenances, maintenances_omitted = _incidents(_list(data, "scheduled_maintenances"), _under_way)
     except _Shape as exc:
         return _unknown(page, fetched_at, f"unexpected shape: {exc}")
     page_info = data.get("page")
@@ -316,7 +399,7 @@ def parse_summary(data: Any, page: StatusPage, fetched_at: datetime) -> PageStat
     if indicator not in INDICATORS:
         reason = f"unrecognised indicator {clean(raw_indicator, max_len=30)!r}"
     return PageStatus(
-        name=page.name,
+        name=_page_name(page),
         url=page.url,
         fetched_at=fetched_at,
         indicator=indicator if indicator in INDICATORS else "unknown",  # type: ignore[arg-type]
@@ -324,14 +407,22 @@ def parse_summary(data: Any, page: StatusPage, fetched_at: datetime) -> PageStat
         components=components,
         incidents=incidents,
         maintenances=maintenances,
-        reason=reason,
+        reason=clean(reason, max_len=REASON_MAX),
         readable=True,
         page_updated_at=updated,
+        components_omitted=components_omitted,
+        incidents_omitted=incidents_omitted,
+        maintenances_omitted=maintenances_omitted,
     )
 
 
+def _page_name(page: StatusPage) -> str:
+    """The configured name, as text (a found warroom.toml is untrusted too)."""
+    return clean(page.name, max_len=NAME_MAX)
+
+
 def _unknown(page: StatusPage, at: datetime, reason: str) -> PageStatus:
-    return PageStatus(page.name, page.url, at, "unknown", reason=clean(reason, max_len=REASON_MAX))
+    return PageStatus(_page_name(page), page.url, at, "unknown", reason=clean(reason, max_len=REASON_MAX))
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
@@ -685,12 +776,16 @@ def changes(previous: PageStatus | None, current: PageStatus) -> list[str]:
     - a component that degraded, changed state or recovered;
     - the page indicator going up or down;
     - an incident appearing, changing status or leaving the list (resolved);
-    - the page becoming unreadable (once, with the reason) and readable again.
+    - the page becoming unreadable (once, with the reason) and readable again;
+    - how many components or incidents the reading left out (too many to keep), when that changes.
 
     ``previous`` None means the first reading: only what is wrong is reported (nothing at all for
     a healthy page or one that cannot be read). Unreadable after unreadable says nothing. Changes
     are measured against the last readable answer (``last_good``, kept by :class:`StatusPoller`),
-    so a page flapping between a timeout and the same outage does not repeat the outage.
+    so a page flapping between a timeout and the same outage does not repeat the outage. When the
+    reading left components (incidents) out, one missing from it may be among those: it is not
+    called recovered (resolved). At most :data:`MAX_CHANGES` lines, the last one then saying how
+    many more there were.
     """
     name = current.name
     if not current.readable:
@@ -709,7 +804,19 @@ def changes(previous: PageStatus | None, current: PageStatus) -> list[str]:
             lines.append(f"{name}: {current.indicator}{desc}")
     elif base.indicator != current.indicator:
         lines.append(f"{name}: {base.indicator} → {current.indicator}{desc}")
+    lines += _component_changes(name, base, current)
+    lines += _incident_changes(name, base, current)
+    return _capped(name, lines)
 
+
+def _left_out(name: str, what: str, before: int, now: int) -> list[str]:
+    if now and now != before:
+        return [f"{name}: {now} more {what} not listed (too many to keep)"]
+    return []
+
+
+def _component_changes(name: str, base: PageStatus | None, current: PageStatus) -> list[str]:
+    lines: list[str] = []
     old = _by_id(base.components) if base is not None else {}
     new = _by_id(current.components)
     for cid, comp in new.items():
@@ -718,10 +825,16 @@ def changes(previous: PageStatus | None, current: PageStatus) -> list[str]:
             lines.append(f"{name}: {comp.label} {comp.status_text}")
         elif was.status != comp.status:
             lines.append(f"{name}: {comp.label} {was.status_text} → {comp.status_text}")
-    for cid, comp in old.items():
-        if cid not in new:
-            lines.append(f"{name}: {comp.label} recovered (operational)")
+    if not current.components_omitted:
+        for cid, comp in old.items():
+            if cid not in new:
+                lines.append(f"{name}: {comp.label} recovered (operational)")
+    before = base.components_omitted if base is not None else 0
+    return lines + _left_out(name, "components", before, current.components_omitted)
 
+
+def _incident_changes(name: str, base: PageStatus | None, current: PageStatus) -> list[str]:
+    lines: list[str] = []
     old_inc = {i.id: i for i in base.incidents} if base is not None else {}
     new_inc = {i.id: i for i in current.incidents}
     for iid, inc in new_inc.items():
@@ -731,10 +844,21 @@ def changes(previous: PageStatus | None, current: PageStatus) -> list[str]:
             lines.append(f"{name}: incident {inc.name!r} ({inc.status}{impact})")
         elif was_inc.status != inc.status:
             lines.append(f"{name}: incident {inc.name!r} {was_inc.status} → {inc.status}")
-    for iid, inc in old_inc.items():
-        if iid not in new_inc:
-            lines.append(f"{name}: incident {inc.name!r} no longer listed (resolved)")
-    return lines
+    if not current.incidents_omitted:
+        for iid, inc in old_inc.items():
+            if iid not in new_inc:
+                lines.append(f"{name}: incident {inc.name!r} no longer listed (resolved)")
+    before = base.incidents_omitted if base is not None else 0
+    return lines + _left_out(name, "incidents", before, current.incidents_omitted)
+
+
+def _capped(name: str, lines: list[str]) -> list[str]:
+    """At most MAX_CHANGES lines: past that, the first ones and a count of the rest."""
+    if len(lines) <= MAX_CHANGES:
+        return lines
+    shown = max(0, MAX_CHANGES - 1)
+    more = len(lines) - shown
+    return [*lines[:shown], f"{name}: … and {more} more change{'s' if more != 1 else ''}"]
 
 
 def describe_pages(statuses: Sequence[PageStatus | None]) -> str:
