@@ -11,6 +11,7 @@ import copy
 import functools
 import gzip
 import json
+import re
 import socket
 import threading
 import time
@@ -968,7 +969,7 @@ async def test_the_event_loop_keeps_running_while_a_big_page_is_read(
 async def test_too_many_arrays_are_refused_before_parsing(server: Server, client: httpx.AsyncClient) -> None:
     # json.loads builds arrays without ever calling back into Python: it cannot be interrupted.
     server.routes["arrays"] = respond(
-        200, b'{"status": {"indicator": "none"}, "x": [' + b"[]," * 60_000 + b"[]]}"
+        200, b'{"status": {"indicator": "none"}, "x": [' + b"[]," * 250_000 + b"[]]}"
     )
     assert (
         await read(server, "arrays", client)
@@ -1124,3 +1125,77 @@ def test_changes_do_not_call_left_out_incidents_resolved() -> None:
     after = status("minor", incidents=(i2,), incidents_omitted=60)
     assert changes(before, after) == ["Supabase: 60 more incidents not listed (too many to keep)"]
     assert changes(after, status("minor", incidents=(i2,))) == []
+
+
+# -- untrusted bytes through fetch() --------------------------------------------------------------------
+
+# C0 and C1 controls, DEL, ESC, explicit bidi formatting characters and lone surrogates.
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def texts(st: PageStatus) -> list[str]:
+    out = [st.name, st.description, st.reason, st.summary]
+    for c in st.components:
+        out += [c.id, c.label, c.status_text]
+    for i in (*st.incidents, *st.maintenances):
+        out += [i.id, i.name, i.status, i.impact, i.shortlink]
+        if i.latest is not None:
+            out += [i.latest.status, i.latest.body]
+    return out
+
+
+HUGE = "\x1b]0;title\x07[bold red]x[/]\u202e" * 20_000  # 520,000 characters of escapes and markup
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"\xff\xfe{\x00\x1b[2J", "not JSON (application/json)"),
+        (b'{"status": {"indicator": "n\xc3', "malformed JSON (not UTF-8)"),
+        (
+            b'{"status": {"indicator": "none", "description": "\\u001b]0;ti',
+            "malformed JSON (cut short after 60 characters)",
+        ),
+        (
+            b'{"status": {"indicator": "none\x1b[31m"}}',
+            "malformed JSON (Invalid control character at line 1 column 31)",
+        ),
+        (b'{"status": {"indicator": "\\ud800"}}', "unrecognised indicator '\ufffd'"),
+        (b'{"status": {"indicator": NaN}}', "unexpected shape: no 'status.indicator'"),
+        (
+            b'{"status": {"indicator": "none"}, "n": ' + b"7" * 5000 + b"}",
+            "malformed JSON (Exceeds the limit",
+        ),
+        (b"[" * 300_000 + b"]" * 300_000, "answer too large (over 200000 JSON arrays)"),
+        (b"[" * 100_000 + b"]" * 100_000, "malformed JSON (nested too deeply)"),
+        (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "malformed JSON (nested too deeply)"),
+        (json.dumps(summary("major", HUGE, [component("c", HUGE, "major_outage")])).encode(), ""),
+        (json.dumps(summary("minor", "x", [component(HUGE, "C", HUGE)])).encode(), ""),
+    ],
+    ids=[
+        "bad-bytes",
+        "not-utf8",
+        "cut-in-an-escape",
+        "raw-control-character",
+        "lone-surrogate",
+        "nan",
+        "long-number",
+        "many-arrays",
+        "deep-arrays",
+        "deep-objects",
+        "huge-markup-strings",
+        "huge-id-and-status",
+    ],
+)
+async def test_untrusted_bytes_read_as_inert_text(
+    server: Server, client: httpx.AsyncClient, body: bytes, expected: str
+) -> None:
+    server.routes["u"] = respond(200, body)
+    st = await read(server, "u", client, limit=10)
+    assert st.reason.startswith(expected)
+    for value in texts(st):
+        assert not UNSAFE.search(value), repr(value)
+        assert len(value) <= 250
+    if not expected:
+        assert st.readable and st.components
+        assert "[bold red]x[/]" in " ".join(texts(st))  # markup stays text
