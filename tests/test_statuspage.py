@@ -1,16 +1,26 @@
 """Status pages against a real HTTP server on 127.0.0.1: real-shaped Statuspage v2 summary.json,
-errors of every kind (500, HTML, hang, trickle, truncated, wrong shape), the one-poll-a-minute rule
-with an injected clock, and the timeline lines between readings."""
+errors of every kind (500, HTML, hang, trickle, truncated, wrong shape), compressed answers and
+decompression bombs, the event loop kept free while a big page is read, the bounds on what one
+reading keeps, the one-poll-a-minute rule with an injected clock, and the timeline lines between
+readings."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import functools
+import gzip
 import json
+import re
 import socket
+import threading
+import time
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -222,6 +232,7 @@ class Server:
     port: int
     routes: dict[str, Handler]
     hits: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, bytes] = field(default_factory=dict)  # the last request head per route
 
     def page(self, route: str, name: str | None = None) -> StatusPage:
         return StatusPage(name or route.capitalize(), f"http://127.0.0.1:{self.port}/{route}")
@@ -242,6 +253,7 @@ async def server() -> AsyncIterator[Server]:
             path = request.split(b" ", 2)[1].decode()
             route = path.strip("/").split("/", 1)[0]
             srv.hits[route] = srv.hits.get(route, 0) + 1
+            srv.requests[route] = request
             handler = routes.get(route, respond(404, b"not found", "text/plain"))
             await handler(reader, writer)
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -718,3 +730,472 @@ def test_describe_pages() -> None:
         )
         == "Supabase: major: Partial System Outage; Supabase: unknown: HTTP 500"
     )
+
+
+# -- compressed answers, bombs and encodings not asked for ------------------------------------------------
+
+# Real captured answers (reference/statuspage-captures): a copy in tests/data when there is one.
+CAPTURES = next(
+    (
+        d
+        for d in (
+            Path(__file__).parent / "data" / "statuspage-captures",
+            Path("/work/shared/reference/statuspage-captures"),
+        )
+        if d.is_dir()
+    ),
+    None,
+)
+needs_captures = pytest.mark.skipif(CAPTURES is None, reason="the captured status pages are not here")
+
+
+def capture(name: str) -> bytes:
+    assert CAPTURES is not None
+    return (CAPTURES / name / "api" / "v2" / "summary.json").read_bytes()
+
+
+@functools.cache
+def bomb(coding: str, mib: int = 200) -> bytes:
+    """``mib`` MiB of zeros as a valid gzip, zlib ("deflate") or raw deflate stream of ~1 KiB a MiB.
+
+    After a full flush a deflate compressor starts afresh, so every further MiB of zeros is the
+    same bytes: the stream is made in milliseconds (compressing 200 MiB would take a second)."""
+    zeros = bytes(1 << 20)
+    c = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    first = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    again = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    raw = first + again * (mib - 1) + c.flush()
+    crc, adler = 0, 1
+    for _ in range(mib):
+        crc, adler = zlib.crc32(zeros, crc), zlib.adler32(zeros, adler)
+    if coding == "gzip":
+        size = (mib << 20) & 0xFFFFFFFF
+        return (
+            b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+            + raw
+            + crc.to_bytes(4, "little")
+            + size.to_bytes(4, "little")
+        )
+    if coding == "deflate":
+        return b"\x78\xda" + raw + adler.to_bytes(4, "big")
+    return raw  # raw deflate: what some servers send as "deflate"
+
+
+def encoded(body: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(body)
+    if coding == "deflate":
+        return zlib.compress(body)
+    c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)  # raw deflate
+    return c.compress(body) + c.flush()
+
+
+def respond_encoded(body: bytes, coding: str) -> Handler:
+    header = "gzip" if coding == "gzip" else "deflate"
+    return respond(200, body, extra=f"Content-Encoding: {header}\r\n")
+
+
+def test_bomb_helper_makes_valid_streams() -> None:
+    assert gzip.decompress(bomb("gzip", 3)) == bytes(3 << 20)
+    assert zlib.decompress(bomb("deflate", 3)) == bytes(3 << 20)
+    assert zlib.decompress(bomb("raw", 3), -zlib.MAX_WBITS) == bytes(3 << 20)
+    assert len(bomb("gzip")) < 300_000  # 200 MiB once decoded
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw"])
+async def test_decompression_bomb_is_refused_with_bounded_memory(
+    server: Server, client: httpx.AsyncClient, coding: str
+) -> None:
+    body = bomb(coding)
+    server.routes["bomb"] = respond_encoded(body, coding)
+    tracemalloc.start()
+    try:
+        st = await read(server, "bomb", client, limit=10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert st.indicator == "unknown" and not st.readable
+    assert st.reason == f"answer too large (over {sp.MAX_BODY // 1024} KiB)"
+    # 200 MiB once decoded; a chunk decoded whole was 64 MiB at once (178 MB seen in review).
+    assert peak < 40 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
+
+
+@needs_captures
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw"])
+@pytest.mark.parametrize("name", ["github-incident", "github-ok", "renku"])
+async def test_compressed_captures_read_like_plain_ones(
+    server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, name: str, coding: str
+) -> None:
+    # Small batches and steps, so the answer is decoded in many steps across many threads' turns.
+    monkeypatch.setattr(sp, "DECODE_BATCH", 512)
+    monkeypatch.setattr(sp, "DECODE_STEP", 1000)
+    body = capture(name)
+    server.routes["plain"] = respond(200, body)
+    server.routes["packed"] = respond_encoded(encoded(body, coding), coding)
+    plain = await read(server, "plain", client)
+    packed = await read(server, "packed", client)
+    assert plain.readable and replace(packed, name=plain.name, url=plain.url) == plain
+    if name == "github-incident":
+        assert plain.indicator == "minor"
+        assert [(c.name, c.status) for c in plain.components] == [("Packages", "partial_outage")]
+        assert [i.name for i in plain.incidents] == ["Incident with Packages and Pages"]
+
+
+async def test_only_gzip_and_deflate_are_asked_for(server: Server) -> None:
+    server.routes["ok"] = json_body(summary())
+    async with httpx.AsyncClient() as plain_client:  # even a client that would ask for more
+        st = await read(server, "ok", plain_client)
+    assert st.readable
+    headers = server.requests["ok"].decode().lower().split("\r\n")
+    assert "accept-encoding: gzip, deflate" in headers
+    async with make_client() as c:
+        assert c.headers["accept-encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "compress", "gzip, gzip", "x-\x1b[31mevil"])
+async def test_an_encoding_not_asked_for_is_unknown(
+    server: Server, client: httpx.AsyncClient, coding: str
+) -> None:
+    body = json.dumps(summary()).encode()
+    server.routes["enc"] = respond(200, body, extra=f"Content-Encoding: {coding}\r\n")
+    st = await read(server, "enc", client)
+    named = coding.replace("\x1b[31m", "")
+    assert st.indicator == "unknown" and not st.readable
+    assert st.reason == f"answer in an encoding not asked for ({named}; asked for gzip, deflate)"
+
+
+async def test_identity_encoding_is_plain(server: Server, client: httpx.AsyncClient) -> None:
+    server.routes["id"] = respond(200, json.dumps(summary()).encode(), extra="Content-Encoding: identity\r\n")
+    assert (await read(server, "id", client)).readable
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+async def test_compressed_answer_cut_short_or_corrupt(
+    server: Server, client: httpx.AsyncClient, coding: str
+) -> None:
+    packed = encoded(json.dumps(degraded_summary()).encode(), coding)
+    server.routes["cut"] = respond_encoded(packed[: len(packed) // 2], coding)
+    assert (await read(server, "cut", client)).reason == f"malformed {coding} answer (cut short)"
+    server.routes["one"] = respond_encoded(packed[:1], coding)
+    assert (await read(server, "one", client)).reason == f"malformed {coding} answer (cut short)"
+    garbage = packed[:2] + b"\xff" * 64 if coding == "deflate" else packed[:10] + b"\xff" * 64
+    server.routes["bad"] = respond_encoded(garbage, coding)
+    st = await read(server, "bad", client)
+    assert st.reason.startswith(f"malformed {coding} answer (") and "\n" not in st.reason
+
+
+async def test_raw_bytes_are_bounded_too(
+    server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sp, "MAX_BODY", 4096)
+    # A small valid gzip answer, then more bytes than the bound: zlib ignores what follows the end
+    # of the stream, so only counting the raw bytes stops the download.
+    packed = gzip.compress(json.dumps(summary()).encode()) + bytes(5000)
+    server.routes["big"] = respond_encoded(packed, "gzip")
+    assert (await read(server, "big", client)).reason == "answer too large (over 4 KiB)"
+    monkeypatch.setattr(sp, "MAX_BODY", 8192)
+    assert (await read(server, "big", client)).readable  # what follows the stream is ignored
+
+
+# -- off the event loop ----------------------------------------------------------------------------------
+
+
+def big_summary(n_components: int, n_incidents: int = 40) -> dict:
+    """A page of ``n_components`` carrier components (one in seven not operational), grouped by
+    country like Twilio's, with ``n_incidents`` unresolved incidents of a few updates each."""
+    statuses = ["degraded_performance", "partial_outage", "major_outage"]
+    comps: list[dict] = []
+    for country in range(n_components // 40):
+        gid = f"g{country:05d}"
+        children = [f"c{country:05d}-{k:02d}" for k in range(40)]
+        comps.append(group(gid, f"SMS Carrier Delivery - Country {country}", children))
+        for k, cid in enumerate(children):
+            status = statuses[(country + k) % 3] if (country * 40 + k) % 7 == 0 else "operational"
+            comps.append(component(cid, f"Carrier {k}", status, gid))
+    updates = [("investigating", "We are investigating delays. " * 4, "2026-11-26T06:00:00Z")] * 3
+    incs = [
+        incident(f"i{n}", f"Delays to carrier {n}", "investigating", "minor", updates)
+        for n in range(n_incidents)
+    ]
+    return summary("major", "Partial System Outage", components=comps, incidents=incs)
+
+
+async def test_parsing_runs_in_a_worker_thread(
+    server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[int] = []
+    real = sp.parse_summary
+
+    def spy(*args: object) -> PageStatus:
+        threads.append(threading.get_ident())
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sp, "parse_summary", spy)
+    server.routes["ok"] = json_body(summary())
+    assert (await read(server, "ok", client)).readable
+    assert threads and threads[0] != threading.get_ident()
+
+
+async def test_the_event_loop_keeps_running_while_a_big_page_is_read(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    # 100,000 carriers, all down (6 MB): parsed on the loop, it stalled the loop for ~2 s.
+    carriers = [{"id": f"c{i:06d}", "name": f"Carrier {i}", "status": "major_outage"} for i in range(100_000)]
+    body = json.dumps(summary("critical", "Major System Outage", components=carriers)).encode()
+    assert 5_000_000 < len(body) < sp.MAX_BODY
+    server.routes["big"] = respond(200, body)
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0.02)
+    st = await read(server, "big", client, limit=30)
+    done.set()
+    await tick
+    assert st.readable and len(st.components) == sp.MAX_COMPONENTS
+    # In a thread, the loop gets a turn every few milliseconds (~25 ms at worst here); the bound
+    # leaves room for a loaded machine.
+    assert max(gaps) < 0.4, f"the event loop stalled {max(gaps) * 1000:.0f} ms"
+
+
+async def test_too_many_arrays_are_refused_before_parsing(server: Server, client: httpx.AsyncClient) -> None:
+    # json.loads builds arrays without ever calling back into Python: it cannot be interrupted.
+    server.routes["arrays"] = respond(
+        200, b'{"status": {"indicator": "none"}, "x": [' + b"[]," * 250_000 + b"[]]}"
+    )
+    assert (
+        await read(server, "arrays", client)
+    ).reason == f"answer too large (over {sp.MAX_ARRAYS} JSON arrays)"
+
+
+# -- what one reading keeps ---------------------------------------------------------------------------
+
+PAGE = StatusPage("Twilio", "https://status.twilio.com")
+
+
+def test_a_hundred_thousand_components_keep_the_worst_in_page_order() -> None:
+    data = summary(
+        "major",
+        components=[component(f"c{i}", f"C{i}", "degraded_performance") for i in range(100_000)]
+        + [component("late", "Late but down", "major_outage")],
+    )
+    started = time.perf_counter()
+    st = sp.parse_summary(data, PAGE, T0)
+    took = time.perf_counter() - started
+    assert len(st.components) == sp.MAX_COMPONENTS
+    assert st.components_omitted == 100_001 - sp.MAX_COMPONENTS and st.omitted == st.components_omitted
+    # The major outage at the very end is kept; the rest are the first degraded ones, in page order.
+    assert [c.id for c in st.components] == [f"c{i}" for i in range(sp.MAX_COMPONENTS - 1)] + ["late"]
+    assert took < 3.0  # ~0.2 s here; kept every component (and cleaned each) before: ~2 s
+
+
+def test_severity_decides_what_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sp, "MAX_COMPONENTS", 3)
+    data = summary(
+        "major",
+        components=[
+            component("a", "A", "degraded_performance"),
+            component("b", "B", "under_maintenance"),
+            component("c", "C", "partial_outage"),
+            component("o", "O", "operational"),
+            component("d", "D", "major_outage"),
+            component("e", "E", "degraded_performance"),
+            component("f", "F", "something_new"),
+        ],
+    )
+    st = sp.parse_summary(data, PAGE, T0)
+    assert [c.id for c in st.components] == ["a", "c", "d"]
+    assert st.components_omitted == 3
+
+
+def test_groups_count_in_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sp, "MAX_COMPONENTS", 2)
+    data = degraded_summary()
+    st = sp.parse_summary(data, PAGE, T0)
+    # Kept: Voice › Calls (major outage) and API (partial outage); left out: Dashboard, SMS group.
+    assert [c.label for c in st.components] == ["API", "Voice › Calls"]
+    assert st.components_omitted == 2
+
+
+def test_a_hundred_thousand_incidents_keep_the_first_ones() -> None:
+    incs = [incident(f"i{n}", f"I{n}", "investigating", "minor", []) for n in range(100_000)]
+    incs[1]["status"] = "resolved"
+    data = summary("minor", incidents=incs)
+    data["scheduled_maintenances"] = [
+        {"id": f"m{n}", "name": f"M{n}", "status": "in_progress", "incident_updates": []} for n in range(1000)
+    ]
+    started = time.perf_counter()
+    st = sp.parse_summary(data, PAGE, T0)
+    assert time.perf_counter() - started < 3.0
+    assert [i.id for i in st.incidents] == ["i0", *(f"i{n}" for n in range(2, sp.MAX_INCIDENTS + 1))]
+    assert st.incidents_omitted == 100_000 - 1 - sp.MAX_INCIDENTS
+    assert len(st.maintenances) == sp.MAX_INCIDENTS and st.maintenances_omitted == 1000 - sp.MAX_INCIDENTS
+
+
+def test_lists_are_looked_at_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sp, "MAX_SCAN", 100)
+    monkeypatch.setattr(sp, "MAX_UPDATES_SCAN", 3)
+    comps = [component(f"c{i}", f"C{i}") for i in range(99)] + [component("x", "X", "major_outage")]
+    comps += [component("y", "Y", "major_outage")] * 5  # past the bound: not looked at
+    updates = [("investigating", f"update {k}", f"2026-11-26T0{k}:00:00Z") for k in range(6)]
+    data = summary("major", components=comps, incidents=[incident("i", "I", "identified", "major", updates)])
+    st = sp.parse_summary(data, PAGE, T0)
+    assert [c.id for c in st.components] == ["x"] and st.components_omitted == 5
+    latest = st.incidents[0].latest
+    assert latest is not None and latest.body == "update 2"  # the newest of the first three
+
+
+def test_old_readings_still_construct() -> None:
+    # Positional and keyword construction as before the bounds: nothing omitted.
+    st = PageStatus("A", "https://a", T0, "none", "All good", readable=True)
+    assert (st.components_omitted, st.incidents_omitted, st.maintenances_omitted, st.omitted) == (0, 0, 0, 0)
+
+
+def test_a_page_name_from_the_configuration_is_text() -> None:
+    page = StatusPage("Evil\x1b]0;title\x07 \u202eName", "https://a")
+    st = sp.parse_summary(summary("minor", components=[component("a", "A", "major_outage")]), page, T0)
+    assert st.name == "Evil Name"
+    assert changes(None, st)[0] == "Evil Name: minor (All Systems Operational)"
+
+
+# -- timeline lines are bounded -----------------------------------------------------------------------
+
+
+def test_changes_are_capped_with_a_count_of_the_rest() -> None:
+    st = sp.parse_summary(big_summary(20_000), PAGE, T0)
+    lines = changes(None, st)
+    # The indicator, 200 components and 40 incidents, and a line for the components left out.
+    assert len(lines) == sp.MAX_CHANGES
+    assert lines[0] == "Twilio: major (Partial System Outage)"
+    assert lines[-1] == f"Twilio: … and {1 + sp.MAX_COMPONENTS + 40 + 1 - (sp.MAX_CHANGES - 1)} more changes"
+    assert all(line.startswith("Twilio: ") for line in lines)
+
+
+def test_changes_under_the_cap_are_all_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sp, "MAX_CHANGES", 3)
+    a = status("minor", (DB,))
+    b = status("major", (DB_DOWN, EF), description="Partial System Outage")
+    assert changes(a, b) == [
+        "Supabase: minor → major (Partial System Outage)",
+        "Supabase: Database partial outage → major outage",
+        "Supabase: Compute › Edge Functions degraded performance",
+    ]
+    c = status("critical", (DB, Component("x", "X", "major_outage")), description="Major Outage")
+    assert changes(b, c) == [
+        "Supabase: major → critical (Major Outage)",
+        "Supabase: Database major outage → partial outage",
+        "Supabase: … and 2 more changes",
+    ]
+    assert changes(None, status("minor", (DB, Component("y", "Y", "major_outage")))) == [
+        "Supabase: minor",
+        "Supabase: Database partial outage",
+        "Supabase: Y major outage",
+    ]
+
+
+def test_changes_do_not_call_left_out_components_recovered() -> None:
+    x = Component("x", "X", "major_outage")
+    before = status("major", (DB, x))
+    # x is no longer among the listed ones, but the page listed more than could be kept.
+    after = status("major", (DB,), components_omitted=350)
+    assert changes(before, after) == ["Supabase: 350 more components not listed (too many to keep)"]
+    assert changes(after, after) == []
+    assert changes(after, replace(after, components_omitted=351)) == [
+        "Supabase: 351 more components not listed (too many to keep)"
+    ]
+    assert changes(after, status("major", (DB,))) == []  # all listed again: nothing recovered
+    assert changes(status("major", (DB,)), status("none")) == [
+        "Supabase: major → none",
+        "Supabase: Database recovered (operational)",
+    ]
+
+
+def test_changes_do_not_call_left_out_incidents_resolved() -> None:
+    i1 = PageIncident("i1", "Auth slow", "investigating", "minor", None, None)
+    i2 = PageIncident("i2", "DB slow", "investigating", "minor", None, None)
+    before = status("minor", incidents=(i1, i2))
+    after = status("minor", incidents=(i2,), incidents_omitted=60)
+    assert changes(before, after) == ["Supabase: 60 more incidents not listed (too many to keep)"]
+    assert changes(after, status("minor", incidents=(i2,))) == []
+
+
+# -- untrusted bytes through fetch() --------------------------------------------------------------------
+
+# C0 and C1 controls, DEL, ESC, explicit bidi formatting characters and lone surrogates.
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def texts(st: PageStatus) -> list[str]:
+    out = [st.name, st.description, st.reason, st.summary]
+    for c in st.components:
+        out += [c.id, c.label, c.status_text]
+    for i in (*st.incidents, *st.maintenances):
+        out += [i.id, i.name, i.status, i.impact, i.shortlink]
+        if i.latest is not None:
+            out += [i.latest.status, i.latest.body]
+    return out
+
+
+HUGE = "\x1b]0;title\x07[bold red]x[/]\u202e" * 20_000  # 520,000 characters of escapes and markup
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"\xff\xfe{\x00\x1b[2J", "not JSON (application/json)"),
+        (b'{"status": {"indicator": "n\xc3', "malformed JSON (not UTF-8)"),
+        (
+            b'{"status": {"indicator": "none", "description": "\\u001b]0;ti',
+            "malformed JSON (cut short after 60 characters)",
+        ),
+        (
+            b'{"status": {"indicator": "none\x1b[31m"}}',
+            "malformed JSON (Invalid control character at line 1 column 31)",
+        ),
+        (b'{"status": {"indicator": "\\ud800"}}', "unrecognised indicator '\ufffd'"),
+        (b'{"status": {"indicator": NaN}}', "unexpected shape: no 'status.indicator'"),
+        (
+            b'{"status": {"indicator": "none"}, "n": ' + b"7" * 5000 + b"}",
+            "malformed JSON (Exceeds the limit",
+        ),
+        (b"[" * 300_000 + b"]" * 300_000, "answer too large (over 200000 JSON arrays)"),
+        (b"[" * 100_000 + b"]" * 100_000, "malformed JSON (nested too deeply)"),
+        (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "malformed JSON (nested too deeply)"),
+        (json.dumps(summary("major", HUGE, [component("c", HUGE, "major_outage")])).encode(), ""),
+        (json.dumps(summary("minor", "x", [component(HUGE, "C", HUGE)])).encode(), ""),
+    ],
+    ids=[
+        "bad-bytes",
+        "not-utf8",
+        "cut-in-an-escape",
+        "raw-control-character",
+        "lone-surrogate",
+        "nan",
+        "long-number",
+        "many-arrays",
+        "deep-arrays",
+        "deep-objects",
+        "huge-markup-strings",
+        "huge-id-and-status",
+    ],
+)
+async def test_untrusted_bytes_read_as_inert_text(
+    server: Server, client: httpx.AsyncClient, body: bytes, expected: str
+) -> None:
+    server.routes["u"] = respond(200, body)
+    st = await read(server, "u", client, limit=10)
+    assert st.reason.startswith(expected)
+    for value in texts(st):
+        assert not UNSAFE.search(value), repr(value)
+        assert len(value) <= 250
+    if not expected:
+        assert st.readable and st.components
+        assert "[bold red]x[/]" in " ".join(texts(st))  # markup stays text
