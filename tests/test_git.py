@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -350,6 +350,53 @@ def test_shared_function_code_redeploys_every_function(tmp_path: Path) -> None:
     assert function_rollback_commands(c) == [f"git checkout {first}", "supabase functions deploy"]
 
 
+@pytest.fixture
+def git_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], int]]:
+    """Every git command the source runs, with the bytes it printed (a spy on the real runner)."""
+    from warroom.sources import git as gitsource
+
+    calls: list[tuple[list[str], int]] = []
+    real = gitsource._Git.run
+
+    def spy(self: object, cmd: list[str], sink: Callable[[bytes], None], stdin: object = None) -> None:
+        read = 0
+
+        def counting(chunk: bytes) -> None:
+            nonlocal read
+            read += len(chunk)
+            sink(chunk)
+
+        try:
+            real(self, cmd, counting, stdin)  # type: ignore[arg-type]
+        finally:
+            calls.append((list(cmd), read))
+
+    monkeypatch.setattr(gitsource._Git, "run", spy)
+    return calls
+
+
+def subcommand(cmd: list[str]) -> str:
+    return next(a for a in cmd if a in ("log", "cat-file"))
+
+
+def test_deploy_tags_off_never_asks_git_for_tags(
+    project: dict, git_calls: list[tuple[list[str], int]]
+) -> None:
+    repo: Path = project["repo"]  # type: ignore[assignment]
+    with_tags = by_subject(snapshot(repo))
+    assert with_tags["Fix typo in docs"].tags == ("release-42",)
+    walk = git_calls[0][0]
+    assert any("%D" in a for a in walk) and "--decorate-refs=refs/tags/" in walk
+    git_calls.clear()
+    subj = by_subject(snapshot(repo, deploy_tags=False))
+    assert subj["Fix typo in docs"].tags == () and not subj["Fix typo in docs"].is_deploy
+    assert git_calls, "the source ran git"
+    for cmd, _read in git_calls:
+        assert not any("%D" in a or "%d" in a or a.startswith("--decorate") for a in cmd), cmd
+        if subcommand(cmd) == "log":
+            assert "--no-decorate" in cmd
+
+
 def test_hostile_paths_never_reach_a_command(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "r")
     commit(repo, "init", NOW - timedelta(hours=1), {"a": "1"})
@@ -550,6 +597,24 @@ def test_commit_dated_in_the_future_is_recent(tmp_path: Path) -> None:
     assert c.is_recent and c.age(NOW) == timedelta(0)
 
 
+def test_absurd_commit_dates_are_clamped(tmp_path: Path) -> None:
+    # A hand-made commit can carry any number as its date; git prints it as it is.
+    from zoneinfo import ZoneInfo
+
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "init", NOW - timedelta(hours=1), {"a": "1"})
+    tree = git(repo, "rev-parse", "HEAD^{tree}")
+    for stamp in ("99999999999999999999", "-5"):
+        who = f"A <a@example.com> {stamp} +0000"
+        body = f"tree {tree}\nparent {git(repo, 'rev-parse', 'HEAD')}\nauthor {who}\ncommitter {who}\n\nd {stamp}\n"
+        sha = git(repo, "hash-object", "-t", "commit", "-w", "--stdin", "--literally", input=body.encode())
+        git(repo, "update-ref", "HEAD", sha)
+    epoch, far = snapshot(repo).commits[:2]
+    assert far.subject == "d 99999999999999999999" and far.committed_at.year == 9000 and far.is_recent
+    assert far.committed_at.astimezone(ZoneInfo("Pacific/Kiritimati")).year == 9000
+    assert epoch.committed_at == datetime(1970, 1, 1, tzinfo=UTC) and not epoch.is_recent
+
+
 # -- problems -----------------------------------------------------------------------------------------
 
 
@@ -658,6 +723,30 @@ def test_no_git_process_is_left_behind(project: dict) -> None:
     for _ in range(5):
         snapshot(repo)
         assert commits_between(settings(repo), NOW - timedelta(hours=4), NOW)
+    assert not git_children()
+
+
+def test_git_that_does_not_answer_in_time_is_stopped(project: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warroom.sources import git as gitsource
+
+    repo: Path = project["repo"]  # type: ignore[assignment]
+    monkeypatch.setattr(gitsource, "GIT_TIMEOUT", 0.0)
+    p = problem(repo)
+    assert p.kind == "failed" and p.message == f"{repo}: git log failed: no answer within 0 s"
+    assert not git_children()
+
+
+def test_git_complaining_at_length_is_still_read(project: dict) -> None:
+    # 3,000 tags pointing at a corrupt object: git prints ~390 KB of errors while it decorates
+    # (more than a pipe holds) and still succeeds; its output and errors are read together.
+    repo: Path = project["repo"]  # type: ignore[assignment]
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    (repo / ".git" / "objects" / sha[:2]).mkdir(exist_ok=True)
+    (repo / ".git" / "objects" / sha[:2] / sha[2:]).write_bytes(b"garbage")
+    refs = "".join(f"{sha} refs/tags/broken-{i:05d}\n" for i in range(3000))
+    (repo / ".git" / "packed-refs").write_text("# pack-refs with: peeled fully-peeled sorted \n" + refs)
+    snap = snapshot(repo)
+    assert len(snap.commits) == 6 and snap.commits[2].tags == ("release-42",)
     assert not git_children()
 
 
