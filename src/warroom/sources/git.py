@@ -12,8 +12,9 @@ read and dropped), under a :data:`GIT_TIMEOUT` deadline. A poll runs:
    object (nothing at all with a commit-graph) and this process nothing;
 2. for commits not seen before only, one ``git log --no-walk`` for their parents, date, author and
    subject, parsed and cleaned once and kept by sha (a commit never changes);
-3. for those commits, one ``git log --no-walk --name-only`` listing the paths they changed; kept
-   by sha too.
+3. for those commits, one ``git log --no-walk --name-only`` listing the paths they changed, and
+   when they touched folders under ``supabase/functions/``, one ``git cat-file --batch-check``
+   telling which of those folders hold a function's entrypoint at that commit; kept by sha too.
 
 So a known commit is never parsed again, a 100k-commit repository costs what a small one does, and a
 commit touching 100k files or carrying a 30 MB message costs that once, not every poll, and never
@@ -34,9 +35,15 @@ What the marks mean:
 - **migration**: a path the commit touched matches one of ``settings.migration_globs``
   (``**`` spans folders, ``*`` and ``?`` stay within one folder). Renames count as a deletion
   plus an addition, so a migration moved away is still seen.
-- **functions**: Supabase edge functions touched, from ``supabase/functions/<name>/...``. Folders
-  starting with ``_`` (``_shared``) hold code shared by every function; touching them sets
-  ``touches_shared_functions``.
+- **functions**: Supabase edge functions touched. A *function* is a folder
+  ``supabase/functions/<name>/`` whose name is a function name (a letter, then letters, digits,
+  ``-`` and ``_``) and which holds an entrypoint (:data:`FUNCTION_ENTRYPOINTS`: ``index.ts``, or
+  ``index.js``, ``.tsx``, ``.jsx``, ``.mjs``) in the commit's tree, the way ``supabase functions
+  deploy`` finds functions. Any other folder there is shared code (``_shared/``, ``shared/``,
+  ``utils/``, a function deleted by the commit, one whose ``config.toml`` names another
+  entrypoint file): touching it sets ``touches_shared_functions``, and the rollback redeploys every
+  function, which is never wrong. Files directly in ``supabase/functions/`` (``import_map.json``)
+  are neither.
 - **freeze breach**: committed inside one of the deploy-freeze intervals the UI passes in
   (``Incident.freeze_intervals()``; an interval ending in ``None`` is still going).
 
@@ -45,8 +52,9 @@ The repository is named to git explicitly (``--git-dir``) and the caller's ``GIT
 point the pane at another repository; the user's git configuration is read (for its
 ``safe.directory`` and the like) but every setting that changes ``git log``'s output is overridden.
 git's ownership check (``safe.directory``) guards repository *discovery*, so a checkout owned by
-another user (a deploy user's) is read too: the only command run is a ``git log`` that executes
-nothing from the repository's configuration (no pager, external diff, textconv or signature check).
+another user (a deploy user's) is read too: the only commands run are ``git log`` and ``git
+cat-file --batch-check``, which execute nothing from the repository's configuration (no pager,
+external diff, textconv, filter or signature check).
 
 All times are the *committer* dates (when the commit landed on the branch, which is what a deploy
 freeze is about), as aware UTC datetimes. A merge commit's paths are its changes against the first
@@ -63,6 +71,7 @@ import re
 import selectors
 import shlex
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -105,6 +114,8 @@ FIELD_MAX = 4096
 # the commit counts as touching shared code: the rollback redeploys every function).
 TAGS_MAX = 16
 FOLDERS_MAX = 32
+# What makes a folder under supabase/functions/ a function: one of these files in it.
+FUNCTION_ENTRYPOINTS = ("index.ts", "index.js", "index.tsx", "index.jsx", "index.mjs")
 # git's error output kept (a broken repository can make git warn at length).
 STDERR_MAX = 64 * 1024
 _CHUNK = 64 * 1024
@@ -138,7 +149,7 @@ class Commit:
     is_migration: bool = False
     migration_paths: tuple[str, ...] = ()
     functions: tuple[str, ...] = ()  # edge functions touched (supabase/functions/<name>/)
-    touches_shared_functions: bool = False  # supabase/functions/_shared/ (or another _folder)
+    touches_shared_functions: bool = False  # a folder there that is no function (_shared/...)
     freeze_breach: bool = False
 
     @property
@@ -227,8 +238,8 @@ def function_rollback_commands(commit: Commit) -> list[str] | None:
     """The playbook's edge-function rollback for ``commit``, or None when it touched no function.
 
     ``git checkout <previous sha>`` then ``supabase functions deploy <name>`` for each function the
-    commit touched; when it touched shared code (``supabase/functions/_shared/``) the deploy names
-    no function, which redeploys all of them.
+    commit touched; when it touched shared code (a folder under ``supabase/functions/`` that is no
+    function, such as ``_shared/``) the deploy names no function, which redeploys all of them.
     None also when the previous commit is unknown (a root commit, a shallow boundary). Names are
     shell-quoted: paths come from the repository.
     """
@@ -443,16 +454,20 @@ class _Touched:
             else:
                 self.too_many_folders = True
 
-    def finish(self) -> _Changes:
-        """The changes: folders named like functions are functions, ``_folders`` shared code."""
-        names = tuple(n for n in self.folders if _FUNCTION_NAME.fullmatch(n))
+    def candidates(self) -> list[str]:
+        """Folders that may be functions (their name is one): the commit's tree says."""
+        return [name for name in self.folders if _FUNCTION_NAME.fullmatch(name)]
+
+    def finish(self, functions: set[str]) -> _Changes:
+        """The changes, given which of the touched folders hold an entrypoint at the commit."""
+        names = tuple(name for name in self.folders if name in functions)
         return _Changes(
             known=True,
             paths=tuple(self.paths),
             total=self.total,
             migration_paths=tuple(self.migrations),
             functions=names,
-            shared_functions=self.too_many_folders or any(n.startswith("_") for n in self.folders),
+            shared_functions=self.too_many_folders or len(names) < len(self.folders),
         )
 
 
@@ -738,6 +753,28 @@ class _Git:
         )
         return found.found
 
+    def entrypoints(self, wanted: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (commit, folder) pairs hold a function entrypoint in that commit's tree: one
+        ``git cat-file --batch-check`` for all of them (folder names are function names: no
+        spaces, colons or newlines)."""
+        queries = [
+            (sha, name, f"{sha}:{_FUNCTIONS_PREFIX}{name}/{entry}")
+            for sha, name in wanted
+            for entry in FUNCTION_ENTRYPOINTS
+        ]
+        lines = "".join(f"{q}\n" for _sha, _name, q in queries).encode()
+        out = _Bytes(len(lines) + 16 * len(queries))
+        with tempfile.TemporaryFile() as stdin:
+            stdin.write(lines)
+            stdin.seek(0)
+            self.run([*self.git, "cat-file", "--batch-check=%(objecttype)", "--buffer"], out.feed, stdin)
+        answers = bytes(out.data).split(b"\n")
+        return {
+            (sha, name)
+            for (sha, name, _q), answer in zip(queries, answers, strict=False)
+            if answer == b"blob"
+        }
+
 
 # One commit per record, fields separated by NUL: full sha, parents, committer time, declared
 # encoding, author name, author email, subject (the fields a commit's author chooses come last).
@@ -943,7 +980,8 @@ def _read_changes(
     runner: _Git, store: str, shas: Sequence[str], boundaries: set[str]
 ) -> tuple[dict[str, _Changes], str]:
     """What each commit changed: from the cache, else one ``git log`` listing the paths of the
-    commits not seen. A failure leaves those commits' changes unknown and says why in one line."""
+    commits not seen (and one ``git cat-file`` when they touched edge-function folders). A partial
+    failure leaves those commits' changes unknown and says why in one line."""
     globs = runner.globs
     changes: dict[str, _Changes] = {}
     missing = []
@@ -966,13 +1004,25 @@ def _read_changes(
         if "did not complete in" in str(getattr(exc, "stderr", "")).lower():
             for sha in missing:
                 _changes.put((store, sha, globs), UNKNOWN_CHANGES)
+    functions: set[tuple[str, str]] = set()
+    wanted = [(sha, name) for sha, t in touched.items() for name in t.candidates()]
+    settled = True
+    if wanted:
+        try:
+            functions = runner.entrypoints(wanted)
+        except runner.exc.GitCommandError as exc:
+            # Not knowing which folders are functions, every one counts as shared code: the
+            # rollback redeploys all functions, which is never wrong.
+            notes.append(f"edge functions unknown: {_git_error_line(exc)}")
+            settled = False
     for sha in missing:
         t = touched.get(sha)
         if t is None:
             changes[sha] = UNKNOWN_CHANGES
             continue
-        changes[sha] = t.finish()
-        _changes.put((store, sha, globs), changes[sha])
+        changes[sha] = t.finish({name for s, name in functions if s == sha})
+        if settled:
+            _changes.put((store, sha, globs), changes[sha])
     return changes, "; ".join(notes)
 
 
