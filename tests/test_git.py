@@ -735,6 +735,21 @@ def test_git_missing(tmp_path: Path, project: dict) -> None:
     assert out.stdout.strip() == "git_missing | git is not installed (or not on PATH)"
 
 
+def test_repository_removed_while_it_is_read(project: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warroom.sources import git as gitsource
+
+    repo: Path = project["repo"]  # type: ignore[assignment]
+    real = gitsource._Git.walk
+
+    def vanish(self: gitsource._Git, *args: object) -> object:
+        shutil.rmtree(repo)
+        return real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gitsource._Git, "walk", vanish)
+    p = problem(repo)
+    assert p.kind == "failed" and p.message.startswith(f"{repo}: ") and "No such file" in p.message
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the repository to another user")
 def test_repository_owned_by_another_user_is_read(project: dict) -> None:
     # A production checkout owned by a deploy user: git's safe.directory check guards repository

@@ -687,6 +687,8 @@ class _Git:
                 cwd=self.cwd,
             )
         except FileNotFoundError as exc:
+            if exc.filename != cmd[0]:
+                raise  # the repository's folder went away after it was opened: not a missing git
             raise self.exc.GitCommandNotFound(list(cmd), exc) from exc
         try:
             err, timed_out = _pump(proc, sink, time.monotonic() + GIT_TIMEOUT)
