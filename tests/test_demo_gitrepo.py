@@ -109,6 +109,25 @@ def test_the_git_source_marks_the_story(repo: Path) -> None:
     assert not by_subject[snap.commits[0].subject].is_deploy  # the docs commit after the deploy
 
 
+def test_every_edge_function_folder_is_a_function_or_shared_code(repo: Path) -> None:
+    """Each function folder holds an index.ts, so `Y` names real functions; _shared/ is shared."""
+    from warroom.sources.git import function_rollback_commands, read_commits
+
+    snap = read_commits(GitSettings(repo=repo, count=100), now=NOW)
+    assert not getattr(snap, "is_error", False), snap
+    real = {"send-sms", "twilio-webhook", "campaign-scheduler"}
+    for c in snap.commits:
+        folders = {p.split("/")[2] for p in touched(repo, c.sha) if p.startswith("supabase/functions/")}
+        assert set(c.functions) == folders - {"_shared"} and set(c.functions) <= real, c.subject
+        assert c.touches_shared_functions == ("_shared" in folders), c.subject
+        if c.functions and c.parent:
+            cmds = function_rollback_commands(c)
+            assert cmds is not None and cmds[0] == f"git checkout {c.parent}"
+    first = snap.commits[-1]
+    assert first.functions == ("twilio-webhook",) and first.touches_shared_functions
+    assert sum(1 for c in snap.commits if c.functions) >= 5
+
+
 def test_build_is_deterministic_and_replaces(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     gitrepo.build(a, DEPLOY_AT)

