@@ -734,19 +734,8 @@ def test_describe_pages() -> None:
 
 # -- compressed answers, bombs and encodings not asked for ------------------------------------------------
 
-# Real captured answers (reference/statuspage-captures): a copy in tests/data when there is one.
-CAPTURES = next(
-    (
-        d
-        for d in (
-            Path(__file__).parent / "data" / "statuspage-captures",
-            Path("/work/shared/reference/statuspage-captures"),
-        )
-        if d.is_dir()
-    ),
-    None,
-)
-needs_captures = pytest.mark.skipif(CAPTURES is None, reason="the captured status pages are not here")
+# Real captured answers (copied from reference/statuspage-captures, with their README).
+CAPTURES = Path(__file__).parent / "data" / "statuspage-captures"
 
 
 def capture(name: str) -> bytes:
@@ -820,7 +809,6 @@ async def test_decompression_bomb_is_refused_with_bounded_memory(
     assert peak < 40 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
 
 
-@needs_captures
 @pytest.mark.parametrize("coding", ["gzip", "deflate", "raw"])
 @pytest.mark.parametrize("name", ["github-incident", "github-ok", "renku"])
 async def test_compressed_captures_read_like_plain_ones(
