@@ -268,3 +268,27 @@ def test_snapshot_decision_deploy_suspected(snap_compare, tmp_path: Path) -> Non
         app.record(ev.Answered(ALL_USERS.text, "no"))
 
     assert pane_snapshot(snap_compare, tmp_path, DecisionPane, state, size=(110, 40))
+
+
+async def test_status_pane_uses_the_whole_tab_and_says_what_it_left_out(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A page with 30 degraded components: the Upstream tab shows as many as fit (it was cut at
+    8 rows), and a reading that kept only some of them says how many more there are."""
+    from dataclasses import replace
+
+    from warroom.sources.statuspage import Component
+
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#right-tabs").active = "tab-status"
+        pages = statuses(clock.now)
+        many = tuple(Component(f"c{i}", f"Carrier {i:02d}", "degraded_performance") for i in range(30))
+        pages["Twilio"] = replace(pages["Twilio"], components=many)
+        with_state(app, pages=pages)
+        text = await shown(pilot, app)
+        assert sum(1 for line in text.splitlines() if "› Carrier" in line) >= 20
+        pages["Twilio"] = replace(pages["Twilio"], components=many[:5], components_omitted=170)
+        with_state(app, pages=pages)
+        assert "… and 170 more not listed" in await shown(pilot, app)

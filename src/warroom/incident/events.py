@@ -211,11 +211,20 @@ class Answered(Body):
 
 @dataclass(frozen=True)
 class Observed(Body):
-    """A fact a source saw and the console wrote down (a status-page component degrading, say)."""
+    """What a source saw and the console wrote down: one event per reading (a status page's
+    components degrading, say). ``text`` is one line; ``details`` the lines of every change, one
+    per line, when there was more than one."""
 
     kind: ClassVar[str] = "observed"
+    MULTILINE: ClassVar[frozenset[str]] = frozenset({"details"})
+    LONG: ClassVar[frozenset[str]] = frozenset({"details"})
     source: str
     text: str
+    details: str = ""
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for line in self.details.splitlines() if line.strip()] or [self.text]
 
     def describe(self) -> str:
         return f"[{self.source}] {self.text}"

@@ -237,15 +237,18 @@ class Journal:
                     self._db.execute("ROLLBACK")
                 raise
 
-    def _insert(self, db: sqlite3.Connection, incident_id: str, at: datetime, body: ev.Body) -> ev.Event:
+    def _insert(
+        self, db: sqlite3.Connection, incident_id: str, at: datetime, body: ev.Body, actor: str | None = None
+    ) -> ev.Event:
         event_id = uuid.uuid4().hex
+        who = clean(actor, max_len=ACTOR_MAX) if actor else self.actor
         cur = db.execute(
             "INSERT INTO events (event_id, incident_id, at, actor, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
-            (event_id, incident_id, iso_utc(at), self.actor, body.kind, ev.body_to_json(body)),
+            (event_id, incident_id, iso_utc(at), who, body.kind, ev.body_to_json(body)),
         )
         seq = cur.lastrowid
         assert seq is not None
-        return ev.Event(seq, event_id, incident_id, utc(at), self.actor, body)
+        return ev.Event(seq, event_id, incident_id, utc(at), who, body)
 
     def declare(
         self,
@@ -274,14 +277,17 @@ class Journal:
         except sqlite3.Error as exc:
             raise self._fail(f"cannot record the declaration ({exc})") from None
 
-    def append(self, incident_id: str, body: ev.Body, *, at: datetime | None = None) -> ev.Event:
-        """Append one event; it is durable when this returns."""
+    def append(
+        self, incident_id: str, body: ev.Body, *, at: datetime | None = None, actor: str | None = None
+    ) -> ev.Event:
+        """Append one event; it is durable when this returns. ``actor``: who did it, when not
+        this journal's user (a status page that changed, say)."""
         when = utc(at) if at is not None else utc(self.clock())
         try:
             with self._write() as db:
                 if db.execute("SELECT 1 FROM incidents WHERE id = ?", (incident_id,)).fetchone() is None:
                     raise self._fail(f"has no incident {incident_id}")
-                return self._insert(db, incident_id, when, body)
+                return self._insert(db, incident_id, when, body, actor)
         except sqlite3.Error as exc:
             raise self._fail(f"cannot record the event ({exc})") from None
 

@@ -236,6 +236,20 @@ class WarroomApp(SourcesMixin, App[int]):
         self.sync_journal()
         return event
 
+    async def record_in_thread(self, body: ev.Body, *, actor: str | None = None) -> ev.Event | None:
+        """Like :meth:`record`, with the write (its fsync) off the UI loop: for what the sources
+        write down, which nobody is waiting to see at once."""
+        inc = self.incident
+        if inc is None:
+            return None
+        try:
+            event = await asyncio.to_thread(self.journal.append, inc.id, body, actor=actor)
+        except JournalError as exc:
+            self.say(str(exc), severity="error", timeout=15)
+            return None
+        self.sync_journal()
+        return event
+
     # -- publishing to panes --------------------------------------------------------------------
     def publish(self, topic: str) -> None:
         """Tell every pane listening to ``topic`` (on every screen of the stack) to re-render."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,32 @@ def error_lines(snap: Any) -> list[ErrorLine]:
     from warroom.comms.context import ErrorLine
 
     return [ErrorLine(r.error_type, mask_phones(r.error_message), r.count) for r in snap.rows]
+
+
+def last_observed(events: list[ev.Event], actor: str) -> ev.Observed | None:
+    """The last reading ``actor`` (a status page) wrote down."""
+    for e in reversed(events):
+        if isinstance(e.body, ev.Observed) and e.actor == actor:
+            return e.body
+    return None
+
+
+def status_observation(update: PageUpdate, earlier: ev.Observed | None) -> ev.Observed | None:
+    """One journal event for one reading of a status page (however many components changed), or
+    None when nothing changed. After a restart, the first reading repeats what the page said last
+    time: it is not written down again."""
+    lines = update.changes  # capped by the source (50, the last one saying how many more)
+    if not lines:
+        return None
+    if update.previous is None and earlier is not None and earlier.lines == lines:
+        return None
+    if len(lines) == 1:
+        return ev.Observed("status", lines[0])
+    name = update.page.name
+    first = lines[0].removeprefix(f"{name}: ")
+    cut = re.fullmatch(re.escape(name) + r": … and (\d+) more changes?", lines[-1])
+    more = len(lines) - 1 + (int(cut.group(1)) - 1 if cut else 0)
+    return ev.Observed("status", f"{name}: {first} (and {more} more)", "\n".join(lines))
 
 
 class SourcesMixin:
@@ -259,21 +286,20 @@ class SourcesMixin:
             poller = StatusPoller(app.settings.status, client=client)
             while True:
                 for update in await poller.poll_due():
-                    self._status_update(update)
+                    await self._status_update(update)
                 due = min(poller.next_due(p) for p in poller.pages)
                 wait = max(1.0, min(30.0, (due - poller.clock()).total_seconds()))
                 await asyncio.sleep(wait)
 
-    def _status_update(self, update: PageUpdate) -> None:
+    async def _status_update(self, update: PageUpdate) -> None:
         app = self._app
         self.status_pages[update.page.name] = update.status
         inc = app.incident
         if inc is not None and inc.is_open:
-            earlier = [e.body.text for e in inc.events[-200:] if isinstance(e.body, ev.Observed)]
-            for line in update.changes:
-                if update.previous is None and line in earlier:
-                    continue  # a restart re-reads the page: don't note the same thing twice
-                app.record(ev.Observed("status", line))
+            actor = f"status page {update.page.name}"
+            body = status_observation(update, last_observed(inc.events, actor))
+            if body is not None:
+                await app.record_in_thread(body, actor=actor)
         app.publish("status")
         app.publish("facts")
         for header in app.screen.query("IncidentHeader"):

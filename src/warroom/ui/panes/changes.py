@@ -225,6 +225,10 @@ class StatusPane(Pane):
                         ("  › ", "$text-muted"), (comp.label, ""), (f": {comp.status_text}", "$text-warning")
                     )
                 )
+            if shown.components_omitted:
+                lines.append(
+                    Content.styled(f"  … and {shown.components_omitted:,} more not listed", "$text-muted")
+                )
             for inc in (*shown.incidents, *shown.maintenances):
                 lines.append(
                     Content.assemble(
@@ -235,6 +239,9 @@ class StatusPane(Pane):
                 )
                 if inc.latest is not None and inc.latest.body:
                     lines.append(Content.styled(f"    {inc.latest.body}", "$text-muted"))
+            left_out = shown.incidents_omitted + shown.maintenances_omitted
+            if left_out:
+                lines.append(Content.styled(f"  … and {left_out:,} more incidents not listed", "$text-muted"))
         self.border_title = "Status pages" + (f" · {alarms} ALARM" if alarms else "")
         self.set_class(alarms > 0, "-alarm")
         self.query_one("#status-body", Static).update(Content("\n").join(lines))

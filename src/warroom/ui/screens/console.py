@@ -169,7 +169,6 @@ class ConsoleScreen(Screen[None]):
 
     ConsoleScreen #left ChecklistPane { height: 1fr; }
     ConsoleScreen #right #health { height: auto; max-height: 12; }
-    ConsoleScreen #right #status { height: auto; max-height: 8; }
     ConsoleScreen #right-tabs { height: 1fr; }
     ConsoleScreen TabbedContent, ConsoleScreen TabPane { height: 1fr; }
     ConsoleScreen TabPane { padding: 0; }
