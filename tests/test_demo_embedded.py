@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,16 +119,21 @@ def test_a_start_failure_says_why_in_one_line(root: Path, monkeypatch: pytest.Mo
 def test_an_interrupted_first_initdb_is_redone(tmp_path: Path) -> None:
     # What a ctrl+c or kill -9 during the very first start leaves: a scratch folder, or a pgdata
     # folder without PG_VERSION (from before initdb ran in a scratch folder).
-    (tmp_path / "pgdata.initdb" / "base").mkdir(parents=True)
-    (tmp_path / "pgdata" / "global").mkdir(parents=True)
     pg = EmbeddedPostgres(tmp_path)
-    pg.start(watchdog=False)
+    pg.start(watchdog=False)  # as root the cluster's folder is made on the way
+    pg.release()
+    shutil.rmtree(pg.pgdata)
+    scratch = pg.cluster_dir / "pgdata.initdb"
+    for leftover in (scratch / "base", pg.pgdata / "global"):
+        leftover.mkdir(parents=True)
+    again = EmbeddedPostgres(tmp_path)
+    again.start(watchdog=False)
     try:
-        assert (pg.pgdata / "PG_VERSION").exists() and answers(pg)
-        assert not (tmp_path / "pgdata.initdb").exists()
+        assert (again.pgdata / "PG_VERSION").exists() and answers(again)
+        assert not scratch.exists()
     finally:
-        pg.release()
-    assert not pg.running
+        again.release()
+    assert not again.running
 
 
 def test_owners_file_damage_is_survived(root: Path) -> None:
