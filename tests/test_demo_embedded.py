@@ -6,6 +6,9 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,3 +164,36 @@ def test_a_cluster_from_another_major_version_is_made_anew(tmp_path: Path) -> No
         assert (again.pgdata / "PG_VERSION").read_text().strip() == str(again.major)
     finally:
         again.release()
+
+
+_OWNER = """
+import json, sys, time
+from pathlib import Path
+from warroom.demo.embedded import EmbeddedPostgres
+pg = EmbeddedPostgres(Path(sys.argv[1]))
+pg.start()
+print(json.dumps({"postgres": pg.postmaster_pid(), "watchdog": pg.watchdog_pid}), flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="without root the cluster is inside the data root")
+def test_the_watchdog_of_a_deleted_data_root_stops_the_server_and_leaves_it_deleted(tmp_path: Path) -> None:
+    root = tmp_path / "pg"
+    owner = subprocess.Popen(
+        [sys.executable, "-c", _OWNER, str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert owner.stdout is not None
+    line = owner.stdout.readline()
+    if not line:
+        owner.kill()
+        raise AssertionError(owner.stderr.read() if owner.stderr else "the owner failed")
+    pids = json.loads(line)
+    shutil.rmtree(root)  # a test's temporary folder, a state dir removed by hand
+    owner.kill()
+    owner.wait(10)
+    deadline = time.monotonic() + 30
+    while (_alive(pids["postgres"]) or _alive(pids["watchdog"])) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pids["postgres"]) and not _alive(pids["watchdog"])
+    assert not root.exists(), "the watchdog did not make the data root again"

@@ -533,9 +533,9 @@ class EmbeddedPostgres:
         try:
             if make_private_dir(self.root):
                 self.notices.append(f"made {self.root} private (0700): other users could read it")
+            fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         except OSError as exc:
-            raise EmbeddedError(f"cannot create {self.root}: {exc.strerror or exc}") from None
-        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            raise EmbeddedError(f"cannot use {self.root}: {exc.strerror or exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -930,6 +930,10 @@ def _watchdog_main(root: str, owner: str) -> None:
         return  # the owner released the server itself
     # EOF: the owner died without releasing (kill -9, crash).
     pg = EmbeddedPostgres(Path(root))
+    if not pg.root.is_dir():
+        # The data root was deleted meanwhile: stop its server, do not make the folder again.
+        _stop_postmaster(pg.pgdata)
+        return
     with pg._locked():
         owners = [p for p in pg._owners() if p != int(owner)]
         pg._set_owners(owners)
