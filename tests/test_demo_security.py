@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -440,10 +441,13 @@ def test_a_cluster_whose_data_root_is_gone_is_removed(tmp_path: Path) -> None:
     assert gone.cluster_dir.is_dir()
     shutil.rmtree(tmp_path / "gone")
     other = EmbeddedPostgres(tmp_path / "other")
-    other.start(watchdog=False)
+    other.start()  # its watchdog collects the clusters of data roots that are gone
     try:
+        deadline = time.monotonic() + 20
+        while gone.cluster_dir.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert not gone.cluster_dir.exists()
-        assert other.cluster_dir.is_dir()
+        assert other.cluster_dir.is_dir() and other.running
     finally:
         other.release()
 

@@ -29,7 +29,7 @@ The machine may be shared with other accounts:
   so the cluster and a copy of the PostgreSQL binaries (bin, lib, share: made once, then reused)
   live in :data:`SERVER_BASE` (0700, the account's): ``postgresql-*/`` and
   ``clusters/<key>/pgdata``, one cluster per data root. A cluster whose data root is gone is
-  removed the next time a cluster is made. Without root the server runs as the user and the
+  removed by the next watchdog (in the background). Without root the server runs as the user and the
   cluster is ``<root>/pgdata``;
 - a cluster without a password (made by an earlier version with ``trust`` authentication) is
   stopped and made anew: it is scratch data. :attr:`EmbeddedPostgres.notices` says so.
@@ -483,15 +483,16 @@ def _hba_trusts(pgdata: Path) -> bool:
     return any("trust" in line.split("#", 1)[0].split() for line in text.splitlines())
 
 
-def _remove_orphan_clusters(clusters: Path, keep: Path) -> None:
-    """Remove the clusters whose data root is gone (a deleted state dir, an old test run)."""
+def _remove_orphan_clusters(clusters: Path) -> None:
+    """Remove the clusters whose data root is gone (a deleted state dir, an old test run). The
+    watchdogs do it, off the path of a start."""
     try:
         entries = list(os.scandir(clusters))
     except OSError:
         return
     for entry in entries:
         folder = Path(entry.path)
-        if folder == keep or not entry.is_dir(follow_symlinks=False):
+        if not entry.is_dir(follow_symlinks=False):
             continue
         try:
             owner = _read_small(folder / DATA_ROOT_FILE, 8192).strip()
@@ -711,7 +712,6 @@ class EmbeddedPostgres:
             for leftover in (self.pgdata, scratch, pwfile):
                 _remove_tree(leftover)
             if self.base is not None:
-                _remove_orphan_clusters(self.cluster_dir.parent, keep=self.cluster_dir)
                 _write_private(self.cluster_dir / DATA_ROOT_FILE, str(self.root), self._account)
             _write_private(self.root / PASSWORD_FILE, password + "\n")
             self._write_pwfile(pwfile, password)
@@ -925,6 +925,9 @@ def _watchdog_main(root: str, owner: str) -> None:
     """Wait for the owner to go away (its pipe closes); then drop it and stop an orphaned server."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    if os.geteuid() == 0:
+        with contextlib.suppress(Exception):
+            _remove_orphan_clusters(Path(SERVER_BASE).resolve() / "clusters")
     word = sys.stdin.buffer.readline().strip()
     if word in (b"keep", b"done"):
         return  # the owner released the server itself
