@@ -26,9 +26,16 @@ pytestmark = pytest.mark.pg
 def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("embedded")
     yield path
-    pg = EmbeddedPostgres(path)
-    if pg.running:
-        pg.stop_now()
+    EmbeddedPostgres(path).remove()
+
+
+@pytest.fixture(autouse=True)
+def _remove_clusters(tmp_path: Path) -> Iterator[None]:
+    """The clusters a test made in its tmp_path are deleted after it (as root they live under
+    /var/lib/warroom-demo, not in tmp_path)."""
+    yield
+    for owners in tmp_path.rglob(embedded.OWNERS_FILE):
+        EmbeddedPostgres(owners.parent).remove()
 
 
 def answers(pg: EmbeddedPostgres) -> bool:

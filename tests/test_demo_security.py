@@ -36,11 +36,18 @@ def outside() -> Iterator[Path]:
     """A private folder (0700, like a home) that is not the demo's: its mode must never change."""
     path = Path(tempfile.mkdtemp(prefix="warroom-outside-"))
     yield path
-    for root in path.rglob(embedded.OWNERS_FILE):
-        pg = EmbeddedPostgres(root.parent)
-        if pg.running:
-            pg.stop_now()
+    for owners in path.rglob(embedded.OWNERS_FILE):
+        EmbeddedPostgres(owners.parent).remove()
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _remove_clusters(tmp_path: Path) -> Iterator[None]:
+    """The clusters a test made in its tmp_path are deleted after it (as root they live under
+    /var/lib/warroom-demo, not in tmp_path)."""
+    yield
+    for owners in tmp_path.rglob(embedded.OWNERS_FILE):
+        EmbeddedPostgres(owners.parent).remove()
 
 
 @pytest.fixture
@@ -522,3 +529,15 @@ def test_without_root_the_server_runs_as_the_user(outside: Path) -> None:
     assert out["answer"] == 1 and out["no password"] == "InvalidPasswordError"
     assert out["ids"] == {"Uid": [str(nobody.pw_uid)] * 4, "Gid": [str(nobody.pw_gid)] * 4, "Groups": []}
     assert out["open"] == [] and out["stopped"] is True
+
+
+def test_remove_stops_the_server_and_deletes_its_cluster(tmp_path: Path) -> None:
+    pg = EmbeddedPostgres(tmp_path / "pg")
+    pg.start(watchdog=False)
+    postmaster = pg.postmaster_pid()
+    pg.remove()
+    assert postmaster is not None and not _alive(postmaster)
+    assert not pg.pgdata.exists() and pg.owners() == []
+    if AS_ROOT:
+        assert not pg.cluster_dir.exists()
+    pg.release()

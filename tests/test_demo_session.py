@@ -25,7 +25,7 @@ import psutil
 import pytest
 
 from warroom.config import Settings, load_settings
-from warroom.demo import gitrepo, seed
+from warroom.demo import embedded, gitrepo, seed
 from warroom.demo.embedded import EmbeddedPostgres, _alive
 from warroom.demo.generator import FAST_PACE
 from warroom.demo.session import DEMO_DB, INCIDENT_TITLE, DemoError, DemoSession, prepare
@@ -46,9 +46,16 @@ def make_settings(state_dir: Path) -> Settings:
 def shared_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     state = tmp_path_factory.mktemp("demo-shared")
     yield state
-    pg = EmbeddedPostgres(state / "demo" / "postgres")
-    if pg.running:
-        pg.stop_now()
+    EmbeddedPostgres(state / "demo" / "postgres").remove()
+
+
+@pytest.fixture(autouse=True)
+def _remove_clusters(tmp_path: Path) -> Iterator[None]:
+    """The clusters a test made in its tmp_path are deleted after it (as root they live under
+    /var/lib/warroom-demo, not in tmp_path)."""
+    yield
+    for owners in tmp_path.rglob(embedded.OWNERS_FILE):
+        EmbeddedPostgres(owners.parent).remove()
 
 
 @pytest.fixture

@@ -879,6 +879,15 @@ class EmbeddedPostgres:
             self._stop_server()
             self._set_owners([])
 
+    def remove(self) -> None:
+        """Stop the server whatever its owners think and delete the cluster (scratch data): what
+        tests do when done, so their clusters do not pile up under SERVER_BASE."""
+        with self._locked():
+            self._stop_server()
+            self._set_owners([])
+            with contextlib.suppress(OSError):
+                _remove_tree(self.cluster_dir if self.base is not None else self.pgdata)
+
     # -- temporary outages, for tests: stop and start without giving up ownership --------------------------
     def pause(self) -> None:
         with self._locked():
