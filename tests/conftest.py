@@ -60,6 +60,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield server
     finally:
         server.release()
+        server.remove()  # as root the cluster lives under /var/lib/warroom-demo: do not leave it
 
 
 @pytest.fixture

@@ -30,9 +30,7 @@ SRC = str(Path(warroom.__file__).resolve().parents[1])
 def state(tmp_path_factory: pytest.TempPathFactory) -> Any:
     d = tmp_path_factory.mktemp("demo-cli")
     yield d
-    pg = EmbeddedPostgres(d / "demo" / "postgres")
-    if pg.running:
-        pg.stop_now()
+    EmbeddedPostgres(d / "demo" / "postgres").remove()
 
 
 @pytest.fixture

@@ -90,5 +90,9 @@ async def test_demo_fills_every_pane_within_5_seconds_and_leaves_nothing(tmp_pat
     finally:
         session.close()
     await asyncio.sleep(0.5)
-    left = processes_under(session.demo_dir)
+    assert session.postgres is not None
+    cluster = session.postgres
+    # As root the cluster lives outside the demo folder (see warroom.demo.embedded).
+    left = processes_under(session.demo_dir) + processes_under(cluster.pgdata)
+    cluster.remove()
     assert left == [], left

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +26,16 @@ pytestmark = pytest.mark.pg
 def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("embedded")
     yield path
-    pg = EmbeddedPostgres(path)
-    if pg.running:
-        pg.stop_now()
+    EmbeddedPostgres(path).remove()
+
+
+@pytest.fixture(autouse=True)
+def _remove_clusters(tmp_path: Path) -> Iterator[None]:
+    """The clusters a test made in its tmp_path are deleted after it (as root they live under
+    /var/lib/warroom-demo, not in tmp_path)."""
+    yield
+    for owners in tmp_path.rglob(embedded.OWNERS_FILE):
+        EmbeddedPostgres(owners.parent).remove()
 
 
 def answers(pg: EmbeddedPostgres) -> bool:
@@ -118,16 +129,21 @@ def test_a_start_failure_says_why_in_one_line(root: Path, monkeypatch: pytest.Mo
 def test_an_interrupted_first_initdb_is_redone(tmp_path: Path) -> None:
     # What a ctrl+c or kill -9 during the very first start leaves: a scratch folder, or a pgdata
     # folder without PG_VERSION (from before initdb ran in a scratch folder).
-    (tmp_path / "pgdata.initdb" / "base").mkdir(parents=True)
-    (tmp_path / "pgdata" / "global").mkdir(parents=True)
     pg = EmbeddedPostgres(tmp_path)
-    pg.start(watchdog=False)
+    pg.start(watchdog=False)  # as root the cluster's folder is made on the way
+    pg.release()
+    shutil.rmtree(pg.pgdata)
+    scratch = pg.cluster_dir / "pgdata.initdb"
+    for leftover in (scratch / "base", pg.pgdata / "global"):
+        leftover.mkdir(parents=True)
+    again = EmbeddedPostgres(tmp_path)
+    again.start(watchdog=False)
     try:
-        assert (pg.pgdata / "PG_VERSION").exists() and answers(pg)
-        assert not (tmp_path / "pgdata.initdb").exists()
+        assert (again.pgdata / "PG_VERSION").exists() and answers(again)
+        assert not scratch.exists()
     finally:
-        pg.release()
-    assert not pg.running
+        again.release()
+    assert not again.running
 
 
 def test_owners_file_damage_is_survived(root: Path) -> None:
@@ -155,3 +171,36 @@ def test_a_cluster_from_another_major_version_is_made_anew(tmp_path: Path) -> No
         assert (again.pgdata / "PG_VERSION").read_text().strip() == str(again.major)
     finally:
         again.release()
+
+
+_OWNER = """
+import json, sys, time
+from pathlib import Path
+from warroom.demo.embedded import EmbeddedPostgres
+pg = EmbeddedPostgres(Path(sys.argv[1]))
+pg.start()
+print(json.dumps({"postgres": pg.postmaster_pid(), "watchdog": pg.watchdog_pid}), flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="without root the cluster is inside the data root")
+def test_the_watchdog_of_a_deleted_data_root_stops_the_server_and_leaves_it_deleted(tmp_path: Path) -> None:
+    root = tmp_path / "pg"
+    owner = subprocess.Popen(
+        [sys.executable, "-c", _OWNER, str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert owner.stdout is not None
+    line = owner.stdout.readline()
+    if not line:
+        owner.kill()
+        raise AssertionError(owner.stderr.read() if owner.stderr else "the owner failed")
+    pids = json.loads(line)
+    shutil.rmtree(root)  # a test's temporary folder, a state dir removed by hand
+    owner.kill()
+    owner.wait(10)
+    deadline = time.monotonic() + 30
+    while (_alive(pids["postgres"]) or _alive(pids["watchdog"])) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pids["postgres"]) and not _alive(pids["watchdog"])
+    assert not root.exists(), "the watchdog did not make the data root again"

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -24,7 +25,7 @@ import psutil
 import pytest
 
 from warroom.config import Settings, load_settings
-from warroom.demo import gitrepo, seed
+from warroom.demo import embedded, gitrepo, seed
 from warroom.demo.embedded import EmbeddedPostgres, _alive
 from warroom.demo.generator import FAST_PACE
 from warroom.demo.session import DEMO_DB, INCIDENT_TITLE, DemoError, DemoSession, prepare
@@ -45,9 +46,16 @@ def make_settings(state_dir: Path) -> Settings:
 def shared_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     state = tmp_path_factory.mktemp("demo-shared")
     yield state
-    pg = EmbeddedPostgres(state / "demo" / "postgres")
-    if pg.running:
-        pg.stop_now()
+    EmbeddedPostgres(state / "demo" / "postgres").remove()
+
+
+@pytest.fixture(autouse=True)
+def _remove_clusters(tmp_path: Path) -> Iterator[None]:
+    """The clusters a test made in its tmp_path are deleted after it (as root they live under
+    /var/lib/warroom-demo, not in tmp_path)."""
+    yield
+    for owners in tmp_path.rglob(embedded.OWNERS_FILE):
+        EmbeddedPostgres(owners.parent).remove()
 
 
 @pytest.fixture
@@ -125,7 +133,9 @@ def test_prepare_brings_up_a_populated_demo(shared_state: Path) -> None:
         cfg = s.settings
         assert cfg.state_dir == (shared_state / "demo").resolve()
         assert cfg.journal_path == cfg.state_dir / "journal.sqlite3"
-        assert cfg.database.dsn == f"postgresql://postgres@127.0.0.1:{s.postgres.port}/{DEMO_DB}"  # type: ignore[union-attr]
+        pg = s.postgres
+        assert pg is not None
+        assert cfg.database.dsn == f"postgresql://postgres:{pg.password}@127.0.0.1:{pg.port}/{DEMO_DB}"
         assert cfg.git.repo == cfg.state_dir / "repo" and gitrepo.is_valid(cfg.git.repo)
         assert [p.name for p in cfg.status.pages] == ["Supabase", "Twilio"]
         assert all(p.url.startswith("http://127.0.0.1:") for p in cfg.status.pages)
@@ -507,6 +517,28 @@ def test_keep_db_leaves_the_server_for_the_next_demo(shared_state: Path) -> None
     finally:
         again.close()
     assert_nothing_left({"postgres": postmaster})
+
+
+def test_the_demo_folder_is_private(tmp_path: Path) -> None:
+    state = tmp_path / "new" / "state"
+    s = prepare(make_settings(state))
+    try:
+        for folder in (tmp_path / "new", state, s.demo_dir, s.demo_dir / "postgres"):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+        assert stat.S_IMODE((s.demo_dir / ".prepare.lock").stat().st_mode) == 0o600
+    finally:
+        s.close()
+    # As an earlier version left it: the demo folder open to others.
+    s.demo_dir.chmod(0o755)
+    (s.demo_dir / ".prepare.lock").chmod(0o644)
+    again = prepare(make_settings(state))
+    try:
+        assert again.reused
+        assert f"made the demo folder {s.demo_dir} private (0700): other users could read it" in again.notices
+        assert stat.S_IMODE(s.demo_dir.stat().st_mode) == 0o700
+        assert stat.S_IMODE((s.demo_dir / ".prepare.lock").stat().st_mode) == 0o600
+    finally:
+        again.close()
 
 
 def test_a_failed_prepare_leaves_nothing_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

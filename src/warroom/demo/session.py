@@ -5,7 +5,8 @@ puts together, under ``settings.state_dir / "demo"``:
 
 - ``postgres/``: the embedded PostgreSQL (:class:`~warroom.demo.embedded.EmbeddedPostgres`), started
   or adopted; owners that died (a demo killed with ``-9``) are dropped on the way, and their
-  watchdog has normally stopped the server already;
+  watchdog has normally stopped the server already. It holds the server's password, port, owners
+  and log (as root, the cluster itself is in ``/var/lib/warroom-demo``, see that module);
 - the database ``warroom_demo``: the playbook's schema and an hour of history, created when it is
   missing, on ``reset``, or when the previous demo cannot continue (see below); otherwise the
   time since the last demo stopped is filled in, so the last hour is never empty;
@@ -22,6 +23,9 @@ else starts over, as ``--reset`` does, and :attr:`DemoSession.notices` says why.
 ``status.pages`` pointing at the demo parts, ``state_dir`` at the demo folder), the incident id,
 ``standin``, the generator (:meth:`DemoSession.run_generator`) and :meth:`DemoSession.close`.
 Every failure is a :class:`DemoError` with a one-line message.
+
+The demo folder is private (0700, created so with its missing parents; an existing one open to
+others is tightened and a notice says so).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ from warroom.config import (
     Settings,
 )
 from warroom.demo import gitrepo
-from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres
+from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres, make_private_dir
 from warroom.demo.generator import REAL_PACE, Generator, Pace
 from warroom.demo.seed import SeedError, Story, backfill, newest_row, read_story, seed, update_story
 from warroom.demo.standin import StatusStandIn
@@ -190,12 +194,12 @@ def _signals_deferred() -> Iterator[None]:
 @contextlib.contextmanager
 def _prepare_lock(demo_dir: Path) -> Iterator[None]:
     """One prepare() at a time per demo folder (two `warroom demo` started together)."""
-    with (demo_dir / ".prepare.lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    fd = os.open(demo_dir / ".prepare.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -364,7 +368,12 @@ def prepare(
     notices: list[str] = []
     demo_dir = Path(settings.state_dir).expanduser().resolve() / DEMO_DIR
     try:
-        demo_dir.mkdir(parents=True, exist_ok=True)
+        # The demo's journal, database and password are the user's alone (0700, like the state dir).
+        if make_private_dir(demo_dir):
+            notices.append(f"made the demo folder {demo_dir} private (0700): other users could read it")
+        lock = demo_dir / ".prepare.lock"
+        if lock.exists() and lock.stat().st_mode & 0o077:
+            lock.chmod(0o600)
     except OSError as exc:
         raise DemoError(f"cannot create the demo folder {demo_dir}: {exc.strerror or exc}") from None
     journal_path = demo_dir / JOURNAL_FILE
@@ -375,7 +384,10 @@ def prepare(
         with _prepare_lock(demo_dir):
             # -- the server ----------------------------------------------------------------------
             pg = EmbeddedPostgres(demo_dir / "postgres")
-            pg.start()
+            try:
+                pg.start()
+            finally:
+                notices.extend(pg.notices)
             timings["postgres"] = time.perf_counter() - t0
 
             # -- the database and the story ------------------------------------------------------
