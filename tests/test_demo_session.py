@@ -314,6 +314,7 @@ def test_online_keeps_the_real_pages(shared_state: Path) -> None:
 
 
 async def test_prepare_inside_an_event_loop(shared_state: Path) -> None:
+    prepare(make_settings(shared_state)).close()  # made here or by an earlier test on this worker
     s = prepare(make_settings(shared_state))
     try:
         assert s.reused

@@ -22,7 +22,7 @@ from warroom.sources.tallies import TallySnapshot
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
-PASSWORD = "Outage-pw-7f3a"  # the embedded server trusts local connections: the password is unused
+PASSWORD = "Outage-pw-7f3a"  # a password for the silent server (the embedded one has its own)
 STATUS = re.compile(r"^unreachable since \d\d:\d\d:\d\d - retrying in \d+ s \(attempt (\d+)\): .+$")
 
 
@@ -86,7 +86,8 @@ async def test_the_server_stops_and_comes_back(own_server, tmp_path):
     await setup.execute("INSERT INTO error_logs (error_type, error_message) VALUES ('E', 'before')")
     await setup.close()
 
-    dsn = own_server.dsn("outage").replace("postgres@", f"postgres:{PASSWORD}@")
+    dsn = own_server.dsn("outage")  # it carries the server's own random password
+    secret = own_server.password  # type: ignore[attr-defined]
     cap = 1.0
     source = PostgresSource(fast_settings(dsn, tmp_path), declared_at=None, backoff_base=0.2, backoff_cap=cap)
     rec = Recorder()
@@ -104,9 +105,9 @@ async def test_the_server_stops_and_comes_back(own_server, tmp_path):
         st = down.connection
         assert st.status == "unreachable" and st.attempt >= 1 and st.retry_at is not None
         assert st.since is not None and st.since >= first.fetched_at
-        assert st.last_error and PASSWORD not in st.last_error
+        assert st.last_error and secret not in st.last_error
         assert STATUS.match(down.status_line()), down.status_line()
-        assert PASSWORD not in down.status_line() and PASSWORD not in st.dsn
+        assert secret not in down.status_line() and secret not in st.dsn
         # The last good data stays, older than the poll: the pane dims it.
         assert isinstance(down.errors, TallySnapshot) and isinstance(down.health, HealthSnapshot)
         assert down.is_stale(down.errors) and down.errors.fetched_at <= st.since

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from warroom.sources.dbtypes import (
 )
 from warroom.sources.postgres import PostgresSource, probe, schema_sql
 from warroom.sources.tallies import TallySnapshot
+from warroom.sources.text import dsn_password
 
 pytestmark = pytest.mark.pg
 
@@ -286,10 +288,11 @@ async def test_a_missing_table_disables_only_its_pane_until_retried(pg_dsn, tmp_
 
 async def test_a_missing_privilege_disables_only_its_pane(db, pg_dsn, tmp_path):
     role = f"r_{uuid.uuid4().hex[:10]}"
-    await db.execute(f"CREATE ROLE {role} LOGIN")
+    password = uuid.uuid4().hex
+    await db.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
     try:
         await db.execute(f"GRANT SELECT ON error_logs TO {role}")
-        dsn = pg_dsn.replace("postgres@", f"{role}@")
+        dsn = re.sub(r"^postgresql://[^@]*@", f"postgresql://{role}:{password}@", pg_dsn)
         source = PostgresSource(settings(dsn, tmp_path), declared_at=None)
         try:
             p = await poll(source)
@@ -568,10 +571,11 @@ async def test_probe_reports_each_query_the_session_and_a_missing_index(db, pg_d
     await db.execute("INSERT INTO error_logs (error_type, error_message) VALUES ('SmsTimeout', 'twilio')")
     await db.execute("DROP INDEX error_logs_occurred_at_idx")
     await db.execute("DROP TABLE sms_delivery_log")
-    secret_dsn = pg_dsn.replace("postgres@", "postgres:Hunter2-secret@")
-    lines = await probe(settings(secret_dsn, tmp_path))
+    secret = dsn_password(pg_dsn)  # the embedded server's own (random) password
+    assert secret
+    lines = await probe(settings(pg_dsn, tmp_path))
     text = "\n".join(lines)
-    assert "Hunter2-secret" not in text
+    assert secret not in text
     assert lines[0].startswith("database: postgresql://postgres:***@127.0.0.1:")
     assert any(line.startswith("server: PostgreSQL ") for line in lines)
     assert any(line.startswith("session: read-only on, statement_timeout 2s") for line in lines)
@@ -592,15 +596,16 @@ async def test_warroom_check_prints_the_probe(db, pg_dsn, tmp_path):
 
     from warroom.cli import main
 
-    secret_dsn = pg_dsn.replace("postgres@", "postgres:Hunter2-secret@")
+    secret = dsn_password(pg_dsn)  # the embedded server's own (random) password
+    assert secret
 
     def invoke():  # type: ignore[no-untyped-def]
         return CliRunner().invoke(
-            main, ["check", "--dsn", secret_dsn, "--state-dir", str(tmp_path / "state")], env={}
+            main, ["check", "--dsn", pg_dsn, "--state-dir", str(tmp_path / "state")], env={}
         )
 
     result = await asyncio.to_thread(invoke)
-    assert "Hunter2-secret" not in result.output
+    assert secret not in result.output
     assert "server: PostgreSQL" in result.output
     assert "query error_tally (built-in): 0 row(s)" in result.output
     assert "warning: no index" not in result.output
@@ -609,20 +614,23 @@ async def test_warroom_check_prints_the_probe(db, pg_dsn, tmp_path):
 async def test_a_libpq_key_value_dsn_works_and_its_password_stays_hidden(db, pg_dsn, tmp_path):
     port = int(pg_dsn.rsplit(":", 1)[1].split("/")[0])
     name = pg_dsn.rsplit("/", 1)[1]
-    dsn = f"host=127.0.0.1 port={port} user=postgres password='Sw0rd fish' dbname={name} sslmode=disable"
+    role = f"kv_{uuid.uuid4().hex[:10]}"  # the server takes passwords: a role whose password has a space
+    await db.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'Sw0rd fish'")
+    dsn = f"host=127.0.0.1 port={port} user={role} password='Sw0rd fish' dbname={name} sslmode=disable"
     cfg = load_settings(env={}, state_dir=tmp_path / "state", dsn=dsn, user="tester")
     source = PostgresSource(cfg, declared_at=None)
     try:
         p = await poll(source)
         assert (
             p.connection.dsn
-            == f"host=127.0.0.1 port={port} user=postgres password=*** dbname={name} sslmode=disable"
+            == f"host=127.0.0.1 port={port} user={role} password=*** dbname={name} sslmode=disable"
         )
         lines = await probe(cfg)
         assert any(line.startswith("server: PostgreSQL") for line in lines)
         assert "Sw0rd" not in "\n".join(lines)
     finally:
         await source.close()
+        await db.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
     bad = load_settings(
         env={}, state_dir=tmp_path / "state", dsn="host=x colour=blue password=Sw0rd2", user="t"
     )
