@@ -14,9 +14,22 @@ The connection: ``application_name=warroom``, ``default_transaction_read_only=on
 second above the statement timeout (client side; when it fires the server did not even honour its
 own timeout, so the connection is dropped and re-opened), ``TimeZone=UTC``, and an idle-in-
 transaction timeout so a stuck console cannot hold a transaction open. With ``pgbouncer = true``
-the prepared-statement cache is off and, since PgBouncer refuses unknown startup parameters,
-read-only and the statement timeout are set per transaction instead (``BEGIN READ ONLY`` +
-``SET LOCAL``). Lost or unreachable: reconnect with capped exponential backoff and equal jitter
+the prepared-statement cache is off and PgBouncer gets none of those startup parameters (it
+refuses unknown ones).
+
+Every query runs in a read-only transaction, in both modes, whatever the session says: a query
+may change the session (``set_config('default_transaction_read_only', 'off', false)``), never
+the transaction it runs in. A poll cycle's built-in queries share one (``BEGIN READ ONLY; SET
+LOCAL statement_timeout`` in one round trip, opened by the cycle's first query, ``COMMIT`` at its
+end: two round trips per cycle, not two per query); a query that fails ends it and the next one
+opens another (``ROLLBACK`` in the same round trip). A team's query (replaced in
+``[database.queries]`` or a ``[[database.panes]]``) gets a transaction of its own, so what it
+does to the session (``set_config('statement_timeout', '0', false)``) is undone for the queries
+after it by their own ``SET LOCAL``. The full read of the tallies has its own transaction
+(REPEATABLE READ READ ONLY), and `warroom check` one per query. The session's settings are only
+a second line of defence.
+
+Lost or unreachable: reconnect with capped exponential backoff and equal jitter
 (``base * 2**(n-1)`` capped at 30 s, then a random 50-100% of it), and a full read of the tallies
 after every reconnect.
 
@@ -268,6 +281,7 @@ def _text(value: Any) -> str | None:
 
 
 _TALLY_COLUMNS = "error_type, error_message, minute, count, first_at, times"
+_TX_NONE, _TX_OPEN, _TX_FAILED = "none", "open", "failed"
 
 
 def tally_groups(
@@ -350,7 +364,8 @@ class PostgresSource:
         self._down_since: datetime | None = None
         self._disabled: dict[str, QueryFailure] = {}
         self._db_ms = 0.0
-        self._in_tx = False
+        self._in_tx = False  # inside the full read's own transaction
+        self._tx = _TX_NONE  # the poll cycle's read-only transaction
         # errors pane
         self._tallies = Tallies(self._er.window, self._er.limit)
         self._watermark = Watermark()
@@ -445,12 +460,14 @@ class PostgresSource:
                     self._connect_failed(exc)
                     return self._poll(fetched)
             try:
+                await self._end_tx()  # one a cancelled cycle left open
                 await self._pane("errors", self._poll_errors)
                 await self._pane("health", self._poll_health)
                 await self._pane("sms", self._poll_sms)
                 await self._pane("error_rate", self._poll_error_rate)
                 for i, pane in enumerate(self._db.panes):
                     await self._pane(pane_name(i), lambda i=i, pane=pane: self._poll_table(i, pane))
+                await self._end_tx()
             except ConnectionLost as exc:
                 self._lost(exc)
             else:
@@ -463,6 +480,7 @@ class PostgresSource:
     async def close(self) -> None:
         """Close the connection (politely, then by force)."""
         conn, self._conn = self._conn, None
+        self._tx = _TX_NONE
         if conn is None or conn.is_closed():
             return
         try:
@@ -503,6 +521,7 @@ class PostgresSource:
     # -- connection -----------------------------------------------------------------------------------------
     async def _open(self) -> None:
         self._conn = await connect(self.settings)
+        self._tx = _TX_NONE
         v = self._conn.get_server_version()
         self._snapshot_sql = sql_text("snapshot" if v.major >= 13 else "snapshot_pre13")
         self._state = ConnectionState(
@@ -521,6 +540,7 @@ class PostgresSource:
         conn = self._conn
         assert conn is not None
         try:
+            await self._begin_tx(conn)
             kind = await conn.fetchval(
                 "SELECT format_type(a.atttypid, NULL) FROM pg_attribute a "
                 "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
@@ -531,6 +551,7 @@ class PostgresSource:
         except asyncio.CancelledError:
             raise
         except Exception:
+            self._tx = _TX_FAILED
             return  # the table may not exist yet: the errors pane says so itself
         self._id_checked = True
         if kind is not None and kind not in ("bigint", "integer", "smallint"):
@@ -558,11 +579,13 @@ class PostgresSource:
             dsn=self._db.masked_dsn,
         )
         self._conn = None
+        self._tx = _TX_NONE
 
     def _lost(self, exc: BaseException) -> None:
         """The connection broke mid-cycle: drop it. The first loss reconnects at once; losses in a
         row without a clean cycle between them back off like failed connects."""
         conn, self._conn = self._conn, None
+        self._tx = _TX_NONE
         if conn is not None and not conn.is_closed():
             conn.terminate()
         now = self._clock()
@@ -638,17 +661,62 @@ class PostgresSource:
             )
             raise _QueryFailed(failure)
         st = limit or self._db.statement_timeout
+        alone = query.origin != "built-in" and not self._in_tx
+        if alone:
+            await self._end_tx()
         t0 = time.perf_counter()
         try:
-            if self._db.pgbouncer and not self._in_tx:
-                async with conn.transaction(readonly=True):
-                    await conn.execute(f"SET LOCAL statement_timeout = {_ms(st)}")
-                    return await conn.fetch(query.sql, *args, timeout=_seconds(st) + 1)
-            return await conn.fetch(query.sql, *args, timeout=_seconds(st) + 1)
+            if not self._in_tx:
+                await self._begin_tx(conn)
+            rows = await conn.fetch(query.sql, *args, timeout=_seconds(st) + 1)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self._tx_failed()
             raise self._failure(query.name, exc, st) from exc
+        finally:
+            self._db_ms += (time.perf_counter() - t0) * 1000
+        if alone:
+            await self._end_tx()
+        return rows
+
+    # -- the poll cycle's read-only transaction (see the module docstring) -------------------------------
+    # A team's query (replaced or a pane) gets a transaction of its own: within a transaction it may
+    # still change the session (set_config('statement_timeout', '0', false) holds from there on),
+    # and the next transaction's SET LOCAL puts the timeout back for the queries after it.
+    async def _begin_tx(self, conn: asyncpg.Connection) -> None:
+        """Open the cycle's read-only transaction unless it is open (ending a failed one first, in
+        the same round trip)."""
+        if self._tx == _TX_OPEN:
+            return
+        st = self._db.statement_timeout
+        sql = f"BEGIN READ ONLY; SET LOCAL statement_timeout = {_ms(st)}"
+        if self._tx == _TX_FAILED:
+            sql = "ROLLBACK; " + sql
+        self._tx = _TX_FAILED  # until the server has said yes
+        await conn.execute(sql, timeout=_seconds(st) + 1)
+        self._tx = _TX_OPEN
+
+    def _tx_failed(self) -> None:
+        """A query of the cycle's transaction failed: the server has aborted it."""
+        if not self._in_tx and self._tx == _TX_OPEN:
+            self._tx = _TX_FAILED
+
+    async def _end_tx(self) -> None:
+        """End the cycle's transaction, if one is open; a failure is connection trouble."""
+        conn = self._conn
+        if self._tx == _TX_NONE or conn is None:
+            self._tx = _TX_NONE
+            return
+        sql = "COMMIT" if self._tx == _TX_OPEN else "ROLLBACK"
+        self._tx = _TX_NONE
+        t0 = time.perf_counter()
+        try:
+            await conn.execute(sql, timeout=_seconds(self._db.statement_timeout) + 1)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise ConnectionLost(one_line(exc)) from exc
         finally:
             self._db_ms += (time.perf_counter() - t0) * 1000
 
@@ -668,10 +736,13 @@ class PostgresSource:
             raise ConnectionLost("not connected")
         t0 = time.perf_counter()
         try:
+            if not self._in_tx:
+                await self._begin_tx(conn)
             row = await conn.fetchrow(sql, *args, timeout=_seconds(self._db.statement_timeout) + 1)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self._tx_failed()
             raise self._failure("snapshot", exc, self._db.statement_timeout) from exc
         finally:
             self._db_ms += (time.perf_counter() - t0) * 1000
@@ -725,6 +796,7 @@ class PostgresSource:
         margin = max(timedelta(minutes=1), 3 * db.poll_interval)
         tally = self._queries["error_tally"]
         ids_q = self._queries["error_tally_ids"]
+        await self._end_tx()  # its own transaction, never inside the cycle's
         self._in_tx = True
         try:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
@@ -981,19 +1053,20 @@ class PostgresSource:
         if q.error:
             raise _QueryFailed(QueryFailure(name, q.error, "error", self._clock()))
         st = self._db.statement_timeout
+        await self._end_tx()  # a team's query: a transaction of its own
         t0 = time.perf_counter()
         try:
-            async with conn.transaction(readonly=True):
-                if self._db.pgbouncer:
-                    await conn.execute(f"SET LOCAL statement_timeout = {_ms(st)}")
-                cur = await conn.cursor(q.sql, timeout=_seconds(st) + 1)
-                rows = await cur.fetch(MAX_TABLE_ROWS + 1, timeout=_seconds(st) + 1)
+            await self._begin_tx(conn)
+            cur = await conn.cursor(q.sql, timeout=_seconds(st) + 1)
+            rows = await cur.fetch(MAX_TABLE_ROWS + 1, timeout=_seconds(st) + 1)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self._tx_failed()
             raise self._failure(name, exc, st) from exc
         finally:
             self._db_ms += (time.perf_counter() - t0) * 1000
+        await self._end_tx()
         names = list(rows[0].keys()) if rows else []
         columns = tuple(clean(c, max_len=60) for c in names)
         self._panes[index] = TablePane(
@@ -1163,7 +1236,8 @@ async def probe(settings: Settings) -> list[str]:
                 f"{er.overlap.total_seconds():g} s overlap; no id column)"
             )
         lines += await _probe_queries(conn, settings)
-        lines += await _probe_indexes(conn, er)
+        async with conn.transaction(readonly=True):
+            lines += await _probe_indexes(conn, er)
     except Exception as exc:
         lines.append(f"database: the probe failed: {one_line(exc)}")
     finally:
