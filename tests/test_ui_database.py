@@ -203,3 +203,25 @@ async def test_the_console_connection_is_read_only(tmp_path: Path, pg_dsn: str) 
         assert await conn.fetchval("SELECT current_setting('application_name')") == "warroom"
     finally:
         await conn.close()
+
+
+async def test_the_errors_pane_says_when_rarer_kinds_are_counted_together(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    from warroom.sources.tallies import MAX_KEYS
+
+    await seed(pg_dsn, [("TwilioTimeout", "timed out", 40)])
+    conn = await asyncpg.connect(pg_dsn)
+    await conn.execute(
+        "INSERT INTO error_logs (occurred_at, error_type, error_message) "
+        "SELECT now() - interval '1 minute', 'Unique', 'message #' || g FROM generate_series(1, $1::int) g",
+        MAX_KEYS + 100,
+    )
+    await conn.close()
+    app = db_app(tmp_path, pg_dsn)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.tallies() is not None)
+        await pilot.pause(0.6)
+        text = await shown(pilot, app)
+        assert f"{40 + MAX_KEYS + 100:,} in 60 min · {MAX_KEYS}+ kinds (101 in rarer ones)" in text
+        assert "TwilioTimeout" in text

@@ -33,6 +33,11 @@ Lost or unreachable: reconnect with capped exponential backoff and equal jitter
 (``base * 2**(n-1)`` capped at 30 s, then a random 50-100% of it), and a full read of the tallies
 after every reconnect.
 
+Bounded whatever the data: the built-in queries cut every text they return in SQL (``left()``;
+each ``.sql`` file says to how much) and group by the cut values, the tallies track at most
+:data:`~warroom.sources.tallies.MAX_KEYS` keys one by one (the rest in one "other" bucket, the
+totals exact), and a team's query's values are cut the same way on arrival.
+
 A query that fails for a reason of its own (missing table or column, missing privilege,
 statement timeout, any other SQL error) disables only its pane, which carries a
 :class:`QueryFailure` until :meth:`PostgresSource.retry`. Connection trouble makes the whole poll
@@ -83,7 +88,16 @@ from warroom.sources.dbtypes import (
     TablePane,
     rate_from_series,
 )
-from warroom.sources.tallies import Tallies, TallyGroup, TallySnapshot, Watermark, ceil_minute, row_key
+from warroom.sources.tallies import (
+    MAX_KEYS,
+    MESSAGE_CHARS,
+    Tallies,
+    TallyGroup,
+    TallySnapshot,
+    Watermark,
+    ceil_minute,
+    row_key,
+)
 from warroom.sources.text import clean, dsn_password, first_line, mask_phone, register_secret
 
 log = logging.getLogger(__name__)
@@ -101,6 +115,7 @@ PANES: dict[str, tuple[str, ...]] = {
 GAP_LOOKBACK = 10_000  # ids below the watermark checked for in-flight rows after a full read
 MAX_NEW_ROWS = 50_000  # more new rows than this since the last poll: do a full read instead
 SMS_ROWS = 200
+SMS_PHONE_CHARS = 100  # sms_failures.sql's left(phone_number, 100)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
 FULL_READ_WORK_MEM = "16MB"
@@ -280,6 +295,11 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _cut(value: str | None, n: int) -> str | None:
+    """The first ``n`` characters, as SQL's ``left()`` (a team's query may return more)."""
+    return None if value is None else value[:n]
+
+
 _TALLY_COLUMNS = "error_type, error_message, minute, count, first_at, times"
 _TX_NONE, _TX_OPEN, _TX_FAILED = "none", "open", "failed"
 
@@ -308,6 +328,7 @@ def tally_groups(
                 count,
                 _utc(first, f"{query}: first_at") if first is not None else None,
                 times or None,
+                other=r.get("other") is True,
             )
         )
     return out
@@ -796,6 +817,7 @@ class PostgresSource:
         margin = max(timedelta(minutes=1), 3 * db.poll_interval)
         tally = self._queries["error_tally"]
         ids_q = self._queries["error_tally_ids"]
+        keys = self._tallies.max_keys
         await self._end_tx()  # its own transaction, never inside the cycle's
         self._in_tx = True
         try:
@@ -811,7 +833,7 @@ class PostgresSource:
                 exact_until = ceil_minute(start + db.resync_interval + margin)
                 if er.id_column:
                     groups = tally_groups(
-                        await self._fetch(tally, start, None, exact_until, limit=db.resync_timeout),
+                        await self._fetch(tally, start, None, exact_until, keys, limit=db.resync_timeout),
                         exact_until,
                     )
                     rows = await self._fetch(ids_q, GAP_LOOKBACK, limit=db.resync_timeout)
@@ -824,11 +846,13 @@ class PostgresSource:
                 else:
                     tail_start = now - er.overlap
                     groups = tally_groups(
-                        await self._fetch(tally, start, tail_start, exact_until, limit=db.resync_timeout),
+                        await self._fetch(
+                            tally, start, tail_start, exact_until, keys, limit=db.resync_timeout
+                        ),
                         exact_until,
                     )
                     tail = tally_groups(
-                        await self._fetch(tally, tail_start, None, FAR_FUTURE, limit=db.resync_timeout),
+                        await self._fetch(tally, tail_start, None, FAR_FUTURE, keys, limit=db.resync_timeout),
                         FAR_FUTURE,
                     )
         except ShapeError as exc:
@@ -862,7 +886,7 @@ class PostgresSource:
                 tail_start = current
             q = self._queries["error_tally"]
             try:
-                rows = await self._fetch(q, tail_start, None, FAR_FUTURE)
+                rows = await self._fetch(q, tail_start, None, FAR_FUTURE, t.max_keys)
                 t.replace_tail(tail_start, tally_groups(rows, FAR_FUTURE))
             except ShapeError as exc:
                 raise _shape(q.name, str(exc), self._clock()) from exc
@@ -898,7 +922,8 @@ class PostgresSource:
         assert declared is not None
         q = self._queries["error_tally"]
         try:
-            groups = tally_groups(await self._fetch(q, declared - self._er.window, declared, None), None)
+            window = declared - self._er.window
+            groups = tally_groups(await self._fetch(q, window, declared, None, self._tallies.max_keys), None)
         except _QueryFailed as failed:
             self._baseline_error = f"baseline at the declaration: {failed.failure.reason}"
             return
@@ -991,17 +1016,25 @@ class PostgresSource:
         q = self._queries["sms_failures"]
         rows = await self._fetch(q, self._er.window, SMS_ROWS)
         now = self._clock()
-        out = []
+        # By row key: a team's query may list a (phone, message) twice, or two that differ only
+        # past the cut; the pane's table needs one row per key (their counts add up).
+        by_key: dict[str, SmsRow] = {}
         total = groups = 0
         try:
             for r in rows[:SMS_ROWS]:
                 cols = "phone_number, error_message, count"
-                phone = _text(_col(r, "phone_number", q.name, cols))
-                msg = _text(_col(r, "error_message", q.name, cols))
+                phone = _cut(_text(_col(r, "phone_number", q.name, cols)), SMS_PHONE_CHARS)
+                msg = _cut(_text(_col(r, "error_message", q.name, cols)), MESSAGE_CHARS)
                 n = _int(_col(r, "count", q.name, cols), "count")
-                out.append(SmsRow(row_key(phone, msg), mask_phone(phone), clean(msg, max_len=300), n))
+                key = row_key(phone, msg)
+                seen = by_key.get(key)
+                if seen is not None:
+                    by_key[key] = replace(seen, count=seen.count + n)
+                else:
+                    by_key[key] = SmsRow(key, mask_phone(phone), clean(msg, max_len=300), n)
         except ShapeError as exc:
             raise _shape(q.name, str(exc), now) from exc
+        out = list(by_key.values())
         if rows:
             total = _int(rows[0].get("total_failed"), "total_failed") or sum(r.count for r in out)
             groups = _int(rows[0].get("groups"), "groups") or len(out)
@@ -1254,7 +1287,7 @@ async def _probe_queries(conn: asyncpg.Connection, settings: Settings) -> list[s
     now = datetime.now(UTC)
     high: int | None = None
     args: dict[str, tuple[Any, ...]] = {
-        "error_tally": (now - er.window, None, None),
+        "error_tally": (now - er.window, None, None, MAX_KEYS),
         "error_tally_ids": (100,),
         "error_tally_since": (None, [], 100),
         "db_health": (),

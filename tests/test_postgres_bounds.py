@@ -1,0 +1,201 @@
+"""The database source is bounded and its figures are right, whatever the data: text comes out of
+the database cut (a 30 MB value costs what a short one does), the tallies track at most MAX_KEYS
+keys while the totals stay exact, the blocked-session count is every waiting session, and
+arbitrary hostile text (property-based) comes out clean and bounded. Against the embedded
+PostgreSQL."""
+
+from __future__ import annotations
+
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from warroom.config import DatabaseSettings, ErrorSettings, Settings
+from warroom.sources.dbtypes import DbPoll, SmsSnapshot
+from warroom.sources.postgres import PostgresSource, render, schema_sql, sql_text
+from warroom.sources.tallies import MAX_KEYS, MESSAGE_CHARS, TallySnapshot
+
+pytestmark = pytest.mark.pg
+
+HUGE = 30_000_000
+
+
+def settings(dsn: str, tmp_path: Path, *, id_column: str = "id", **db: object) -> Settings:
+    options: dict[str, object] = {"poll_interval": timedelta(milliseconds=200), **db}
+    return Settings(
+        state_dir=tmp_path,
+        database=DatabaseSettings(dsn=dsn, **options),  # type: ignore[arg-type]
+        errors=ErrorSettings(id_column=id_column),
+    )
+
+
+@pytest.fixture
+async def db(pg_dsn: str):
+    conn = await asyncpg.connect(pg_dsn)
+    await conn.execute(schema_sql())
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def poll(source: PostgresSource) -> DbPoll:
+    p = await source.poll_once()
+    assert p.connected, p.status_line()
+    return p
+
+
+async def errors_of(source: PostgresSource) -> TallySnapshot:
+    p = await poll(source)
+    assert isinstance(p.errors, TallySnapshot), p.errors
+    return p.errors
+
+
+# -- many distinct messages ----------------------------------------------------------------------
+
+
+async def assert_bounded_and_exact(
+    db: asyncpg.Connection, source: PostgresSource, snap: TallySnapshot
+) -> None:
+    """At most MAX_KEYS keys tracked; the total and the per-minute totals are a plain count(*)."""
+    where = "WHERE occurred_at > $1::timestamptz - interval '1 hour'"
+    assert snap.total == await db.fetchval(f"SELECT count(*) FROM error_logs {where}", snap.as_of)
+    per_minute = await db.fetch(
+        f"SELECT date_trunc('minute', occurred_at) AS m, count(*) FROM error_logs {where} GROUP BY 1",
+        snap.as_of,
+    )
+    assert {m: n for m, n in snap.totals_per_minute if n} == {r[0]: r[1] for r in per_minute}
+    tallies = source.tallies
+    assert tallies.tracked <= MAX_KEYS and snap.distinct <= MAX_KEYS
+    assert snap.other > 0
+    assert sum(tallies.counts().values()) + snap.other == snap.total
+    frequent = [(r.error_type, r.error_message, r.count) for r in snap.rows[:3]]
+    assert frequent == [
+        ("TwilioTimeout", "timed out", 900),
+        ("DbError", "too many clients", 600),
+        ("Auth", "JWT expired", 300),
+    ]
+
+
+@pytest.mark.parametrize("id_column", ["id", ""], ids=["by id", "by time"])
+async def test_many_distinct_messages_keep_the_tracked_keys_bounded_and_the_totals_exact(
+    db, pg_dsn, tmp_path, id_column
+):
+    await db.execute(
+        """
+        INSERT INTO error_logs (occurred_at, error_type, error_message)
+        SELECT now() - interval '20 seconds' - (g % 3000) * interval '1 second', 'Unique', 'message #' || g
+        FROM generate_series(1, 50000) AS g;
+        INSERT INTO error_logs (occurred_at, error_type, error_message)
+        SELECT now() - interval '20 seconds' - (g % 50) * interval '1 minute', t, m
+        FROM (VALUES ('TwilioTimeout', 'timed out', 900), ('DbError', 'too many clients', 600),
+                     ('Auth', 'JWT expired', 300)) AS f(t, m, n),
+             generate_series(1, n) AS g;
+        """
+    )
+    source = PostgresSource(settings(pg_dsn, tmp_path, id_column=id_column), declared_at=None)
+    try:
+        tracemalloc.start()
+        try:
+            snap = await errors_of(source)
+            held, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert snap.full_read
+        await assert_bounded_and_exact(db, source, snap)
+        assert peak < 16 * 2**20, f"{peak / 2**20:.0f} MB at the peak of the full read"
+        assert held < 4 * 2**20, f"{held / 2**20:.1f} MB kept after the full read"
+        # 20,000 more distinct messages between two polls: read incrementally, still bounded.
+        await db.execute(
+            "INSERT INTO error_logs (occurred_at, error_type, error_message) "
+            "SELECT now() - random() * interval '2 seconds', 'Unique', 'later #' || g FROM generate_series(1, 20000) g"
+        )
+        snap = await errors_of(source)
+        assert not snap.full_read
+        await assert_bounded_and_exact(db, source, snap)
+        source.retry("errors")  # and the next full read agrees
+        snap = await errors_of(source)
+        assert snap.full_read
+        await assert_bounded_and_exact(db, source, snap)
+    finally:
+        await source.close()
+
+
+# -- huge values ---------------------------------------------------------------------------------
+
+
+async def test_a_30_mb_message_and_phone_number_come_back_cut_and_cheap(db, pg_dsn, tmp_path):
+    await db.execute(
+        f"""
+        INSERT INTO error_logs (occurred_at, error_type, error_message)
+        SELECT now() - g * interval '1 minute', 'Huge', repeat('a', {HUGE}) FROM generate_series(1, 3) g;
+        -- the same first 1000 characters: the same error as far as the console can tell
+        INSERT INTO error_logs (occurred_at, error_type, error_message)
+        VALUES (now() - interval '4 minutes', 'Huge', repeat('a', {HUGE - 1}) || 'z');
+        -- differs within them: another error
+        INSERT INTO error_logs (occurred_at, error_type, error_message)
+        SELECT now() - interval '2 minutes', 'Huge', repeat('a', 999) || 'b' || repeat('c', {HUGE})
+        FROM generate_series(1, 2);
+        INSERT INTO sms_delivery_log (phone_number, delivery_status, error_message)
+        SELECT '+1555' || repeat('0', {HUGE}) || '4477', 'failed', repeat('x', {HUGE}) FROM generate_series(1, 2);
+        """
+    )
+    # What the built-in queries send, as it leaves the database.
+    tally = await db.fetch(
+        render(sql_text("error_tally"), ErrorSettings()),
+        await db.fetchval("SELECT now() - interval '1 hour'"),
+        None,
+        None,
+        500,
+    )
+    assert max(len(r["error_message"]) for r in tally) == MESSAGE_CHARS
+    assert {r["error_message"][-1] for r in tally} == {"a", "b"}
+    (sms,) = await db.fetch(sql_text("sms_failures"), timedelta(hours=1), 200)
+    assert (len(sms["phone_number"]), len(sms["error_message"]), sms["count"]) == (100, 1000, 2)
+
+    source = PostgresSource(settings(pg_dsn, tmp_path), declared_at=None)
+    try:
+        tracemalloc.start()
+        try:
+            p = await poll(source)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 8 * 2**20, f"{peak / 2**20:.0f} MB at the peak of one poll"
+        errors, sms_snap = p.errors, p.sms
+        assert isinstance(errors, TallySnapshot) and isinstance(sms_snap, SmsSnapshot)
+        assert source.tallies.counts() == {("Huge", "a" * 1000): 4, ("Huge", "a" * 999 + "b"): 2}
+        assert [(r.count, len(r.error_message)) for r in errors.rows] == [(4, 500), (2, 500)]
+        assert [(r.phone, r.count, len(r.error_message)) for r in sms_snap.rows] == [("***0000", 2, 300)]
+        # A new row, read incrementally, is keyed as the full read keyed the others.
+        await db.execute(
+            f"INSERT INTO error_logs (error_type, error_message) VALUES ('Huge', repeat('a', {HUGE}) || 'tail')"
+        )
+        p = await poll(source)
+        assert isinstance(p.errors, TallySnapshot) and not p.errors.full_read
+        assert source.tallies.count("Huge", "a" * 1000) == 5
+    finally:
+        await source.close()
+
+
+async def test_a_teams_sms_query_listing_a_group_twice_gives_one_row(db, pg_dsn, tmp_path):
+    (tmp_path / "sms.sql").write_text(
+        "SELECT phone_number, error_message, 1 AS count FROM sms_delivery_log "
+        "WHERE delivery_status = 'failed' AND created_at > now() - $1::interval"
+    )
+    await db.execute(
+        "INSERT INTO sms_delivery_log (phone_number, delivery_status, error_message) "
+        "SELECT '+15550104477', 'failed', 'Twilio 30003' FROM generate_series(1, 3)"
+    )
+    cfg = settings(pg_dsn, tmp_path, queries={"sms_failures": tmp_path / "sms.sql"})
+    source = PostgresSource(cfg, declared_at=None)
+    try:
+        sms = (await poll(source)).sms
+        assert isinstance(sms, SmsSnapshot)
+        assert [(r.phone, r.error_message, r.count) for r in sms.rows] == [("***4477", "Twilio 30003", 3)]
+        assert sms.total_failed == 3
+    finally:
+        await source.close()
