@@ -6,6 +6,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import tracemalloc
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import asyncpg
 import pytest
 
 from warroom.config import DatabaseSettings, ErrorSettings, Settings
-from warroom.sources.dbtypes import DbPoll, SmsSnapshot
+from warroom.sources.dbtypes import DbPoll, HealthSnapshot, SmsSnapshot
 from warroom.sources.postgres import PostgresSource, render, schema_sql, sql_text
 from warroom.sources.tallies import MAX_KEYS, MESSAGE_CHARS, TallySnapshot
 
@@ -198,4 +199,40 @@ async def test_a_teams_sms_query_listing_a_group_twice_gives_one_row(db, pg_dsn,
         assert [(r.phone, r.error_message, r.count) for r in sms.rows] == [("***4477", "Twilio 30003", 3)]
         assert sms.total_failed == 3
     finally:
+        await source.close()
+
+
+# -- the blocked count ---------------------------------------------------------------------------
+
+
+async def test_the_blocked_count_is_every_waiting_session_not_the_five_listed(db, pg_dsn, tmp_path):
+    await db.execute("INSERT INTO campaigns (id, name) VALUES ('c1', 'Black Friday')")
+    holder = await asyncpg.connect(pg_dsn)
+    waiters = [await asyncpg.connect(pg_dsn) for _ in range(8)]
+    source = PostgresSource(settings(pg_dsn, tmp_path), declared_at=None)
+    tasks: list[asyncio.Task[str]] = []
+    try:
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute("UPDATE campaigns SET status = 'paused' WHERE id = 'c1'")
+        tasks = [
+            asyncio.create_task(w.execute("UPDATE campaigns SET name = 'x' WHERE id = 'c1'")) for w in waiters
+        ]
+        for _ in range(200):
+            if await db.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == 8:
+                break
+            await asyncio.sleep(0.05)
+        h = (await poll(source)).health
+        assert isinstance(h, HealthSnapshot)
+        assert h.waiting == 8 and h.blocked_count == 8
+        assert len(h.blocked) == 5, "the list shows the five longest waits"
+        assert all(b.blocked_by for b in h.blocked)
+        assert holder.get_server_pid() in {p for b in h.blocked for p in b.blocked_by}
+        await hold.rollback()
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        for c in (holder, *waiters):
+            c.terminate()
         await source.close()

@@ -353,7 +353,8 @@ class HealthPane(DbPane):
                     ("Running ", "$text-muted"),
                     (str(data.running), "bold"),
                     ("  blocked ", "$text-muted"),
-                    (str(len(data.blocked)), "bold $text-error" if data.blocked else "bold"),
+                    # every session waiting on a lock, not only the few listed below
+                    (str(data.blocked_count), "bold $text-error" if data.blocked_count else "bold"),
                 )
             )
             if data.longest is not None:
@@ -368,7 +369,8 @@ class HealthPane(DbPane):
             if data.blocked:
                 b = data.blocked[0]
                 by = ",".join(str(p) for p in b.blocked_by) or "?"
-                more = f" (+{len(data.blocked) - 1} more)" if len(data.blocked) > 1 else ""
+                others = max(data.blocked_count, len(data.blocked)) - 1
+                more = f" (+{others} more)" if others > 0 else ""
                 lines.append(
                     Content.assemble(
                         ("Blocked ", "$text-muted"),
