@@ -7,17 +7,22 @@ PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from warroom.config import DatabaseSettings, ErrorSettings, Settings
 from warroom.sources.dbtypes import DbPoll, HealthSnapshot, SmsSnapshot
 from warroom.sources.postgres import PostgresSource, render, schema_sql, sql_text
 from warroom.sources.tallies import MAX_KEYS, MESSAGE_CHARS, TallySnapshot
+from warroom.sources.text import clean, mask_phone
 
 pytestmark = pytest.mark.pg
 
@@ -235,4 +240,133 @@ async def test_the_blocked_count_is_every_waiting_session_not_the_five_listed(db
             t.cancel()
         for c in (holder, *waiters):
             c.terminate()
+        await source.close()
+
+
+# -- hostile text, property-based ----------------------------------------------------------------
+
+CONTROLS = [chr(c) for c in range(1, 0x20)] + ["\x7f"] + [chr(c) for c in range(0x80, 0xA0)]
+SEQUENCES = [
+    "\x1b]52;c;AAAA\x07",
+    "\x1b]0;title\x07",
+    "\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\",
+    "\x1b[2J\x1b[H",
+    "\x1b[31m",
+    "\x1b[6n",
+    "\x9b31m",
+    "\x1bP1$r\x1b\\",
+    "\x1b",
+    "\u202e",
+    "\u202a",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u200f",
+    "[bold red]x[/]",
+    "[@click=app.quit]",
+    "[link=https://evil.example]x[/link]",
+]
+BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+piece = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=30),
+    st.sampled_from(CONTROLS),
+    st.sampled_from(SEQUENCES),
+)
+short = st.lists(piece, max_size=10).map("".join)
+hostile = st.one_of(short, st.tuples(short, st.integers(2, 20_000)).map(lambda t: t[0] * t[1]))
+
+
+def assert_inert(text: str, max_len: int) -> None:
+    assert isinstance(text, str) and len(text) <= max_len, (len(text), max_len)
+    for ch in text:
+        code = ord(ch)
+        assert code >= 0x20 and not 0x7F <= code < 0xA0, repr(text[:80])
+        assert ch not in BIDI, repr(text[:80])
+
+
+def dollar_quoted(text: str) -> str:
+    tag = f"$h{secrets.token_hex(4)}$"
+    assert tag not in text
+    return f"{tag}{text}{tag}"
+
+
+@hsettings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    database=None,  # no example database written into the worktree
+)
+@given(error_type=hostile, message=hostile, phone=hostile, sms_message=hostile)
+async def test_hostile_text_comes_out_clean_and_bounded(
+    db, pg_dsn, tmp_path, error_type, message, phone, sms_message
+):
+    await db.execute("TRUNCATE error_logs, sms_delivery_log, campaigns")
+    await db.execute("INSERT INTO campaigns (id, name) VALUES ('c1', 'x')")
+    await db.executemany(
+        "INSERT INTO error_logs (occurred_at, error_type, error_message) VALUES (now() - $3::text::interval, $1, $2)",
+        [
+            (error_type, message, "5 minutes"),
+            (error_type, message, "2 hours"),
+            (error_type, message, "1 second"),
+        ],
+    )
+    await db.execute(
+        "INSERT INTO sms_delivery_log (phone_number, delivery_status, error_message) VALUES ($1, 'failed', $2)",
+        phone,
+        sms_message,
+    )
+    # Hostile query texts in pg_stat_activity: a lock holder (idle in transaction) and a waiter.
+    holder = await asyncpg.connect(pg_dsn)
+    waiter = await asyncpg.connect(pg_dsn)
+    source = PostgresSource(settings(pg_dsn, tmp_path), declared_at=None)
+    waiting = None
+    try:
+        await holder.execute(f"BEGIN; UPDATE campaigns SET name = {dollar_quoted(message)} WHERE id = 'c1'")
+        waiting = asyncio.create_task(
+            waiter.execute(f"UPDATE campaigns SET name = {dollar_quoted(sms_message)} WHERE id = 'c1'")
+        )
+        for _ in range(200):
+            if await db.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):
+                break
+            await asyncio.sleep(0.02)
+        source.set_declared_at(await db.fetchval("SELECT now() - interval '1 minute'"))
+        p = await poll(source)
+        errors, sms, health = p.errors, p.sms, p.health
+        assert isinstance(errors, TallySnapshot), errors
+        assert isinstance(sms, SmsSnapshot), sms
+        assert isinstance(health, HealthSnapshot), health
+        p = await poll(source)  # the declaration's baseline is read after the first poll
+        errors = p.errors
+        assert isinstance(errors, TallySnapshot) and errors.total == 2
+        texts: list[tuple[str, int]] = []
+        for r in errors.rows:
+            texts += [(r.error_type, 120), (r.error_message, 500), (r.key, 16)]
+        for t, m, _ in errors.baseline_rows:
+            texts += [(t, 120), (m, 500)]
+        texts += [(note, 300) for note in (*errors.notes, errors.baseline_error)]
+        for r in sms.rows:
+            texts += [(r.phone, 10), (r.error_message, 300), (r.key, 16)]
+        assert health.waiting == 1 and health.longest is not None and len(health.blocked) == 1
+        texts.append((health.longest.query, 200))
+        for b in health.blocked:
+            texts += [(b.query, 200), (b.blocker_query, 200), (b.blocker_state, 40)]
+        for text, bound in texts:
+            assert_inert(text, bound)
+        # What the database held, cut to the keys' bounds and cleaned: nothing more, nothing less.
+        (row,) = errors.rows
+        assert row.count == 2
+        assert row.error_type == clean(error_type[:200], max_len=120)
+        assert row.error_message == clean(message[:MESSAGE_CHARS], max_len=500)
+        assert errors.baseline_rows == ((row.error_type, row.error_message, 1),)
+        (srow,) = sms.rows
+        assert srow.phone == mask_phone(phone[:100])
+        assert srow.error_message == clean(sms_message[:MESSAGE_CHARS], max_len=300)
+        assert health.blocked[0].query.startswith("UPDATE campaigns SET name = $h")
+        assert health.blocked[0].blocker_query.startswith("BEGIN; UPDATE campaigns SET name = $h")
+    finally:
+        if waiting is not None:
+            waiting.cancel()
+        holder.terminate()
+        waiter.terminate()
         await source.close()
