@@ -370,3 +370,35 @@ async def test_hostile_text_comes_out_clean_and_bounded(
         holder.terminate()
         waiter.terminate()
         await source.close()
+
+
+async def test_columns_of_other_types_are_cut_as_text(pg_dsn, tmp_path):
+    """A team's error_type may be an enum and its phone numbers varchar: cutting must not break them."""
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute(
+            """
+            CREATE TYPE error_kind AS ENUM ('TwilioTimeout', 'DbError');
+            CREATE TABLE error_logs (id bigserial PRIMARY KEY, occurred_at timestamptz NOT NULL DEFAULT now(),
+                                     error_type error_kind, error_message varchar(2000));
+            CREATE TABLE sms_delivery_log (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(),
+                                           phone_number varchar(32), delivery_status text, error_message varchar);
+            INSERT INTO error_logs (error_type, error_message) VALUES ('TwilioTimeout', repeat('t', 1500)), ('DbError', 'x');
+            INSERT INTO sms_delivery_log (phone_number, delivery_status, error_message)
+            VALUES ('+15550104477', 'failed', 'Twilio 30003');
+            """
+        )
+        source = PostgresSource(settings(pg_dsn, tmp_path), declared_at=None)
+        try:
+            p = await poll(source)
+            assert isinstance(p.errors, TallySnapshot), p.errors
+            assert source.tallies.counts() == {("TwilioTimeout", "t" * 1000): 1, ("DbError", "x"): 1}
+            assert isinstance(p.sms, SmsSnapshot) and p.sms.rows[0].phone == "***4477"
+            await conn.execute("INSERT INTO error_logs (error_type, error_message) VALUES ('DbError', 'x')")
+            p = await poll(source)
+            assert isinstance(p.errors, TallySnapshot) and not p.errors.full_read
+            assert source.tallies.count("DbError", "x") == 2
+        finally:
+            await source.close()
+    finally:
+        await conn.close()

@@ -17,13 +17,13 @@
 -- {{table}}, {{id_column}} and {{time_column}} are replaced by [errors] table, id_column and
 -- time_column (double-quoted).
 (SELECT {{id_column}}::bigint AS id, {{time_column}}::timestamptz AS at,
-        left(error_type, 200) AS error_type, left(error_message, 1000) AS error_message
+        left(error_type::text, 200) AS error_type, left(error_message::text, 1000) AS error_message
    FROM {{table}}
   WHERE {{id_column}} > $1::bigint
   ORDER BY {{id_column}}
   LIMIT $3::integer)
 UNION ALL
 (SELECT {{id_column}}::bigint AS id, {{time_column}}::timestamptz AS at,
-        left(error_type, 200) AS error_type, left(error_message, 1000) AS error_message
+        left(error_type::text, 200) AS error_type, left(error_message::text, 1000) AS error_message
    FROM {{table}}
   WHERE {{id_column}} = ANY($2::bigint[]) AND {{id_column}} <= $1::bigint)
