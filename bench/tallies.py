@@ -4,8 +4,8 @@ A table of 5M error rows, 1M of them in the last hour (about 300 errors/s: a rea
 ids in time order. Each round inserts the next poll interval's worth of new rows (300/s x 2 s
 = 600, a few of them late), then measures, side by side and in rotating order:
 
-- ``incremental (id)``: one poll of the errors pane as the console runs it (snapshot + rows with
-  id > watermark), the database time the pane reports;
+- ``incremental (id)``: one poll of the errors pane as the console runs it (BEGIN READ ONLY,
+  snapshot, rows with id > watermark), the database time the pane reports;
 - ``incremental (time)``: the same with no id column (re-read of the last 10 s by time);
 - ``playbook query``: the playbook's "top 10 errors in the last hour" as written;
 - ``playbook + per-minute``: that query plus the per-minute totals a non-incremental console
@@ -382,12 +382,14 @@ def report(
         f"({'met' if target < 5 else 'NOT met'}).",
         "",
         "Command: `/tmp/wv/bin/python bench/tallies.py --write` (defaults: 5,000,000 rows, 1,000,000 "
-        "in the window, 41 rounds, 300 errors/s, 2 s polls). The incremental poll (id) is two round "
-        "trips: the snapshot (server clock, transaction horizon) and the rows with id above the "
+        "in the window, 41 rounds, 300 errors/s, 2 s polls). The incremental poll (id) is three round "
+        "trips: `BEGIN READ ONLY` (the poll cycle's read-only transaction, committed at the end of "
+        "the cycle), the snapshot (server clock, transaction horizon) and the rows with id above the "
         "watermark (a primary-key range scan), so it does not depend on the time index; "
         "without an id column the poll re-reads the last 10 s by time, which needs that index. "
         "The full read (at start, every 5 min, after a reconnect) aggregates the window per "
-        "error and minute (exact times for the oldest minutes), one REPEATABLE READ transaction. "
+        "error and minute (exact times for the oldest minutes; the 500 largest errors one by one, "
+        "the others as one group per minute), one REPEATABLE READ transaction. "
         "The whole poll cycle is `poll_once()` end to end: every pane's query (health, SMS and error "
         "rate on empty tables here) and the Python work of updating the tallies and building the "
         "snapshot; `full read (id), wall` likewise for a poll that does the full read (the Python part "

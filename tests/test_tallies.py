@@ -11,7 +11,9 @@ import pytest
 
 from warroom.sources.dbtypes import RateMinute, RateTracker, rate_from_series
 from warroom.sources.tallies import (
+    MESSAGE_CHARS,
     MINUTE_US,
+    TYPE_CHARS,
     Tallies,
     TallyGroup,
     Watermark,
@@ -421,3 +423,165 @@ def test_the_baseline_keeps_its_own_top_errors() -> None:
     assert [(r.error_type, r.count) for r in snap.rows] == [("C", 500), ("D", 400)]
     assert snap.baseline_rows == (("A", "a", 100), ("B", "b", 50))
     assert snap.baseline_total == 150
+
+
+# -- bounded: keys cut, at most max_keys tracked, totals exact -----------------------------------
+
+
+def sql_groups(rows, *, after: datetime, exact_until: datetime, max_keys: int, upto: datetime | None = None):
+    """What the built-in error_tally returns: the max_keys largest keys one by one, then one
+    "other" group per minute for all the rest (with the exact times before exact_until)."""
+    groups = groups_from_rows(rows, after=after, upto=upto, exact_until=exact_until)
+    sizes: Counter[tuple[str | None, str | None]] = Counter()
+    for g in groups:
+        sizes[(g.error_type, g.error_message)] += g.count
+    order = sorted(sizes, key=lambda k: (-sizes[k], k[0] is None, k[0] or "", k[1] is None, k[1] or ""))
+    top = set(order[:max_keys])
+    out = [g for g in groups if (g.error_type, g.error_message) in top]
+    rest: dict[datetime, list[TallyGroup]] = {}
+    for g in groups:
+        if (g.error_type, g.error_message) not in top:
+            rest.setdefault(g.at, []).append(g)
+    for minute, gs in rest.items():
+        times = [t for g in gs for t in (g.times or [])] or None
+        first = min(g.first_at for g in gs if g.first_at is not None)
+        out.append(TallyGroup(None, None, minute, sum(g.count for g in gs), first, times, other=True))
+    return out
+
+
+def assert_totals_exact(t: Tallies, rows, now: datetime) -> None:
+    """Only the per-key detail is capped: the total, the per-minute totals (so the trend and the
+    deploy correlation's series) are those of every row; tracked keys never count too much."""
+    ref = reference(rows, now, HOUR)
+    assert t.total == sum(ref.values())
+    snap = t.snapshot(now)
+    per_minute = Counter(floor_minute(at) for _, _, at in rows if now - HOUR < at <= now)
+    assert {m: n for m, n in snap.totals_per_minute if n} == dict(per_minute)
+    assert snap.trend == trend_of([per_minute.get(m, 0) for m in snap.minutes[:-1]])
+    assert t.tracked <= t.max_keys
+    counts = t.counts()
+    assert sum(counts.values()) + t.other == t.total == snap.total
+    assert snap.other == t.other and snap.distinct == len(counts)
+    for key, n in counts.items():
+        assert n <= ref.get(key, 0), key
+
+
+def test_many_keys_track_at_most_max_keys_and_keep_the_totals_exact():
+    rng = random.Random(11)
+    big = ("Timeout", "sms sender")  # half of all rows: always among the tracked keys
+    pool = [("E", f"message {i}") for i in range(200)] + [(None, "no type"), ("DB", None)]
+
+    def row(at: datetime) -> tuple[str | None, str | None, datetime]:
+        return (*(big if rng.random() < 0.5 else rng.choice(pool)), at)
+
+    rows = [row(T0 - timedelta(seconds=rng.uniform(0, 4000))) for _ in range(3000)]
+    t = Tallies(HOUR, limit=3, max_keys=8)
+    load(t, rows, T0)  # a team's full read: every key, capped here
+    assert t.tracked == 8 and t.other > 0
+    assert_totals_exact(t, rows, T0)
+    assert t.count(*big) == reference(rows, T0, HOUR)[big]
+    now = T0
+    for step in range(150):
+        now += timedelta(seconds=rng.uniform(0.5, 3))
+        t.advance(now)
+        for _ in range(rng.randint(0, 20)):
+            late = rng.random() < 0.1
+            r = row(now - timedelta(seconds=rng.uniform(0, 3700) if late else rng.uniform(0, 2)))
+            rows.append(r)
+            t.add(*r)
+        assert_totals_exact(t, rows, now)
+        assert t.count(*big) == reference(rows, now, HOUR)[big], step
+        assert t.snapshot(now).rows[0].error_type == "Timeout"
+    assert t.exact
+
+
+def test_the_full_reads_other_groups_age_out_exactly():
+    rng = random.Random(3)
+    rows = [("E", f"m{i % 40}", T0 - timedelta(seconds=rng.uniform(0, 3600))) for i in range(2000)]
+    rows += [("Big", "one", T0 - timedelta(seconds=rng.uniform(0, 3600))) for _ in range(500)]
+    t = Tallies(HOUR, limit=5, max_keys=10)
+    start = T0 - HOUR
+    exact_until = ceil_minute(start + 6 * M)
+    groups = sql_groups(rows, after=start, exact_until=exact_until, max_keys=10)
+    assert sum(g.other for g in groups) > 0
+    t.load(T0, groups, exact_until)
+    assert t.tracked == 10 and t.other > 0
+    assert_totals_exact(t, rows, T0)
+    assert t.count("Big", "one") == reference(rows, T0, HOUR)[("Big", "one")]
+    for seconds in range(0, 300, 7):  # rows of "other" leave the window one by one, exactly
+        now = T0 + timedelta(seconds=seconds)
+        t.advance(now)
+        assert_totals_exact(t, rows, now)
+    assert t.exact
+
+
+def test_the_time_column_tail_may_hold_other_groups_too():
+    rng = random.Random(5)
+    t = Tallies(HOUR, max_keys=4)
+    overlap = 10 * S
+    rows = [("E", f"m{i}", T0 - timedelta(seconds=rng.uniform(0, 3000))) for i in range(20)]
+    start, tail_start = T0 - HOUR, T0 - overlap
+    exact_until = ceil_minute(start + 6 * M)
+    body = sql_groups(rows, after=start, upto=tail_start, exact_until=exact_until, max_keys=4)
+    far = datetime.max.replace(tzinfo=UTC)
+    t.load(
+        T0,
+        body,
+        exact_until,
+        tail_start=tail_start,
+        tail=sql_groups(rows, after=tail_start, exact_until=far, max_keys=4),
+    )
+    now = T0
+    for i in range(30):
+        now += 2 * S
+        rows += [("F", f"new {i} {j}", now - timedelta(seconds=rng.uniform(0, 9))) for j in range(3)]
+        t.advance(now)
+        ts = max(now - overlap, t.tail_start or now)
+        t.replace_tail(ts, sql_groups(rows, after=ts, exact_until=far, max_keys=4))
+        assert_totals_exact(t, rows, now)
+
+
+def test_a_key_keeps_the_first_characters_of_huge_values():
+    t = Tallies(HOUR)
+    load(t, [("T" * 300, "m" * 5000, T0 - M)], T0)
+    t.add("T" * 300, "m" * 1000 + "another tail", T0 - S)  # the same first 1000 characters
+    t.add("T" * 300, "m" * 999 + "x", T0 - S)  # differs within them
+    assert t.counts() == {("T" * TYPE_CHARS, "m" * MESSAGE_CHARS): 2, ("T" * 200, "m" * 999 + "x"): 1}
+    assert t.count("T" * 300, "m" * 3000) == 2
+    assert (TYPE_CHARS, MESSAGE_CHARS) == (200, 1000)
+
+
+def test_a_capped_baseline_keeps_its_total_and_says_when_it_cannot_tell():
+    declared = T0 - 10 * M
+    t = Tallies(HOUR, limit=10, max_keys=4)
+    before = [("Old", "x", declared - M)] * 5 + [("E", f"rare {i}", declared - 2 * M) for i in range(6)]
+    after = [("Old", "x", T0 - M), ("E", "rare 0", T0 - M), ("Brand", "new", T0 - M)]
+    rows = before + after
+    load(t, rows, T0)
+    t.set_baseline(
+        declared,
+        sql_groups(rows, after=declared - HOUR, upto=declared, exact_until=T0 - 2 * HOUR, max_keys=3),
+    )
+    snap = t.snapshot(T0)
+    assert snap.baseline_total == 11  # every row at the declaration, the "other" group's too
+    by = {(r.error_type, r.error_message): r for r in snap.rows}
+    assert by[("Old", "x")].delta_declared == 1 and by[("Old", "x")].is_new is False
+    # Outside the declaration's kept keys: new, or one of its rarer errors? Unknown, not "new".
+    assert by[("Brand", "new")].is_new is None and by[("Brand", "new")].delta_declared is None
+
+
+def test_folded_keys_leave_by_whole_minutes_too_when_the_full_read_is_overdue():
+    t = Tallies(HOUR, max_keys=4)
+    rows = [("E", f"m{i % 6}", T0 - 50 * M + i * S) for i in range(600)]
+    load(t, rows, T0, resync=timedelta(minutes=1))  # exact region: only the next ~2 minutes
+    for i in range(12):  # new keys: older ones are folded into "other", with their minutes
+        rows.append(("N", f"n{i}", T0 - 48 * M + i * S))
+        t.add(*rows[-1])
+    now = T0 + 15 * M + 30 * S
+    t.advance(now)
+    assert not t.exact
+    start = now - HOUR
+    assert 0 < t.total < len(rows)
+    # Whole minutes before the window's start are gone, the partial one is kept.
+    assert t.total == sum(1 for *_, at in rows if floor_minute(at) + M > start)
+    assert sum(t.counts().values()) + t.other == t.total

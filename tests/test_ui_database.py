@@ -203,3 +203,65 @@ async def test_the_console_connection_is_read_only(tmp_path: Path, pg_dsn: str) 
         assert await conn.fetchval("SELECT current_setting('application_name')") == "warroom"
     finally:
         await conn.close()
+
+
+async def test_the_database_pane_counts_every_blocked_session(tmp_path: Path, pg_dsn: str) -> None:
+    """13 sessions waiting on a lock said "blocked 5" (the five listed): the pane shows them all."""
+    import asyncio
+
+    await seed(pg_dsn, [("TwilioTimeout", "timed out", 10)])
+    admin = await asyncpg.connect(pg_dsn)
+    await admin.execute("INSERT INTO campaigns (id, name) VALUES ('c1', 'Black Friday')")
+    holder = await asyncpg.connect(pg_dsn)
+    waiters = [await asyncpg.connect(pg_dsn) for _ in range(8)]
+    tasks = []
+    try:
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute("UPDATE campaigns SET status = 'paused' WHERE id = 'c1'")
+        tasks = [
+            asyncio.create_task(w.execute("UPDATE campaigns SET name = 'x' WHERE id = 'c1'")) for w in waiters
+        ]
+        app = db_app(tmp_path, pg_dsn)
+        async with app.run_test(size=SIZE) as pilot:
+            assert await wait_for(
+                pilot,
+                lambda: (
+                    app.db_poll is not None
+                    and getattr(app.db_poll.health, "waiting", 0) == 8
+                    and len(app.db_poll.health.blocked) == 5
+                ),
+            )
+            await pilot.pause(0.6)
+            text = await shown(pilot, app)
+            assert re.search(r"Running \d+ +blocked 8\b", text), text
+            assert "(+7 more)" in text
+        await hold.rollback()
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        for c in (holder, *waiters, admin):
+            c.terminate()
+
+
+async def test_the_errors_pane_says_when_rarer_kinds_are_counted_together(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    from warroom.sources.tallies import MAX_KEYS
+
+    await seed(pg_dsn, [("TwilioTimeout", "timed out", 40)])
+    conn = await asyncpg.connect(pg_dsn)
+    await conn.execute(
+        "INSERT INTO error_logs (occurred_at, error_type, error_message) "
+        "SELECT now() - interval '1 minute', 'Unique', 'message #' || g FROM generate_series(1, $1::int) g",
+        MAX_KEYS + 100,
+    )
+    await conn.close()
+    app = db_app(tmp_path, pg_dsn)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.tallies() is not None)
+        await pilot.pause(0.6)
+        text = await shown(pilot, app)
+        assert f"{40 + MAX_KEYS + 100:,} in 60 min · {MAX_KEYS}+ kinds (101 in rarer ones)" in text
+        assert "TwilioTimeout" in text

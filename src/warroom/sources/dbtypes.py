@@ -128,7 +128,7 @@ class HealthSnapshot:
     idle_in_transaction: int
     other: int
     longest: LongQuery | None
-    blocked: tuple[BlockedQuery, ...]
+    blocked: tuple[BlockedQuery, ...]  # the longest waits only (at most 5): count with blocked_count
     size: DbSize | QueryFailure | None
 
     @property
@@ -137,6 +137,7 @@ class HealthSnapshot:
 
     @property
     def blocked_count(self) -> int:
+        """Every session waiting on a lock (``blocked`` lists only the longest waits)."""
         return self.waiting
 
     @property

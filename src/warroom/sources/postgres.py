@@ -14,11 +14,29 @@ The connection: ``application_name=warroom``, ``default_transaction_read_only=on
 second above the statement timeout (client side; when it fires the server did not even honour its
 own timeout, so the connection is dropped and re-opened), ``TimeZone=UTC``, and an idle-in-
 transaction timeout so a stuck console cannot hold a transaction open. With ``pgbouncer = true``
-the prepared-statement cache is off and, since PgBouncer refuses unknown startup parameters,
-read-only and the statement timeout are set per transaction instead (``BEGIN READ ONLY`` +
-``SET LOCAL``). Lost or unreachable: reconnect with capped exponential backoff and equal jitter
+the prepared-statement cache is off and PgBouncer gets none of those startup parameters (it
+refuses unknown ones).
+
+Every query runs in a read-only transaction, in both modes, whatever the session says: a query
+may change the session (``set_config('default_transaction_read_only', 'off', false)``), never
+the transaction it runs in. A poll cycle's built-in queries share one (``BEGIN READ ONLY; SET
+LOCAL statement_timeout`` in one round trip, opened by the cycle's first query, ``COMMIT`` at its
+end: two round trips per cycle, not two per query); a query that fails ends it and the next one
+opens another (``ROLLBACK`` in the same round trip). A team's query (replaced in
+``[database.queries]`` or a ``[[database.panes]]``) gets a transaction of its own, so what it
+does to the session (``set_config('statement_timeout', '0', false)``) is undone for the queries
+after it by their own ``SET LOCAL``. The full read of the tallies has its own transaction
+(REPEATABLE READ READ ONLY), and `warroom check` one per query. The session's settings are only
+a second line of defence.
+
+Lost or unreachable: reconnect with capped exponential backoff and equal jitter
 (``base * 2**(n-1)`` capped at 30 s, then a random 50-100% of it), and a full read of the tallies
 after every reconnect.
+
+Bounded whatever the data: the built-in queries cut every text they return in SQL (``left()``;
+each ``.sql`` file says to how much) and group by the cut values, the tallies track at most
+:data:`~warroom.sources.tallies.MAX_KEYS` keys one by one (the rest in one "other" bucket, the
+totals exact), and a team's query's values are cut the same way on arrival.
 
 A query that fails for a reason of its own (missing table or column, missing privilege,
 statement timeout, any other SQL error) disables only its pane, which carries a
@@ -70,7 +88,16 @@ from warroom.sources.dbtypes import (
     TablePane,
     rate_from_series,
 )
-from warroom.sources.tallies import Tallies, TallyGroup, TallySnapshot, Watermark, ceil_minute, row_key
+from warroom.sources.tallies import (
+    MAX_KEYS,
+    MESSAGE_CHARS,
+    Tallies,
+    TallyGroup,
+    TallySnapshot,
+    Watermark,
+    ceil_minute,
+    row_key,
+)
 from warroom.sources.text import clean, dsn_password, first_line, mask_phone, register_secret
 
 log = logging.getLogger(__name__)
@@ -88,6 +115,7 @@ PANES: dict[str, tuple[str, ...]] = {
 GAP_LOOKBACK = 10_000  # ids below the watermark checked for in-flight rows after a full read
 MAX_NEW_ROWS = 50_000  # more new rows than this since the last poll: do a full read instead
 SMS_ROWS = 200
+SMS_PHONE_CHARS = 100  # sms_failures.sql's left(phone_number, 100)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
 FULL_READ_WORK_MEM = "16MB"
@@ -267,7 +295,13 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _cut(value: str | None, n: int) -> str | None:
+    """The first ``n`` characters, as SQL's ``left()`` (a team's query may return more)."""
+    return None if value is None else value[:n]
+
+
 _TALLY_COLUMNS = "error_type, error_message, minute, count, first_at, times"
+_TX_NONE, _TX_OPEN, _TX_FAILED = "none", "open", "failed"
 
 
 def tally_groups(
@@ -294,6 +328,7 @@ def tally_groups(
                 count,
                 _utc(first, f"{query}: first_at") if first is not None else None,
                 times or None,
+                other=r.get("other") is True,
             )
         )
     return out
@@ -350,7 +385,8 @@ class PostgresSource:
         self._down_since: datetime | None = None
         self._disabled: dict[str, QueryFailure] = {}
         self._db_ms = 0.0
-        self._in_tx = False
+        self._in_tx = False  # inside the full read's own transaction
+        self._tx = _TX_NONE  # the poll cycle's read-only transaction
         # errors pane
         self._tallies = Tallies(self._er.window, self._er.limit)
         self._watermark = Watermark()
@@ -445,12 +481,14 @@ class PostgresSource:
                     self._connect_failed(exc)
                     return self._poll(fetched)
             try:
+                await self._end_tx()  # one a cancelled cycle left open
                 await self._pane("errors", self._poll_errors)
                 await self._pane("health", self._poll_health)
                 await self._pane("sms", self._poll_sms)
                 await self._pane("error_rate", self._poll_error_rate)
                 for i, pane in enumerate(self._db.panes):
                     await self._pane(pane_name(i), lambda i=i, pane=pane: self._poll_table(i, pane))
+                await self._end_tx()
             except ConnectionLost as exc:
                 self._lost(exc)
             else:
@@ -463,6 +501,7 @@ class PostgresSource:
     async def close(self) -> None:
         """Close the connection (politely, then by force)."""
         conn, self._conn = self._conn, None
+        self._tx = _TX_NONE
         if conn is None or conn.is_closed():
             return
         try:
@@ -503,6 +542,7 @@ class PostgresSource:
     # -- connection -----------------------------------------------------------------------------------------
     async def _open(self) -> None:
         self._conn = await connect(self.settings)
+        self._tx = _TX_NONE
         v = self._conn.get_server_version()
         self._snapshot_sql = sql_text("snapshot" if v.major >= 13 else "snapshot_pre13")
         self._state = ConnectionState(
@@ -521,6 +561,7 @@ class PostgresSource:
         conn = self._conn
         assert conn is not None
         try:
+            await self._begin_tx(conn)
             kind = await conn.fetchval(
                 "SELECT format_type(a.atttypid, NULL) FROM pg_attribute a "
                 "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
@@ -531,6 +572,7 @@ class PostgresSource:
         except asyncio.CancelledError:
             raise
         except Exception:
+            self._tx = _TX_FAILED
             return  # the table may not exist yet: the errors pane says so itself
         self._id_checked = True
         if kind is not None and kind not in ("bigint", "integer", "smallint"):
@@ -558,11 +600,13 @@ class PostgresSource:
             dsn=self._db.masked_dsn,
         )
         self._conn = None
+        self._tx = _TX_NONE
 
     def _lost(self, exc: BaseException) -> None:
         """The connection broke mid-cycle: drop it. The first loss reconnects at once; losses in a
         row without a clean cycle between them back off like failed connects."""
         conn, self._conn = self._conn, None
+        self._tx = _TX_NONE
         if conn is not None and not conn.is_closed():
             conn.terminate()
         now = self._clock()
@@ -638,17 +682,62 @@ class PostgresSource:
             )
             raise _QueryFailed(failure)
         st = limit or self._db.statement_timeout
+        alone = query.origin != "built-in" and not self._in_tx
+        if alone:
+            await self._end_tx()
         t0 = time.perf_counter()
         try:
-            if self._db.pgbouncer and not self._in_tx:
-                async with conn.transaction(readonly=True):
-                    await conn.execute(f"SET LOCAL statement_timeout = {_ms(st)}")
-                    return await conn.fetch(query.sql, *args, timeout=_seconds(st) + 1)
-            return await conn.fetch(query.sql, *args, timeout=_seconds(st) + 1)
+            if not self._in_tx:
+                await self._begin_tx(conn)
+            rows = await conn.fetch(query.sql, *args, timeout=_seconds(st) + 1)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self._tx_failed()
             raise self._failure(query.name, exc, st) from exc
+        finally:
+            self._db_ms += (time.perf_counter() - t0) * 1000
+        if alone:
+            await self._end_tx()
+        return rows
+
+    # -- the poll cycle's read-only transaction (see the module docstring) -------------------------------
+    # A team's query (replaced or a pane) gets a transaction of its own: within a transaction it may
+    # still change the session (set_config('statement_timeout', '0', false) holds from there on),
+    # and the next transaction's SET LOCAL puts the timeout back for the queries after it.
+    async def _begin_tx(self, conn: asyncpg.Connection) -> None:
+        """Open the cycle's read-only transaction unless it is open (ending a failed one first, in
+        the same round trip)."""
+        if self._tx == _TX_OPEN:
+            return
+        st = self._db.statement_timeout
+        sql = f"BEGIN READ ONLY; SET LOCAL statement_timeout = {_ms(st)}"
+        if self._tx == _TX_FAILED:
+            sql = "ROLLBACK; " + sql
+        self._tx = _TX_FAILED  # until the server has said yes
+        await conn.execute(sql, timeout=_seconds(st) + 1)
+        self._tx = _TX_OPEN
+
+    def _tx_failed(self) -> None:
+        """A query of the cycle's transaction failed: the server has aborted it."""
+        if not self._in_tx and self._tx == _TX_OPEN:
+            self._tx = _TX_FAILED
+
+    async def _end_tx(self) -> None:
+        """End the cycle's transaction, if one is open; a failure is connection trouble."""
+        conn = self._conn
+        if self._tx == _TX_NONE or conn is None:
+            self._tx = _TX_NONE
+            return
+        sql = "COMMIT" if self._tx == _TX_OPEN else "ROLLBACK"
+        self._tx = _TX_NONE
+        t0 = time.perf_counter()
+        try:
+            await conn.execute(sql, timeout=_seconds(self._db.statement_timeout) + 1)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise ConnectionLost(one_line(exc)) from exc
         finally:
             self._db_ms += (time.perf_counter() - t0) * 1000
 
@@ -668,10 +757,13 @@ class PostgresSource:
             raise ConnectionLost("not connected")
         t0 = time.perf_counter()
         try:
+            if not self._in_tx:
+                await self._begin_tx(conn)
             row = await conn.fetchrow(sql, *args, timeout=_seconds(self._db.statement_timeout) + 1)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self._tx_failed()
             raise self._failure("snapshot", exc, self._db.statement_timeout) from exc
         finally:
             self._db_ms += (time.perf_counter() - t0) * 1000
@@ -725,6 +817,8 @@ class PostgresSource:
         margin = max(timedelta(minutes=1), 3 * db.poll_interval)
         tally = self._queries["error_tally"]
         ids_q = self._queries["error_tally_ids"]
+        keys = self._tallies.max_keys
+        await self._end_tx()  # its own transaction, never inside the cycle's
         self._in_tx = True
         try:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
@@ -739,7 +833,7 @@ class PostgresSource:
                 exact_until = ceil_minute(start + db.resync_interval + margin)
                 if er.id_column:
                     groups = tally_groups(
-                        await self._fetch(tally, start, None, exact_until, limit=db.resync_timeout),
+                        await self._fetch(tally, start, None, exact_until, keys, limit=db.resync_timeout),
                         exact_until,
                     )
                     rows = await self._fetch(ids_q, GAP_LOOKBACK, limit=db.resync_timeout)
@@ -752,11 +846,13 @@ class PostgresSource:
                 else:
                     tail_start = now - er.overlap
                     groups = tally_groups(
-                        await self._fetch(tally, start, tail_start, exact_until, limit=db.resync_timeout),
+                        await self._fetch(
+                            tally, start, tail_start, exact_until, keys, limit=db.resync_timeout
+                        ),
                         exact_until,
                     )
                     tail = tally_groups(
-                        await self._fetch(tally, tail_start, None, FAR_FUTURE, limit=db.resync_timeout),
+                        await self._fetch(tally, tail_start, None, FAR_FUTURE, keys, limit=db.resync_timeout),
                         FAR_FUTURE,
                     )
         except ShapeError as exc:
@@ -790,7 +886,7 @@ class PostgresSource:
                 tail_start = current
             q = self._queries["error_tally"]
             try:
-                rows = await self._fetch(q, tail_start, None, FAR_FUTURE)
+                rows = await self._fetch(q, tail_start, None, FAR_FUTURE, t.max_keys)
                 t.replace_tail(tail_start, tally_groups(rows, FAR_FUTURE))
             except ShapeError as exc:
                 raise _shape(q.name, str(exc), self._clock()) from exc
@@ -826,7 +922,8 @@ class PostgresSource:
         assert declared is not None
         q = self._queries["error_tally"]
         try:
-            groups = tally_groups(await self._fetch(q, declared - self._er.window, declared, None), None)
+            window = declared - self._er.window
+            groups = tally_groups(await self._fetch(q, window, declared, None, self._tallies.max_keys), None)
         except _QueryFailed as failed:
             self._baseline_error = f"baseline at the declaration: {failed.failure.reason}"
             return
@@ -919,17 +1016,25 @@ class PostgresSource:
         q = self._queries["sms_failures"]
         rows = await self._fetch(q, self._er.window, SMS_ROWS)
         now = self._clock()
-        out = []
+        # By row key: a team's query may list a (phone, message) twice, or two that differ only
+        # past the cut; the pane's table needs one row per key (their counts add up).
+        by_key: dict[str, SmsRow] = {}
         total = groups = 0
         try:
             for r in rows[:SMS_ROWS]:
                 cols = "phone_number, error_message, count"
-                phone = _text(_col(r, "phone_number", q.name, cols))
-                msg = _text(_col(r, "error_message", q.name, cols))
+                phone = _cut(_text(_col(r, "phone_number", q.name, cols)), SMS_PHONE_CHARS)
+                msg = _cut(_text(_col(r, "error_message", q.name, cols)), MESSAGE_CHARS)
                 n = _int(_col(r, "count", q.name, cols), "count")
-                out.append(SmsRow(row_key(phone, msg), mask_phone(phone), clean(msg, max_len=300), n))
+                key = row_key(phone, msg)
+                seen = by_key.get(key)
+                if seen is not None:
+                    by_key[key] = replace(seen, count=seen.count + n)
+                else:
+                    by_key[key] = SmsRow(key, mask_phone(phone), clean(msg, max_len=300), n)
         except ShapeError as exc:
             raise _shape(q.name, str(exc), now) from exc
+        out = list(by_key.values())
         if rows:
             total = _int(rows[0].get("total_failed"), "total_failed") or sum(r.count for r in out)
             groups = _int(rows[0].get("groups"), "groups") or len(out)
@@ -981,19 +1086,20 @@ class PostgresSource:
         if q.error:
             raise _QueryFailed(QueryFailure(name, q.error, "error", self._clock()))
         st = self._db.statement_timeout
+        await self._end_tx()  # a team's query: a transaction of its own
         t0 = time.perf_counter()
         try:
-            async with conn.transaction(readonly=True):
-                if self._db.pgbouncer:
-                    await conn.execute(f"SET LOCAL statement_timeout = {_ms(st)}")
-                cur = await conn.cursor(q.sql, timeout=_seconds(st) + 1)
-                rows = await cur.fetch(MAX_TABLE_ROWS + 1, timeout=_seconds(st) + 1)
+            await self._begin_tx(conn)
+            cur = await conn.cursor(q.sql, timeout=_seconds(st) + 1)
+            rows = await cur.fetch(MAX_TABLE_ROWS + 1, timeout=_seconds(st) + 1)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self._tx_failed()
             raise self._failure(name, exc, st) from exc
         finally:
             self._db_ms += (time.perf_counter() - t0) * 1000
+        await self._end_tx()
         names = list(rows[0].keys()) if rows else []
         columns = tuple(clean(c, max_len=60) for c in names)
         self._panes[index] = TablePane(
@@ -1163,7 +1269,8 @@ async def probe(settings: Settings) -> list[str]:
                 f"{er.overlap.total_seconds():g} s overlap; no id column)"
             )
         lines += await _probe_queries(conn, settings)
-        lines += await _probe_indexes(conn, er)
+        async with conn.transaction(readonly=True):
+            lines += await _probe_indexes(conn, er)
     except Exception as exc:
         lines.append(f"database: the probe failed: {one_line(exc)}")
     finally:
@@ -1180,7 +1287,7 @@ async def _probe_queries(conn: asyncpg.Connection, settings: Settings) -> list[s
     now = datetime.now(UTC)
     high: int | None = None
     args: dict[str, tuple[Any, ...]] = {
-        "error_tally": (now - er.window, None, None),
+        "error_tally": (now - er.window, None, None, MAX_KEYS),
         "error_tally_ids": (100,),
         "error_tally_since": (None, [], 100),
         "db_health": (),

@@ -32,6 +32,17 @@ Definitions used by the snapshot (also in the README of the pane):
 - ``per_minute`` and ``totals_per_minute`` cover the minutes from the window's start to now, oldest
   first; the first and the last minute are partial. Rows with a time in the future are counted
   in ``count`` and ``total`` but appear in no minute.
+
+Bounds (memory and work must not follow the data): a key keeps the first :data:`TYPE_CHARS`
+characters of ``error_type`` and the first :data:`MESSAGE_CHARS` of ``error_message`` (the
+built-in queries cut them the same way in SQL, with ``left()``, and group by the cut values), and
+at most :data:`MAX_KEYS` keys are tracked one by one. The rows of every other key are counted in
+one "other" bucket, so ``total``, ``totals_per_minute``, the trend and the per-minute series stay
+exact; only the per-key detail is capped (``TallySnapshot.other``). The full read asks the
+database for the :data:`MAX_KEYS` largest keys and one "other" group per minute; between full
+reads, a new key arriving when :data:`MAX_KEYS` are tracked folds the smallest quarter of them into
+"other" (a key folded and seen again counts from then on: its count may be low until the rows in
+"other" have left the window or the next full read).
 """
 
 from __future__ import annotations
@@ -56,6 +67,27 @@ _NEVER = -(2**62)
 
 NULL_TEXT = "(null)"
 _SALT = os.urandom(16)
+
+#: Keys tracked one by one; the rows of all others are counted together ("other").
+MAX_KEYS = 500
+#: Characters of error_type / error_message a key keeps (the SQL's ``left(..., N)``).
+TYPE_CHARS = 200
+MESSAGE_CHARS = 1000
+OTHER = 0  # the "other" bucket's key id (never a real key's)
+
+
+def bounded_key(error_type: str | None, error_message: str | None) -> Key:
+    """The key as the tallies keep it: both values cut to :data:`TYPE_CHARS` and
+    :data:`MESSAGE_CHARS` characters (cheap on a 30 MB value: a slice)."""
+    return (
+        None if error_type is None else error_type[:TYPE_CHARS],
+        None if error_message is None else error_message[:MESSAGE_CHARS],
+    )
+
+
+def _key_order(key: Key) -> tuple[bool, str, bool, str]:
+    t, m = key
+    return (t is None, t or "", m is None, m or "")
 
 
 def to_us(dt: datetime) -> int:
@@ -104,6 +136,8 @@ class TallyGroup:
     """One row of the ``error_tally`` query: ``count`` rows of a key in the minute of ``at``.
 
     ``times``, when given, are the exact times of those rows (``len(times) == count``).
+    ``other``: the rows of every key outside the largest :data:`MAX_KEYS` in that minute (the
+    key's fields are then ignored).
     """
 
     error_type: str | None
@@ -112,6 +146,7 @@ class TallyGroup:
     count: int
     first_at: datetime | None = None
     times: Sequence[datetime] | None = None
+    other: bool = False
 
 
 # -- snapshot types ---------------------------------------------------------------------------
@@ -190,6 +225,9 @@ class TallySnapshot:
     # The top errors of the window that ended at the declaration: (type, message, count), most
     # first; what the report's "at declaration" tally shows (today's top list may differ).
     baseline_rows: tuple[tuple[str, str, int], ...] = field(default=())
+    # Rows of the window whose key is not tracked one by one (beyond the MAX_KEYS largest): in
+    # ``total`` and ``totals_per_minute``, in no row. ``distinct`` counts the tracked keys only.
+    other: int = 0
 
     def series(self) -> list[tuple[datetime, int]]:
         """Total errors per minute over the window (oldest first; the last minute is partial)."""
@@ -221,14 +259,19 @@ def trend_of(counts: Sequence[int], span: int = 5) -> Trend:
 class Tallies:
     """Per-key, per-minute error counts over a sliding window, updated incrementally."""
 
-    def __init__(self, window: timedelta, limit: int = 10) -> None:
+    def __init__(self, window: timedelta, limit: int = 10, max_keys: int = MAX_KEYS) -> None:
         if window < timedelta(minutes=1):
             raise ValueError("the tallies' window must be at least 1 minute")
         self.window = window
         self.limit = limit
+        self.max_keys = max(max_keys, limit, 4)
         self._window_us = td_us(window)
+        # The keys tracked one by one (at most max_keys), by key id. Ids are never reused: rows
+        # still listed under the id of a key folded into "other" (exact times, the tail) count
+        # in "other" (see _bump).
         self._kid: dict[Key, int] = {}
-        self._key_of: list[Key] = []
+        self._key_of: dict[int, Key] = {}
+        self._next_kid = OTHER + 1
         self._counts: dict[int, int] = {}
         self._minutes: dict[int, dict[int, int]] = {}
         self._totals: dict[int, int] = {}
@@ -240,7 +283,9 @@ class Tallies:
         self._now: int | None = None
         self._first: dict[int, int] = {}
         self._lookback: int | None = None
-        self._baseline: dict[int, int] | None = None
+        self._baseline: dict[Key, int] | None = None  # at most max_keys keys
+        self._baseline_total = 0
+        self._baseline_capped = False  # the declaration's window had more keys than kept
         self._baseline_at: datetime | None = None
         self._prev: dict[int, int] | None = None  # the counts at the previous snapshot
         self._tail: dict[tuple[int, int], int] = {}
@@ -251,20 +296,66 @@ class Tallies:
 
     # -- bookkeeping ------------------------------------------------------------------------------
     def _kid_for(self, error_type: str | None, error_message: str | None) -> int:
-        key = (error_type, error_message)
+        """The id of a key, tracking it (and making room for it) when it is new."""
+        key = bounded_key(error_type, error_message)
         kid = self._kid.get(key)
         if kid is None:
-            kid = self._kid[key] = len(self._key_of)
-            self._key_of.append(key)
+            if len(self._kid) >= self.max_keys:
+                self._make_room()
+            kid = self._new_kid(key)
         return kid
 
+    def _new_kid(self, key: Key) -> int:
+        kid = self._next_kid
+        self._next_kid += 1
+        self._kid[key] = kid
+        self._key_of[kid] = key
+        return kid
+
+    def _rank(self, kid: int) -> tuple[int, bool, str, bool, str]:
+        return (-self._counts.get(kid, 0), *_key_order(self._key_of[kid]))
+
+    def _make_room(self) -> None:
+        """Fold the smallest quarter of the tracked keys into "other" (amortized: one sort of
+        max_keys keys per max_keys / 4 new keys)."""
+        keep = self.max_keys - max(1, self.max_keys // 4)
+        for kid in sorted(self._key_of, key=self._rank)[keep:]:
+            self._fold(kid)
+
+    def _fold(self, kid: int) -> None:
+        """Stop tracking a key: its rows (count and minutes) move to "other"."""
+        key = self._key_of.pop(kid)
+        del self._kid[key]
+        self._first.pop(kid, None)
+        n = self._counts.pop(kid, 0)
+        mins = self._minutes.pop(kid, None) or {}
+        if n:
+            n += self._counts.get(OTHER, 0)
+            if n:
+                self._counts[OTHER] = n
+            else:
+                self._counts.pop(OTHER, None)
+        if not mins:
+            return
+        other = self._minutes.setdefault(OTHER, {})
+        for minute, c in mins.items():
+            v = other.get(minute, 0) + c
+            if v:
+                other[minute] = v
+            else:
+                other.pop(minute, None)
+
     def _seen(self, kid: int, ts: int) -> None:
+        if kid not in self._key_of:
+            return
         first = self._first.get(kid)
         if first is None or ts < first:
             self._first[kid] = ts
 
     def _bump(self, kid: int, ts: int, n: int) -> None:
         """Add ``n`` (may be negative) rows at ``ts`` to the counts (not to the exact list)."""
+        if kid not in self._key_of:
+            kid = OTHER  # "other" itself, or a key folded into it since
         minute = ts - ts % MINUTE_US
         count = self._counts.get(kid, 0) + n
         mins = self._minutes.setdefault(kid, {})
@@ -319,6 +410,7 @@ class Tallies:
         ``exact_until``. ``tail`` holds the rows after ``tail_start`` with exact times (the
         time-column mode's overlap).
         """
+        groups = list(groups)
         self._counts.clear()
         self._minutes.clear()
         self._totals.clear()
@@ -330,12 +422,14 @@ class Tallies:
         self._exact_until = to_us(exact_until)
         if self._exact_until % MINUTE_US:
             raise ValueError("exact_until must be a whole minute")
+        track = self._track(groups)
         edge: list[tuple[int, int]] = []
         start = self._start
         for g in groups:
             if g.count <= 0:
                 continue
-            kid = self._kid_for(g.error_type, g.error_message)
+            key = bounded_key(g.error_type, g.error_message)
+            kid = OTHER if g.other or key not in track else self._kid.get(key) or self._new_kid(key)
             if g.times:
                 per_minute: dict[int, int] = {}
                 first = None
@@ -372,16 +466,54 @@ class Tallies:
             self._tail_start = to_us(tail_start)
             self.replace_tail(tail_start, tail)
 
+    def _track(self, groups: Sequence[TallyGroup]) -> set[Key]:
+        """The keys a full read tracks (its max_keys largest); the other keys tracked so far are
+        forgotten as far as needed to make room for them."""
+        sizes: dict[Key, int] = {}
+        for g in groups:
+            if g.count > 0 and not g.other:
+                key = bounded_key(g.error_type, g.error_message)
+                sizes[key] = sizes.get(key, 0) + g.count
+        if len(sizes) > self.max_keys:
+            track = set(heapq.nsmallest(self.max_keys, sizes, key=lambda k: (-sizes[k], *_key_order(k))))
+        else:
+            track = set(sizes)
+        excess = len(self._kid.keys() | track) - self.max_keys
+        for kid, key in list(self._key_of.items()):
+            if excess <= 0:
+                break
+            if key not in track:
+                self._fold(kid)  # nothing is counted yet: this only forgets the key
+                excess -= 1
+        return track
+
     def set_baseline(self, declared_at: datetime, groups: Iterable[TallyGroup]) -> None:
-        """The counts per key with ``declared_at - window < time <= declared_at``."""
-        base: dict[int, int] = {}
+        """The counts per key with ``declared_at - window < time <= declared_at`` (the
+        max_keys largest keys; the total of every row)."""
+        base: dict[Key, int] = {}
+        total = 0
+        capped = False
         for g in groups:
             if g.count <= 0:
                 continue
-            kid = self._kid_for(g.error_type, g.error_message)
-            base[kid] = base.get(kid, 0) + g.count
-            self._seen(kid, to_us(g.first_at) if g.first_at is not None else to_us(g.at))
+            total += g.count
+            if g.other:
+                capped = True
+                continue
+            key = bounded_key(g.error_type, g.error_message)
+            base[key] = base.get(key, 0) + g.count
+            kid = self._kid.get(key)
+            if kid is None and len(self._kid) < self.max_keys:
+                kid = self._new_kid(key)
+            if kid is not None:
+                self._seen(kid, to_us(g.first_at) if g.first_at is not None else to_us(g.at))
+        if len(base) > self.max_keys:
+            kept = heapq.nsmallest(self.max_keys, base, key=lambda k: (-base[k], *_key_order(k)))
+            base = {k: base[k] for k in kept}
+            capped = True
         self._baseline = base
+        self._baseline_total = total
+        self._baseline_capped = capped
         self._baseline_at = declared_at
         start = to_us(declared_at) - self._window_us
         if self._lookback is None or start < self._lookback:
@@ -389,6 +521,8 @@ class Tallies:
 
     def clear_baseline(self) -> None:
         self._baseline = None
+        self._baseline_total = 0
+        self._baseline_capped = False
         self._baseline_at = None
 
     @property
@@ -459,7 +593,7 @@ class Tallies:
         for g in groups:
             if g.count <= 0:
                 continue
-            kid = self._kid_for(g.error_type, g.error_message)
+            kid = OTHER if g.other else self._kid_for(g.error_type, g.error_message)
             times = [(to_us(t), 1) for t in g.times] if g.times else [(to_us(g.at), g.count)]
             for ts, n in times:
                 if ts <= start_us:
@@ -480,25 +614,36 @@ class Tallies:
 
     # -- reading ----------------------------------------------------------------------------------
     def count(self, error_type: str | None, error_message: str | None) -> int:
-        kid = self._kid.get((error_type, error_message))
+        kid = self._kid.get(bounded_key(error_type, error_message))
         return 0 if kid is None else self._counts.get(kid, 0)
 
     def counts(self) -> dict[Key, int]:
-        """Every key with rows in the window and its count (for tests and the probe)."""
-        return {self._key_of[kid]: n for kid, n in self._counts.items()}
+        """Every tracked key with rows in the window and its count (for tests and the probe)."""
+        return {self._key_of[kid]: n for kid, n in self._counts.items() if kid != OTHER}
 
     @property
     def total(self) -> int:
         return self._total
 
+    @property
+    def other(self) -> int:
+        """Rows in the window counted in "other" (keys not tracked one by one)."""
+        return self._counts.get(OTHER, 0)
+
+    @property
+    def tracked(self) -> int:
+        """How many keys are tracked one by one (at most ``max_keys``)."""
+        return len(self._kid)
+
     def _order(self, kid: int) -> tuple[int, bool, str, bool, str]:
-        t, m = self._key_of[kid]
-        return (-self._counts[kid], t is None, t or "", m is None, m or "")
+        return (-self._counts[kid], *_key_order(self._key_of[kid]))
+
+    def _top_kids(self, limit: int) -> list[int]:
+        return heapq.nsmallest(limit, (k for k in self._counts if k != OTHER), key=self._order)
 
     def top(self, limit: int | None = None) -> list[tuple[Key, int]]:
         """The top keys by count, ties by error_type then error_message (NULLs last, code points)."""
-        kids = heapq.nsmallest(limit or self.limit, self._counts, key=self._order)
-        return [(self._key_of[k], self._counts[k]) for k in kids]
+        return [(self._key_of[k], self._counts[k]) for k in self._top_kids(limit or self.limit)]
 
     def snapshot(
         self,
@@ -522,11 +667,13 @@ class Tallies:
         totals = tuple((from_us(m), self._totals.get(m, 0)) for m in minute_keys)
         base = self._baseline
         rows = []
-        for kid in heapq.nsmallest(self.limit, self._counts, key=self._order):
-            t, m = self._key_of[kid]
+        for kid in self._top_kids(self.limit):
+            key = self._key_of[kid]
+            t, m = key
             n = self._counts[kid]
             mins = self._minutes.get(kid, {})
             first = self._first.get(kid)
+            delta_declared, is_new = self._since_declared(key, n)
             rows.append(
                 TallyRow(
                     key=row_key(t, m),
@@ -534,20 +681,17 @@ class Tallies:
                     error_message=clean_or_null(m, 500),
                     count=n,
                     delta_poll=0 if self._prev is None else n - self._prev.get(kid, 0),
-                    delta_declared=None if base is None else n - base.get(kid, 0),
+                    delta_declared=delta_declared,
                     per_minute=tuple(mins.get(mk, 0) for mk in minute_keys),
                     first_seen=None if first is None else from_us(first),
-                    is_new=None if base is None else kid not in base,
+                    is_new=is_new,
                 )
             )
         self._prev = dict(self._counts)
         baseline_rows: tuple[tuple[str, str, int], ...] = ()
         if base:
-            top = sorted(base, key=lambda k: (-base[k], self._key_of[k][0] or "", self._key_of[k][1] or ""))
-            baseline_rows = tuple(
-                (clean_or_null(self._key_of[k][0], 120), clean_or_null(self._key_of[k][1], 500), base[k])
-                for k in top[: self.limit]
-            )
+            top = heapq.nsmallest(self.limit, base, key=lambda k: (-base[k], *_key_order(k)))
+            baseline_rows = tuple((clean_or_null(k[0], 120), clean_or_null(k[1], 500), base[k]) for k in top)
         complete = [c for _, c in totals[:-1]]
         return TallySnapshot(
             fetched_at=fetched_at,
@@ -557,12 +701,12 @@ class Tallies:
             limit=self.limit,
             rows=tuple(rows),
             total=self._total,
-            distinct=len(self._counts),
+            distinct=len(self._counts) - (OTHER in self._counts),
             minutes=minutes,
             totals_per_minute=totals,
             trend=trend_of(complete),
             declared_at=self._baseline_at,
-            baseline_total=None if base is None else sum(base.values()),
+            baseline_total=None if base is None else self._baseline_total,
             baseline_error=baseline_error,
             lookback_start=None if self._lookback is None else from_us(self._lookback),
             exact=self.exact,
@@ -574,7 +718,20 @@ class Tallies:
             db_ms=db_ms,
             notes=notes,
             baseline_rows=baseline_rows,
+            other=self.other,
         )
+
+    def _since_declared(self, key: Key, n: int) -> tuple[int | None, bool | None]:
+        """(count now minus at the declaration, new since the declaration) for a key; unknown
+        without a declaration, or for a key the capped declaration's window does not list."""
+        base = self._baseline
+        if base is None:
+            return None, None
+        if key in base:
+            return n - base[key], False
+        if self._baseline_capped:
+            return None, None
+        return n, True
 
 
 # -- the id watermark --------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 -- Counts cover client connections to every database of the server (max_connections is per
 -- server); background workers and the console's own connection (pg_backend_pid()) are excluded.
 -- Without superuser or pg_read_all_stats, other users' query texts read "<insufficient privilege>".
+-- Query texts are cut to their first 1000 characters (left(); track_activity_query_size may
+-- be up to 1 MB per connection).
 --
 -- Parameters: none.
 -- Returns exactly one row:
@@ -14,12 +16,14 @@
 --   idle_in_transaction  bigint   'idle in transaction' and 'idle in transaction (aborted)'
 --   longest_pid          integer  the longest-running active query (NULL when none)
 --   longest_seconds      float8
---   longest_query        text
+--   longest_query        text     at most 1000 characters
 --   blocked              json     up to 5 waiting queries, longest wait first, as
 --                                 [{"pid", "seconds", "query", "blocked_by": [pid, ...]}]
+--                                 (`waiting` is how many there are in all)
 --   blockers             json     the connections those wait for, as [{"pid", "state", "query"}]
+--                                 (queries at most 1000 characters, states at most 40)
 WITH a AS (
-    SELECT pid, state, wait_event_type, query_start, query
+    SELECT pid, left(state, 40) AS state, wait_event_type, query_start, left(query, 1000) AS query
     FROM pg_stat_activity
     WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'
 ), longest AS (
@@ -49,6 +53,7 @@ SELECT current_setting('max_connections')::integer AS max_connections,
                                                    'blocked_by', blocked_by)
                                  ORDER BY seconds DESC), '[]'::json)
           FROM blocked) AS blocked,
-       (SELECT coalesce(json_agg(json_build_object('pid', s.pid, 'state', s.state, 'query', s.query)), '[]'::json)
+       (SELECT coalesce(json_agg(json_build_object('pid', s.pid, 'state', left(s.state, 40),
+                                                   'query', left(s.query, 1000))), '[]'::json)
           FROM pg_stat_activity AS s
          WHERE s.pid IN (SELECT unnest(blocked_by) FROM blocked)) AS blockers

@@ -1,7 +1,7 @@
 -- probe_session (internal, `warroom check`): what the console's session is.
 --
 -- Parameters: none.
--- Returns exactly one row:
+-- Returns exactly one row (every text at most 100 characters):
 --   server_version     text     e.g. "18.4"
 --   version_num        integer  e.g. 180004
 --   read_only          text     transaction_read_only: "on" for the console's session
@@ -9,10 +9,10 @@
 --   application_name   text
 --   database           text
 --   user_name          text
-SELECT current_setting('server_version') AS server_version,
+SELECT left(current_setting('server_version'), 100) AS server_version,
        current_setting('server_version_num')::integer AS version_num,
-       current_setting('transaction_read_only') AS read_only,
-       current_setting('statement_timeout') AS statement_timeout,
-       current_setting('application_name') AS application_name,
-       current_database() AS database,
-       current_user AS user_name
+       left(current_setting('transaction_read_only'), 100) AS read_only,
+       left(current_setting('statement_timeout'), 100) AS statement_timeout,
+       left(current_setting('application_name'), 100) AS application_name,
+       left(current_database(), 100) AS database,
+       left(current_user, 100) AS user_name

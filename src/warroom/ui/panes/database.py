@@ -54,6 +54,14 @@ def age_text(fetched_at: datetime, now: datetime) -> str:
     return f"{format_duration(timedelta(seconds=seconds), short=True)} ago"
 
 
+def kinds(data: Any) -> str:
+    """``12 kinds``; past the tallies' cap, ``500+ kinds (1,234 in rarer ones)``: the errors of the
+    kinds not tracked one by one, in the totals and in no row of the table."""
+    if not data.other:
+        return f"{data.distinct} kinds"
+    return f"{data.distinct}+ kinds ({data.other:,} in rarer ones)"
+
+
 def signed(n: int | None) -> str:
     if n is None:
         return "–"
@@ -244,7 +252,7 @@ class ErrorsPane(DbPane):
             (f"{arrow[0]} {trend.direction}{pct}", arrow[1]),
             (f" (was {trend.previous_per_minute:,.0f}/min)  ", "$text-muted"),
             (sparkline(totals[:-1], min(len(totals), 40 if self.size.width >= 100 else 20)), "$text-accent"),
-            (f"  {data.total:,} in {minutes} min · {data.distinct} kinds", "$text-muted"),
+            (f"  {data.total:,} in {minutes} min · {kinds(data)}", "$text-muted"),
         )
         for note in (data.baseline_error, *data.notes):
             if note:
@@ -345,7 +353,8 @@ class HealthPane(DbPane):
                     ("Running ", "$text-muted"),
                     (str(data.running), "bold"),
                     ("  blocked ", "$text-muted"),
-                    (str(len(data.blocked)), "bold $text-error" if data.blocked else "bold"),
+                    # every session waiting on a lock, not only the few listed below
+                    (str(data.blocked_count), "bold $text-error" if data.blocked_count else "bold"),
                 )
             )
             if data.longest is not None:
@@ -360,7 +369,8 @@ class HealthPane(DbPane):
             if data.blocked:
                 b = data.blocked[0]
                 by = ",".join(str(p) for p in b.blocked_by) or "?"
-                more = f" (+{len(data.blocked) - 1} more)" if len(data.blocked) > 1 else ""
+                others = max(data.blocked_count, len(data.blocked)) - 1
+                more = f" (+{others} more)" if others > 0 else ""
                 lines.append(
                     Content.assemble(
                         ("Blocked ", "$text-muted"),
