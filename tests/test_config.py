@@ -10,7 +10,7 @@ import pytest
 from warroom import config as cfg
 from warroom.config import ConfigError, Settings, load_settings
 from warroom.playbook import DEFAULT
-from warroom.sources.text import clean
+from warroom.text import clean
 
 
 @pytest.fixture(autouse=True)

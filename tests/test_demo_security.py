@@ -23,7 +23,7 @@ import pytest
 
 from warroom.demo import embedded
 from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres, _alive, make_private_dir, system_account
-from warroom.sources.text import clean, mask_dsn
+from warroom.text import clean, mask_dsn
 
 pytestmark = pytest.mark.pg
 

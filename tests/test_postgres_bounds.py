@@ -22,7 +22,7 @@ from warroom.config import DatabaseSettings, ErrorSettings, Settings
 from warroom.sources.dbtypes import DbPoll, HealthSnapshot, SmsSnapshot
 from warroom.sources.postgres import PostgresSource, render, schema_sql, sql_text
 from warroom.sources.tallies import MAX_KEYS, MESSAGE_CHARS, TallySnapshot
-from warroom.sources.text import clean, mask_phone
+from warroom.text import clean, mask_phone
 
 pytestmark = pytest.mark.pg
 

@@ -26,7 +26,7 @@ from warroom.sources.dbtypes import (
 )
 from warroom.sources.postgres import PostgresSource, probe, schema_sql
 from warroom.sources.tallies import TallySnapshot
-from warroom.sources.text import dsn_password
+from warroom.text import dsn_password
 
 pytestmark = pytest.mark.pg
 

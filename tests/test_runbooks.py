@@ -31,7 +31,7 @@ from warroom.runbooks import (
 )
 from warroom.sources.correlation import Correlation, correlate
 from warroom.sources.git import Commit
-from warroom.sources.text import register_secret
+from warroom.text import register_secret
 
 START = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
 NOW = START + timedelta(minutes=60, seconds=30)

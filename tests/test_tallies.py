@@ -24,7 +24,7 @@ from warroom.sources.tallies import (
     to_us,
     trend_of,
 )
-from warroom.sources.text import mask_phone
+from warroom.text import mask_phone
 
 T0 = datetime(2026, 11, 26, 14, 0, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

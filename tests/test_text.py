@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from warroom.sources.text import (
+from warroom.text import (
     ELLIPSIS,
     MASK,
     clean,
@@ -297,7 +297,7 @@ def test_mask_dsn_and_dsn_password(dsn: str | None, masked: str, password: str |
 
 
 def test_a_password_with_unencoded_url_characters_is_still_masked() -> None:
-    from warroom.sources.text import dsn_problem
+    from warroom.text import dsn_problem
 
     for dsn, password in [
         ("postgresql://app:s3cr3t/Xy9@db.example:5432/postgres", "s3cr3t/Xy9"),
@@ -314,7 +314,7 @@ def test_a_password_with_unencoded_url_characters_is_still_masked() -> None:
 
 
 def test_phone_numbers_inside_messages_are_masked() -> None:
-    from warroom.sources.text import mask_phones
+    from warroom.text import mask_phones
 
     text = (
         "21211: The 'To' number +15550104477 is not valid; POST /2010-04-01/Accounts; call +1 (555) 010-9999"

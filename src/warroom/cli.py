@@ -158,7 +158,7 @@ def main(ctx: click.Context, incident: str | None, **flags: Any) -> None:
 @click.pass_context
 def declare(ctx: click.Context, severity: str, title: str, impact: str, lead: str, **flags: Any) -> None:
     """Record a new incident and print its id alone on stdout (for alert hooks)."""
-    from warroom.sources.text import clean
+    from warroom.text import clean
 
     title = clean(title, max_len=200)
     if not title:
@@ -182,7 +182,7 @@ def declare(ctx: click.Context, severity: str, title: str, impact: str, lead: st
 def list_(ctx: click.Context, only_open: bool, **flags: Any) -> None:
     """Show incidents: id, severity, status, start (local time) and duration."""
     from warroom.durations import format_duration, stamp
-    from warroom.sources.text import clean
+    from warroom.text import clean
 
     settings = settings_from(ctx, **flags)
     with open_journal(settings) as journal:

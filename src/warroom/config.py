@@ -27,7 +27,7 @@ from warroom.playbook import (
     Playbook,
     Severity,
 )
-from warroom.sources.text import dsn_password, dsn_problem, mask_dsn, register_secret
+from warroom.text import dsn_password, dsn_problem, mask_dsn, register_secret
 
 CONFIG_FILE = "warroom.toml"
 

@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from warroom.sources.text import first_line
+from warroom.text import first_line
 
 OSC52_PREFIX = "\x1b]52;c;"
 OSC52_SUFFIX = "\x07"

@@ -6,7 +6,7 @@ the same (:data:`CONTEXT_KEYS`). A field the responder has not filled is a :clas
 a ``str`` holding the playbook's bracketed placeholder (``[ROOT_CAUSE_THEORY]``), so the message
 still reads like the playbook and the preview can highlight what is missing.
 
-Keys (every string is cleaned with :func:`warroom.sources.text.clean`):
+Keys (every string is cleaned with :func:`warroom.text.clean`):
 
 ==========================  =====================================================================
 id                          ``INC-2026-11-26-001``
@@ -84,7 +84,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from warroom.durations import clock_time, describe_duration, local, stamp, utc
-from warroom.sources.text import clean
+from warroom.text import clean
 
 if TYPE_CHECKING:
     from warroom.config import Settings

@@ -65,7 +65,7 @@ from warroom.comms.templates import REPORT, TemplateSet
 from warroom.durations import clock_time, describe_duration, local, stamp, utc
 from warroom.incident import events as ev
 from warroom.incident.state import Incident, fold
-from warroom.sources.text import clean, first_line
+from warroom.text import clean, first_line
 
 if TYPE_CHECKING:
     from warroom.config import Settings

@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from warroom.comms.context import Placeholder, Stamp, is_placeholder
 from warroom.incident import events as ev
-from warroom.sources.text import clean
+from warroom.text import clean
 
 if TYPE_CHECKING:
     from jinja2 import Environment, Template

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from warroom.sources.text import register_secret
+from warroom.text import register_secret
 
 OWNERS_FILE = "owners.json"
 PORT_FILE = "port"

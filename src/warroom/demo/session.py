@@ -496,6 +496,6 @@ def _one_line(exc: BaseException) -> str:
         text = f"{name}: {exc}" if str(exc) else name
         if type(exc).__module__.startswith("asyncpg"):
             text = f"demo database: {text}"
-    from warroom.sources.text import clean
+    from warroom.text import clean
 
     return clean(" ".join(text.split()), max_len=300) or type(exc).__name__

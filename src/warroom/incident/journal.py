@@ -29,7 +29,7 @@ from warroom.durations import iso_utc, parse_utc, utc
 from warroom.incident import events as ev
 from warroom.incident.state import FoldError, Incident, fold
 from warroom.playbook import DEFAULT, Playbook
-from warroom.sources.text import clean
+from warroom.text import clean
 
 SCHEMA_VERSION = 1
 INCIDENT_ID = re.compile(r"INC-\d{4}-\d{2}-\d{2}-\d{3,}")

@@ -1,6 +1,6 @@
 """What the database source emits: :class:`DbPoll` and the per-pane snapshots inside it.
 
-Every value is immutable and every string in it is already cleaned (``warroom.sources.text``):
+Every value is immutable and every string in it is already cleaned (``warroom.text``):
 the UI renders them as plain ``rich.text.Text``. Times are aware UTC datetimes. Each snapshot
 keeps its own ``fetched_at`` (the console's clock) so a pane can show the age of its data; a
 :class:`DbPoll` always carries the latest snapshot of every pane, even while the database is

@@ -85,7 +85,7 @@ from typing import IO, Any, Generic, Literal, Protocol, TypeVar
 
 from warroom.config import GitSettings
 from warroom.durations import utc
-from warroom.sources.text import clean, first_line
+from warroom.text import clean, first_line
 
 ProblemKind = Literal[
     "unconfigured",  # no [git] repo and no --repo: the pane says so; not an error

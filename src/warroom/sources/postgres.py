@@ -98,7 +98,7 @@ from warroom.sources.tallies import (
     ceil_minute,
     row_key,
 )
-from warroom.sources.text import clean, dsn_password, first_line, mask_phone, register_secret
+from warroom.text import clean, dsn_password, first_line, mask_phone, register_secret
 
 log = logging.getLogger(__name__)
 

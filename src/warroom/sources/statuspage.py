@@ -13,7 +13,7 @@ two successive answers into one line per change (component degraded or recovered
 incident opened or closed, page readable or not) for the incident timeline.
 
 Everything a page says is untrusted: names, descriptions and update bodies pass through
-:func:`warroom.sources.text.clean` and are bounded. So is its size, and what it costs to read:
+:func:`warroom.text.clean` and are bounded. So is its size, and what it costs to read:
 
 - the answer is read raw and decoded here (only ``gzip`` and ``deflate`` are asked for), a step of
   at most :data:`DECODE_STEP` bytes at a time, so neither the compressed bytes read nor the decoded
@@ -46,7 +46,7 @@ import httpx
 from warroom import __version__
 from warroom.config import StatusPage, StatusSettings
 from warroom.durations import utc
-from warroom.sources.text import clean
+from warroom.text import clean
 
 Indicator = Literal["none", "minor", "major", "critical", "unknown"]
 INDICATORS: tuple[str, ...] = ("none", "minor", "major", "critical")

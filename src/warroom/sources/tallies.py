@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from warroom.sources.text import clean
+from warroom.text import clean
 
 Key = tuple[str | None, str | None]
 

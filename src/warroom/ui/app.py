@@ -29,7 +29,7 @@ from warroom.incident import events as ev
 from warroom.incident.journal import Journal, JournalError, system_clock
 from warroom.incident.state import Incident
 from warroom.lifeline import Lifeline
-from warroom.sources.text import clean
+from warroom.text import clean
 from warroom.ui.base import Pane
 from warroom.ui.panes.reserved import NotConfiguredPane
 from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen

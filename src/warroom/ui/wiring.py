@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from textual.worker import Worker
 
 from warroom.incident import events as ev
-from warroom.sources.text import mask_phones
+from warroom.text import mask_phones
 
 if TYPE_CHECKING:
     from warroom.comms.context import ErrorLine, LiveFacts
@@ -413,7 +413,7 @@ class SourcesMixin:
                 longest = f", longest query {h.longest.seconds:.0f} s" if h.longest else ""
                 db_line = (
                     f"{h.total}/{h.max_connections} connections, {h.running} running, "
-                    f"{len(h.blocked)} blocked{longest}"
+                    f"{h.blocked_count} blocked{longest}"
                 )
                 if not poll.connected:
                     db_line = f"unreachable ({poll.connection.last_error}); last seen: {db_line}"

@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from warroom.durations import format_duration, local
-from warroom.sources.text import mask_phones
+from warroom.text import mask_phones
 from warroom.ui.base import Pane, rich_style
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 
 from warroom.durations import local
 from warroom.incident import events as ev
-from warroom.sources.text import clean
+from warroom.text import clean
 from warroom.ui.base import Pane
 
 KIND_STYLE = {

@@ -14,7 +14,7 @@ from textual.widgets import Button, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from warroom.durations import describe_duration
-from warroom.sources.text import clean
+from warroom.text import clean
 from warroom.ui.widgets import TextInput as Input
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from warroom.durations import describe_duration
 from warroom.incident.events import FIELDS
-from warroom.sources.text import clean
+from warroom.text import clean
 from warroom.ui.widgets import TextInput as Input
 
 if TYPE_CHECKING:
