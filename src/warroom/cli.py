@@ -113,7 +113,10 @@ def settings_from(ctx: click.Context, **flags: Any) -> Settings:
 
 
 def open_journal(settings: Settings) -> Journal:
-    return Journal(settings.journal_path, actor=settings.user)
+    journal = Journal(settings.journal_path, actor=settings.user)
+    for notice in journal.notices:
+        click.echo(f"warroom: {notice}", err=True)
+    return journal
 
 
 @click.group(

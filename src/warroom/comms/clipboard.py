@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from warroom.files import private_dir
 from warroom.text import first_line
 
 OSC52_PREFIX = "\x1b]52;c;"
@@ -201,7 +202,8 @@ def write_outbox(outbox_dir: Path, incident_id: str, name: str, text: str, when:
     """Write ``text`` atomically as ``outbox/<incident>/<YYYYMMDDTHHMMSSZ>-<name>.txt``; a second
     copy in the same second gets ``-2``, ``-3``... Returns the path."""
     folder = Path(outbox_dir) / _safe_part(incident_id, "incident")
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(Path(outbox_dir))
+    private_dir(folder)
     stamp = when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     base = f"{stamp}-{_safe_part(name, 'text')}"
     data = text.encode("utf-8", errors="surrogatepass")

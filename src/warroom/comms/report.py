@@ -40,11 +40,9 @@ summary="errors rose 4 min after deploy a1b2c3d")``; the report prefers ``facts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import inspect
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -63,6 +61,7 @@ from warroom.comms.context import (
 )
 from warroom.comms.templates import REPORT, TemplateSet
 from warroom.durations import clock_time, describe_duration, local, stamp, utc
+from warroom.files import write_private
 from warroom.incident import events as ev
 from warroom.incident.state import Incident, fold
 from warroom.text import clean, first_line
@@ -647,15 +646,7 @@ def build_report(
 
 
 def write_report(path: Path, text: str) -> None:
-    """Write the report atomically (a temporary file beside it, then a rename); raises OSError."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    """Write the report for its owner only (0600), atomically; raises OSError (a symbolic link
+    or a folder is refused, a device or a pipe is written in place; see
+    :func:`warroom.files.write_private`)."""
+    write_private(Path(path), text.encode("utf-8"))

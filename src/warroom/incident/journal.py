@@ -18,6 +18,7 @@ import os
 import random
 import re
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from warroom.durations import iso_utc, parse_utc, utc
+from warroom.files import private_dir
 from warroom.incident import events as ev
 from warroom.incident.state import FoldError, Incident, fold
 from warroom.playbook import DEFAULT, Playbook
@@ -100,6 +102,7 @@ class Journal:
         self.path = Path(path)
         self.actor = clean(actor, max_len=ACTOR_MAX) or login_name()
         self.clock = clock
+        self.notices: list[str] = []  # things the user should be told (a folder tightened)
         self._lock = threading.RLock()
         self._db = self._open()
 
@@ -109,10 +112,19 @@ class Journal:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            # Notes and update texts are the team's business: the state dir is the user's alone.
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Notes and update texts are the team's business: the state dir is the user's alone
+            # (one left open to others by an earlier version or by hand is tightened, and said so).
+            notice = private_dir(self.path.parent)
         except OSError as exc:
             raise self._fail(f"cannot create its folder ({exc.strerror})") from None
+        if notice:
+            self.notices.append(notice)
+        for part in (self.path, *(self.path.with_name(self.path.name + x) for x in ("-wal", "-shm"))):
+            with contextlib.suppress(OSError):
+                mode = stat.S_IMODE(part.stat().st_mode)
+                if mode & 0o077 and part.stat().st_uid == os.geteuid():
+                    part.chmod(0o600)
+                    self.notices.append(f"{part} was readable by other users ({mode:o}); it is now 600")
         existed = self.path.exists() and self.path.stat().st_size > 0
         if not self.path.exists():
             with contextlib.suppress(OSError):

@@ -115,6 +115,8 @@ class WarroomApp(SourcesMixin, App[int]):
     # -- start-up ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self._register_themes()
+        for notice in self.journal.notices:
+            self.say(notice, severity="warning", timeout=12)
         self.set_interval(self._tick_interval, self.tick, name="tick")
         self.set_interval(1.0, self.sync_journal, name="journal-sync")
         if self._watch_terminal and self.lifeline is not None:
@@ -444,10 +446,11 @@ class WarroomApp(SourcesMixin, App[int]):
 
         def write() -> str:
             from warroom.comms.report import ReportError, build_report, write_report
+            from warroom.files import private_dir
 
             try:
                 text = build_report(inc, settings, now=now, facts=facts, templates=self.templates)
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(path.parent)
                 write_report(path, text)
             except ReportError as exc:
                 return f"error:{exc}"
