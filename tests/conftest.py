@@ -44,7 +44,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def state_dir(tmp_path: Path) -> Path:
     d = tmp_path / "state"
-    d.mkdir()
+    d.mkdir(mode=0o700)  # as warroom makes it (an open one is tightened, and said so)
     return d
 
 
