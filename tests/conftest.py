@@ -4,7 +4,10 @@ a manual clock, and a temporary state dir."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
-# Tests never read the user's real configuration or state.
+# Tests never read the user's real configuration or state, nor write to them (the trust store,
+# user themes and config live under XDG_CONFIG_HOME).
+_ISOLATED = Path(tempfile.mkdtemp(prefix="warroom-tests-"))
+atexit.register(shutil.rmtree, _ISOLATED, ignore_errors=True)
+os.environ["XDG_CONFIG_HOME"] = str(_ISOLATED / "config")
+os.environ["XDG_DATA_HOME"] = str(_ISOLATED / "data")
 os.environ.pop("WARROOM_DSN", None)
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("WARROOM_CONFIG", None)

@@ -320,13 +320,18 @@ def test_check_masks_the_password(env: dict[str, str], tmp_path: Path, how: str,
         conf.write_text(f'[database]\ndsn = "{dsn}"\n')
         args += ["--config", str(conf)]
     p = run(e, *args)
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 1, p.stderr  # db.internal cannot be reached from here
     out = p.stdout + p.stderr
     assert PASSWORD not in out
     assert PASSWORD.replace("-", "%2D") not in out
     (dsn_line,) = [line for line in p.stdout.splitlines() if line.startswith("dsn ")]
     assert "***" in dsn_line and "db.internal" in dsn_line
-    assert p.stdout.rstrip().endswith("journal ok: 0 incident(s)")
+    assert "database: unreachable: " in p.stdout
+    assert p.stdout.rstrip().endswith("journal ok: 0 incident(s), writable")
+    if how == "flag":  # visible in ps while it runs: said, in one line
+        assert p.stderr.startswith("warroom: the password given with --dsn is visible to every user")
+    else:
+        assert p.stderr == ""
 
 
 def test_check_prints_the_effective_configuration(env: dict[str, str], tmp_path: Path) -> None:
@@ -335,7 +340,7 @@ def test_check_prints_the_effective_configuration(env: dict[str, str], tmp_path:
     p = run(env, "--config", str(conf), "check")
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
-    assert f"config file        = {conf}" in lines
+    assert f"config file        = {conf}   (--config)" in lines
     assert f"state dir          = {tmp_path / 'state'}" in lines
     assert "user               = ana" in lines
     assert "dsn                = (not configured)" in lines

@@ -11,6 +11,7 @@ from warroom import config as cfg
 from warroom.config import ConfigError, Settings, load_settings
 from warroom.playbook import DEFAULT
 from warroom.text import clean
+from warroom.trust import trust
 
 
 @pytest.fixture(autouse=True)
@@ -271,8 +272,12 @@ def test_config_file_precedence(tmp_path: Path) -> None:
     assert load(None).config_path == user_file
     assert load(None).user == "from-user-dir"
     cwd_file = write(tmp_path, '[incident]\nuser = "from-cwd"\n', "cwd/warroom.toml")
+    with pytest.raises(ConfigError, match="found in this folder but not trusted yet"):
+        load(None)  # a warroom.toml found here is anybody's: used only once trusted
+    trust(cwd_file, [])
     assert load(None).config_path == Path.cwd() / "warroom.toml" == cwd_file
     assert load(None).user == "from-cwd"
+    assert load(None).config_origin == "found in the current folder"
     env_file = write(tmp_path, '[incident]\nuser = "from-env"\n', "elsewhere/env.toml")
     assert load(None, env={"WARROOM_CONFIG": str(env_file)}).user == "from-env"
     explicit = write(tmp_path, '[incident]\nuser = "from-flag"\n', "explicit.toml")

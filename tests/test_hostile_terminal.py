@@ -136,6 +136,7 @@ def test_a_terminal_that_hangs_up_without_a_signal_ends_the_console(
 
 WEDGED_CONSOLE = """
 import sys, time
+from pathlib import Path
 from warroom.config import load_settings
 from warroom.lifeline import Lifeline
 from warroom.ui.app import WarroomApp
@@ -152,7 +153,7 @@ class Wedged(WarroomApp):
 
 
 lifeline = Lifeline().install()
-app = Wedged(load_settings(config=None), lifeline=lifeline)
+app = Wedged(load_settings(config=Path("warroom.toml")), lifeline=lifeline)
 sys.exit(app.run() or 0)
 """
 

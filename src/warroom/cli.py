@@ -19,6 +19,7 @@ import click
 from warroom import __version__
 from warroom.config import ConfigError, Settings, load_settings
 from warroom.incident.journal import Journal, JournalError
+from warroom.text import dsn_password
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,8 +36,18 @@ def _severity(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
-    click.echo(f"warroom: {message}", err=True)
+    from warroom.text import clean
+
+    # Messages quote what the user gave (arguments, paths, file contents): never raw.
+    click.echo(f"warroom: {clean(message, max_len=1000)}", err=True)
     sys.exit(status)
+
+
+def say(message: str) -> None:
+    """One line on stderr, cleaned (a notice, not an error)."""
+    from warroom.text import clean
+
+    click.echo(f"warroom: {clean(message, max_len=1000)}", err=True)
 
 
 class WarroomGroup(click.Group):
@@ -102,6 +113,11 @@ def settings_from(ctx: click.Context, **flags: Any) -> Settings:
     for key, value in flags.items():
         if value is not None:
             merged[key] = value
+    if merged.get("dsn") and dsn_password(merged["dsn"]):
+        say(
+            "the password given with --dsn is visible to every user of this machine (ps) while "
+            "warroom runs: prefer WARROOM_DSN, a ~/.pgpass file, or [database] dsn in a private file"
+        )
     return load_settings(
         config=merged.get("config"),
         state_dir=merged.get("state_dir"),
@@ -115,7 +131,7 @@ def settings_from(ctx: click.Context, **flags: Any) -> Settings:
 def open_journal(settings: Settings) -> Journal:
     journal = Journal(settings.journal_path, actor=settings.user)
     for notice in journal.notices:
-        click.echo(f"warroom: {notice}", err=True)
+        say(notice)
     return journal
 
 
@@ -220,19 +236,59 @@ def list_(ctx: click.Context, only_open: bool, **flags: Any) -> None:
 @common_options
 @click.pass_context
 def check(ctx: click.Context, **flags: Any) -> None:
-    """Print the effective configuration (secrets masked) and probe the sources."""
+    """Print the effective configuration (secrets masked) and probe the sources. Exits 1 when
+    the database is unreachable, a query fails, or the journal cannot be read or written."""
+    from warroom.text import clean
+
     settings = settings_from(ctx, **flags)
+
+    def show(line: str) -> None:  # one line, its alignment kept, nothing raw
+        click.echo(clean(line, max_len=1000, multiline=True).replace("\n", " "))
+
     for line in settings.describe():
-        click.echo(line)
+        show(line)
     from warroom.sources.postgres import run_probe
 
     click.echo("")
-    for line in run_probe(settings):
-        click.echo(line)
+    probe = run_probe(settings)
+    for line in probe:
+        show(line)
+    click.echo("")
     with open_journal(settings) as journal:
         ids = journal.incident_ids()
-    click.echo("")
-    click.echo(f"journal ok: {len(ids)} incident(s)")
+        why = journal.writable()
+    if why:
+        show(f"journal {settings.journal_path}: cannot be written ({why})")
+    else:
+        click.echo(f"journal ok: {len(ids)} incident(s), writable")
+    if probe.failed or why:
+        sys.exit(1)
+
+
+@main.command()
+@common_options
+@click.argument("file", metavar="[FILE]", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.pass_context
+def trust(ctx: click.Context, file: Path | None, **flags: Any) -> None:
+    """Trust ./warroom.toml (or FILE) and the queries and templates it names, as they are now.
+
+    A warroom.toml found in the current folder runs its queries and templates only once trusted
+    (as direnv does with .envrc); any change to it or to a file it names asks again.
+    """
+    from warroom.config import CONFIG_FILE, named_files
+    from warroom.trust import trust as record
+
+    path = (file or Path.cwd() / CONFIG_FILE).absolute()
+    if not path.is_file():
+        fail(f"trust: {path}: no such file", 2)
+    settings = settings_from(ctx, **{**flags, "config": path})
+    named = named_files(settings)
+    try:
+        record(path, named)
+    except OSError as exc:
+        fail(f"trust: cannot record it ({exc.strerror or exc})", 1)
+    also = f" and the {len(named)} file(s) it names" if named else ""
+    click.echo(f"trusted {path}{also}; warroom asks again if any of them changes")
 
 
 @main.command()

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warroom.durations import DurationError, describe_duration, parse_duration
 from warroom.playbook import (
+    CHANNEL_MAX,
     DEFAULT,
     NEXT_BUSINESS_DAY,
     Checklist,
@@ -27,9 +28,13 @@ from warroom.playbook import (
     Playbook,
     Severity,
 )
-from warroom.text import dsn_password, dsn_problem, mask_dsn, register_secret
+from warroom.text import dsn_password, dsn_problem, mask_dsn, register_secret, unsafe_character
 
 CONFIG_FILE = "warroom.toml"
+TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
+LONG_TEXT_MAX = 4096  # a DSN, a path, a URL, a pattern
+LIST_MAX = 200  # items of one list (a checklist, migration globs)
+
 
 # The queries a team can replace with its own .sql file under [database.queries].
 QUERY_NAMES = (
@@ -138,6 +143,7 @@ class StatusSettings:
 class Settings:
     state_dir: Path
     config_path: Path | None = None
+    config_origin: str = ""  # "--config", "WARROOM_CONFIG", FOUND_HERE, "your config folder"
     user: str = ""
     timezone_name: str = ""  # "" = the machine's local zone
     playbook: Playbook = DEFAULT
@@ -166,7 +172,8 @@ class Settings:
         db, er, g, st, pb = self.database, self.errors, self.git, self.status, self.playbook
         d = describe_duration
         lines = [
-            f"config file        = {self.config_path or '(none: playbook defaults)'}",
+            f"config file        = {self.config_path or '(none: playbook defaults)'}"
+            + (f"   ({self.config_origin})" if self.config_origin else ""),
             f"state dir          = {self.state_dir}",
             f"journal            = {self.journal_path}",
             f"user               = {self.user}",
@@ -254,12 +261,22 @@ class _Table:
         self.used.add(key)
         return self.data[key]
 
-    def str(self, key: str, default: str, *, allow_empty: bool = True) -> str:
+    def str(self, key: str, default: str, *, allow_empty: bool = True, max_len: int = TEXT_MAX) -> str:
         if key not in self.data:
             return default
         v = self.raw(key)
         if not isinstance(v, str) or (not allow_empty and not v.strip()):
             raise self.error(key, "a non-empty string" if not allow_empty else "a string", v)
+        return self._text(key, v, max_len)
+
+    def _text(self, key: str, v: str, max_len: int) -> str:
+        """Configuration text reaches the screen, the journal and `warroom check`: a found file
+        is untrusted, so control characters and bidi overrides are refused, lengths bounded."""
+        bad = unsafe_character(v)
+        if bad:
+            raise self.error(key, f"text without control characters (found {bad})", show=False)
+        if len(v) > max_len:
+            raise self.error(key, f"at most {max_len} characters (got {len(v)})", show=False)
         return v
 
     def bool(self, key: str, default: bool) -> bool:
@@ -329,7 +346,7 @@ class _Table:
         v = self.raw(key)
         if not isinstance(v, str) or not v.strip():
             raise self.error(key, "a path", v)
-        p = Path(os.path.expandvars(v)).expanduser()
+        p = Path(os.path.expandvars(self._text(key, v, LONG_TEXT_MAX))).expanduser()
         if not p.is_absolute() and self.base is not None:
             p = self.base / p
         if must_exist == "file" and not p.is_file():
@@ -348,7 +365,9 @@ class _Table:
             raise self.error(key, "a list of non-empty strings", v)
         if not v and not allow_empty_list:
             raise self.error(key, "a list with at least one item", v)
-        return tuple(v)
+        if len(v) > LIST_MAX:
+            raise self.error(key, f"at most {LIST_MAX} items (got {len(v)})", show=False)
+        return tuple(self._text(key, x, TEXT_MAX) for x in v)
 
     def table(self, key: str) -> _Table:
         v = self.data.get(key, {})
@@ -443,14 +462,17 @@ def _severity(t: _Table, sev: Severity) -> Severity:
                 ) from None
     internal = t.duration("internal_update", sev.internal_update, lo=timedelta(minutes=1), allow_none=True)
     customer = t.duration("customer_update", sev.customer_update, lo=timedelta(minutes=1), allow_none=True)
-    channel = t.str("channel", sev.channel)
+    channel = t.str("channel", sev.channel, max_len=CHANNEL_MAX)
     if channel:
+        expected = "a pattern using {time:%Y-%m-%d-%H-%M}, {severity} and {slug}"
+        if _WIDE_FIELD.search(channel):  # {slug:>50000000} would make a 50 MB name
+            raise t.error("channel", expected + " (no field widths)", channel)
         try:
-            channel.format(time=_SAMPLE_TIME, severity=sev.key, slug="x")
+            sample = channel.format(time=_SAMPLE_TIME, severity=sev.key, slug="x" * 40)
         except (KeyError, ValueError, IndexError, AttributeError) as exc:
-            raise t.error(
-                "channel", "a pattern using {time:%Y-%m-%d-%H-%M}, {severity} and {slug}", channel
-            ) from exc
+            raise t.error("channel", expected, channel) from exc
+        if len(sample) > CHANNEL_MAX:
+            raise t.error("channel", f"a pattern giving at most {CHANNEL_MAX} characters", channel)
     actions = t.str_list("actions", sev.actions)
     examples = t.str_list("examples", sev.examples)
     t.known(
@@ -468,6 +490,7 @@ def _severity(t: _Table, sev: Severity) -> Severity:
 
 
 _SAMPLE_TIME = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+_WIDE_FIELD = re.compile(r"\{[^{}]*:[^{}]*\d{3,}[^{}]*\}")
 
 
 def _playbook(t: _Table) -> Playbook:
@@ -607,7 +630,7 @@ def _trigger_words(after: timedelta | None, severities: frozenset[str] = frozens
 
 def _database(t: _Table) -> DatabaseSettings:
     d = DatabaseSettings()
-    dsn = t.str("dsn", "", allow_empty=True) or None
+    dsn = t.str("dsn", "", allow_empty=True, max_len=LONG_TEXT_MAX) or None
     poll = t.req_duration("poll_interval", d.poll_interval, lo=timedelta(milliseconds=200))
     stmt = t.req_duration(
         "statement_timeout", d.statement_timeout, lo=timedelta(milliseconds=100), hi=timedelta(hours=1)
@@ -702,7 +725,7 @@ def _git(t: _Table) -> GitSettings:
     poll = t.req_duration("poll_interval", d.poll_interval, lo=timedelta(seconds=1))
     count = t.int("count", d.count, lo=1, hi=200)
     recent = t.req_duration("recent", d.recent)
-    pattern = t.str("deploy_pattern", d.deploy_pattern)
+    pattern = t.str("deploy_pattern", d.deploy_pattern, max_len=LONG_TEXT_MAX)
     try:
         re.compile(pattern)
     except re.error as exc:
@@ -725,13 +748,13 @@ def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
         out = []
         for pt in pages_tables:
             name = pt.str("name", "", allow_empty=False)
-            url = pt.str("url", "", allow_empty=False)
+            url = pt.str("url", "", allow_empty=False, max_len=LONG_TEXT_MAX)
             if not name:
                 raise pt.error("name", "a non-empty string", show=False)
             expected_url = 'the page\'s base URL, like "https://status.example.com"'
             if not url:
                 raise pt.error("url", expected_url, show=False)
-            if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", url):
+            if not re.fullmatch(r"https?://[A-Za-z0-9._~%!$&'()*+,;=:@\[\]-]+(/[!-~]*)?", url):
                 raise pt.error("url", expected_url, url)
             pt.known("name", "url").done()
             base = url.rstrip("/")
@@ -794,19 +817,55 @@ def default_state_dir() -> Path:
     return platformdirs.user_data_path("warroom", appauthor=False)
 
 
-def find_config(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
-    """``--config``, else ``$WARROOM_CONFIG``, else ./warroom.toml, else the user config dir."""
+FOUND_HERE = "found in the current folder"
+
+
+def find_config(explicit: Path | None, env: Mapping[str, str]) -> tuple[Path | None, str]:
+    """``--config``, else ``$WARROOM_CONFIG``, else ./warroom.toml, else the user config dir; with
+    where it came from (only a file :data:`FOUND_HERE` must be trusted, see :mod:`warroom.trust`)."""
     if explicit is not None:
-        return explicit
+        return explicit, "--config"
     if env.get("WARROOM_CONFIG"):
-        return Path(env["WARROOM_CONFIG"]).expanduser()
+        return Path(env["WARROOM_CONFIG"]).expanduser(), "WARROOM_CONFIG"
     here = Path.cwd() / CONFIG_FILE
     if here.is_file():
-        return here
+        return here, FOUND_HERE
     import platformdirs
 
     user = platformdirs.user_config_path("warroom", appauthor=False) / CONFIG_FILE
-    return user if user.is_file() else None
+    return (user, "your config folder") if user.is_file() else (None, "")
+
+
+def named_files(settings: Settings) -> list[Path]:
+    """The files a configuration names whose contents run: query files, team templates."""
+    files = [*settings.database.queries.values(), *(p.sql for p in settings.database.panes)]
+    folder = settings.templates_dir
+    if folder is not None:
+        try:
+            files += sorted(p for p in folder.iterdir() if p.name.endswith(".j2"))
+        except OSError:
+            pass
+    return files
+
+
+def check_trusted(settings: Settings) -> None:
+    """Refuse a configuration found in the current folder until its owner trusted it as it is."""
+    from warroom.trust import digest, trusted_digest
+
+    path = settings.config_path
+    if path is None or settings.config_origin != FOUND_HERE:
+        return
+    recorded = trusted_digest(path)
+    if recorded is None:
+        raise ConfigError(
+            f"{path}: found in this folder but not trusted yet (its queries and templates would run); "
+            "read it, then run `warroom trust`, or name it with --config"
+        )
+    if recorded != digest(path, named_files(settings)):
+        raise ConfigError(
+            f"{path}: changed since it was trusted (the file, or a query or template it names); "
+            "read the changes, then run `warroom trust` again"
+        )
 
 
 def load_settings(
@@ -818,18 +877,28 @@ def load_settings(
     repo: Path | None = None,
     theme: str | None = None,
     user: str | None = None,
+    require_trust: bool = True,
 ) -> Settings:
-    """Defaults <- warroom.toml <- environment <- flags (the keyword arguments)."""
+    """Defaults <- warroom.toml <- environment <- flags (the keyword arguments). A warroom.toml
+    found in the current folder must have been trusted (``warroom trust``) unless
+    ``require_trust`` is False (the trust command itself)."""
     env = os.environ if env is None else env
-    path = find_config(config, env)
+    path, origin = find_config(config, env)
     data: dict[str, Any] = {}
     if path is not None:
         data = read_toml(path)
-    env_state = env.get("WARROOM_STATE_DIR")
-    sd = state_dir or (Path(env_state).expanduser() if env_state else None) or default_state_dir()
+    env_state = Path(env["WARROOM_STATE_DIR"]).expanduser() if env.get("WARROOM_STATE_DIR") else None
+    if env_state is not None and not env_state.is_absolute():
+        raise ConfigError(
+            f"WARROOM_STATE_DIR: expected an absolute path, got {_show(str(env_state))} "
+            "(a relative one would be another journal in every folder)"
+        )
+    sd = (state_dir.expanduser().absolute() if state_dir else None) or env_state or default_state_dir()
     base = path.parent.resolve() if path is not None else None
     settings = parse_config(data, str(path) if path else CONFIG_FILE, base, sd)
-    settings = replace(settings, config_path=path)
+    settings = replace(settings, config_path=path, config_origin=origin)
+    if require_trust:
+        check_trusted(settings)
 
     db = settings.database
     if env.get("WARROOM_DSN"):

@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from warroom.durations import utc
 
 NEXT_BUSINESS_DAY = "next business day"
+CHANNEL_MAX = 80  # characters of an incident channel name (Slack allows 80)
 
 
 def slug(text: str, max_len: int = 60) -> str:
@@ -317,7 +318,7 @@ class Playbook:
         pattern = self.severity(severity).channel
         if not pattern:
             return ""
-        return pattern.format(time=utc(declared_at), severity=severity, slug=slug(title, 40))
+        return pattern.format(time=utc(declared_at), severity=severity, slug=slug(title, 40))[:CHANNEL_MAX]
 
     def response_deadline(self, severity: str, declared_at: datetime, tz: tzinfo | None) -> datetime:
         """When the playbook's response time runs out.

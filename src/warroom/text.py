@@ -54,6 +54,18 @@ def register_secret(secret: str | None) -> None:
             _secrets.add(quote_plus(secret, safe=""))
 
 
+def unsafe_character(text: str) -> str | None:
+    """The first character that must not reach a terminal from a configuration (``U+001B``):
+    a control character, a bidirectional override, a lone surrogate; None when there is none."""
+    for ch in text:
+        if ch in "\n\t":
+            continue
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cs") or ord(ch) in _BIDI:
+            return f"U+{ord(ch):04X}"
+    return None
+
+
 def redact(text: str, secrets: Iterable[str] | None = None) -> str:
     """Replace every registered (or given) secret in ``text`` with ``***``."""
     with _secrets_lock:

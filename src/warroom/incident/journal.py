@@ -223,6 +223,23 @@ class Journal:
                 db.execute("ROLLBACK")
             raise
 
+    def writable(self) -> str | None:
+        """Why the journal cannot be written to (a read-only file or folder, a full disk...), or
+        None. Tried for real: a row inserted and rolled back; nothing is changed."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.execute(
+                        "INSERT INTO incidents (id, day, number) VALUES ('warroom-probe', 'probe', -1)"
+                    )
+                finally:
+                    self._db.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                _rollback(self._db)
+                return str(exc)
+        return None
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

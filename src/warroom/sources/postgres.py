@@ -1230,17 +1230,27 @@ def _summary(name: str, record: asyncpg.Record) -> str:
     return clean(", ".join(parts), max_len=200)
 
 
-async def probe(settings: Settings) -> list[str]:
+class ProbeLines(list[str]):
+    """The probe's lines; ``failed`` when the database is unreachable or a query fails."""
+
+    failed = False
+
+
+async def probe(settings: Settings) -> ProbeLines:
     """``warroom check``: what the database says, one line per fact, without secrets."""
     db, er = settings.database, settings.errors
     register_secret(dsn_password(db.dsn))
+    lines = ProbeLines()
     if not db.dsn:
-        return ["database: not configured (--dsn, WARROOM_DSN, DATABASE_URL or [database] dsn)"]
-    lines = [f"database: {db.masked_dsn}" + (f" (from {db.dsn_source})" if db.dsn_source else "")]
+        lines.append("database: not configured (--dsn, WARROOM_DSN, DATABASE_URL or [database] dsn)")
+        return lines
+    lines.append(f"database: {db.masked_dsn}" + (f" (from {db.dsn_source})" if db.dsn_source else ""))
     try:
         conn = await connect(settings)
     except Exception as exc:
-        return [*lines, f"database: unreachable: {one_line(exc)}"]
+        lines.append(f"database: unreachable: {one_line(exc)}")
+        lines.failed = True
+        return lines
     try:
         s = await conn.fetchrow(sql_text("probe_session"))
         assert s is not None
@@ -1268,11 +1278,14 @@ async def probe(settings: Settings) -> list[str]:
                 f"tallies: incremental by time ({er.table}.{er.time_column}, "
                 f"{er.overlap.total_seconds():g} s overlap; no id column)"
             )
-        lines += await _probe_queries(conn, settings)
+        query_lines, queries_failed = await _probe_queries(conn, settings)
+        lines += query_lines
+        lines.failed = queries_failed
         async with conn.transaction(readonly=True):
             lines += await _probe_indexes(conn, er)
     except Exception as exc:
         lines.append(f"database: the probe failed: {one_line(exc)}")
+        lines.failed = True
     finally:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(conn.close(), timeout=2)
@@ -1281,7 +1294,8 @@ async def probe(settings: Settings) -> list[str]:
     return lines
 
 
-async def _probe_queries(conn: asyncpg.Connection, settings: Settings) -> list[str]:
+async def _probe_queries(conn: asyncpg.Connection, settings: Settings) -> tuple[list[str], bool]:
+    """One line per query, and whether any failed."""
     db, er = settings.database, settings.errors
     queries = load_queries(settings)
     now = datetime.now(UTC)
@@ -1296,6 +1310,7 @@ async def _probe_queries(conn: asyncpg.Connection, settings: Settings) -> list[s
         "error_rate": (er.rate_sustain + timedelta(minutes=10),),
     }
     lines = []
+    failed = False
     for name, q in queries.items():
         if not er.id_column and name in ("error_tally_ids", "error_tally_since"):
             continue
@@ -1305,6 +1320,7 @@ async def _probe_queries(conn: asyncpg.Connection, settings: Settings) -> list[s
             label = f"pane {clean(pane.title, max_len=60)!r} ({q.origin})"
         if q.error:
             lines.append(f"{label}: error: {q.error}")
+            failed = True
             continue
         a = args.get(name, ())
         if name == "error_tally_since":
@@ -1323,13 +1339,14 @@ async def _probe_queries(conn: asyncpg.Connection, settings: Settings) -> list[s
         except Exception as exc:
             kind = classify(exc, conn) or "error"
             lines.append(f"{label}: {kind}: {_reason(exc, kind, db.statement_timeout, name)}")
+            failed = True
             continue
         ms = (time.perf_counter() - t0) * 1000
         if name == "error_tally_ids" and rows:
             high = rows[0].get("high")
         first = f"; first: {_summary(name, rows[0])}" if rows else ""
         lines.append(f"{label}: {len(rows)} row(s) in {ms:.0f} ms{first}")
-    return lines
+    return lines, failed
 
 
 async def _probe_indexes(conn: asyncpg.Connection, er: ErrorSettings) -> list[str]:
@@ -1352,7 +1369,7 @@ async def _probe_indexes(conn: asyncpg.Connection, er: ErrorSettings) -> list[st
     return lines
 
 
-def run_probe(settings: Settings) -> list[str]:
+def run_probe(settings: Settings) -> ProbeLines:
     """:func:`probe` from synchronous code (the CLI)."""
     return asyncio.run(probe(settings))
 

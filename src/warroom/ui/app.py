@@ -117,6 +117,9 @@ class WarroomApp(SourcesMixin, App[int]):
         self._register_themes()
         for notice in self.journal.notices:
             self.say(notice, severity="warning", timeout=12)
+        if self.settings.config_path is not None and self._watch_terminal:
+            where = f" ({self.settings.config_origin})" if self.settings.config_origin else ""
+            self.say(f"Configuration: {self.settings.config_path}{where}", timeout=5)
         self.set_interval(self._tick_interval, self.tick, name="tick")
         self.set_interval(1.0, self.sync_journal, name="journal-sync")
         if self._watch_terminal and self.lifeline is not None:
