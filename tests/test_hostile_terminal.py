@@ -200,3 +200,25 @@ def test_a_runaway_team_template_never_stops_the_console(term: Tmux, tmp_path: P
     term.wait_for(lambda s: "longer than 2 s" in " ".join(s.replace("▌", " ").split()), timeout=10)
     term.send("q")
     assert process_gone(pid, 2.0), "q did not quit"
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["list"]])
+def test_configuration_text_never_reaches_the_terminal(
+    term: Tmux, tmp_path: Path, home: Path, command: list[str]
+) -> None:
+    """A warroom.toml with escape sequences in a phase name, a status page and the user: refused
+    in one line; the terminal's title and clipboard stay as they were."""
+    state = declared_state(tmp_path)
+    hostile = tmp_path / "hostile.toml"
+    osc = OSC_TITLE.replace("\x1b", "\\u001b").replace("\x07", "\\u0007")
+    clip = OSC_CLIPBOARD.replace("\x1b", "\\u001b").replace("\x07", "\\u0007")
+    hostile.write_text(
+        f'status_pages = []\n[incident]\nuser = "m{clip}"\n[playbook.phases.triage]\nname = "T{osc}"\n'
+    )
+    argv = console_argv("--config", str(hostile), *command)
+    term.start(argv, env=warroom_env(state, home), cwd=tmp_path)
+    screen = term.wait_for(lambda s: "Pane is dead" in s)
+    joined = screen.replace("\n", "")  # the one line, wrapped by the terminal
+    assert f"warroom: {hostile}:" in joined and "control characters" in joined
+    time.sleep(0.5)
+    assert_terminal_untouched(term)

@@ -28,7 +28,7 @@ from warroom.playbook import (
     Playbook,
     Severity,
 )
-from warroom.text import dsn_password, dsn_problem, mask_dsn, register_secret, unsafe_character
+from warroom.text import dsn_problem, mask_dsn, register_dsn, unsafe_character
 
 CONFIG_FILE = "warroom.toml"
 TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
@@ -909,7 +909,7 @@ def load_settings(
         db = replace(db, dsn=env["DATABASE_URL"], dsn_source="DATABASE_URL")
     if dsn is not None:
         db = replace(db, dsn=dsn or None, dsn_source="--dsn" if dsn else "")
-    register_secret(dsn_password(db.dsn))
+    register_dsn(db.dsn)
     problem = dsn_problem(db.dsn)
     if problem:
         where = settings.config_path if db.dsn_source == "warroom.toml" else db.dsn_source
@@ -929,5 +929,5 @@ def load_settings(
         from warroom.incident.journal import login_name
 
         settings = replace(settings, user=login_name())
-    register_secret(dsn_password(settings.database.dsn))
+    register_dsn(settings.database.dsn)
     return settings

@@ -162,6 +162,11 @@ def _url_userinfo(dsn: str) -> tuple[str, str, str] | None:
     return head + sep, userinfo, host
 
 
+# Any parameter whose name holds "password" (password, sslpassword, ...) is a secret.
+_URL_SECRET_PARAM = re.compile(r"(?i)([?&][^=&#]*password=)[^&#]*")
+_KEYWORD_SECRET = re.compile(r"(?i)(\b\w*password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
+
+
 def mask_dsn(dsn: str | None) -> str:
     """A DSN with its password replaced by ``***`` (URL and ``key=value`` forms)."""
     if not dsn:
@@ -172,29 +177,41 @@ def mask_dsn(dsn: str | None) -> str:
             head, userinfo, rest = parts
             if ":" in userinfo:
                 dsn = f"{head}{userinfo.split(':', 1)[0]}:{MASK}@{rest}"
-        return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1" + MASK, dsn)
-    return re.sub(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1" + MASK, dsn)
+        return _URL_SECRET_PARAM.sub(r"\1" + MASK, dsn)
+    return _KEYWORD_SECRET.sub(r"\1" + MASK, dsn)
 
 
-def dsn_password(dsn: str | None) -> str | None:
-    """The password a DSN carries, if any (so it can be registered as a secret)."""
+def dsn_secrets(dsn: str | None) -> list[str]:
+    """Every secret a DSN carries (its password, an ``sslpassword``...), to register them."""
     if not dsn:
-        return None
+        return []
+    found: list[str] = []
     if "://" in dsn:
         parts = _url_userinfo(dsn)
         if parts is not None and ":" in parts[1]:
             password = parts[1].split(":", 1)[1]
             if password:
-                return unquote(password)
-        m = re.search(r"(?i)[?&]password=([^&#]*)", dsn)
-        return unquote(m.group(1)) if m else None
-    m = re.search(r"(?i)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn)
-    if not m:
-        return None
-    value = m.group(1)
-    if value.startswith("'"):
-        value = re.sub(r"\\(.)", r"\1", value[1:-1])  # libpq: \' and \\ inside quotes
-    return value
+                found.append(unquote(password))
+        found += [unquote(m.group(0).split("=", 1)[1]) for m in _URL_SECRET_PARAM.finditer(dsn)]
+    else:
+        for m in _KEYWORD_SECRET.finditer(dsn):
+            value = m.group(2)
+            if value.startswith("'"):
+                value = re.sub(r"\\(.)", r"\1", value[1:-1])  # libpq: \' and \\ inside quotes
+            found.append(value)
+    return [f for f in found if f]
+
+
+def register_dsn(dsn: str | None) -> None:
+    """Mask every secret ``dsn`` carries from now on."""
+    for secret in dsn_secrets(dsn):
+        register_secret(secret)
+
+
+def dsn_password(dsn: str | None) -> str | None:
+    """The password a DSN carries, if any (its first secret, see :func:`dsn_secrets`)."""
+    secrets = dsn_secrets(dsn)
+    return secrets[0] if secrets else None
 
 
 def dsn_problem(dsn: str | None) -> str | None:

@@ -98,7 +98,7 @@ from warroom.sources.tallies import (
     ceil_minute,
     row_key,
 )
-from warroom.text import clean, dsn_password, first_line, mask_phone, register_secret
+from warroom.text import clean, first_line, mask_phone, register_dsn
 
 log = logging.getLogger(__name__)
 
@@ -370,7 +370,7 @@ class PostgresSource:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._rng = rng
-        register_secret(dsn_password(self._db.dsn))
+        register_dsn(self._db.dsn)
         self._queries = load_queries(settings)
         self._declared_at = utc(declared_at) if declared_at is not None else None
         self._conn: asyncpg.Connection | None = None
@@ -1239,7 +1239,7 @@ class ProbeLines(list[str]):
 async def probe(settings: Settings) -> ProbeLines:
     """``warroom check``: what the database says, one line per fact, without secrets."""
     db, er = settings.database, settings.errors
-    register_secret(dsn_password(db.dsn))
+    register_dsn(db.dsn)
     lines = ProbeLines()
     if not db.dsn:
         lines.append("database: not configured (--dsn, WARROOM_DSN, DATABASE_URL or [database] dsn)")
