@@ -217,7 +217,7 @@ def test_configuration_text_never_reaches_the_terminal(
     )
     argv = console_argv("--config", str(hostile), *command)
     term.start(argv, env=warroom_env(state, home), cwd=tmp_path)
-    screen = term.wait_for(lambda s: "Pane is dead" in s)
+    screen = term.wait_for(lambda s: "001B)" in s)
     joined = screen.replace("\n", "")  # the one line, wrapped by the terminal
     assert f"warroom: {hostile}:" in joined and "control characters" in joined
     time.sleep(0.5)
