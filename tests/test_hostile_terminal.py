@@ -217,8 +217,9 @@ def test_configuration_text_never_reaches_the_terminal(
     )
     argv = console_argv("--config", str(hostile), *command)
     term.start(argv, env=warroom_env(state, home), cwd=tmp_path)
-    screen = term.wait_for(lambda s: "001B)" in s)
-    joined = screen.replace("\n", "")  # the one line, wrapped by the terminal
-    assert f"warroom: {hostile}:" in joined and "control characters" in joined
+    term.wait_for(lambda s: "001B)" in s)
+    lines = [line for line in term.transcript().splitlines() if line.startswith("warroom: ")]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"warroom: {hostile}:") and "control characters" in lines[0]
     time.sleep(0.5)
     assert_terminal_untouched(term)

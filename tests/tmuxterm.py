@@ -121,6 +121,10 @@ class Tmux:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "w")
 
+    def transcript(self) -> str:
+        """Everything the pane printed, scrolled-off lines included, wrapped lines joined."""
+        return self.tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "w")
+
     def title(self) -> str:
         return self.tmux("display", "-p", "-t", "w", "#{pane_title}").strip()
 
