@@ -384,3 +384,25 @@ def test_a_new_journal_is_private_to_its_user(tmp_path: Path) -> None:
     Journal(state / "journal.sqlite3", actor="alice").close()
     assert (state.stat().st_mode & 0o777) == 0o700
     assert ((state / "journal.sqlite3").stat().st_mode & 0o777) == 0o600
+
+
+def test_a_clock_that_goes_back_never_reorders_the_journal(tmp_path: Path) -> None:
+    """NTP steps the clock back 10 minutes mid-incident: events keep their order in time, and no
+    duration goes negative (the header would say T+-9:58, the report reorder its timeline)."""
+    from datetime import UTC, datetime, timedelta
+
+    from conftest import ManualClock
+    from warroom.incident import events as ev
+
+    clock = ManualClock(datetime(2026, 11, 30, 14, 0, tzinfo=UTC))
+    journal = Journal(tmp_path / "journal.sqlite3", actor="alice", clock=clock)
+    incident_id = journal.declare("P0", "DB down").incident_id
+    clock.advance(minutes=2)
+    journal.append(incident_id, ev.NoteAdded("first"))
+    clock.advance(minutes=-10)  # the clock is stepped back
+    journal.append(incident_id, ev.NoteAdded("second"))
+    incident = journal.load(incident_id)
+    times = [e.at for e in incident.events]
+    assert times == sorted(times)
+    assert [e.body.text for e in incident.events if isinstance(e.body, ev.NoteAdded)] == ["first", "second"]
+    assert incident.elapsed(clock()) == timedelta(0)

@@ -279,6 +279,20 @@ class Journal:
         assert seq is not None
         return ev.Event(seq, event_id, incident_id, utc(at), who, body)
 
+    def _not_before_last(self, db: sqlite3.Connection, incident_id: str, when: datetime) -> datetime:
+        """``when``, or the incident's last event's time if the clock went back (NTP, a VM
+        restored, a laptop's clock fixed): the journal stays in order, no duration goes negative."""
+        row = db.execute(
+            "SELECT at FROM events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1", (incident_id,)
+        ).fetchone()
+        if row is None or not isinstance(row[0], str):
+            return when
+        try:
+            last = parse_utc(row[0])
+        except ValueError:
+            return when
+        return max(when, last)
+
     def declare(
         self,
         severity: str,
@@ -316,6 +330,7 @@ class Journal:
             with self._write() as db:
                 if db.execute("SELECT 1 FROM incidents WHERE id = ?", (incident_id,)).fetchone() is None:
                     raise self._fail(f"has no incident {incident_id}")
+                when = self._not_before_last(db, incident_id, when)
                 return self._insert(db, incident_id, when, body, actor)
         except sqlite3.Error as exc:
             raise self._fail(f"cannot record the event ({exc})") from None

@@ -210,7 +210,9 @@ class Incident:
         return self.resolved_at if self.resolved_at is not None else utc(now)
 
     def elapsed(self, now: datetime) -> timedelta:
-        return self.end(now) - self.declared_at
+        """Declaration to ``now`` (to the resolution once resolved); never negative, even when
+        the clock went back."""
+        return max(timedelta(0), self.end(now) - self.declared_at)
 
     # -- update cadence --------------------------------------------------------------------
     def cadence(self, audience: str, severity: str | None = None) -> timedelta | None:

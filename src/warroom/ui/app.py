@@ -229,17 +229,28 @@ class WarroomApp(SourcesMixin, App[int]):
         self.publish("incident")
 
     def record(self, body: ev.Body) -> ev.Event | None:
-        """Append to the journal (durable), then fold and show. Returns the event, or None."""
+        """Append to the journal (durable), then fold and show. Returns the event, or None (and
+        says why)."""
+        event, problem = self._append(body)
+        if problem:
+            self.say(problem, severity="error", timeout=15)
+        return event
+
+    def try_record(self, body: ev.Body) -> str | None:
+        """Like :meth:`record` for a dialog: why it could not be written (the dialog stays open
+        with what was typed), or None."""
+        return self._append(body)[1]
+
+    def _append(self, body: ev.Body) -> tuple[ev.Event | None, str | None]:
         inc = self.incident
         if inc is None:
-            return None
+            return None, "No incident is open."
         try:
             event = self.journal.append(inc.id, body)
         except JournalError as exc:
-            self.say(str(exc), severity="error", timeout=15)
-            return None
+            return None, f"Not saved: {exc}"
         self.sync_journal()
-        return event
+        return event, None
 
     async def record_in_thread(self, body: ev.Body, *, actor: str | None = None) -> ev.Event | None:
         """Like :meth:`record`, with the write (its fsync) off the UI loop: for what the sources
@@ -544,12 +555,7 @@ class WarroomApp(SourcesMixin, App[int]):
 
         if self._need_incident() is None:
             return
-
-        def done(text: str | None) -> None:
-            if text:
-                self.record(ev.NoteAdded(text))
-
-        self.push_screen(NoteModal(), done)
+        self.push_screen(NoteModal(save=lambda text: self.try_record(ev.NoteAdded(text))))
 
     def action_severity(self) -> None:
         from warroom.ui.screens.modals import SeverityModal
@@ -558,13 +564,15 @@ class WarroomApp(SourcesMixin, App[int]):
         if inc is None:
             return
 
-        def done(result: tuple[str, str] | None) -> None:
-            if result and self.incident is not None:
-                previous = self.incident.severity
-                if self.record(ev.SeverityChanged(result[0], previous, result[1])):
-                    self.say(f"Severity {previous} → {result[0]}", severity="warning")
+        def save(result: tuple[str, str]) -> str | None:
+            previous = inc.severity
+            problem = self.try_record(ev.SeverityChanged(result[0], previous, result[1]))
+            if problem is None:
+                self.say(f"Severity {previous} → {result[0]}", severity="warning")
+            return problem
 
-        self.push_screen(SeverityModal(list(self.settings.playbook.severities.values()), inc.severity), done)
+        severities = list(self.settings.playbook.severities.values())
+        self.push_screen(SeverityModal(severities, inc.severity, save=save))
 
     def _move_phase(self, step: int) -> None:
         inc = self._need_incident()
@@ -597,14 +605,18 @@ class WarroomApp(SourcesMixin, App[int]):
         if inc is None:
             return
 
-        def done(changed: dict[str, str] | None) -> None:
-            for key, value in (changed or {}).items():
-                if self.record(ev.FieldEdited(key, value)) is None:
-                    return
+        def save(changed: dict[str, str]) -> str | None:
+            for key, value in changed.items():
+                if inc.fields.get(key, "") == value:
+                    continue  # saved by an earlier try that stopped half-way
+                problem = self.try_record(ev.FieldEdited(key, value))
+                if problem:
+                    return problem
             if changed:
                 self.say(f"Saved {len(changed)} field(s).")
+            return None
 
-        self.push_screen(EditFieldsModal(dict(inc.fields), focus), done)
+        self.push_screen(EditFieldsModal(dict(inc.fields), focus, save=save))
 
     def action_mark_update(self, audience: str) -> None:
         inc = self._need_incident()
@@ -645,21 +657,24 @@ class WarroomApp(SourcesMixin, App[int]):
             self.say(f"{inc.id} is already {inc.status_text.lower()}.", severity="warning")
             return
 
-        def done(resolution: str | None) -> None:
-            if resolution is None or self.incident is None:
-                return
-            changed = resolution and resolution != self.incident.fields.get("resolution", "")
-            if changed and self.record(ev.FieldEdited("resolution", resolution)) is None:
-                return
-            self.before_resolve()
-            if self.record(ev.Resolved(resolution)) is None:
-                return
+        def save(resolution: str) -> str | None:
+            changed = resolution and resolution != inc.fields.get("resolution", "")
+            problem = self.try_record(ev.FieldEdited("resolution", resolution)) if changed else None
+            if problem:
+                return problem
+            if inc.is_open:
+                self.before_resolve()
+                problem = self.try_record(ev.Resolved(resolution))
+                if problem:
+                    return problem
             review = self.settings.playbook.phases[-1].key
-            if self.incident.phase != review:
-                self.record(ev.PhaseChanged(review, self.incident.phase))
-            self.say(f"{self.incident.id} resolved. Deployments may resume once the all-clear is given.")
+            if inc.phase != review:
+                self.record(ev.PhaseChanged(review, inc.phase))
+            self.say(f"{inc.id} resolved. Deployments may resume once the all-clear is given.")
+            return None
 
-        self.push_screen(ResolveModal(self.resolution_criteria(), inc.fields.get("resolution", "")), done)
+        criteria = self.resolution_criteria()
+        self.push_screen(ResolveModal(criteria, inc.fields.get("resolution", ""), save=save))
 
     def before_resolve(self) -> None:
         """Record evidence at resolution (the error tallies, the suspected deploy) for the report."""
@@ -673,11 +688,10 @@ class WarroomApp(SourcesMixin, App[int]):
             return
         current = inc.escalation_level(self.clock()).level
 
-        def done(result: tuple[int, str] | None) -> None:
-            if result:
-                self.record(ev.Escalated(result[0], result[1]))
+        def save(result: tuple[int, str]) -> str | None:
+            return self.try_record(ev.Escalated(result[0], result[1]))
 
-        self.push_screen(EscalateModal(self.settings.playbook.escalation, current), done)
+        self.push_screen(EscalateModal(self.settings.playbook.escalation, current, save=save))
 
     def action_toggle_item(self) -> None:
         inc = self._need_incident()

@@ -6,8 +6,8 @@ passed through the sanitizer before it is journaled.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from warroom.playbook import EscalationLevel, Severity
 
 
+# Saves a dialog's result; returns why it could not (one line), or None.
+Save = Callable[[Any], "str | None"]
+
+
 class Dialog(ModalScreen):  # type: ignore[type-arg]
     """A centred box with a title and a hint line."""
 
@@ -44,10 +48,11 @@ class Dialog(ModalScreen):  # type: ignore[type-arg]
     Dialog Label { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, title: str, hint: str = "") -> None:
+    def __init__(self, title: str, hint: str = "", *, save: Save | None = None) -> None:
         super().__init__()
         self._title = title
         self._hint = hint
+        self._save = save
 
     def compose(self) -> ComposeResult:
         with Vertical(id="box"):
@@ -66,10 +71,20 @@ class Dialog(ModalScreen):  # type: ignore[type-arg]
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def finish(self, result: Any) -> None:
+        """Save (when the dialog was given a way to) and close; a save that fails (a full disk)
+        keeps the dialog open with what was typed, and says why."""
+        if self._save is not None:
+            problem = self._save(result)
+            if problem:
+                self.show_error(problem)
+                return
+        self.dismiss(result)
+
 
 class NoteModal(Dialog):
-    def __init__(self, title: str = "Add a note to the timeline") -> None:
-        super().__init__(title, "enter saves · esc cancels")
+    def __init__(self, title: str = "Add a note to the timeline", *, save: Save | None = None) -> None:
+        super().__init__(title, "enter saves · esc cancels", save=save)
 
     def body(self) -> ComposeResult:
         yield Input(placeholder="What happened, what you saw, what you decided…", id="note")
@@ -80,14 +95,16 @@ class NoteModal(Dialog):
         if not text:
             self.show_error("The note is empty.")
             return
-        self.dismiss(text)
+        self.finish(text)
 
 
 class SeverityModal(Dialog):
     """Pick P0-P3, then say why."""
 
-    def __init__(self, severities: Sequence[Severity], current: str) -> None:
-        super().__init__("Change severity", "↑↓ choose · tab to the reason · enter saves · esc cancels")
+    def __init__(self, severities: Sequence[Severity], current: str, *, save: Save | None = None) -> None:
+        super().__init__(
+            "Change severity", "↑↓ choose · tab to the reason · enter saves · esc cancels", save=save
+        )
         self._severities = list(severities)
         self._current = current
 
@@ -135,7 +152,7 @@ class SeverityModal(Dialog):
         if not reason:
             self.show_error("Say why the severity changes; it goes into the timeline and the report.")
             return
-        self.dismiss((opt.id, reason))
+        self.finish((opt.id, reason))
 
 
 EDITABLE = (
@@ -169,10 +186,11 @@ class EditFieldsModal(Dialog):
     EditFieldsModal .row Input { width: 1fr; }
     """
 
-    def __init__(self, values: dict[str, str], focus: str = "title") -> None:
+    def __init__(self, values: dict[str, str], focus: str = "title", *, save: Save | None = None) -> None:
         super().__init__(
             "Edit incident fields",
             "tab / shift+tab move · enter on the last field or ctrl+s saves · esc cancels",
+            save=save,
         )
         self._values = values
         self._focus = focus
@@ -203,7 +221,7 @@ class EditFieldsModal(Dialog):
                 return
             if value != self._values.get(key, ""):
                 changed[key] = value
-        self.dismiss(changed)
+        self.finish(changed)
 
 
 class ResolveModal(Dialog):
@@ -211,9 +229,13 @@ class ResolveModal(Dialog):
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, criteria: list[tuple[str, str, str]], resolution: str) -> None:
+    def __init__(
+        self, criteria: list[tuple[str, str, str]], resolution: str, *, save: Save | None = None
+    ) -> None:
         super().__init__(
-            "Resolve the incident?", "enter resolves · esc cancels (the criteria are the playbook's)"
+            "Resolve the incident?",
+            "enter resolves · esc cancels (the criteria are the playbook's)",
+            save=save,
         )
         self._criteria = criteria  # (state: met|open|unknown, text, detail)
         self._resolution = resolution
@@ -247,12 +269,14 @@ class ResolveModal(Dialog):
 
     @on(Input.Submitted, "#resolution")
     def submit(self, event: Input.Submitted) -> None:
-        self.dismiss(clean(event.value, max_len=1000))
+        self.finish(clean(event.value, max_len=1000))
 
 
 class EscalateModal(Dialog):
-    def __init__(self, levels: Sequence[EscalationLevel], current: int) -> None:
-        super().__init__("Record an escalation", "↑↓ choose · tab to the reason · enter saves · esc cancels")
+    def __init__(self, levels: Sequence[EscalationLevel], current: int, *, save: Save | None = None) -> None:
+        super().__init__(
+            "Record an escalation", "↑↓ choose · tab to the reason · enter saves · esc cancels", save=save
+        )
         self._levels = list(levels)
         self._current = current
 
@@ -287,7 +311,7 @@ class EscalateModal(Dialog):
         if not reason:
             self.show_error("Say why; it goes into the timeline and the report.")
             return
-        self.dismiss((int(opt.id), reason))
+        self.finish((int(opt.id), reason))
 
 
 class TextModal(Dialog):
