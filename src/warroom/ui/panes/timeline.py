@@ -83,7 +83,7 @@ class TimelinePane(Pane):
         multi_day = events[0].at.date() != events[-1].at.date()
         ol.add_options(
             [
-                Option(event_line(e, tz, app.settings.playbook, with_date=multi_day), id=e.event_id)
+                Option(event_line(e, tz, app.settings.playbook, with_date=multi_day), id=f"e{e.seq}")
                 for e in events[have:]
             ]
         )
