@@ -551,3 +551,49 @@ def test_a_long_report_is_cut_to_a_screen() -> None:
     lines = report.lines()
     assert sum(line.endswith("(its row in the incidents table was lost)") for line in lines) == 20
     assert "... and 10 more like these" in lines
+
+
+def test_rows_that_cannot_both_stay_are_kept_aside(state_dir: Path) -> None:
+    """A file built without the journal's unique constraints (by hand, by another tool) holding
+    two events with one event id and two ids for one incident number: a recovery (here for a
+    damaged event) keeps the first of each and sets the other aside instead of failing."""
+    from warroom.incident.journal import _SCHEMA, APPLICATION_ID, SCHEMA_VERSION
+
+    path = state_dir / "journal.sqlite3"
+    db = sqlite3.connect(path)
+    loose = _SCHEMA.replace("event_id    TEXT NOT NULL UNIQUE", "event_id    TEXT NOT NULL")
+    loose = loose.replace(",\n    UNIQUE (day, number)", "")
+    assert loose != _SCHEMA and "UNIQUE" not in loose
+    db.executescript(loose)
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    declared = '{"severity": "P1", "title": "t", "impact": "", "lead": "", "channel": "c"}'
+    for incident, number in (("INC-2026-11-26-001", 1), ("INC-2026-11-26-0001", 1)):
+        db.execute("INSERT INTO incidents VALUES (?, '2026-11-26', ?)", (incident, number))
+    for event_id, incident, kind, data in [
+        ("a" * 32, "INC-2026-11-26-001", "declared", declared),
+        ("b" * 32, "INC-2026-11-26-001", "note_added", '{"text": "one"}'),
+        ("b" * 32, "INC-2026-11-26-001", "note_added", '{"text": "the same id again"}'),
+        ("c" * 32, "INC-2026-11-26-001", "note_added", "{not json"),
+        ("d" * 32, "INC-2026-11-26-0001", "declared", declared),
+    ]:
+        db.execute(
+            "INSERT INTO events (event_id, incident_id, at, actor, kind, data)"
+            " VALUES (?, ?, '2026-11-26T14:00:00.000000Z', 'ana', ?, ?)",
+            (event_id, incident, kind, data),
+        )
+    db.commit()
+    db.close()
+    report = recover(path, clock=lambda: STAMP)
+    assert report.changed
+    assert [(s.seq, s.why) for s in report.set_aside] == [
+        (3, "its event id is event 2's"),
+        (4, "note_added event data is not JSON (Expecting property name enclosed in double quotes)"),
+    ]
+    assert report.incidents_set_aside == 1
+    with Journal(path, actor="bo") as j:
+        listing = j.incidents()
+        assert [(i.id, len(i.events)) for i in listing] == [("INC-2026-11-26-001", 2)]
+        assert [p.line for p in listing.problems] == [
+            "INC-2026-11-26-0001 cannot be opened: it is missing from the incidents table"
+        ]

@@ -477,8 +477,15 @@ def _plan(found: _Salvage, playbook: Playbook) -> _Plan:
 
 
 def _one_per_number(rows: list[Row]) -> tuple[list[Row], set[Row]]:
-    """Rows in order, one per (day, number) (INC-…-001 and INC-…-0001 cannot both be)."""
-    rows = sorted(rows, key=lambda r: incident_key(bytes(r[0]).decode()))  # type: ignore[arg-type]
+    """Rows in order, one per (day, number): INC-…-001 and INC-…-0001 cannot both be; the one
+    warroom would have written stays."""
+
+    def order(row: Row) -> tuple[tuple[str, int], bool]:
+        incident_id = bytes(row[0]).decode()  # type: ignore[arg-type]
+        day, number = incident_key(incident_id)
+        return (day, number), incident_id != f"INC-{day}-{number:03d}"
+
+    rows = sorted(rows, key=order)
     kept: dict[tuple[object, object], Row] = {}
     repeated: set[Row] = set()
     for row in rows:
