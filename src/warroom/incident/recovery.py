@@ -74,6 +74,7 @@ Row = tuple[Value, ...]
 # so no other connection, reading or writing, can use the file while recovery holds them.
 _PENDING_BYTE = 0x40000000
 _LOCKS = ((_PENDING_BYTE, 1), (_PENDING_BYTE + 1, 1), (_PENDING_BYTE + 2, 510))
+_DEFAULT_PAGE = 4096
 _LINES_MAX = 20  # per kind of fact in a report; the rest are counted
 
 
@@ -249,15 +250,10 @@ class _Salvage:
 class _Pages:
     """The pages of one SQLite file, read without SQLite (which stops at the first bad page)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, size: int) -> None:
         self.data = data
-        size = int.from_bytes(data[16:18], "big") if len(data) >= 100 else 0
-        size = 65536 if size == 1 else size
-        if size < 512 or size > 65536 or size & (size - 1):
-            size = 4096  # a damaged header: warroom's journals use the default page size
-        reserved = data[20] if len(data) >= 100 else 0
         self.size = size
-        self.usable = size - reserved if size - reserved >= 480 else size
+        self.usable = size  # warroom never reserves bytes at the end of a page (header byte 20)
         self.count = len(data) // size  # a cut-off last page is not read
 
     def page(self, number: int) -> bytes:
@@ -333,8 +329,22 @@ class _Pages:
         return kind, rowid, self._payload(page, i, size, kind == 0x0D)
 
 
+def _page_sizes(data: bytes) -> list[int]:
+    """The page size the header gives, and the default (warroom's journals use it) in case the
+    header is damaged."""
+    size = int.from_bytes(data[16:18], "big") if len(data) >= 100 else 0
+    size = 65536 if size == 1 else size
+    valid = 512 <= size <= 65536 and not size & (size - 1)
+    return [size, _DEFAULT_PAGE] if valid and size != _DEFAULT_PAGE else [_DEFAULT_PAGE]
+
+
 def _scan(data: bytes) -> _Salvage:
-    pages = _Pages(data)
+    """Every row on every readable page; with a doubtful page size, the size that reads more."""
+    scans = [_scan_pages(_Pages(data, size)) for size in _page_sizes(data)]
+    return max(scans, key=lambda found: len(found.events) + len(found.incidents))
+
+
+def _scan_pages(pages: _Pages) -> _Salvage:
     found = _Salvage()
     for number in range(1, pages.count + 1):
         for kind, rowid, payload in pages.cells(number):
