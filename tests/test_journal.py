@@ -12,7 +12,16 @@ import pytest
 
 from conftest import ManualClock
 from warroom.incident import events as ev
-from warroom.incident.journal import APPLICATION_ID, SCHEMA_VERSION, Journal, JournalError
+from warroom.incident.journal import (
+    APPLICATION_ID,
+    OTHER_INCIDENT_HINT,
+    RECOVER_COMMAND,
+    RECOVER_HINT,
+    SCHEMA_VERSION,
+    Journal,
+    JournalError,
+    Problem,
+)
 
 
 def sha(path: Path) -> str:
@@ -194,7 +203,8 @@ def _good_journal(path: Path) -> str:
 
 
 def _refused(path: Path) -> str:
-    """Open ``path`` and read everything: the one-line message, with the bytes unchanged."""
+    """Open ``path`` and read everything: the one-line message, with the bytes unchanged (a file
+    that is damaged as a whole is refused; damage to one incident is not, see below)."""
     before = sha(path)
     with pytest.raises(JournalError) as exc, Journal(path, actor="ana") as j:
         j.incidents()
@@ -218,10 +228,11 @@ def test_newer_schema_is_refused(jpath: Path) -> None:
 
 
 def test_garbage_bytes_are_refused(jpath: Path) -> None:
+    refusal = "is not a warroom journal (not an SQLite file); it was left untouched"
     jpath.write_bytes(os.urandom(8192))
-    assert _refused(jpath) == "is not a warroom journal (not an SQLite file); it was left untouched"
+    assert _refused(jpath) == refusal
     jpath.write_bytes(b"hello")
-    assert _refused(jpath) == "is not a warroom journal (not an SQLite file); it was left untouched"
+    assert _refused(jpath) == refusal
 
 
 @pytest.mark.parametrize("keep", [0.5, 0.1, 0.02])
@@ -230,7 +241,10 @@ def test_truncated_file_is_refused(jpath: Path, keep: float) -> None:
     data = jpath.read_bytes()
     assert len(data) > 8 * 4096
     jpath.write_bytes(data[: int(len(data) * keep)])
-    assert _refused(jpath) == "is damaged (database disk image is malformed); it was left untouched"
+    assert (
+        _refused(jpath)
+        == f"is damaged (database disk image is malformed); it was left untouched; {RECOVER_HINT}"
+    )
 
 
 def test_damaged_page_is_refused(jpath: Path) -> None:
@@ -239,7 +253,9 @@ def test_damaged_page_is_refused(jpath: Path) -> None:
     # Page 2 is a b-tree page: scribble over its header.
     data[4096 : 4096 + 12] = b"\xff" * 12
     jpath.write_bytes(bytes(data))
-    assert _refused(jpath).startswith("is damaged (")
+    message = _refused(jpath)
+    assert message.startswith("is damaged (") and message.endswith(f"; {RECOVER_HINT}")
+    assert f"run `{RECOVER_COMMAND}` to salvage it" in message
 
 
 def test_foreign_sqlite_file_is_refused(jpath: Path) -> None:
@@ -266,7 +282,53 @@ def test_missing_tables_are_refused(jpath: Path) -> None:
     db.execute("DROP TABLE events")
     db.commit()
     db.close()
-    assert _refused(jpath) == "is damaged (tables missing); it was left untouched"
+    assert _refused(jpath) == f"is damaged (tables missing); it was left untouched; {RECOVER_HINT}"
+
+
+def test_damage_found_after_opening_names_the_recovery_command(jpath: Path) -> None:
+    """A page damaged while the journal is open shows when it is next read (after another
+    process wrote, so SQLite reads the file again): one line naming the recovery command."""
+    incident = _good_journal(jpath)
+    with Journal(jpath, actor="ana") as j:
+        data = jpath.read_bytes()
+        pages = [data[n : n + 4096] for n in range(0, len(data), 4096)]
+        leaf = next(n for n, page in enumerate(pages) if page[0] == 0x0D and b"note 1 " in page)
+        with jpath.open("r+b") as fh:
+            fh.seek(leaf * 4096)
+            fh.write(b"\xff" * 12)
+        other = sqlite3.connect(jpath)
+        other.execute(
+            "INSERT INTO events (event_id, incident_id, at, actor, kind, data) VALUES"
+            " ('e1', ?, '2026-11-26T14:30:00.000000Z', 'bo', 'note_added', '{\"text\": \"hi\"}')",
+            (incident,),
+        )
+        other.commit()
+        other.close()
+        with pytest.raises(JournalError) as exc:
+            j.incidents()
+    assert str(exc.value) == (
+        f"journal {jpath}: cannot be read (database disk image is malformed); the file is damaged: {RECOVER_HINT}"
+    )
+
+
+def _two_incidents(path: Path) -> tuple[str, str]:
+    """A (41 events) then B (declared after A's notes)."""
+    a = _good_journal(path)
+    with Journal(path, actor="bo", clock=ManualClock()) as j:
+        b = j.declare("P0", "the other one").incident_id
+    return a, b
+
+
+def _insert_event(
+    path: Path, incident: str, kind: str, data: str, at: str = "2026-11-26T14:30:00.000000Z"
+) -> None:
+    db = sqlite3.connect(path)
+    db.execute(
+        "INSERT INTO events (event_id, incident_id, at, actor, kind, data) VALUES (?, ?, ?, 'x', ?, ?)",
+        ("f" * 32, incident, at, kind, data),
+    )
+    db.commit()
+    db.close()
 
 
 @pytest.mark.parametrize(
@@ -280,45 +342,80 @@ def test_missing_tables_are_refused(jpath: Path) -> None:
         ("data", "[1, 2]", "note_added event data is not an object"),
         ("data", "{}", "note_added event lacks field 'text'"),
         ("data", '{"text": 5}', "note_added event field 'text' should be str"),
+        pytest.param("data", "[" * 100_000 + "]" * 100_000, "nested too deeply", id="data-nested-too-deeply"),
         ("kind", "teleported", "unknown event kind 'teleported'"),
         ("at", "yesterday", "Invalid isoformat string: 'yesterday'"),
+        ("at", b"\x00", "a column has the wrong type"),
+        ("data", "bytes", "a text is not UTF-8"),
     ],
 )
-def test_damaged_event_row_is_refused(jpath: Path, column: str, value: str, why: str) -> None:
-    incident = _good_journal(jpath)
-    row = {"kind": "note_added", "data": '{"text": "ok"}', "at": "2026-11-26T14:30:00.000000Z"}
+def test_a_damaged_event_spoils_its_incident_only(
+    jpath: Path, column: str, value: str | bytes, why: str
+) -> None:
+    a, b = _two_incidents(jpath)
+    row: dict[str, str | bytes] = {
+        "kind": "note_added",
+        "data": '{"text": "ok"}',
+        "at": "2026-11-26T14:30:00.000000Z",
+    }
     row[column] = value
-    db = sqlite3.connect(jpath)
-    db.execute(
-        "INSERT INTO events (event_id, incident_id, at, actor, kind, data) VALUES (?, ?, ?, 'x', ?, ?)",
-        ("f" * 32, incident, row["at"], row["kind"], row["data"]),
-    )
-    db.commit()
-    db.close()
-    assert _refused(jpath) == f"event 42 of {incident} is damaged ({why}); nothing was changed"
-    # Loading that one incident is refused the same way.
-    with Journal(jpath, actor="ana") as j, pytest.raises(JournalError, match="event 42 of"):
-        j.load(incident)
+    _insert_event(jpath, a, str(row["kind"]), row["data"], row["at"])  # type: ignore[arg-type]
+    if value == "bytes":  # a TEXT value that is not UTF-8: SQLite's reader refuses the whole query
+        db = sqlite3.connect(jpath)
+        db.execute("UPDATE events SET data = CAST(x'7b22ff' AS TEXT) WHERE seq = 43")
+        db.commit()
+        db.close()
+    before = sha(jpath)
+    with Journal(jpath, actor="ana") as j:
+        listing = j.incidents()
+        assert [i.id for i in listing] == [b]
+        assert listing.problems == (Problem(a, f"event 43 is damaged ({why})"),)
+        assert listing.problems[0].line == f"{a} cannot be opened: event 43 is damaged ({why})"
+        opened = j.open_incidents()
+        assert [i.id for i in opened] == [b] and opened.problems == listing.problems
+        assert j.load(b).title == "the other one"
+        assert j.incident_ids() == [a, b]
+        # Opening the damaged one says what to do instead, in one line.
+        with pytest.raises(JournalError) as exc:
+            j.load(a)
+        assert str(exc.value) == (
+            f"journal {jpath}: event 43 of {a} is damaged ({why}); nothing was changed; {OTHER_INCIDENT_HINT}"
+        )
+        assert "--incident ID" in OTHER_INCIDENT_HINT and f"`{RECOVER_COMMAND}`" in OTHER_INCIDENT_HINT
+        # Writing to the other incidents goes on.
+        j.append(b, ev.NoteAdded(text="still writing"))
+    assert sha(jpath) != before  # (it was written to: the journal is not refused as a whole)
 
 
-def test_unreplayable_incident_is_refused(jpath: Path) -> None:
-    incident = _good_journal(jpath)
-    db = sqlite3.connect(jpath)
-    db.execute(
-        "INSERT INTO events (event_id, incident_id, at, actor, kind, data) VALUES (?, ?, ?, 'x', ?, ?)",
-        (
-            "e" * 32,
-            incident,
-            "2026-11-26T14:30:00.000000Z",
-            "severity_changed",
-            '{"severity":"P9","previous":"P1"}',
-        ),
+def test_an_unreplayable_incident_spoils_itself_only(jpath: Path) -> None:
+    a, b = _two_incidents(jpath)
+    _insert_event(jpath, a, "severity_changed", '{"severity":"P9","previous":"P1"}')
+    why = "unknown severity 'P9' (expected one of P0, P1, P2, P3)"
+    with Journal(jpath, actor="ana") as j:
+        listing = j.incidents()
+        assert [i.id for i in listing] == [b]
+        assert listing.problems == (Problem(a, f"it cannot be replayed ({why})"),)
+        with pytest.raises(JournalError) as exc:
+            j.load(a)
+    assert str(exc.value) == (
+        f"journal {jpath}: {a} cannot be replayed ({why}); nothing was changed; {OTHER_INCIDENT_HINT}"
     )
+
+
+def test_incidents_missing_from_a_table_or_without_events_are_named(jpath: Path) -> None:
+    a, b = _two_incidents(jpath)
+    db = sqlite3.connect(jpath)
+    db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("DELETE FROM incidents WHERE id = ?", (a,))
+    db.execute("INSERT INTO incidents (id, day, number) VALUES ('INC-2026-11-26-003', '2026-11-26', 3)")
     db.commit()
     db.close()
-    assert _refused(jpath) == (
-        f"{incident} cannot be replayed (unknown severity 'P9' (expected one of P0, P1, P2, P3)); "
-        "nothing was changed"
+    with Journal(jpath, actor="ana") as j:
+        listing = j.incidents()
+    assert [i.id for i in listing] == [b]
+    assert listing.problems == (
+        Problem(a, "it is missing from the incidents table"),
+        Problem("INC-2026-11-26-003", "it has no events left"),
     )
 
 
@@ -348,7 +445,7 @@ def test_a_refused_file_stays_refused_and_is_never_replaced(jpath: Path) -> None
     assert sorted(p.name for p in jpath.parent.iterdir()) == ["journal.sqlite3"]
 
 
-def test_a_malformed_incident_id_is_refused_and_the_file_left_alone(tmp_path: Path) -> None:
+def test_a_malformed_incident_id_is_never_shown_and_the_file_left_alone(tmp_path: Path) -> None:
     """Ids are printed and copied; one smuggling an escape sequence must never reach a terminal."""
     import hashlib
     import sqlite3
@@ -369,12 +466,19 @@ def test_a_malformed_incident_id_is_refused_and_the_file_left_alone(tmp_path: Pa
     db.close()
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     j = Journal(path, actor="alice")
+    listing = j.incidents()  # the good incident is there; the bad id is counted, never shown
+    assert [i.title for i in listing] == ["ok"]
+    assert [p.line for p in listing.problems] == [
+        "the incidents table holds 1 malformed incident id(s)",
+        "1 event(s) have a malformed incident id (seq 2)",
+    ]
+    assert j.incident_ids() == [listing[0].id]
     with pytest.raises(JournalError) as err:
-        j.incidents()
-    assert "malformed incident id" in str(err.value) and "\n" not in str(err.value)
-    assert "\x1b" not in str(err.value)
-    with pytest.raises(JournalError):
-        j.incident_ids()
+        j.events()
+    assert (
+        str(err.value)
+        == f"journal {path}: event 2 has a malformed incident id; nothing was changed; {OTHER_INCIDENT_HINT}"
+    )
     j.close()
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 

@@ -7,7 +7,10 @@
 - Incident ids are ``INC-YYYY-MM-DD-###``, numbered per UTC day inside one ``BEGIN IMMEDIATE``
   transaction, so processes sharing a state dir never hand out the same id twice.
 - A file that is not a warroom journal, is damaged, or comes from a newer schema is refused with
-  a one-line :class:`JournalError` and never written to.
+  a one-line :class:`JournalError` and never written to; a damaged one's message names the
+  recovery command (:data:`RECOVER_COMMAND`, see :mod:`warroom.incident.recovery`).
+- One damaged event spoils only its own incident: :meth:`Journal.incidents` lists the incidents
+  that can be replayed and, in ``.problems``, one line for each that cannot.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ import stat
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +42,13 @@ INCIDENT_ID = re.compile(r"INC-\d{4}-\d{2}-\d{2}-\d{3,}")
 APPLICATION_ID = 0x57524F4D  # "WROM"
 JOURNAL_FILE = "journal.sqlite3"
 _SQLITE_HEADER = b"SQLite format 3\x00"
+RECOVER_COMMAND = "warroom journal recover"
+# Said wherever the journal refuses a damaged file or event, so nobody is left without a way out.
+RECOVER_HINT = f"run `{RECOVER_COMMAND}` to salvage it (the damaged file is kept aside)"
+OTHER_INCIDENT_HINT = (
+    f"open another incident with --incident ID, or run `{RECOVER_COMMAND}` to set the damaged events aside"
+)
+EVENT_COLUMNS = "seq, event_id, incident_id, at, actor, kind, data"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -87,14 +98,151 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` (device, inode); None: none."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _rollback(db: sqlite3.Connection) -> None:
     if db.in_transaction:
         with contextlib.suppress(sqlite3.Error):
             db.execute("ROLLBACK")
 
 
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    """SQLite says the file's pages are damaged (not busy, not missing, not full)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    return "malformed" in str(exc) or "not a database" in str(exc)
+
+
 class JournalError(Exception):
     """The journal cannot be used; the message is one line and names the file."""
+
+
+class Text(bytes):
+    """A TEXT value exactly as the file holds it (its bytes, UTF-8 expected); plain ``bytes`` is a
+    BLOB. Reading rows this way, one event that is not UTF-8 spoils only itself, and a recovery
+    can copy every value byte for byte with its type."""
+
+
+class DamagedEvent(ValueError):
+    """One journal row that is not an event: ``why`` (cleaned, one line), for a well-formed
+    ``incident_id`` (None: the row names none that could be printed)."""
+
+    def __init__(self, seq: object, incident_id: str | None, why: str) -> None:
+        self.seq = seq
+        self.incident_id = incident_id
+        self.why = why
+        super().__init__(self.reason)
+
+    @property
+    def reason(self) -> str:
+        """One line naming the event and its incident."""
+        if self.incident_id is None:
+            return f"event {self.seq} has a malformed incident id"
+        return f"event {self.seq} of {self.incident_id} is damaged ({self.why})"
+
+
+def incident_id_ok(value: object) -> bool:
+    """An id is printed and copied: one that is not INC-YYYY-MM-DD-### could carry anything."""
+    return isinstance(value, str) and INCIDENT_ID.fullmatch(value) is not None
+
+
+def incident_key(incident_id: str) -> tuple[str, int]:
+    """(day, number) of a well-formed id: the order incidents were declared in."""
+    day, number = incident_id[4:14], incident_id[15:]
+    return day, int(number)
+
+
+def _text(value: object) -> object:
+    """A value read with :class:`Text` as the text factory, as Python reads it by default."""
+    if isinstance(value, Text):
+        return bytes(value).decode("utf-8")  # UnicodeDecodeError: a damaged value
+    return value
+
+
+def event_from_row(row: tuple[object, ...]) -> ev.Event:
+    """The event a row ``(seq, event_id, incident_id, at, actor, kind, data)`` holds, its text
+    cleaned; :class:`DamagedEvent` when it holds none."""
+    seq = row[0]
+    named = _text_or_none(row[2])
+    if named is None or not incident_id_ok(named):
+        raise DamagedEvent(seq, None, "malformed incident id")
+    try:
+        _, event_id, incident_id, at, actor, kind, data = (_text(v) for v in row)
+    except UnicodeDecodeError:
+        raise DamagedEvent(seq, named, "a text is not UTF-8") from None
+    if not all(isinstance(v, str) for v in (event_id, at, actor, kind)) or not isinstance(data, str | bytes):
+        raise DamagedEvent(seq, named, "a column has the wrong type")
+    assert isinstance(at, str) and isinstance(kind, str) and isinstance(incident_id, str)
+    try:
+        # A journal is a file anyone with access may have edited: its text is cleaned here,
+        # once, so no view (header, pick screen, timeline, report, list) can forget to.
+        body = ev.body_from_json(kind, data, _clean_field)  # type: ignore[arg-type]
+        when = parse_utc(at)
+    except (ev.EventError, ValueError, RecursionError) as exc:
+        why = clean("nested too deeply" if isinstance(exc, RecursionError) else str(exc), max_len=300)
+        raise DamagedEvent(seq, incident_id, why) from None
+    who = clean(actor, max_len=ACTOR_MAX)
+    return ev.Event(seq, clean(event_id, max_len=64), incident_id, when, who, body)
+
+
+def _text_or_none(value: object) -> str | None:
+    if isinstance(value, Text):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An incident that cannot be replayed, and why (one line, cleaned)."""
+
+    incident_id: str | None  # None: the damaged row names no well-formed incident
+    reason: str
+
+    @property
+    def line(self) -> str:
+        """``INC-…: cannot be opened: why`` (a row naming no incident: just why)."""
+        return f"{self.incident_id} cannot be opened: {self.reason}" if self.incident_id else self.reason
+
+
+class Listing(list[Incident]):
+    """Incidents that fold, oldest first; ``problems``: those that do not, one line each. A list,
+    so callers that only want the incidents need not change."""
+
+    def __init__(self, incidents: Iterable[Incident] = (), problems: Iterable[Problem] = ()) -> None:
+        super().__init__(incidents)
+        self.problems: tuple[Problem, ...] = tuple(problems)
+
+
+def _malformed_problems(ids: int, seqs: list[object]) -> list[Problem]:
+    """Rows whose incident id cannot be printed: counted, never shown."""
+    problems = []
+    if ids:
+        problems.append(Problem(None, f"the incidents table holds {ids} malformed incident id(s)"))
+    if seqs:
+        shown = ", ".join(str(s) for s in seqs[:5]) + (", ..." if len(seqs) > 5 else "")
+        problems.append(Problem(None, f"{len(seqs)} event(s) have a malformed incident id (seq {shown})"))
+    return problems
+
+
+def _replay(events: list[ev.Event], playbook: Playbook) -> Incident | str:
+    """The incident ``events`` make, or why they make none."""
+    if not events:
+        return "it has no events left"
+    try:
+        return fold(events, playbook)
+    except Exception as exc:  # whatever is wrong with one incident never stops the others
+        return f"it cannot be replayed ({clean(str(exc), max_len=300)})"
 
 
 class Journal:
@@ -110,7 +258,28 @@ class Journal:
     def _fail(self, what: str) -> JournalError:
         return JournalError(f"journal {self.path}: {what}")
 
+    def _damaged(self, why: str) -> JournalError:
+        first = clean(" ".join(why.split()), max_len=200)  # quick_check lists problems over many lines
+        return self._fail(f"is damaged ({first}); it was left untouched; {RECOVER_HINT}")
+
+    def _sqlite_fail(self, what: str, exc: sqlite3.Error) -> JournalError:
+        """``what`` failed: busy, full disk, or (named so) damaged pages."""
+        hint = f"; the file is damaged: {RECOVER_HINT}" if _is_corrupt(exc) else ""
+        return self._fail(f"{what} ({clean(str(exc), max_len=200)}){hint}")
+
     def _open(self) -> sqlite3.Connection:
+        # A recovery puts a new file in place of the journal while it holds the old one's lock;
+        # an opening that waited on that lock holds the old file: it must open the new one, or
+        # what it writes would go where nobody reads it.
+        for _ in range(5):
+            db, opened = self._open_once()
+            if _identity(self.path) == opened:
+                return db
+            db.close()
+        raise self._fail("keeps being replaced while it is opened; try again")
+
+    def _open_once(self) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
+        """A prepared connection, and which file was at the path when it was opened."""
         try:
             # Notes and update texts are the team's business: the state dir is the user's alone
             # (one left open to others by an earlier version or by hand is tightened, and said so).
@@ -138,6 +307,7 @@ class Journal:
                 raise self._fail(f"cannot be read ({exc.strerror})") from None
             if header != _SQLITE_HEADER:
                 raise self._fail("is not a warroom journal (not an SQLite file); it was left untouched")
+        opened = _identity(self.path)
         try:
             db = sqlite3.connect(
                 self.path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
@@ -151,7 +321,7 @@ class Journal:
         while True:
             try:
                 self._prepare(db, existed)
-                return db
+                return db, opened
             except JournalError:
                 db.close()
                 raise
@@ -163,10 +333,10 @@ class Journal:
                 db.close()
                 if _is_busy(exc):
                     raise self._fail(f"cannot be opened ({exc})") from None
-                raise self._fail(f"is damaged ({exc}); it was left untouched") from None
+                raise self._damaged(str(exc)) from None
             except sqlite3.DatabaseError as exc:
                 db.close()
-                raise self._fail(f"is damaged ({exc}); it was left untouched") from None
+                raise self._damaged(str(exc)) from None
 
     def _prepare(self, db: sqlite3.Connection, existed: bool) -> None:
         db.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT * 1000)}")
@@ -203,10 +373,9 @@ class Journal:
             )
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
-            first = " ".join(str(check).split())[:200]  # quick_check lists problems over many lines
-            raise self._fail(f"is damaged ({first}); it was left untouched")
+            raise self._damaged(str(check))
         if version == SCHEMA_VERSION and not {"incidents", "events"} <= tables:
-            raise self._fail("is damaged (tables missing); it was left untouched")
+            raise self._damaged("tables missing")
 
     def _create(self, db: sqlite3.Connection) -> None:
         db.execute("BEGIN IMMEDIATE")
@@ -257,7 +426,7 @@ class Journal:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise self._fail(f"cannot be written ({exc})") from None
+                raise self._sqlite_fail("cannot be written", exc) from None
             try:
                 yield self._db
                 self._db.execute("COMMIT")
@@ -318,7 +487,7 @@ class Journal:
                 )
                 return self._insert(db, incident_id, at, body)
         except sqlite3.Error as exc:
-            raise self._fail(f"cannot record the declaration ({exc})") from None
+            raise self._sqlite_fail("cannot record the declaration", exc) from None
 
     def append(
         self, incident_id: str, body: ev.Body, *, at: datetime | None = None, actor: str | None = None
@@ -333,81 +502,120 @@ class Journal:
                 when = self._not_before_last(db, incident_id, when)
                 return self._insert(db, incident_id, when, body, actor)
         except sqlite3.Error as exc:
-            raise self._fail(f"cannot record the event ({exc})") from None
+            raise self._sqlite_fail("cannot record the event", exc) from None
 
     # -- reading -------------------------------------------------------------------------------
-    def _row_to_event(self, row: tuple[int, str, str, str, str, str, str]) -> ev.Event:
-        seq, event_id, incident_id, at, actor, kind, data = row
-        if not isinstance(incident_id, str) or not INCIDENT_ID.fullmatch(incident_id):
-            # an id is printed and copied: one that is not INC-YYYY-MM-DD-### could carry anything
-            raise self._fail(f"event {seq} has a malformed incident id; nothing was changed")
-        if not isinstance(at, str) or not isinstance(kind, str) or not isinstance(data, str | bytes):
-            raise self._fail(f"event {seq} of {incident_id} is damaged (a column has the wrong type)")
-        try:
-            # A journal is a file anyone with access may have edited: its text is cleaned here,
-            # once, so no view (header, pick screen, timeline, report, list) can forget to.
-            body = ev.body_from_json(kind, data, _clean_field)
-            when = parse_utc(at)
-        except (ev.EventError, ValueError) as exc:
-            raise self._fail(
-                f"event {seq} of {incident_id} is damaged ({exc}); nothing was changed"
-            ) from None
-        return ev.Event(
-            seq, clean(event_id, max_len=64), incident_id, when, clean(actor, max_len=ACTOR_MAX), body
-        )
-
-    def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:  # type: ignore[type-arg]
+    def _rows(self, *queries: tuple[str, tuple[object, ...]]) -> list[list[tuple]]:  # type: ignore[type-arg]
+        """The rows of each query, all from one snapshot. A TEXT that is not UTF-8 makes SQLite's
+        reader fail the whole query: it is then read again with TEXT as :class:`Text`, so that
+        value spoils its own row only (see :func:`event_from_row`)."""
         with self._lock:
             try:
-                return self._db.execute(sql, args).fetchall()
+                try:
+                    return self._snapshot(queries)
+                except sqlite3.OperationalError as exc:
+                    if "decode" not in str(exc):
+                        raise
+                self._db.text_factory = Text
+                try:
+                    return self._snapshot(queries)
+                finally:
+                    self._db.text_factory = str
             except sqlite3.DatabaseError as exc:
-                raise self._fail(f"cannot be read ({exc})") from None
+                raise self._sqlite_fail("cannot be read", exc) from None
+
+    def _snapshot(self, queries: tuple[tuple[str, tuple[object, ...]], ...]) -> list[list[tuple]]:  # type: ignore[type-arg]
+        self._db.execute("BEGIN")
+        try:
+            return [self._db.execute(sql, args).fetchall() for sql, args in queries]
+        finally:
+            _rollback(self._db)
+
+    def _row_to_event(self, row: tuple[object, ...]) -> ev.Event:
+        try:
+            return event_from_row(row)
+        except DamagedEvent as exc:
+            raise self._fail(f"{exc.reason}; nothing was changed; {OTHER_INCIDENT_HINT}") from None
 
     def events(self, incident_id: str | None = None, *, after_seq: int = 0) -> list[ev.Event]:
-        cols = "seq, event_id, incident_id, at, actor, kind, data"
+        """Events in order; a damaged one raises a one-line :class:`JournalError` naming the way out."""
         if incident_id is None:
-            rows = self._query(f"SELECT {cols} FROM events WHERE seq > ? ORDER BY seq", (after_seq,))
+            query = (f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (after_seq,))
         else:
-            rows = self._query(
-                f"SELECT {cols} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq",
+            query = (
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq",
                 (incident_id, after_seq),
             )
+        [rows] = self._rows(query)
         return [self._row_to_event(r) for r in rows]
 
+    def _known_ids(self, rows: list[tuple[object, ...]]) -> tuple[list[str], int]:
+        """The well-formed ids of the incidents table, and how many rows were not."""
+        ids = [_text_or_none(r[0]) for r in rows]
+        good = [i for i in ids if i is not None and incident_id_ok(i)]
+        return good, len(ids) - len(good)
+
     def incident_ids(self) -> list[str]:
-        ids = [r[0] for r in self._query("SELECT id FROM incidents ORDER BY day, number")]
-        for incident_id in ids:
-            if not isinstance(incident_id, str) or not INCIDENT_ID.fullmatch(incident_id):
-                raise self._fail("holds a malformed incident id; nothing was changed")
-        return ids
+        """The ids of the incidents table, oldest first; a malformed one is left out (and named
+        by :meth:`incidents` as a problem): it could carry anything to a terminal."""
+        [rows] = self._rows(("SELECT id FROM incidents ORDER BY day, number", ()))
+        return self._known_ids(rows)[0]
 
     def exists(self, incident_id: str) -> bool:
-        return bool(self._query("SELECT 1 FROM incidents WHERE id = ?", (incident_id,)))
+        [rows] = self._rows(("SELECT 1 FROM incidents WHERE id = ?", (incident_id,)))
+        return bool(rows)
 
     def load(self, incident_id: str, playbook: Playbook = DEFAULT) -> Incident:
+        """One incident, folded. Damage in it raises a one-line :class:`JournalError` saying what
+        to do (another incident, or the recovery command); other incidents do not matter."""
         events = self.events(incident_id)
         if not events:
             raise self._fail(f"has no incident {incident_id}")
         try:
             return fold(events, playbook)
         except (FoldError, ValueError) as exc:
-            raise self._fail(f"{incident_id} cannot be replayed ({exc}); nothing was changed") from None
+            why = clean(str(exc), max_len=300)
+            raise self._fail(
+                f"{incident_id} cannot be replayed ({why}); nothing was changed; {OTHER_INCIDENT_HINT}"
+            ) from None
 
-    def incidents(self, playbook: Playbook = DEFAULT) -> list[Incident]:
-        """Every incident, folded, oldest first."""
-        by_id: dict[str, list[ev.Event]] = {}
-        for event in self.events():
-            by_id.setdefault(event.incident_id, []).append(event)
-        out = []
-        for incident_id in self.incident_ids():
-            evs = by_id.get(incident_id)
-            if not evs:
-                continue
+    def incidents(self, playbook: Playbook = DEFAULT) -> Listing:
+        """Every incident that can be replayed, folded, oldest first; ``.problems`` names each one
+        that cannot (a damaged event, an event it cannot replay, a malformed id) in one line. One
+        damaged incident never hides another; only damaged pages (the whole file) raise."""
+        id_rows, event_rows = self._rows(
+            ("SELECT id FROM incidents", ()),
+            (f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq", ()),
+        )
+        known, malformed = self._known_ids(id_rows)
+        by_id: dict[str, list[ev.Event]] = {i: [] for i in known}
+        broken: dict[str, str] = {}
+        stray: list[object] = []  # events naming no well-formed incident
+        for row in event_rows:
             try:
-                out.append(fold(evs, playbook))
-            except (FoldError, ValueError) as exc:
-                raise self._fail(f"{incident_id} cannot be replayed ({exc}); nothing was changed") from None
-        return out
+                event = event_from_row(row)
+            except DamagedEvent as exc:
+                if exc.incident_id is None:
+                    stray.append(exc.seq)
+                else:
+                    broken.setdefault(exc.incident_id, f"event {exc.seq} is damaged ({exc.why})")
+                    by_id.setdefault(exc.incident_id, [])
+                continue
+            by_id.setdefault(event.incident_id, []).append(event)
+        problems = _malformed_problems(malformed, stray)
+        out = []
+        for incident_id in sorted(by_id, key=incident_key):
+            folded = broken.get(incident_id) or _replay(by_id[incident_id], playbook)
+            if isinstance(folded, Incident) and incident_id not in known:
+                folded = "it is missing from the incidents table"  # nothing could be added to it
+            if isinstance(folded, Incident):
+                out.append(folded)
+            else:
+                problems.append(Problem(incident_id, folded))
+        return Listing(out, problems)
 
-    def open_incidents(self, playbook: Playbook = DEFAULT) -> list[Incident]:
-        return [i for i in self.incidents(playbook) if i.is_open]
+    def open_incidents(self, playbook: Playbook = DEFAULT) -> Listing:
+        """The open incidents, with every incident that cannot be replayed (open or not, nobody
+        can tell) in ``.problems``."""
+        listing = self.incidents(playbook)
+        return Listing((i for i in listing if i.is_open), listing.problems)
