@@ -9,7 +9,7 @@ need them, so ``warroom --help`` and ``warroom declare`` stay fast.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -18,7 +18,7 @@ import click
 
 from warroom import __version__
 from warroom.config import ConfigError, Settings, load_settings
-from warroom.incident.journal import Journal, JournalError
+from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Problem
 from warroom.text import dsn_password
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -128,6 +128,14 @@ def settings_from(ctx: click.Context, **flags: Any) -> Settings:
     )
 
 
+def tell_problems(problems: Sequence[Problem]) -> None:
+    """Incidents that cannot be opened (damaged events), on stderr, with the way out."""
+    for problem in problems:
+        say(problem.line)
+    if problems:
+        say(f"run `{RECOVER_COMMAND}` to set the damaged events aside (nothing is deleted)")
+
+
 def open_journal(settings: Settings) -> Journal:
     journal = Journal(settings.journal_path, actor=settings.user)
     for notice in journal.notices:
@@ -205,9 +213,9 @@ def list_(ctx: click.Context, only_open: bool, **flags: Any) -> None:
 
     settings = settings_from(ctx, **flags)
     with open_journal(settings) as journal:
-        incidents = journal.incidents(settings.playbook)
-    if only_open:
-        incidents = [i for i in incidents if i.is_open]
+        listing = journal.incidents(settings.playbook)
+    tell_problems(listing.problems)
+    incidents = [i for i in listing if i.is_open] if only_open else list(listing)
     if not incidents:
         click.echo("no incidents" + (" open" if only_open else "") + f" in {settings.journal_path}")
         return
@@ -255,13 +263,16 @@ def check(ctx: click.Context, **flags: Any) -> None:
         show(line)
     click.echo("")
     with open_journal(settings) as journal:
-        ids = journal.incident_ids()
+        listing = journal.incidents(settings.playbook)
         why = journal.writable()
+    damaged = len(listing.problems)
     if why:
         show(f"journal {settings.journal_path}: cannot be written ({why})")
+    elif damaged:
+        show(f"journal: {len(listing)} incident(s), {damaged} cannot be opened (run `{RECOVER_COMMAND}`)")
     else:
-        click.echo(f"journal ok: {len(ids)} incident(s), writable")
-    if probe.failed or why:
+        click.echo(f"journal ok: {len(listing)} incident(s), writable")
+    if probe.failed or why or damaged:
         sys.exit(1)
 
 
@@ -329,6 +340,27 @@ def report(ctx: click.Context, incident_id: str | None, output: Path | None, **f
     except OSError as exc:
         fail(f"report: cannot write {output} ({exc.strerror or exc})", 1)
     click.echo(f"{incident_id}: report written to {output}", err=True)
+
+
+@main.group(name="journal")
+def journal_group() -> None:
+    """Look after the journal (see `warroom journal recover --help`)."""
+
+
+@journal_group.command()
+@common_options
+@click.pass_context
+def recover(ctx: click.Context, **flags: Any) -> None:
+    """Salvage a damaged journal: the damaged file is kept aside, byte for byte; every event that
+    can still be read goes into a fresh journal; events that cannot be read or replayed are set
+    aside in it (table damaged_events), never deleted. Close every console first."""
+    from warroom.incident.recovery import recover as salvage
+
+    settings = settings_from(ctx, **flags)
+    # No Journal is opened here: closing one would checkpoint the log into the damaged file.
+    report = salvage(settings.journal_path, playbook=settings.playbook)
+    for line in report.lines():
+        click.echo(line)
 
 
 @main.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from warroom.comms.clipboard import Clipboard
     from warroom.comms.templates import RenderResult, TemplateInfo, TemplateSet
 from warroom.incident import events as ev
-from warroom.incident.journal import Journal, JournalError, system_clock
+from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Problem, system_clock
 from warroom.incident.state import Incident
 from warroom.lifeline import Lifeline
 from warroom.text import clean
@@ -151,12 +151,20 @@ class WarroomApp(SourcesMixin, App[int]):
         except JournalError as exc:
             self.exit(1, message=str(exc))
             return
+        self._tell_problems(open_.problems)
         if len(open_) == 1:
             self.open_incident(open_[0].id)
         elif not open_:
             self.push_screen(DeclareScreen(), self._declared)
         else:
             self.push_screen(PickIncidentScreen(open_), self._picked)
+
+    def _tell_problems(self, problems: Sequence[Problem]) -> None:
+        """Incidents that cannot be opened (damaged events): said, with the way out, so nobody
+        lands on a declare form without knowing why their incident is not there."""
+        if problems:
+            shown = "; ".join(p.line for p in problems[:3]) + (" …" if len(problems) > 3 else "")
+            self.say(f"{shown} — run `{RECOVER_COMMAND}`", severity="warning", timeout=20)
 
     def _declared(self, incident_id: str | None) -> None:
         if incident_id:
@@ -817,6 +825,7 @@ class WarroomApp(SourcesMixin, App[int]):
         except JournalError as exc:
             self.say(str(exc), severity="error")
             return
+        self._tell_problems(open_.problems)
         if isinstance(self.screen, PickIncidentScreen):
             return
         if not open_:
