@@ -209,14 +209,18 @@ def test_help_on_every_command(env: dict[str, str]) -> None:
         assert result.exit_code == 0
         assert result.output.startswith("Usage: warroom [OPTIONS] [COMMAND] [ARGS]...")
     names = sorted(main.commands)
-    assert {"declare", "list", "check"} <= set(names)
+    assert {"declare", "list", "check", "trust", "journal"} <= set(names)
+    top = runner.invoke(main, ["--help"], env=env, prog_name="warroom").output
     for name in names:
-        result = runner.invoke(main, [name, "--help"], env=env, prog_name="warroom")
-        assert result.exit_code == 0, (name, result.output)
-        assert result.output.startswith(f"Usage: warroom {name} "), name
-        assert "--config" in result.output and "--state-dir" in result.output
-        top = runner.invoke(main, ["--help"], env=env, prog_name="warroom").output
         assert re.search(rf"^  {name}\s", top, re.M), f"{name} missing from the top-level help"
+        command = main.commands[name]
+        # a group's commands (warroom journal recover) take the options, not the group itself
+        leaves = [[name, sub] for sub in command.commands] if hasattr(command, "commands") else [[name]]
+        for path in leaves:
+            result = runner.invoke(main, [*path, "--help"], env=env, prog_name="warroom")
+            assert result.exit_code == 0, (path, result.output)
+            assert result.output.startswith(f"Usage: warroom {' '.join(path)} "), path
+            assert "--config" in result.output and "--state-dir" in result.output
 
 
 def test_help_as_a_real_process(env: dict[str, str]) -> None:

@@ -36,16 +36,16 @@ def populated(app) -> dict[str, bool]:  # type: ignore[no-untyped-def]
     from warroom.sources.git import GitSnapshot
     from warroom.sources.tallies import TallySnapshot
 
-    poll = app.db_poll
+    poll = app.live.db
     return {
         "errors": poll is not None and isinstance(poll.errors, TallySnapshot) and bool(poll.errors.rows),
         "health": poll is not None and isinstance(poll.health, HealthSnapshot) and poll.health.total > 0,
         "sms": poll is not None and isinstance(poll.sms, SmsSnapshot) and bool(poll.sms.rows),
         "error_rate": poll is not None and isinstance(poll.error_rate, ErrorRateSnapshot),
-        "commits": isinstance(app.git_snapshot, GitSnapshot) and bool(app.git_snapshot.commits),
-        "status": len(app.status_pages) == len(app.settings.status.pages)
-        and all(s.known for s in app.status_pages.values()),
-        "correlation": app.correlation is not None and app.correlation.suspected,
+        "commits": isinstance(app.live.git, GitSnapshot) and bool(app.live.git.commits),
+        "status": len(app.live.pages) == len(app.settings.status.pages)
+        and all(s.known for s in app.live.pages.values()),
+        "correlation": app.live.correlation is not None and app.live.correlation.suspected,
     }
 
 
@@ -81,11 +81,11 @@ async def test_demo_fills_every_pane_within_5_seconds_and_leaves_nothing(tmp_pat
             assert "local stand-in" in text
             assert session.incident_id in text
             # the generator keeps it alive: new rows arrive
-            before = app.db_poll.errors.total
+            before = app.live.db.errors.total
             deadline = time.monotonic() + 8
-            while app.db_poll.errors.total == before and time.monotonic() < deadline:
+            while app.live.db.errors.total == before and time.monotonic() < deadline:
                 await pilot.pause(0.2)
-            assert app.db_poll.errors.total != before
+            assert app.live.db.errors.total != before
             await pilot.press("q")
     finally:
         session.close()

@@ -85,9 +85,10 @@ async def test_panes_fill_from_a_real_database(tmp_path: Path, pg_dsn: str) -> N
     app = db_app(tmp_path, pg_dsn)
     async with app.run_test(size=SIZE) as pilot:
         assert await wait_for(
-            pilot, lambda: app.db_poll is not None and app.db_poll.connected and app.tallies() is not None
+            pilot,
+            lambda: app.live.db is not None and app.live.db.connected and app.live.tallies() is not None,
         )
-        assert await wait_for(pilot, lambda: app.db_poll.sms is not None and app.db_poll.health is not None)
+        assert await wait_for(pilot, lambda: app.live.db.sms is not None and app.live.db.health is not None)
         text = await shown(pilot, app)
         assert "TwilioTimeout" in text and "POST /Messages.json timed out" in text
         assert "120" in text and "PostgresError" in text
@@ -103,8 +104,8 @@ async def test_panes_fill_from_a_real_database(tmp_path: Path, pg_dsn: str) -> N
         table.focus()
         await pilot.press("down")
         row_before = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        polls = app.db_poll.fetched_at
-        assert await wait_for(pilot, lambda: app.db_poll.fetched_at > polls)
+        polls = app.live.db.fetched_at
+        assert await wait_for(pilot, lambda: app.live.db.fetched_at > polls)
         await pilot.pause()
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == row_before
         # the tally at declaration is kept for the report, once; no "peak" while nothing rose
@@ -123,7 +124,7 @@ async def test_a_missing_table_disables_only_its_pane(tmp_path: Path, pg_dsn: st
     await conn.close()
     app = db_app(tmp_path, pg_dsn)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.tallies() is not None)
+        assert await wait_for(pilot, lambda: app.live.tallies() is not None)
         await pilot.pause(0.5)
         sms = app.screen.query_one(SmsPane)
         assert sms.has_class("-failed")
@@ -142,9 +143,9 @@ async def test_an_outage_shows_stale_data_and_recovers(tmp_path: Path) -> None:
         await seed(dsn, [("TwilioTimeout", "timed out", 50)])
         app = db_app(tmp_path / "console", dsn, connect_timeout=replace_td(1.0))
         async with app.run_test(size=SIZE) as pilot:
-            assert await wait_for(pilot, lambda: app.tallies() is not None and app.db_poll.connected)
+            assert await wait_for(pilot, lambda: app.live.tallies() is not None and app.live.db.connected)
             server.pause()  # the database goes down under the console
-            assert await wait_for(pilot, lambda: not app.db_poll.connected, seconds=6)
+            assert await wait_for(pilot, lambda: not app.live.db.connected, seconds=6)
             await pilot.pause(0.6)
             pane = app.screen.query_one(ErrorsPane)
             assert pane.has_class("-stale")
@@ -155,7 +156,7 @@ async def test_an_outage_shows_stale_data_and_recovers(tmp_path: Path) -> None:
             await pilot.press("p")
             assert app.incident.phase == "investigation"
             server.resume()
-            assert await wait_for(pilot, lambda: app.db_poll.connected, seconds=35)
+            assert await wait_for(pilot, lambda: app.live.db.connected, seconds=35)
             await pilot.pause(0.6)
             assert not pane.has_class("-stale")
     finally:
@@ -172,7 +173,9 @@ async def test_hostile_database_text_is_inert_on_screen(tmp_path: Path, pg_dsn: 
     await seed(pg_dsn, hostile)
     app = db_app(tmp_path, pg_dsn)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.tallies() is not None and len(app.tallies().rows) >= 4)
+        assert await wait_for(
+            pilot, lambda: app.live.tallies() is not None and len(app.live.tallies().rows) >= 4
+        )
         await pilot.pause(0.5)
         strips = app.screen._compositor.render_strips()
         for strip in strips:
@@ -227,9 +230,9 @@ async def test_the_database_pane_counts_every_blocked_session(tmp_path: Path, pg
             assert await wait_for(
                 pilot,
                 lambda: (
-                    app.db_poll is not None
-                    and getattr(app.db_poll.health, "waiting", 0) == 8
-                    and len(app.db_poll.health.blocked) == 5
+                    app.live.db is not None
+                    and getattr(app.live.db.health, "waiting", 0) == 8
+                    and len(app.live.db.health.blocked) == 5
                 ),
             )
             await pilot.pause(0.6)
@@ -260,7 +263,7 @@ async def test_the_errors_pane_says_when_rarer_kinds_are_counted_together(
     await conn.close()
     app = db_app(tmp_path, pg_dsn)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.tallies() is not None)
+        assert await wait_for(pilot, lambda: app.live.tallies() is not None)
         await pilot.pause(0.6)
         text = await shown(pilot, app)
         assert f"{40 + MAX_KEYS + 100:,} in 60 min · {MAX_KEYS}+ kinds (101 in rarer ones)" in text

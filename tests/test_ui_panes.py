@@ -45,13 +45,12 @@ class PaneScreen(Screen[None]):
 
 def with_state(app, *, git=None, corr=None, pages=None):  # type: ignore[no-untyped-def]
     if git is not None:
-        app.git_snapshot = git
+        app.live.git = git
     if corr is not None:
-        app.correlation = corr
+        app.live.correlation = corr
     if pages is not None:
-        app.status_pages = pages
-    for topic in ("git", "correlation", "status", "incident"):
-        app.publish(topic)
+        app.live.pages = pages
+    app.feed_all()
 
 
 # -- commits ---------------------------------------------------------------------------------------
@@ -157,7 +156,7 @@ async def test_decision_tree_answered_from_evidence(tmp_path: Path, clock: Manua
         await pilot.pause()
         app.screen.query_one("#right-tabs").active = "tab-decision"
         with_state(app, git=git_snapshot(clock.now), corr=deploy_correlation(clock.now))
-        answers, _matches = app.decision()
+        answers = app.live.decision(app.incident).answers
         assert answers[0].answer == "yes" and "Rollback deployment" in answers[0].action
         text = await shown(pilot, app)
         assert "1. Is it a recent deployment? YES → Rollback deployment" in text
@@ -204,9 +203,7 @@ def pane_snapshot(snap_compare, tmp_path: Path, pane, state, size=(110, 26)) -> 
         await pilot.pause()
         await app.push_screen(PaneScreen(pane))
         state(app, clock.now)
-        app.publish("status")
-        app.publish("git")
-        app.publish("correlation")
+        app.feed_all()
         await pilot.pause()
 
     return snap_compare(app, terminal_size=size, run_before=run_before)
@@ -214,8 +211,8 @@ def pane_snapshot(snap_compare, tmp_path: Path, pane, state, size=(110, 26)) -> 
 
 def test_snapshot_commits_with_deploy_suspected(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     def state(app, now):  # type: ignore[no-untyped-def]
-        app.git_snapshot = git_snapshot(now)
-        app.correlation = deploy_correlation(now)
+        app.live.git = git_snapshot(now)
+        app.live.correlation = deploy_correlation(now)
 
     assert pane_snapshot(snap_compare, tmp_path, CommitsPane, state)
 
@@ -226,21 +223,21 @@ def test_snapshot_commits_reading(snap_compare, tmp_path: Path) -> None:  # type
 
 def test_snapshot_commits_not_a_repository(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     def state(app, now):  # type: ignore[no-untyped-def]
-        app.git_snapshot = git_problem("not_repository", "/srv/ace-engage is not a git repository")
+        app.live.git = git_problem("not_repository", "/srv/ace-engage is not a git repository")
 
     assert pane_snapshot(snap_compare, tmp_path, CommitsPane, state)
 
 
 def test_snapshot_commits_empty_repository(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     def state(app, now):  # type: ignore[no-untyped-def]
-        app.git_snapshot = git_problem("empty", "the repository has no commits yet")
+        app.live.git = git_problem("empty", "the repository has no commits yet")
 
     assert pane_snapshot(snap_compare, tmp_path, CommitsPane, state)
 
 
 def test_snapshot_status_pages_outage(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     def state(app, now):  # type: ignore[no-untyped-def]
-        app.status_pages = statuses(now)
+        app.live.pages = statuses(now)
 
     assert pane_snapshot(snap_compare, tmp_path, StatusPane, state)
 
@@ -248,7 +245,7 @@ def test_snapshot_status_pages_outage(snap_compare, tmp_path: Path) -> None:  # 
 def test_snapshot_status_pages_unknown(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     def state(app, now):  # type: ignore[no-untyped-def]
         good = statuses(now)
-        app.status_pages = {"Supabase": good["Supabase"], "Twilio": unreadable(now, good["Twilio"])}
+        app.live.pages = {"Supabase": good["Supabase"], "Twilio": unreadable(now, good["Twilio"])}
 
     assert pane_snapshot(snap_compare, tmp_path, StatusPane, state)
 
@@ -263,8 +260,8 @@ def test_snapshot_decision_without_data(snap_compare, tmp_path: Path) -> None:  
 
 def test_snapshot_decision_deploy_suspected(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     def state(app, now):  # type: ignore[no-untyped-def]
-        app.git_snapshot = git_snapshot(now)
-        app.correlation = deploy_correlation(now)
+        app.live.git = git_snapshot(now)
+        app.live.correlation = deploy_correlation(now)
         app.record(ev.Answered(ALL_USERS.text, "no"))
 
     assert pane_snapshot(snap_compare, tmp_path, DecisionPane, state, size=(110, 40))

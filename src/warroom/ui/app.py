@@ -1,7 +1,12 @@
-"""The warroom Textual app: state, actions, timers, and the wiring of sources to panes.
+"""The warroom Textual app: the incident, the actions, the clock, and the path from the sources
+to the panes.
 
-State lives here (the folded incident, the latest snapshot of each source); panes are views over
-it. Every action a responder takes is appended to the journal *before* the screen shows it.
+The path, one way: a poller (:mod:`warroom.ui.pollers`) reads a source in a worker and posts a
+typed message up to the app (``DbPolled``, ``GitRead``, ``PageRead``); the app hands it to the
+Textual-free :class:`~warroom.live.LiveState`, journals the evidence it returns, and feeds each
+pane exactly what it shows (:meth:`WarroomApp.feed`). Every action a responder takes is appended
+to the journal *before* the screen shows it; each journal event reaches the panes through
+``show_incident``. Once a second the clock reaches only the text that depends on it.
 """
 
 from __future__ import annotations
@@ -24,17 +29,19 @@ from warroom.durations import clock_time
 
 if TYPE_CHECKING:
     from warroom.comms.clipboard import Clipboard
+    from warroom.comms.context import LiveFacts
     from warroom.comms.templates import RenderResult, TemplateInfo, TemplateSet
 from warroom.incident import events as ev
 from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Problem, system_clock
 from warroom.incident.state import Incident
 from warroom.lifeline import Lifeline
+from warroom.live import LiveState
 from warroom.text import clean
 from warroom.ui.base import Pane
 from warroom.ui.panes.reserved import NotConfiguredPane
+from warroom.ui.pollers import DbPolled, GitRead, PageRead, Pollers
 from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
 from warroom.ui.themes import DEFAULT_THEME, load_themes, resolve_name
-from warroom.ui.wiring import SourcesMixin
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -66,7 +73,7 @@ async def in_daemon_thread(func: Callable[..., T], *args: Any, **kwargs: Any) ->
     return await future
 
 
-class WarroomApp(SourcesMixin, App[int]):
+class WarroomApp(App[int]):
     """The console. ``clock`` and ``blink`` are injectable so tests can freeze time and the cursor."""
 
     CSS_PATH = str(Path(__file__).with_name("warroom.tcss"))  # absolute: subclasses live elsewhere
@@ -108,9 +115,14 @@ class WarroomApp(SourcesMixin, App[int]):
         self._undoable: ev.Event | None = None
         self.last_copy: tuple[str, str] | None = None
         self.demo = demo
-        self._init_sources()
-        if demo is not None and getattr(demo, "standin", False):
-            self.status_note = "local stand-in (demo), not the real pages"
+        self.live = LiveState(settings)
+        self.pollers = Pollers(self)
+        self.views: set[Any] = set()  # the mounted panes (and the header) the app feeds
+        self.status_note = (
+            "local stand-in (demo), not the real pages"
+            if demo is not None and getattr(demo, "standin", False)
+            else ""
+        )
 
     # -- start-up ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -198,8 +210,8 @@ class WarroomApp(SourcesMixin, App[int]):
             return
         # The previous incident's sources and derived state go first, before anything can land
         # on the new incident (evidence, timeline notes).
-        self.stop_sources()
-        self.reset_sources()
+        self.pollers.stop()
+        self.live.begin(incident)
         self.incident = incident
         self._bell_state.clear()
         self._undoable = None
@@ -216,6 +228,10 @@ class WarroomApp(SourcesMixin, App[int]):
         """(Re)start the data sources for the incident now open, once the screen is painted
         (their imports and first queries must not delay the first frame)."""
         self.call_after_refresh(self.start_sources)
+
+    def start_sources(self) -> None:
+        if self.incident is not None:
+            self.pollers.start(self.incident)
 
     def sync_journal(self) -> None:
         """Fold events appended since the last look (ours or another process's)."""
@@ -234,7 +250,7 @@ class WarroomApp(SourcesMixin, App[int]):
                 inc.apply(event)
             except ValueError as exc:
                 self.say(f"event {event.seq} cannot be applied: {exc}", severity="error")
-        self.publish("incident")
+        self.feed_incident()
 
     def record(self, body: ev.Body) -> ev.Event | None:
         """Append to the journal (durable), then fold and show. Returns the event, or None (and
@@ -274,25 +290,154 @@ class WarroomApp(SourcesMixin, App[int]):
         self.sync_journal()
         return event
 
-    # -- publishing to panes --------------------------------------------------------------------
-    def publish(self, topic: str) -> None:
-        """Tell every pane listening to ``topic`` (on every screen of the stack) to re-render."""
-        for screen in self.screen_stack:
-            for pane in screen.query(Pane):
-                if topic in pane.TOPICS:
-                    try:
-                        pane.refresh_data()
-                    except Exception as exc:  # a pane that cannot render must not end the console
-                        self.log.error(f"pane {pane.id} failed to render: {exc!r}")
-            if topic in ("incident", "clock"):
-                for header in screen.query("IncidentHeader"):
-                    header.refresh()
+    # -- feeding the panes ------------------------------------------------------------------------
+    def attach(self, view: Any) -> None:
+        """A pane (or the header) was mounted: remember it and give it what it shows."""
+        self.views.add(view)
+        self.feed(view)
 
+    def detach(self, view: Any) -> None:
+        self.views.discard(view)
+
+    def feed(self, view: Any) -> None:
+        """Everything ``view`` shows, from the incident and the live state (one place: read it to
+        know which pane shows what)."""
+        from warroom.ui.header import IncidentHeader
+        from warroom.ui.panes.changes import CommitsPane, DecisionPane, StatusPane
+        from warroom.ui.panes.checklist import ChecklistPane
+        from warroom.ui.panes.database import DbPane
+        from warroom.ui.panes.templates import TemplatesPane
+
+        live = self.live
+        try:
+            if isinstance(view, DbPane):
+                self._feed_db(view)
+            elif isinstance(view, CommitsPane):
+                view.git = live.git
+                view.correlation = live.correlation
+            elif isinstance(view, StatusPane):
+                view.pages = dict(live.pages)
+            elif isinstance(view, DecisionPane):
+                view.decision = live.decision(self.incident)
+            elif isinstance(view, TemplatesPane):
+                view.facts = live.facts()
+            elif isinstance(view, ChecklistPane):
+                view.rate = live.rate_hint()
+            elif isinstance(view, IncidentHeader):
+                view.upstream = live.upstream()
+            if self.incident is not None:
+                view.show_incident(self.incident)
+        except Exception as exc:  # a pane that cannot render must not end the console
+            self.log.error(f"{view!r} failed to render: {exc!r}")
+
+    def _feed_db(self, pane: Any) -> None:
+        from warroom.ui.panes.database import DbView, ErrorsPane, HealthPane, QueryTablePane, SmsPane
+
+        poll = self.live.db
+        if poll is None:
+            return
+        if isinstance(pane, ErrorsPane):
+            pane.view = DbView.of(poll, poll.errors)
+        elif isinstance(pane, HealthPane):
+            pane.rate = poll.error_rate
+            pane.view = DbView.of(poll, poll.health)
+        elif isinstance(pane, SmsPane):
+            pane.view = DbView.of(poll, poll.sms)
+        elif isinstance(pane, QueryTablePane):
+            pane.view = DbView.of(poll, poll.panes[pane.index] if pane.index < len(poll.panes) else None)
+
+    def feed_all(self) -> None:
+        """Every view, everything it shows (after the live state was changed from outside)."""
+        for view in list(self.views):
+            self.feed(view)
+
+    def _feed_where(self, *kinds: type) -> None:
+        for view in list(self.views):
+            if isinstance(view, kinds):
+                self.feed(view)
+
+    def feed_incident(self) -> None:
+        inc = self.incident
+        if inc is None:
+            return
+        from warroom.ui.panes.changes import DecisionPane
+
+        for view in list(self.views):
+            try:
+                if isinstance(view, DecisionPane):
+                    view.decision = self.live.decision(inc)  # the answers are in the journal
+                view.show_incident(inc)
+            except Exception as exc:  # a pane that cannot render must not end the console
+                self.log.error(f"{view!r} failed to render: {exc!r}")
+
+    # -- what the pollers post --------------------------------------------------------------------
+    def on_db_polled(self, message: DbPolled) -> None:
+        from warroom.ui.header import IncidentHeader
+        from warroom.ui.panes.changes import CommitsPane, DecisionPane
+        from warroom.ui.panes.checklist import ChecklistPane
+        from warroom.ui.panes.database import DbPane
+        from warroom.ui.panes.templates import TemplatesPane
+
+        try:
+            evidence = self.live.take_db(message.poll, self.incident, self.clock())
+        except Exception as exc:  # evidence is a nicety; the panes must still update
+            self.log.error(f"after the database poll: {exc!r}")
+            evidence = []
+        for body in evidence:
+            self.run_worker(self.record_in_thread(body), group="evidence", exit_on_error=False)
+        self._feed_where(DbPane, CommitsPane, DecisionPane, TemplatesPane, ChecklistPane, IncidentHeader)
+
+    def on_git_read(self, message: GitRead) -> None:
+        from warroom.ui.panes.changes import CommitsPane, DecisionPane
+        from warroom.ui.panes.templates import TemplatesPane
+
+        inc = self.incident
+        if inc is not None and message.incident_id != inc.id:
+            self.call_later(self.pollers.poll_git)  # read for the incident open before a switch
+            return
+        self.live.take_git(message.snapshot)
+        self._feed_where(CommitsPane, DecisionPane, TemplatesPane)
+
+    def on_page_read(self, message: PageRead) -> None:
+        from warroom.live import page_actor
+        from warroom.ui.header import IncidentHeader
+        from warroom.ui.panes.changes import DecisionPane, StatusPane
+        from warroom.ui.panes.templates import TemplatesPane
+
+        body = self.live.take_page(message.update, self.incident)
+        if body is not None:
+            actor = page_actor(message.update)
+            self.run_worker(self.record_in_thread(body, actor=actor), group="evidence", exit_on_error=False)
+        self._feed_where(StatusPane, DecisionPane, TemplatesPane, IncidentHeader)
+
+    def retry_db(self, query: str) -> None:
+        if not self.pollers.retry_db(query):
+            self.say("No database is configured.", severity="warning")
+            return
+        self.say(f"Retrying the {query} query.")
+
+    def mitigated(self) -> bool:
+        """For the demo: the incident has reached Mitigation (a rollback is under way)."""
+        inc = self.incident
+        if inc is None:
+            return False
+        pb = self.settings.playbook
+        return not inc.is_open or pb.phase_index(inc.phase) >= pb.phase_index("mitigation")
+
+    def live_facts(self) -> LiveFacts:
+        return self.live.facts()
+
+    # -- the clock ----------------------------------------------------------------------------------
     def tick(self) -> None:
-        """Once a second: redraw what depends on the clock and ring the bell when overdue."""
+        """Once a second: the text that depends on the clock, and the bell when overdue."""
         if self.incident is None:
             return
-        self.publish("clock")
+        now = self.clock()
+        for view in list(self.views):
+            try:
+                view.show_clock(now)
+            except Exception as exc:  # a pane that cannot render must not end the console
+                self.log.error(f"{view!r} failed to render: {exc!r}")
         self._check_overdue()
 
     def _check_overdue(self) -> None:
@@ -645,13 +790,14 @@ class WarroomApp(SourcesMixin, App[int]):
         out = []
         for item in self.settings.playbook.resolution.items:
             tick = inc.tick("resolution", item.key)
-            hint = self.live_hint("resolution", item.key)
+            rate = self.live.rate_hint()
+            hint = rate if rate is not None and "error rate" in item.text.lower().replace("-", " ") else None
             state = "met" if tick else "open"
             detail = ""
             if tick:
                 detail = f"ticked {self.at(tick.at)}"
-            if hint:
-                detail = (detail + "; " if detail else "") + hint[0]
+            if hint is not None:
+                detail = (detail + "; " if detail else "") + hint.text
             out.append((state, item.text, detail))
         return out
 
@@ -686,7 +832,22 @@ class WarroomApp(SourcesMixin, App[int]):
 
     def before_resolve(self) -> None:
         """Record evidence at resolution (the error tallies, the suspected deploy) for the report."""
-        self.record_resolution_evidence()
+        for body in self.live.resolution_evidence():
+            self.record(body)
+
+    def action_answer_all_users(self) -> None:
+        from warroom.runbooks import ALL_USERS
+        from warroom.ui.screens.modals import ChoiceModal
+
+        if self._need_incident() is None:
+            return
+
+        def done(answer: str | None) -> None:
+            if answer:
+                self.record(ev.Answered(ALL_USERS.text, answer))
+
+        choices = [("yes", "Yes: check platform status"), ("no", "No: check user-specific data")]
+        self.push_screen(ChoiceModal(ALL_USERS.text, choices), done)
 
     def action_escalate(self) -> None:
         from warroom.ui.screens.modals import EscalateModal

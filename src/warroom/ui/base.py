@@ -1,25 +1,29 @@
-"""What every pane shares: a titled border, a topic list, and a ``refresh_data`` hook.
+"""What every pane shares: a titled border, and how it gets what it shows.
 
-Panes are views over the app's state (the folded incident, the latest snapshots of each source).
-The app publishes a topic when something changes; each mounted pane listening to that topic
-re-renders from the state. Panes never hold data of their own that is not on the app, so the
-console can recompose (narrow <-> wide layout) at any time without losing anything.
+The app delivers, the panes show. Each pane gets exactly its own data from the app: the incident
+(:meth:`Pane.show_incident`, after every journal event), the time (:meth:`Pane.show_clock`, once a
+second, for the text that depends on it) and its source's result (a typed reactive attribute the
+app sets, e.g. ``ErrorsPane.view``). A pane asks for all of it once, when it mounts
+(:meth:`WarroomApp.feed`), so the console can recompose (narrow <-> wide layout) at any time
+without losing anything.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
+    from warroom.incident.state import Incident
     from warroom.ui.app import WarroomApp
 
 
 class Pane(Vertical):
-    """A bordered pane over some of the app's state."""
+    """A bordered pane the app feeds."""
 
     DEFAULT_CSS = """
     Pane {
@@ -49,8 +53,7 @@ class Pane(Vertical):
     }
     """
 
-    TOPICS: ClassVar[frozenset[str]] = frozenset()
-    TITLE: ClassVar[str] = ""
+    TITLE = ""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -61,13 +64,16 @@ class Pane(Vertical):
         return self.app  # type: ignore[return-value]
 
     def on_mount(self) -> None:
-        try:
-            self.refresh_data()
-        except Exception as exc:  # a pane that cannot render must not end the console
-            self.log.error(f"pane {self.id} failed to render: {exc!r}")
+        self.call_later(self.wapp.attach, self)  # once mounted: what it shows can be drawn
 
-    def refresh_data(self) -> None:
-        """Re-render from the app's state."""
+    def on_unmount(self) -> None:
+        self.wapp.detach(self)
+
+    def show_incident(self, incident: Incident) -> None:
+        """The incident changed (an event was journaled, here or by another process)."""
+
+    def show_clock(self, now: datetime) -> None:
+        """A second passed: update the text that depends on the time, and nothing else."""
 
     def copy_text(self) -> tuple[str, str] | None:
         """(what, text) for ``y``: the focused item's text, or None if nothing is focused."""

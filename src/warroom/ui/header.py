@@ -3,14 +3,18 @@ and the DEPLOY FREEZE badge while a freeze severity (P0) is open."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widget import Widget
 
 from warroom.durations import format_duration
+from warroom.live import Upstream
 
 if TYPE_CHECKING:
+    from warroom.incident.state import Incident
     from warroom.ui.app import WarroomApp
 
 SEVERITY_STYLE = {
@@ -19,6 +23,10 @@ SEVERITY_STYLE = {
     "P2": "bold $text on $accent-darken-2",
     "P3": "bold $text on $secondary-darken-2",
 }
+
+
+UPSTREAM_ALARM = "bold $text on $error-darken-1"
+UPSTREAM_WARNING = "bold $text on $warning-darken-2"
 
 
 def shorten(text: str, width: int) -> str:
@@ -35,6 +43,9 @@ def shorten(text: str, width: int) -> str:
 
 
 class IncidentHeader(Widget):
+    """One line: the incident (``show_incident``), its elapsed time (``show_clock``) and the
+    upstream badge (``upstream``, set by the app)."""
+
     DEFAULT_CSS = """
     IncidentHeader {
         dock: top;
@@ -44,16 +55,34 @@ class IncidentHeader(Widget):
     }
     """
 
+    upstream: reactive[Upstream | None] = reactive(None)
+    _incident: Incident | None = None
+    _now: datetime | None = None
+
     @property
     def wapp(self) -> WarroomApp:
         return self.app  # type: ignore[return-value]
 
+    def on_mount(self) -> None:
+        self.call_later(self.wapp.attach, self)  # once mounted: what it shows can be drawn
+
+    def on_unmount(self) -> None:
+        self.wapp.detach(self)
+
+    def show_incident(self, incident: Incident) -> None:
+        self._incident = incident
+        self.refresh()
+
+    def show_clock(self, now: datetime) -> None:
+        self._now = now
+        self.refresh()
+
     def render(self) -> Content:
         app = self.wapp
-        inc = app.incident
+        inc = self._incident
         if inc is None:
             return Content.styled(" warroom", "bold")
-        now = app.clock()
+        now = self._now or app.clock()
         width = self.size.width or 80
         sev = app.settings.playbook.severity(inc.severity)
         level = inc.escalation_level(now)
@@ -71,9 +100,10 @@ class IncidentHeader(Widget):
         if app.demo is not None:
             note = " DEMO · local stand-in status pages " if app.status_note else " DEMO "
             pieces.append((1, [(note, "bold $text on $accent-darken-2")]))
-        upstream = app.upstream_summary()
+        upstream = self.upstream
         if upstream is not None:
-            pieces.append((1, [(f" UPSTREAM {upstream[0]} ", upstream[1])]))
+            mark, style = ("■", UPSTREAM_ALARM) if upstream.alarm else ("▲", UPSTREAM_WARNING)
+            pieces.append((1, [(f" UPSTREAM {mark} {upstream.names} ", style)]))
         pieces.append((2, [(f"L{level.level} ", "bold"), (level.name, "")]))
         pieces.append(
             (3, [("lead ", "$text-muted"), (inc.lead or "unassigned", "" if inc.lead else "italic")])

@@ -3,6 +3,7 @@ the playbook's mitigation decision tree with its runbooks."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -10,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -18,14 +20,28 @@ from warroom.ui.base import Pane, rich_style, sync_options
 from warroom.ui.panes.database import KeyedTable, age_text, sync_table
 
 if TYPE_CHECKING:
-    from warroom.sources.git import Commit
+    from warroom.live import Decision
+    from warroom.sources.correlation import Correlation
+    from warroom.sources.git import Commit, GitProblem, GitSnapshot
+    from warroom.sources.statuspage import PageStatus
+
+
+def age_in_minutes(age: timedelta) -> str:
+    """A commit's age to the minute (``<1m``, ``42m``, ``1h07m``, ``2d03h``): calm to look at,
+    and it changes once a minute, not every second."""
+    if age < timedelta(minutes=1):
+        return "<1m"
+    return format_duration(timedelta(minutes=int(age.total_seconds() // 60)), short=True).removesuffix("00s")
 
 
 class CommitsPane(Pane):
-    """The last commits: short sha, age, author, subject, marks; the deploy correlation on top."""
+    """The last commits: short sha, age, author, subject, marks; the deploy correlation on top.
+    ``git`` and ``correlation`` are set by the app; the clock moves the ages, once a minute."""
 
     TITLE = "Commits"
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"git", "correlation", "clock"})
+    git: reactive[GitSnapshot | GitProblem | None] = reactive(None)
+    correlation: reactive[Correlation | None] = reactive(None)
+    _minute: datetime | None = None
     BINDINGS: ClassVar = [
         Binding("y", "copy_revert", "Copy git revert", id="commit_revert"),
         Binding("Y", "copy_function_rollback", "Copy function rollback", id="commit_function_rollback"),
@@ -50,13 +66,26 @@ class CommitsPane(Pane):
             table.add_column(label, key=key)
         yield table
 
-    def refresh_data(self) -> None:
+    def watch_git(self) -> None:
+        self.show_commits(self.wapp.clock())
+
+    def watch_correlation(self) -> None:
+        self.show_commits(self.wapp.clock())
+
+    def show_clock(self, now: datetime) -> None:
+        minute = now.replace(second=0, microsecond=0)
+        if minute != self._minute:  # ages are shown to the minute
+            self.show_commits(now)
+
+    def show_commits(self, now: datetime) -> None:
         from warroom.sources.git import GitProblem, GitSnapshot
 
+        if not self.is_mounted:
+            return
+        self._minute = now.replace(second=0, microsecond=0)
         app = self.wapp
-        now = app.clock()
-        snap = app.git_snapshot
-        corr = app.correlation
+        snap = self.git
+        corr = self.correlation
         corr_widget = self.query_one("#commits-correlation", Static)
         if corr is not None:
             style = "bold $text-error" if corr.suspected else "$text-muted"
@@ -113,7 +142,7 @@ class CommitsPane(Pane):
                     c.sha,
                     [
                         Text(c.short_sha, style=deploy if c.is_deploy else row_style),
-                        Text(format_duration(c.age(now), short=True), style=row_style, justify="right"),
+                        Text(age_in_minutes(c.age(now)), style=row_style, justify="right"),
                         Text(c.author, style=row_style),
                         marks,
                         Text(c.subject, style=row_style),
@@ -125,7 +154,7 @@ class CommitsPane(Pane):
     def focused_commit(self) -> Commit | None:
         from warroom.sources.git import GitSnapshot
 
-        snap = self.wapp.git_snapshot
+        snap = self.git
         table = self.query_one("#commits-table", KeyedTable)
         if not isinstance(snap, GitSnapshot) or not table.row_count:
             return None
@@ -175,7 +204,7 @@ class StatusPane(Pane):
     """Upstream status pages: indicator, degraded components, unresolved incidents."""
 
     TITLE = "Status pages"
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"status", "clock"})
+    pages: reactive[dict[str, PageStatus]] = reactive(dict, always_update=True)
     DEFAULT_CSS = """
     StatusPane #status-scroll { height: 1fr; }
     """
@@ -184,11 +213,16 @@ class StatusPane(Pane):
         with VerticalScroll(id="status-scroll"):
             yield Static(id="status-body")
 
-    def refresh_data(self) -> None:
+    def watch_pages(self) -> None:
+        self.show_clock(self.wapp.clock())
+
+    def show_clock(self, now: datetime) -> None:
+        """The pages' answers and their ages (the ages follow the clock)."""
+        if not self.is_mounted:
+            return
         app = self.wapp
-        now = app.clock()
         pages = app.settings.status.pages
-        statuses = app.status_pages
+        statuses = self.pages
         if app.status_note:
             self.border_subtitle = app.status_note
         lines: list[Content] = []
@@ -244,12 +278,15 @@ class StatusPane(Pane):
                 lines.append(Content.styled(f"  … and {left_out:,} more incidents not listed", "$text-muted"))
         self.border_title = "Status pages" + (f" · {alarms} ALARM" if alarms else "")
         self.set_class(alarms > 0, "-alarm")
-        self.query_one("#status-body", Static).update(Content("\n").join(lines))
+        body = self.query_one("#status-body", Static)
+        content = Content("\n").join(lines)
+        if body.content != content:
+            body.update(content)
 
     def copy_text(self) -> tuple[str, str] | None:
         from warroom.sources.statuspage import describe_pages
 
-        statuses = [self.wapp.status_pages.get(p.name) for p in self.wapp.settings.status.pages]
+        statuses = [self.pages.get(p.name) for p in self.wapp.settings.status.pages]
         return ("status pages", describe_pages(statuses))
 
 
@@ -285,7 +322,7 @@ class DecisionPane(Pane):
     """The playbook's mitigation decision tree, answered live, then the runbooks, best match first."""
 
     TITLE = "Decision tree"
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident", "correlation", "db", "status"})
+    decision: reactive[Decision | None] = reactive(None)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -294,9 +331,10 @@ class DecisionPane(Pane):
     def compose(self) -> ComposeResult:
         yield DecisionList(id="decision-list")
 
-    def refresh_data(self) -> None:
-        app = self.wapp
-        answers, matches = app.decision()
+    def watch_decision(self, decision: Decision | None) -> None:
+        if decision is None or not self.is_mounted:
+            return
+        answers, matches = decision.answers, decision.runbooks
         options: list[Option] = []
         commands: dict[str, tuple[str, str]] = {}
         for n, ans in enumerate(answers, 1):

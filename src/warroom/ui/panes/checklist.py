@@ -5,16 +5,23 @@ Space or x ticks or unticks the highlighted item; each is a journal event and sh
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from warroom.durations import local
+from warroom.live import RateHint
 from warroom.ui.base import Pane, sync_options
+
+if TYPE_CHECKING:
+    from warroom.incident.state import Incident
+
+HINT_STYLE = {"met": "bold $text-success", "not met": "$text-error", "unknown": "$text-warning"}
 
 SEP = "\x1f"  # option ids are "<checklist><SEP><item>"
 
@@ -28,15 +35,19 @@ class ChecklistList(OptionList):
 
 
 class ChecklistPane(Pane):
+    """The checklists of the incident's severity and phases; beside "error rate < 1% for 30
+    minutes", the rate the database measures (``rate``, set by the app)."""
+
     TITLE = "Checklists"
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident", "db"})  # db: the live error-rate hint
+    rate: reactive[RateHint | None] = reactive(None)
+    _incident: Incident | None = None
 
     def compose(self) -> ComposeResult:
         yield ChecklistList(id="checklist")
 
     def desired(self) -> list[Option]:
         app = self.wapp
-        inc = app.incident
+        inc = self._incident
         if inc is None:
             return []
         tz = app.settings.tz
@@ -54,19 +65,33 @@ class ChecklistPane(Pane):
             )
             for item in cl.items:
                 tick = inc.tick(cl.key, item.key)
-                hint = app.live_hint(cl.key, item.key)
+                hint = self._hint(cl.key, item.text)
                 parts: list[tuple[str, str] | str] = []
                 if tick:
                     parts += [("☑ ", "bold $text-success"), (item.text, "")]
                     parts += [("  " + local(tick.at, tz).strftime("%H:%M"), "$text-muted")]
                 else:
                     parts += [("☐ ", "$text-muted"), (item.text, "")]
-                if hint:
-                    parts += [("  " + hint[0], hint[1])]
+                if hint is not None:
+                    parts += [("  " + hint.text, HINT_STYLE[hint.criterion])]
                 out.append(Option(Content.assemble(*parts), id=f"{cl.key}{SEP}{item.key}"))
         return out
 
-    def refresh_data(self) -> None:
+    def _hint(self, checklist: str, text: str) -> RateHint | None:
+        if checklist == "resolution" and "error rate" in text.lower().replace("-", " "):
+            return self.rate
+        return None
+
+    def show_incident(self, incident: Incident) -> None:
+        self._incident = incident
+        self._render_list()
+
+    def watch_rate(self) -> None:
+        self._render_list()
+
+    def _render_list(self) -> None:
+        if not self.is_mounted:
+            return
         zone = local(self.wapp.clock(), self.wapp.settings.tz).strftime("%Z")
         self.border_title = f"Checklists · ticked times in {zone}"
         sync_options(self.query_one(ChecklistList), self.desired())

@@ -10,6 +10,7 @@ Tables are updated in place by row key, so the cursor stays where the responder 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
 from warroom.durations import format_duration, local
@@ -25,7 +27,7 @@ from warroom.text import mask_phones
 from warroom.ui.base import Pane, rich_style
 
 if TYPE_CHECKING:
-    from warroom.sources.dbtypes import DbPoll
+    from warroom.sources.dbtypes import ConnectionState, DbPoll
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -70,11 +72,26 @@ def signed(n: int | None) -> str:
     return f"{n:+,}"
 
 
-class DbPane(Pane):
-    """A pane fed by the database poll: status line, staleness, failure and retry."""
+@dataclass(frozen=True)
+class DbView:
+    """What a database pane shows: its own data (a snapshot, its query's failure, or None before
+    the first answer) and the connection's state, from the last poll."""
 
-    PANE: ClassVar[str] = ""  # the DbPoll field / retry name
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"db", "clock"})
+    connection: ConnectionState
+    data: Any
+    stale: bool  # fetched before the last poll (the database did not answer since): dimmed
+    polled_at: datetime
+
+    @classmethod
+    def of(cls, poll: DbPoll, data: Any) -> DbView:
+        return cls(poll.connection, data, poll.is_stale(data), poll.fetched_at)
+
+
+class DbPane(Pane):
+    """A pane fed by the database poll (``view``, set by the app): its data, the status line with
+    the data's age (the only text the clock changes), staleness, failure and retry."""
+
+    QUERY: ClassVar[str] = ""  # what R retries (a name PostgresSource.retry knows)
     BINDINGS: ClassVar = [Binding("R", "retry", "Retry query", id="db_retry")]
     DEFAULT_CSS = """
     DbPane .db-status { height: auto; color: $text-muted; }
@@ -83,19 +100,40 @@ class DbPane(Pane):
     DbPane.-failed .db-status { color: $text-error; }
     """
 
+    view: reactive[DbView | None] = reactive(None)
     _good_at: datetime | None = None  # when the data on screen was fetched
 
-    def data(self, poll: DbPoll) -> Any:
-        return getattr(poll, self.PANE, None)
+    def watch_view(self, view: DbView | None) -> None:
+        if not self.is_mounted:
+            return
+        fetched = getattr(view.data, "fetched_at", None) if view is not None else None
+        if isinstance(fetched, datetime):
+            self._good_at = fetched
+        self.show_clock(self.wapp.clock())
+        try:
+            self.show_data(view.data if view is not None else None)
+        except Exception as exc:  # a pane that cannot render must not end the console
+            self.log.error(f"pane {self.id} failed to render: {exc!r}")
 
-    def status_line(self, poll: DbPoll | None, now: datetime) -> tuple[Content, bool, bool]:
+    def show_data(self, data: Any) -> None:
+        """Render this pane's data (a snapshot, a QueryFailure, or None)."""
+
+    def show_clock(self, now: datetime) -> None:
+        line, stale, failed = self.status_line(self.view, now)
+        status = self.query_one(".db-status", Static)
+        if status.content != line:
+            status.update(line)
+        self.set_class(stale, "-stale")
+        self.set_class(failed, "-failed")
+
+    def status_line(self, view: DbView | None, now: datetime) -> tuple[Content, bool, bool]:
         """(line, stale, failed) for this pane."""
         from warroom.sources.dbtypes import QueryFailure
 
         tz = self.wapp.settings.tz
-        if poll is None:
+        if view is None:
             return Content.styled("connecting…", "$text-muted"), False, False
-        data = self.data(poll)
+        data = view.data
         if isinstance(data, QueryFailure):
             since = local(data.since, tz).strftime("%H:%M:%S")
             shown = f" · showing data from {age_text(self._good_at, now)}" if self._good_at else ""
@@ -109,30 +147,18 @@ class DbPane(Pane):
                 self._good_at is not None,
                 True,
             )
-        if not poll.connected:
-            line = poll.status_line(tz, now)
+        if not view.connection.connected:
+            line = view.connection.describe(now, tz)
+            if view.connection.status == "unreachable" and view.connection.last_error:
+                line += f": {view.connection.last_error}"
             age = f" · data from {age_text(data.fetched_at, now)}" if data is not None else " · no data yet"
             return Content.assemble((line, "bold $text-warning"), (age, "$text-warning")), True, False
         if data is None:
             return Content.styled("waiting for the first poll…", "$text-muted"), False, False
-        stale = poll.is_stale(data)
-        return Content.styled(f"updated {age_text(data.fetched_at, now)}", "$text-muted"), stale, False
-
-    def apply_status(self) -> tuple[DbPoll | None, Any]:
-        app = self.wapp
-        poll = app.db_poll
-        line, stale, failed = self.status_line(poll, app.clock())
-        self.query_one(".db-status", Static).update(line)
-        self.set_class(stale, "-stale")
-        self.set_class(failed, "-failed")
-        data = self.data(poll) if poll is not None else None
-        fetched = getattr(data, "fetched_at", None)
-        if isinstance(fetched, datetime):
-            self._good_at = fetched
-        return poll, data
+        return Content.styled(f"updated {age_text(data.fetched_at, now)}", "$text-muted"), view.stale, False
 
     def action_retry(self) -> None:
-        self.wapp.retry_db(self.PANE)
+        self.wapp.retry_db(self.QUERY)
 
 
 class KeyedTable(DataTable):  # type: ignore[type-arg]
@@ -207,7 +233,7 @@ class ErrorsPane(DbPane):
     per-minute sparkline, first seen, NEW for errors that did not occur before the incident."""
 
     TITLE = "Errors"
-    PANE = "errors"
+    QUERY = "errors"
     COLUMNS: ClassVar = [
         ("count", "Count"),
         ("dpoll", "Δpoll"),
@@ -229,10 +255,9 @@ class ErrorsPane(DbPane):
     def spark_width(self) -> int:
         return 30 if self.size.width >= 120 else (20 if self.size.width >= 90 else 12)
 
-    def refresh_data(self) -> None:
+    def show_data(self, data: Any) -> None:
         from warroom.sources.tallies import TallySnapshot
 
-        _poll, data = self.apply_status()
         if not isinstance(data, TallySnapshot):
             if data is None:
                 self.query_one("#errors-total", Static).update("")
@@ -301,8 +326,8 @@ class HealthPane(DbPane):
     and the error rate with the playbook's resolution criterion."""
 
     TITLE = "Database"
-    PANE = "health"
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"db", "clock"})
+    QUERY = "health"
+    rate: reactive[Any] = reactive(None)  # ErrorRateSnapshot | QueryFailure | None
     DEFAULT_CSS = """
     HealthPane { height: auto; }
     HealthPane #health-scroll { height: auto; max-height: 14; }
@@ -313,15 +338,18 @@ class HealthPane(DbPane):
         with VerticalScroll(id="health-scroll", classes="db-body"):
             yield Static(id="health-body")
 
-    def refresh_data(self) -> None:
+    def watch_rate(self) -> None:
+        if self.is_mounted:
+            self.show_data(self.view.data if self.view is not None else None)
+
+    def show_data(self, data: Any) -> None:
         from warroom.sources.dbtypes import ErrorRateSnapshot, HealthSnapshot, QueryFailure
 
-        poll, data = self.apply_status()
         app = self.wapp
         now = app.clock()
         lines: list[Content] = []
-        if poll is not None and poll.connection.dsn:
-            self.border_subtitle = poll.connection.dsn
+        if self.view is not None and self.view.connection.dsn:
+            self.border_subtitle = self.view.connection.dsn
         if isinstance(data, HealthSnapshot):
             frac = data.used_fraction
             width = 20
@@ -390,7 +418,7 @@ class HealthPane(DbPane):
                         (f" ({age_text(data.size.fetched_at, now)})", "$text-muted"),
                     )
                 )
-        rate = poll.error_rate if poll is not None else None
+        rate = self.rate
         if isinstance(rate, ErrorRateSnapshot):
             crit_style = {"met": "bold $text-success", "not met": "bold $text-error"}.get(
                 rate.criterion, "$text-warning"
@@ -427,7 +455,7 @@ class SmsPane(DbPane):
     """Failed SMS deliveries in the last hour by phone number (masked) and error."""
 
     TITLE = "SMS failures"
-    PANE = "sms"
+    QUERY = "sms"
 
     def compose(self) -> ComposeResult:
         yield Static(classes="db-status")
@@ -437,10 +465,9 @@ class SmsPane(DbPane):
         table.add_column("Error", key="error")
         yield table
 
-    def refresh_data(self) -> None:
+    def show_data(self, data: Any) -> None:
         from warroom.sources.dbtypes import SmsSnapshot
 
-        _poll, data = self.apply_status()
         if not isinstance(data, SmsSnapshot):
             return
         minutes = int(data.window.total_seconds() // 60)
@@ -481,17 +508,13 @@ class QueryTablePane(DbPane):
         self.border_title = Content(title)  # the team's words: never markup
         self._columns: tuple[str, ...] = ()
 
-    def data(self, poll: DbPoll) -> Any:
-        return poll.panes[self.index] if self.index < len(poll.panes) else None
-
     def compose(self) -> ComposeResult:
         yield Static(classes="db-status")
         yield KeyedTable(id="query-table", classes="db-body", cursor_type="row", zebra_stripes=True)
 
-    def refresh_data(self) -> None:
+    def show_data(self, data: Any) -> None:
         from warroom.sources.dbtypes import TablePane
 
-        _poll, data = self.apply_status()
         if not isinstance(data, TablePane):
             return
         table = self.query_one("#query-table", KeyedTable)

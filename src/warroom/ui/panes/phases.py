@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import ClassVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.content import Content
@@ -11,6 +11,9 @@ from textual.widgets import Static
 
 from warroom.durations import format_duration
 from warroom.ui.base import Pane
+
+if TYPE_CHECKING:
+    from warroom.incident.state import Incident
 
 
 def _budget(td: timedelta) -> str:
@@ -22,7 +25,7 @@ def _budget(td: timedelta) -> str:
 
 class PhasePane(Pane):
     TITLE = "Phase"
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident", "clock"})
+    _incident: Incident | None = None
     DEFAULT_CSS = """
     PhasePane { height: auto; }
     """
@@ -30,12 +33,16 @@ class PhasePane(Pane):
     def compose(self) -> ComposeResult:
         yield Static(id="phase-lines")
 
-    def refresh_data(self) -> None:
+    def show_incident(self, incident: Incident) -> None:
+        self._incident = incident
+        self.show_clock(self.wapp.clock())
+
+    def show_clock(self, now: datetime) -> None:
+        """The time spent in the current phase follows the clock."""
         app = self.wapp
-        inc = app.incident
+        inc = self._incident
         if inc is None:
             return
-        now = app.clock()
         durations = inc.phase_durations(now)
         visited = {v.phase for v in inc.phase_visits}
         current = inc.phase

@@ -7,6 +7,7 @@ the playbook's bracketed placeholders, highlighted in the preview.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,12 +15,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Static, Tab, Tabs
 
+from warroom.comms.context import LiveFacts
 from warroom.ui.base import Pane
 
 if TYPE_CHECKING:
     from warroom.comms.templates import RenderResult, TemplateInfo
+    from warroom.incident.state import Incident
 
 PLACEHOLDER_STYLE = "bold $text-warning on $warning-muted"
 
@@ -60,8 +64,12 @@ class TemplateList(Tabs):
 
 
 class TemplatesPane(Pane):
+    """The messages and a preview of the selected one, filled with the incident and the live facts
+    (``facts``, set by the app). The preview is rendered again only when what it is rendered from
+    changed: the incident, the facts, the template files, or the minute (its times)."""
+
     TITLE = "Templates"
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident", "clock", "facts"})
+    facts: reactive[LiveFacts | None] = reactive(None)
     DEFAULT_CSS = """
     TemplatesPane { layout: vertical; }
     TemplatesPane #template-list { height: 2; }
@@ -77,6 +85,7 @@ class TemplatesPane(Pane):
         self._ready = False
         # What the preview shows was rendered from: (template, template files' revision, context).
         self._inputs: tuple[Any, ...] | None = None
+        self._minute: datetime | None = None
 
     def compose(self) -> ComposeResult:
         yield TemplateList(*self._tabs(), id="template-list")
@@ -94,11 +103,23 @@ class TemplatesPane(Pane):
         if not self.is_attached:
             return  # recomposed (a resize) before the first frame: the new pane does this
         self._ready = True
-        self.refresh_data()
+        self.refresh_preview()
 
     def on_show(self) -> None:
         if self._ready:
-            self.refresh_data()
+            self.refresh_preview()
+
+    def show_incident(self, incident: Incident) -> None:
+        self.refresh_preview()
+
+    def watch_facts(self) -> None:
+        self.refresh_preview()
+
+    def show_clock(self, now: datetime) -> None:
+        minute = now.replace(second=0, microsecond=0)
+        if minute != self._minute:  # a message's times have minutes, not seconds
+            self._minute = minute
+            self.refresh_preview()
 
     def _tabs(self) -> list[Tab]:
         tabs = []
@@ -118,9 +139,9 @@ class TemplatesPane(Pane):
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         event.stop()  # not for the console's TabbedContent around this pane
         if self._ready:
-            self.refresh_data()
+            self.refresh_preview()
 
-    def refresh_data(self) -> None:
+    def refresh_preview(self) -> None:
         """Render the selected template again if what it is rendered from changed (the clock
         moves its times once a minute), off the UI loop."""
         if not self._ready or not self.is_attached:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +14,9 @@ from warroom.durations import local
 from warroom.incident import events as ev
 from warroom.text import clean
 from warroom.ui.base import Pane
+
+if TYPE_CHECKING:
+    from warroom.incident.state import Incident
 
 KIND_STYLE = {
     "declared": "bold $text-error",
@@ -57,16 +60,13 @@ def event_line(event: ev.Event, tz: object, playbook: object, *, with_date: bool
 
 class TimelinePane(Pane):
     TITLE = "Timeline"
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident"})
 
     def compose(self) -> ComposeResult:
         yield TimelineList(id="timeline-list")
 
-    def refresh_data(self) -> None:
+    def show_incident(self, inc: Incident) -> None:
+        """New events are added at the end (followed, unless the responder scrolled up)."""
         app = self.wapp
-        inc = app.incident
-        if inc is None:
-            return
         tz = app.settings.tz
         ol = self.query_one(TimelineList)
         zone = local(app.clock(), tz).strftime("%Z")  # type: ignore[arg-type]

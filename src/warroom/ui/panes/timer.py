@@ -6,8 +6,8 @@ ticks, so a restart or a suspended laptop shows the right time.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import ClassVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.content import Content
@@ -16,6 +16,9 @@ from textual.widgets import Digits, Static
 from warroom.durations import clock_time, describe_duration, format_duration
 from warroom.incident.state import Countdown
 from warroom.ui.base import Pane
+
+if TYPE_CHECKING:
+    from warroom.incident.state import Incident
 
 STATE_CLASSES = ("-ok", "-soon", "-overdue", "-none")
 _STATE_CLASS = {"ok": "-ok", "due_soon": "-soon", "overdue": "-overdue", "none": "-none"}
@@ -51,7 +54,6 @@ class _Capture:
 
 class TimerPane(Pane):
     TITLE = "Next update"
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"incident", "clock"})
 
     DEFAULT_CSS = """
     TimerPane { height: auto; padding: 0 1; }
@@ -69,6 +71,7 @@ class TimerPane(Pane):
     """
 
     _state = "none"
+    _incident: Incident | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="timer-label")
@@ -76,12 +79,16 @@ class TimerPane(Pane):
         yield Static(id="timer-due")
         yield Static(id="timer-lines")
 
-    def refresh_data(self) -> None:
+    def show_incident(self, incident: Incident) -> None:
+        self._incident = incident
+        self.show_clock(self.wapp.clock())
+
+    def show_clock(self, now: datetime) -> None:
+        """Everything here counts down: the whole pane follows the clock."""
         app = self.wapp
-        inc = app.incident
+        inc = self._incident
         if inc is None:
             return
-        now = app.clock()
         tz = app.settings.tz
         internal = inc.countdown("internal", now)
         customer = inc.countdown("customer", now)
@@ -201,19 +208,16 @@ class TimerPane(Pane):
         value = str(digits.value)
         due_c = due.value if isinstance(due.value, Content) else Content(str(due.value))
         if self.has_class("-compact"):
-            self._show_compact(label_c, value, lines)
+            self._show_compact(inc, now, label_c, value)
             return
         self.query_one("#timer-label", Static).update(label_c)
         self.query_one("#timer-digits", Digits).update(value)
         self.query_one("#timer-due", Static).update(due_c)
         self.query_one("#timer-lines", Static).update(Content("\n").join(lines))
 
-    def _show_compact(self, label: Content, value: str, lines: list[Content]) -> None:
+    def _show_compact(self, inc: Incident, now: datetime, label: Content, value: str) -> None:
         """Two lines: the countdown, then customer / response / escalation in short form."""
         app = self.wapp
-        inc = app.incident
-        assert inc is not None
-        now = app.clock()
         style = _STATE_STYLE.get(self._state, "bold")
         if self._state == "overdue":
             style += " reverse"

@@ -1,0 +1,322 @@
+"""What the sources last said about the incident, and what follows from it: no Textual, no I/O.
+
+:class:`LiveState` takes each source's results (a database poll, a git read, a status-page
+reading) and keeps the facts the console shows and the messages use:
+
+- the latest :class:`~warroom.sources.dbtypes.DbPoll`, git snapshot and status-page readings;
+- deploy correlation (errors against the commits), recomputed when either side changes;
+- the evidence the report needs, returned as journal events for the caller to write: the error
+  tally at declaration (once), a new peak (at most every 5 minutes, 10 % above the last), and at
+  resolution the tally and the suspected deploy;
+- one journal event per status-page reading that changed something;
+- the decision tree's answers and the runbooks ranked by the evidence;
+- the live facts the templates are filled with;
+- the upstream summary for the header and the error-rate hint beside its resolution criterion.
+
+The UI feeds it from its workers and pushes what each pane shows down to that pane; tests drive it
+directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from warroom.comms.context import CommitLine, ErrorLine, LiveFacts
+from warroom.comms.report import AT_DECLARATION, PEAK, errors_evidence
+from warroom.incident import events as ev
+from warroom.runbooks import (
+    ALL_USERS,
+    Answer,
+    Evidence,
+    RunbookMatch,
+    decide,
+    recorded_answer,
+    score_runbooks,
+)
+from warroom.sources.correlation import Correlation, correlate
+from warroom.sources.dbtypes import DbPoll, ErrorRateSnapshot, HealthSnapshot, SmsSnapshot
+from warroom.sources.git import GitProblem, GitSnapshot
+from warroom.sources.statuspage import PageStatus, PageUpdate
+from warroom.sources.tallies import TallySnapshot
+from warroom.text import mask_phones
+
+if TYPE_CHECKING:
+    from warroom.config import Settings
+    from warroom.incident.state import Incident
+
+PEAK_EVERY = timedelta(minutes=5)  # at most one "peak" evidence record per 5 minutes
+PEAK_RISE = 1.10  # and only when the window's total is 10 % above the last recorded peak
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The decision tree answered from the evidence, and the runbooks, best match first."""
+
+    answers: tuple[Answer, ...]
+    runbooks: tuple[RunbookMatch, ...]
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """The header's upstream badge: the pages in trouble ("Twilio", "Supabase?" when unreadable)."""
+
+    names: str
+    alarm: bool  # a page says major or critical
+
+
+@dataclass(frozen=True)
+class RateHint:
+    """The measured error rate beside the resolution criterion it decides."""
+
+    text: str  # "live: 0.4% for 12 min [not met]"
+    criterion: Literal["met", "not met", "unknown"]
+
+
+def error_lines(snap: TallySnapshot) -> list[ErrorLine]:
+    """The tally's rows as the messages' ErrorLine, phone numbers masked."""
+    return [ErrorLine(r.error_type, mask_phones(r.error_message), r.count) for r in snap.rows]
+
+
+def last_observed(events: list[ev.Event], actor: str) -> ev.Observed | None:
+    """The last reading ``actor`` (a status page) wrote down."""
+    for e in reversed(events):
+        if isinstance(e.body, ev.Observed) and e.actor == actor:
+            return e.body
+    return None
+
+
+def page_actor(update: PageUpdate) -> str:
+    return f"status page {update.page.name}"
+
+
+def status_observation(update: PageUpdate, earlier: ev.Observed | None) -> ev.Observed | None:
+    """One journal event for one reading of a status page (however many components changed), or
+    None when nothing changed. After a restart, the first reading repeats what the page said last
+    time: it is not written down again."""
+    lines = update.changes  # capped by the source (50, the last one saying how many more)
+    if not lines:
+        return None
+    if update.previous is None and earlier is not None and earlier.lines == lines:
+        return None
+    if len(lines) == 1:
+        return ev.Observed("status", lines[0])
+    name = update.page.name
+    first = lines[0].removeprefix(f"{name}: ")
+    cut = re.fullmatch(re.escape(name) + r": … and (\d+) more changes?", lines[-1])
+    more = len(lines) - 1 + (int(cut.group(1)) - 1 if cut else 0)
+    return ev.Observed("status", f"{name}: {first} (and {more} more)", "\n".join(lines))
+
+
+class LiveState:
+    """See the module docstring. One per console; :meth:`begin` for each incident opened."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db: DbPoll | None = None
+        self.git: GitSnapshot | GitProblem | None = None
+        self.pages: dict[str, PageStatus] = {}
+        self.correlation: Correlation | None = None
+        self._last_peak: tuple[datetime, int] | None = None
+        self._declaration_recorded = False
+
+    # -- an incident opens --------------------------------------------------------------------------
+    def begin(self, incident: Incident) -> None:
+        """Forget what was seen for another incident; pick up the evidence already journaled."""
+        self.db = None
+        self.git = None
+        self.pages = {}
+        self.correlation = None
+        self._last_peak = None
+        self._declaration_recorded = False
+        for e in incident.events:
+            body = e.body
+            if not isinstance(body, ev.EvidenceRecorded) or body.source != "errors":
+                continue
+            if body.label == AT_DECLARATION:
+                self._declaration_recorded = True
+            if body.label in (PEAK, AT_DECLARATION):
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    self._last_peak = (e.at, int(json.loads(body.data)["total"]))
+
+    # -- the sources' results -----------------------------------------------------------------------
+    def tallies(self) -> TallySnapshot | None:
+        data = self.db.errors if self.db is not None else None
+        return data if isinstance(data, TallySnapshot) else None
+
+    def take_db(self, poll: DbPoll, incident: Incident | None, now: datetime) -> list[ev.Body]:
+        """A database poll came in; returns the evidence to journal (declaration tally, a peak)."""
+        self.db = poll
+        self._correlate()
+        snap = self.tallies()
+        if incident is None or snap is None or not incident.is_open or poll.is_stale(snap):
+            return []
+        out: list[ev.Body] = []
+        if not self._declaration_recorded and snap.baseline_total is not None:
+            rows = [ErrorLine(t, mask_phones(m), n) for t, m, n in snap.baseline_rows]
+            out.append(errors_evidence(AT_DECLARATION, rows, window=snap.window, total=snap.baseline_total))
+            self._declaration_recorded = True
+            self._last_peak = (now, snap.baseline_total)  # the first mark a peak must rise above
+        if not self._declaration_recorded and not snap.baseline_error:
+            return out  # the declaration's tally comes first (its baseline loads after the first poll)
+        last = self._last_peak
+        if snap.total > 0 and (
+            last is None or (snap.total > last[1] * PEAK_RISE and now - last[0] >= PEAK_EVERY)
+        ):
+            out.append(errors_evidence(PEAK, error_lines(snap), window=snap.window, total=snap.total))
+            self._last_peak = (now, snap.total)
+        return out
+
+    def take_git(self, snapshot: GitSnapshot | GitProblem) -> None:
+        self.git = snapshot
+        self._correlate()
+
+    def take_page(self, update: PageUpdate, incident: Incident | None) -> ev.Observed | None:
+        """A status page was read; returns the journal event for what changed, if anything."""
+        self.pages[update.page.name] = update.status
+        if incident is None or not incident.is_open:
+            return None
+        return status_observation(update, last_observed(incident.events, page_actor(update)))
+
+    def resolution_evidence(self) -> list[ev.Body]:
+        """What the report keeps from the moment of resolution: the tally and the suspect."""
+        from warroom.comms.report import AT_RESOLUTION
+
+        out: list[ev.Body] = []
+        snap = self.tallies()
+        if snap is not None:
+            out.append(
+                errors_evidence(AT_RESOLUTION, error_lines(snap), window=snap.window, total=snap.total)
+            )
+        corr = self.correlation
+        if corr is not None and corr.suspected:
+            out.append(ev.EvidenceRecorded("deploy", "suspected", json.dumps(corr.as_dict()), corr.sentence))
+        return out
+
+    def _correlate(self) -> None:
+        snap = self.tallies()
+        if snap is None:
+            return
+        commits = self.git.commits if isinstance(self.git, GitSnapshot) else None
+        if self.settings.git.repo is None:
+            commits = None
+        self.correlation = correlate(snap.series(), commits, snap.as_of)
+
+    # -- what follows ---------------------------------------------------------------------------------
+    def page_readings(self) -> list[PageStatus]:
+        """Each page's last readable answer (an unreadable page keeps saying what it said last)."""
+        out = []
+        for st in self.pages.values():
+            shown = st if st.readable else st.last_good
+            if shown is not None:
+                out.append(shown)
+        return out
+
+    def upstream(self) -> Upstream | None:
+        """The pages in trouble for the header; None when every page reads healthy."""
+        bad = [
+            s
+            for s in self.page_readings()
+            if s.alarm or s.indicator not in ("none", "unknown") or s.components
+        ]
+        bad_names = {s.name for s in bad}
+        unreadable = [s.name for s in self.pages.values() if not s.readable and s.name not in bad_names]
+        if not bad and not unreadable:
+            return None
+        names = ", ".join([*(s.name for s in bad), *(f"{n}?" for n in unreadable)])
+        return Upstream(names, any(s.alarm for s in bad))
+
+    def health(self) -> HealthSnapshot | None:
+        data = self.db.health if self.db is not None else None
+        return data if isinstance(data, HealthSnapshot) else None
+
+    def decision(self, incident: Incident | None) -> Decision:
+        snap = self.tallies()
+        trend = snap.trend.direction if snap is not None else None
+        said = recorded_answer(incident.answers, ALL_USERS) if incident is not None else None
+        answers = decide(self.correlation, trend, said)
+        poll = self.db
+        health = self.health()
+        sms = poll.sms if poll is not None and isinstance(poll.sms, SmsSnapshot) else None
+        alarms: list[str] = []
+        for st in self.page_readings():
+            if st.alarm:
+                alarms.append(st.name)
+            alarms += [f"{st.name} › {c.label}" for c in st.components]
+        corr = self.correlation
+        evidence = Evidence(
+            top_errors=tuple((f"{r.error_type}: {r.error_message}", r.count) for r in snap.rows)
+            if snap
+            else (),
+            database_reachable=(poll.connected if poll is not None and self.settings.database.dsn else None),
+            connection_usage=health.used_fraction if health is not None else None,
+            sms_failures=sms.total_failed if sms is not None else 0,
+            upstream_alarms=tuple(alarms),
+            functions_deployed=corr.commit.functions
+            if corr is not None and corr.suspected and corr.commit
+            else (),
+            spike=corr is not None and corr.spike_at is not None,
+        )
+        return Decision(tuple(answers), tuple(score_runbooks(evidence)))
+
+    def facts(self) -> LiveFacts:
+        """What the templates are filled with."""
+        snap = self.tallies()
+        poll = self.db
+        db_line = None
+        rate_line = None
+        if poll is not None:
+            h = poll.health
+            if isinstance(h, HealthSnapshot):
+                longest = f", longest query {h.longest.seconds:.0f} s" if h.longest else ""
+                db_line = (
+                    f"{h.total}/{h.max_connections} connections, {h.running} running, "
+                    f"{h.blocked_count} blocked{longest}"
+                )
+                if not poll.connected:
+                    db_line = f"unreachable ({poll.connection.last_error}); last seen: {db_line}"
+            elif not poll.connected and self.settings.database.dsn:
+                db_line = f"unreachable ({poll.connection.last_error})"
+            r = poll.error_rate
+            if isinstance(r, ErrorRateSnapshot) and r.current is not None:
+                rate_line = f"{r.current:.1f}% ({r.summary})"
+        degraded = []
+        for st in self.page_readings():
+            degraded += [f"{st.name}: {c.label} ({c.status_text})" for c in st.components]
+        commits = []
+        if isinstance(self.git, GitSnapshot):
+            commits = [
+                CommitLine(
+                    c.short_sha,
+                    c.subject,
+                    c.author,
+                    c.committed_at,
+                    c.is_deploy,
+                    c.is_migration,
+                    c.freeze_breach,
+                )
+                for c in self.git.commits
+            ]
+        corr = self.correlation
+        return LiveFacts(
+            top_errors=tuple(error_lines(snap)) if snap else (),
+            db_health=db_line,
+            suspected_deploy=corr.sentence if corr is not None and corr.suspected else None,
+            degraded_components=tuple(degraded),
+            error_rate=rate_line,
+            commits=tuple(commits),
+        )
+
+    def rate_hint(self) -> RateHint | None:
+        """The measured error rate for the "error rate < 1%" resolution criterion."""
+        r = self.db.error_rate if self.db is not None else None
+        if not isinstance(r, ErrorRateSnapshot):
+            return None
+        criterion: Literal["met", "not met", "unknown"] = (
+            r.criterion if r.criterion in ("met", "not met") else "unknown"  # type: ignore[assignment]
+        )
+        return RateHint(f"live: {r.summary} [{r.criterion}]", criterion)
