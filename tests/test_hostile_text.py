@@ -774,3 +774,52 @@ def test_journal_append_stores_any_text_or_says_why_in_one_line(text: str) -> No
             return
         for event in journal.events(incident_id):
             assert_inert(event.actor + event.describe(), "journal read back")
+
+
+def file_name(text: str) -> str:
+    """``text`` as a file name Linux accepts (no / or NUL, at most 200 bytes; invalid UTF-8
+    comes back from the file system as the surrogates U+DC80-U+DCFF)."""
+    name = "".join(
+        ch
+        for ch in text
+        if ch not in "/\x00" and (not 0xD800 <= ord(ch) <= 0xDFFF or 0xDC80 <= ord(ch) <= 0xDCFF)
+    )
+    return name.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="comms/templates.py puts a team template's path and file name in its messages and titles "
+    "as they are: _title_from_name(name) (the title shown on the pane's tab and in the copy "
+    "notification), every f'{path}: ...' error (syntax errors, _read, front matter, duplicates in "
+    "problems): an escape sequence or bidi control in a file name reaches the screen",
+)
+@settings(PROPS, max_examples=30)
+@given(name=hostile_text(6, surrogates=True), broken=st.booleans())
+def test_a_team_template_file_name_is_inert_wherever_it_is_named(name: str, broken: bool) -> None:
+    """A team's folder holding files with hostile names (one overriding a built-in, one a new
+    message, one with the same name twice): titles, problems and errors are inert lines."""
+    stem = file_name(name).lstrip(".") or "x"
+    source = "{{ title }" if broken else "{{ title }}"
+    with tempfile.TemporaryDirectory(prefix="wr-names-") as tmp:
+        team = Path(tmp)
+        for file in (f"internal_update.{stem}.j2", f"z{stem}.j2", f"z{stem}.txt.j2"):
+            (team / file_name(file)).write_bytes(source.encode())
+        templates = TemplateSet(team)
+        for problem in templates.problems:
+            assert_one_line(problem, "problem")
+        context = build_context(_incident(), make_settings(team / "s"), None, START)
+        for info in templates.messages():
+            assert_one_line(info.title, "title")
+            result = templates.render(info, context)
+            if result.ok:
+                assert_inert(result.text or "", info.name)
+            else:
+                assert_one_line(result.error or "", f"{info.name} error")
+
+
+def _incident() -> Any:
+    from warroom.incident.state import fold
+
+    declared = ev.Event(1, "e1", "INC-2026-11-26-001", START, "alice", ev.Declared("P0", "x"))
+    return fold([declared])
