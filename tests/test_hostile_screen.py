@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -24,7 +25,9 @@ from textual.widgets import Tab
 
 from conftest import ManualClock
 from test_hostile_text import (
+    MEGABYTE,
     START,
+    _plain_texts,
     assert_inert,
     assert_one_line,
     hostile_text,
@@ -46,7 +49,7 @@ SIZE = (160, 48)
 # No shrinking: each example runs a console (about a second), and shrinking one that fails takes
 # minutes; the failing example is printed whole and replays from the example database.
 SCREEN_PROPS = settings(
-    max_examples=12,
+    max_examples=10,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     deadline=timedelta(seconds=20),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -147,7 +150,7 @@ def test_the_screen_of_a_hostile_journal_is_inert(
         asyncio.run(run_console(settings_, clock, facts))
 
 
-@settings(SCREEN_PROPS, max_examples=8)
+@settings(SCREEN_PROPS, max_examples=5)
 @given(text=hostile_text(20))
 def test_what_the_responder_types_is_inert_on_screen(text: str) -> None:
     """Text typed into the note and edit forms (pasted, say) is journaled and shown inert."""
@@ -279,3 +282,35 @@ async def test_a_hostile_template_file_name_never_reaches_the_screen(
                 assert_one_line(note.message, "notification")
     finally:
         journal.close()
+
+
+async def test_a_megabyte_in_the_journal_opens_the_console_quickly(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A journal whose title, note, update text and status details are 1 MB each: the console
+    opens, shows them cut and inert, and copies a message, in bounded time."""
+    big = {
+        **_plain_texts(),
+        "resolved": False,
+        "title": MEGABYTE,
+        "note": MEGABYTE,
+        "update": MEGABYTE,
+        "details": MEGABYTE,
+    }
+    settings_ = make_settings(tmp_path / "state")
+    write_journal(settings_.journal_path, big, clock)
+    journal = make_journal(settings_, clock)
+    app = make_app(settings_, journal, clock, system_copy=None)
+    started = time.monotonic()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            terminal = Terminal(app)
+            await settle(pilot, app, "template-preview")
+            screen_is_inert(app, "console")
+            await pilot.press("2")
+            await settle(pilot, app)
+            assert len(terminal.clipboard()) == 1
+            assert_inert(terminal.clipboard()[0], "OSC 52 payload")
+    finally:
+        journal.close()
+    assert time.monotonic() - started < 15

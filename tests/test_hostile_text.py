@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import ManualClock
@@ -499,7 +499,7 @@ def team_template(literal: str, raw: bool) -> str:
     return f"{body}\n{values}\n{loops}\n{body}"
 
 
-@settings(PROPS, max_examples=25)
+@settings(PROPS, max_examples=20)
 @given(t=incident_texts(), facts=live_facts(), literal=hostile_text(16, surrogates=False), raw=st.booleans())
 def test_a_team_template_printing_hostile_values_is_inert(
     t: dict[str, Any], facts: LiveFacts, literal: str, raw: bool
@@ -593,6 +593,7 @@ def test_declare_then_list_and_report_stay_inert(
 )
 @CLI_PROPS
 @given(user=hostile_text(6))
+@example(user="bob\x1b]0;PWNED\x07\u202e")
 def test_check_with_a_hostile_user_is_inert(user: str) -> None:
     with tempfile.TemporaryDirectory(prefix="wr-check-") as name:
         tmp = Path(name)
@@ -760,6 +761,7 @@ def test_a_journal_row_of_deeply_nested_json_is_one_line(tmp_path: Path) -> None
 )
 @settings(max_examples=20, deadline=timedelta(seconds=2))
 @given(text=hostile_text(8))
+@example(text="note \ud800 end")
 def test_journal_append_stores_any_text_or_says_why_in_one_line(text: str) -> None:
     with (
         tempfile.TemporaryDirectory(prefix="wr-append-") as name,
@@ -796,6 +798,7 @@ def file_name(text: str) -> str:
 )
 @settings(PROPS, max_examples=30)
 @given(name=hostile_text(6, surrogates=True), broken=st.booleans())
+@example(name="\x1b]0;PWNED\x07", broken=True)
 def test_a_team_template_file_name_is_inert_wherever_it_is_named(name: str, broken: bool) -> None:
     """A team's folder holding files with hostile names (one overriding a built-in, one a new
     message, one with the same name twice): titles, problems and errors are inert lines."""
