@@ -27,12 +27,12 @@ from conftest import ManualClock
 from test_hostile_text import (
     MEGABYTE,
     START,
-    _plain_texts,
     assert_inert,
     assert_one_line,
     hostile_text,
     incident_texts,
     live_facts,
+    plain_texts,
     write_journal,
 )
 from uihelpers import make_app, make_journal, make_settings, screen_text, settle
@@ -290,7 +290,7 @@ async def test_a_megabyte_in_the_journal_opens_the_console_quickly(
     """A journal whose title, note, update text and status details are 1 MB each: the console
     opens, shows them cut and inert, and copies a message, in bounded time."""
     big = {
-        **_plain_texts(),
+        **plain_texts(),
         "resolved": False,
         "title": MEGABYTE,
         "note": MEGABYTE,

@@ -333,7 +333,7 @@ CLI_PROPS = settings(PROPS, max_examples=12, deadline=timedelta(seconds=6))
 @pytest.fixture(scope="module", autouse=True)
 def warm() -> None:
     """Import and compile what every example uses once, so no example pays for it (deadline)."""
-    with hostile_world(_plain_texts()) as (settings, journal, incident_id, clock):
+    with hostile_world(plain_texts()) as (settings, journal, incident_id, clock):
         incident = journal.load(incident_id)
         build_report(incident, settings, now=clock.now, commits=[], templates=BUILTIN)
         for info in BUILTIN.messages():
@@ -341,7 +341,7 @@ def warm() -> None:
         invoke(["list", "--state-dir", str(settings.state_dir)], settings.state_dir.parent)
 
 
-def _plain_texts() -> dict[str, Any]:
+def plain_texts() -> dict[str, Any]:
     t: dict[str, Any] = dict.fromkeys(
         [
             "title",
@@ -536,7 +536,7 @@ def test_what_the_clipboard_carries_of_a_timeline_entry_is_inert(title: str, wha
     OSC 52 and the outbox get it inert."""
     from warroom.ui.panes.timeline import event_line
 
-    with hostile_world({**_plain_texts(), "title": title, "actor": what}) as (
+    with hostile_world({**plain_texts(), "title": title, "actor": what}) as (
         settings,
         journal,
         incident_id,
@@ -624,7 +624,7 @@ def bounded(seconds: float, megabytes: float, what: str) -> Iterator[None]:
 def test_a_megabyte_in_every_journal_field_costs_little() -> None:
     """1 MB in every text of the journal (evidence too) and in every live fact: the report, the
     messages and the clipboard payloads stay inert and bounded."""
-    t = {k: (MEGABYTE if isinstance(v, str) else v) for k, v in _plain_texts().items()}
+    t = {k: (MEGABYTE if isinstance(v, str) else v) for k, v in plain_texts().items()}
     t.update(field="theory", audience="internal", template="internal_update")
     t["rows"] = [(MEGABYTE, MEGABYTE, 7)] * 3
     big = LiveFacts(
@@ -698,7 +698,7 @@ def _journal_with(tmp: Path, *bodies: ev.Body) -> tuple[Settings, str]:
 )
 def test_long_commit_lines_are_cut_not_the_report() -> None:
     commits = [CommitLine(f"abc{i}", MEGABYTE, MEGABYTE, START) for i in range(3)]
-    with hostile_world(_plain_texts()) as (settings, journal, incident_id, clock):
+    with hostile_world(plain_texts()) as (settings, journal, incident_id, clock):
         incident = journal.load(incident_id)
         report = build_report(incident, settings, now=clock.now, commits=commits, templates=BUILTIN)
         assert_inert(report, "report")
