@@ -19,7 +19,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from textual.widgets import Tab
 
@@ -209,12 +208,6 @@ async def test_markup_in_the_journal_shows_literally_and_does_nothing(
 # -- defects found ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/panes/templates.py TemplatesPane._tabs makes each tab's id f't-{info.name}' from the "
-    "team's file name: a file named 'exec summary.j2' (a space, a non-ASCII letter, a leading digit...) is "
-    "not a Textual identifier, Tab() raises BadIdentifier and the console crashes at start",
-)
 async def test_a_team_template_named_like_a_sentence_does_not_crash_the_console(
     tmp_path: Path, clock: ManualClock
 ) -> None:
@@ -235,12 +228,6 @@ async def test_a_team_template_named_like_a_sentence_does_not_crash_the_console(
         journal.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/wiring.py SourcesMixin.start_sources reads each evidence's total with "
-    "contextlib.suppress(ValueError, KeyError, TypeError): deeply nested JSON in the evidence's "
-    "data raises RecursionError and the console crashes as it opens the incident",
-)
 async def test_deeply_nested_evidence_does_not_crash_the_console(tmp_path: Path, clock: ManualClock) -> None:
     settings_ = make_settings(tmp_path / "state")
     journal = make_journal(settings_, clock)
@@ -256,12 +243,6 @@ async def test_deeply_nested_evidence_does_not_crash_the_console(tmp_path: Path,
         journal.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="comms/templates.py names a team template by its raw path in every error "
-    "(TemplateSyntaxError: f'{file} line {n}: ...'), and the Templates pane (Content.styled(error)) "
-    "and App.say show it as it is: an escape sequence in the file name reaches the screen",
-)
 async def test_a_hostile_template_file_name_never_reaches_the_screen(
     tmp_path: Path, clock: ManualClock
 ) -> None:

@@ -586,11 +586,6 @@ def test_declare_then_list_and_report_stay_inert(
             assert_clean_exit(result, args[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.check prints Settings.describe(), whose 'user = ...' line is settings.user as given "
-    "(--user, or [incident] user): escape sequences and bidi controls reach the terminal raw",
-)
 @CLI_PROPS
 @given(user=hostile_text(6))
 @example(user="bob\x1b]0;PWNED\x07\u202e")
@@ -690,12 +685,6 @@ def _journal_with(tmp: Path, *bodies: ev.Body) -> tuple[Settings, str]:
     return settings, incident_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report.as_commit_line returns a CommitLine as it is (no clean, no bound): three commits "
-    "of 1 MB passed to build_report(commits=...) make the report longer than its 2 M output cap, "
-    "and the whole report is refused (ReportError) instead of the subjects being cut",
-)
 def test_long_commit_lines_are_cut_not_the_report() -> None:
     commits = [CommitLine(f"abc{i}", MEGABYTE, MEGABYTE, START) for i in range(3)]
     with hostile_world(plain_texts()) as (settings, journal, incident_id, clock):
@@ -704,12 +693,6 @@ def test_long_commit_lines_are_cut_not_the_report() -> None:
         assert_inert(report, "report")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report._parse_tally catches only json.JSONDecodeError: evidence JSON holding a whole "
-    "number of more than 4300 digits raises ValueError (int max str digits) out of build_report, "
-    "so `warroom report` prints a traceback",
-)
 def test_evidence_with_a_huge_number_is_a_note_in_the_report(tmp_path: Path) -> None:
     data = '{"window_minutes": 60, "rows": [{"type": "x", "message": "y", "count": 1' + "0" * 5000 + "}]}"
     settings, _id = _journal_with(tmp_path, ev.EvidenceRecorded("errors", "peak", data))
@@ -719,11 +702,6 @@ def test_evidence_with_a_huge_number_is_a_note_in_the_report(tmp_path: Path) -> 
     assert "cannot be read" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report._parse_tally (and the deploy evidence's json.loads in report_context) catch only "
-    "json.JSONDecodeError: deeply nested evidence JSON raises RecursionError out of build_report",
-)
 def test_deeply_nested_evidence_is_a_note_in_the_report(tmp_path: Path) -> None:
     nested = "[" * 30_000 + "]" * 30_000
     settings, _id = _journal_with(
@@ -753,12 +731,6 @@ def test_a_journal_row_of_deeply_nested_json_is_one_line(tmp_path: Path) -> None
     assert result.exit_code == 1 and "damaged" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Journal.append/declare store body_to_json(ensure_ascii=False): a lone surrogate in any "
-    "text makes sqlite3 raise UnicodeEncodeError, which is not a JournalError (the console's "
-    "record() catches only JournalError)",
-)
 @settings(max_examples=20, deadline=timedelta(seconds=2))
 @given(text=hostile_text(8))
 @example(text="note \ud800 end")
@@ -789,13 +761,6 @@ def file_name(text: str) -> str:
     return name.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="comms/templates.py puts a team template's path and file name in its messages and titles "
-    "as they are: _title_from_name(name) (the title shown on the pane's tab and in the copy "
-    "notification), every f'{path}: ...' error (syntax errors, _read, front matter, duplicates in "
-    "problems): an escape sequence or bidi control in a file name reaches the screen",
-)
 @settings(PROPS, max_examples=30)
 @given(name=hostile_text(6, surrogates=True), broken=st.booleans())
 @example(name="\x1b]0;PWNED\x07", broken=True)

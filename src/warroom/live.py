@@ -140,7 +140,7 @@ class LiveState:
             if body.label == AT_DECLARATION:
                 self._declaration_recorded = True
             if body.label in (PEAK, AT_DECLARATION):
-                with contextlib.suppress(ValueError, KeyError, TypeError):
+                with contextlib.suppress(ValueError, KeyError, TypeError, RecursionError):
                     self._last_peak = (e.at, int(json.loads(body.data)["total"]))
 
     # -- the sources' results -----------------------------------------------------------------------

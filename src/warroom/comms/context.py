@@ -404,7 +404,8 @@ def _errors_summary(rows: Sequence[ErrorLine]) -> str:
     return _joined(parts, "; ", "[ERRORS]")
 
 
-def _clean_commit(c: CommitLine) -> CommitLine:
+def clean_commit(c: CommitLine) -> CommitLine:
+    """A commit line with its text cleaned and bounded (it comes from a repository)."""
     return CommitLine(
         sha=clean(c.sha, max_len=40),
         subject=clean(c.subject, max_len=200),
@@ -505,7 +506,7 @@ def build_context(
         "db_health": _text(facts.db_health, "[DB_HEALTH]", max_len=300),
         "suspected_deploy": _text(facts.suspected_deploy, "[SUSPECTED_DEPLOY]", max_len=300),
         "degraded_components": [c for c in (clean(x, max_len=200) for x in facts.degraded_components) if c],
-        "recent_commits": [_clean_commit(c) for c in facts.commits],
+        "recent_commits": [clean_commit(c) for c in facts.commits],
         "status_page_link": _text(facts.status_page_link, "[STATUS_PAGE_LINK]", max_len=500),
         "timezone": zone_name(settings, incident.declared_at),
     }

@@ -39,9 +39,6 @@ summary="errors rose 4 min after deploy a1b2c3d")``; the report prefers ``facts.
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import inspect
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +54,7 @@ from warroom.comms.context import (
     Placeholder,
     Stamp,
     build_context,
+    clean_commit,
     human_duration,
 )
 from warroom.comms.templates import REPORT, TemplateSet
@@ -64,10 +62,11 @@ from warroom.durations import clock_time, describe_duration, local, stamp, utc
 from warroom.files import write_private
 from warroom.incident import events as ev
 from warroom.incident.state import Incident, fold
-from warroom.text import clean, first_line
+from warroom.text import clean
 
 if TYPE_CHECKING:
     from warroom.config import Settings
+    from warroom.sources.git import Commit
 
 ERRORS_SOURCE = "errors"
 DEPLOY_SOURCE = "deploy"
@@ -348,6 +347,8 @@ def _parse_tally(body: ev.EvidenceRecorded) -> tuple[int, list[TallyRow], int] |
         data = json.loads(body.data)
     except json.JSONDecodeError as exc:
         return f"not JSON ({exc.msg})"
+    except (ValueError, RecursionError):  # a number of 5,000 digits; nesting 100,000 deep
+        return "not JSON a tally can hold"
     if not isinstance(data, dict):
         return "not a JSON object"
     window = data.get("window_minutes", 60)
@@ -426,29 +427,20 @@ def _label_words(label: str) -> str:
 # -- commits -------------------------------------------------------------------------------------------
 
 
-def _attr(obj: Any, *names: str, default: Any = None) -> Any:
-    for n in names:
-        v = getattr(obj, n, None)
-        if v is not None and v != "":
-            return v
-    return default
-
-
-def as_commit_line(obj: Any) -> CommitLine:
-    """A :class:`CommitLine` from a CommitLine or the git source's commit objects."""
-    if isinstance(obj, CommitLine):
-        return obj
-    sha = str(_attr(obj, "short_sha", "sha", "hexsha", default=""))[:12]
-    subject = _attr(obj, "subject", "summary", default="") or first_line(_attr(obj, "message", default=""))
-    at = _attr(obj, "committed_at", "at", "when", "authored_at")
-    return CommitLine(
-        sha=clean(sha, max_len=12),
-        subject=clean(subject, max_len=200),
-        author=clean(_attr(obj, "author", "author_name", default=""), max_len=80),
-        at=utc(at) if isinstance(at, datetime) else None,
-        deploy=bool(_attr(obj, "is_deploy", "deploy", default=False)),
-        migration=bool(_attr(obj, "is_migration", "migration", default=False)),
-        freeze_breach=bool(_attr(obj, "freeze_breach", default=False)),
+def as_commit_line(commit: CommitLine | Commit) -> CommitLine:
+    """A :class:`CommitLine` (cleaned and bounded) from one, or from the git source's Commit."""
+    if isinstance(commit, CommitLine):
+        return clean_commit(commit)
+    return clean_commit(
+        CommitLine(
+            sha=commit.short_sha,
+            subject=commit.subject,
+            author=commit.author,
+            at=commit.committed_at,
+            deploy=commit.is_deploy,
+            migration=commit.is_migration,
+            freeze_breach=commit.freeze_breach,
+        )
     )
 
 
@@ -457,37 +449,12 @@ def _lookup_commits(
 ) -> tuple[list[CommitLine], str]:
     if settings.git.repo is None:
         return [], "No git repository configured ([git] repo in warroom.toml, or --repo)."
-    try:
-        git_source = importlib.import_module("warroom.sources.git")
-    except Exception as exc:  # missing module, or GitPython missing underneath it
-        why = first_line(exc) or type(exc).__name__
-        return [], f"Commits not listed: the git source cannot be loaded ({why})."
-    commits_between = getattr(git_source, "commits_between", None)
-    if commits_between is None:
-        return [], "Commits not listed: this warroom's git source has no commits_between()."
-    try:
-        try:
-            result = commits_between(settings.git, start, end, now=now, freeze=incident.freeze_intervals())
-        except TypeError:
-            result = commits_between(settings.git, start, end)
-        if inspect.isawaitable(result):
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                result = asyncio.run(result)  # type: ignore[arg-type]
-            else:
-                if inspect.iscoroutine(result):
-                    result.close()
-                return [], "Commits not listed: pass them in (the git source is asynchronous here)."
-    except Exception as exc:
-        return [], f"Commits not listed: the git source failed ({first_line(exc) or type(exc).__name__})."
-    if isinstance(result, list | tuple):
-        try:
-            return [as_commit_line(c) for c in result], ""
-        except Exception as exc:
-            return [], f"Commits not listed: unexpected data from the git source ({first_line(exc)})."
-    message = clean(getattr(result, "message", result), max_len=200)
-    return [], f"Commits not listed: {message}"
+    from warroom.sources.git import GitProblem, commits_between
+
+    found = commits_between(settings.git, start, end, now=now, freeze=incident.freeze_intervals())
+    if isinstance(found, GitProblem):
+        return [], f"Commits not listed: {found.message}"
+    return [as_commit_line(c) for c in found], ""
 
 
 def _in_freeze(when: datetime, spans: Sequence[tuple[datetime, datetime | None]], end: datetime) -> bool:
@@ -537,7 +504,7 @@ def report_context(
     settings: Settings,
     *,
     now: datetime,
-    commits: Sequence[Any] | None = None,
+    commits: Sequence[CommitLine | Commit] | None = None,
     facts: LiveFacts | None = None,
     titles: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -570,7 +537,7 @@ def report_context(
             data = json.loads(body.data) if body.data else {}
             if isinstance(data, dict) and isinstance(data.get("sha"), str):
                 suspected_sha = clean(data["sha"], max_len=40)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or JSON nobody wrote on purpose
             pass
         if isinstance(ctx["suspected_deploy"], Placeholder) and body.summary.strip():
             ctx["suspected_deploy"] = clean(body.summary, max_len=300)
@@ -624,7 +591,7 @@ def build_report(
     settings: Settings,
     *,
     now: datetime,
-    commits: Sequence[Any] | None = None,
+    commits: Sequence[CommitLine | Commit] | None = None,
     facts: LiveFacts | None = None,
     templates: TemplateSet | None = None,
 ) -> str:

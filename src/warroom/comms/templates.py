@@ -329,8 +329,8 @@ def _front_matter(source: str, where: str) -> tuple[dict[str, Any], str | None]:
 
 
 def _title_from_name(name: str) -> str:
-    words = re.sub(r"[_\-]+", " ", name).strip()
-    return (words[:1].upper() + words[1:]) if words else name
+    words = clean(re.sub(r"[_\-]+", " ", name), max_len=80)
+    return (words[:1].upper() + words[1:]) if words else "Template"
 
 
 def template_name(file_name: str) -> str:
@@ -457,8 +457,11 @@ class TemplateSet:
                     error=error,
                 )
             )
-        self._infos = infos
-        self._problems = problems
+        # File names and paths are anybody's text: what is shown of them is cleaned here, once.
+        self._infos = [
+            dataclasses.replace(i, error=clean(i.error, max_len=600)) if i.error else i for i in infos
+        ]
+        self._problems = [clean(p, max_len=600) for p in problems]
         self._sig = sig
         self.revision += 1
         self._env = None  # a new loader search path (files may have moved between folders)
@@ -528,8 +531,17 @@ class TemplateSet:
         *,
         cancel: threading.Event | None = None,
     ) -> RenderResult:
-        """Render one template; never raises (problems come back as ``RenderResult.error``).
-        Setting ``cancel`` (from another thread) stops a render under way within milliseconds."""
+        """Render one template; never raises (problems come back as ``RenderResult.error``, one
+        line, cleaned: a team file's name is anybody's text). Setting ``cancel`` (from another
+        thread) stops a render under way within milliseconds."""
+        result = self._render_result(template, context, cancel)
+        if result.error is not None:
+            return dataclasses.replace(result, error=clean(result.error, max_len=600))
+        return result
+
+    def _render_result(
+        self, template: str | TemplateInfo, context: Mapping[str, Any], cancel: threading.Event | None
+    ) -> RenderResult:
         info = self.get(template) if isinstance(template, str) else template
         if info is None:
             known = ", ".join(i.name for i in self.templates())

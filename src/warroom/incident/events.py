@@ -273,7 +273,14 @@ BODIES: dict[str, type[Body]] = {
 
 
 def body_to_json(body: Body) -> str:
-    return json.dumps(asdict(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """The body as the journal stores it (UTF-8 JSON; text that UTF-8 cannot hold, a lone
+    surrogate from a pasted string, is kept escaped rather than refused)."""
+    data = json.dumps(asdict(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    try:
+        data.encode("utf-8")
+    except UnicodeEncodeError:
+        data = json.dumps(asdict(body), ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    return data
 
 
 def body_from_json(
@@ -288,6 +295,10 @@ def body_from_json(
         raw = json.loads(data) if isinstance(data, str) else data
     except json.JSONDecodeError as exc:
         raise EventError(f"{kind} event data is not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise EventError("nested too deeply") from None
+    except ValueError:  # a number of 5,000 digits
+        raise EventError(f"{kind} event data holds a number too long to read") from None
     if not isinstance(raw, dict):
         raise EventError(f"{kind} event data is not an object")
     kwargs: dict[str, Any] = {}

@@ -86,6 +86,7 @@ class TemplatesPane(Pane):
         # What the preview shows was rendered from: (template, template files' revision, context).
         self._inputs: tuple[Any, ...] | None = None
         self._minute: datetime | None = None
+        self._names: list[str] = []  # the messages' names, in tab order
 
     def compose(self) -> ComposeResult:
         yield TemplateList(*self._tabs(), id="template-list")
@@ -122,19 +123,22 @@ class TemplatesPane(Pane):
             self.refresh_preview()
 
     def _tabs(self) -> list[Tab]:
+        """One tab per message, by position (a team's file name is no widget id)."""
         tabs = []
-        for info in self.wapp.templates.messages():
+        self._names = [info.name for info in self.wapp.templates.messages()]
+        for n, info in enumerate(self.wapp.templates.messages()):
             label = f"{info.key} {SHORT.get(info.name, info.title)}" if info.key else info.title
             if info.error:
                 label += " (unusable)"
-            tabs.append(Tab(Content(label), id=f"t-{info.name}"))  # a team's title: never markup
+            tabs.append(Tab(Content(label), id=f"t-{n}"))  # a team's title: never markup
         return tabs
 
     def selected(self) -> TemplateInfo | None:
         tab = self.query_one(TemplateList).active_tab
         if tab is None or tab.id is None:
             return None
-        return self.wapp.templates.get(tab.id.removeprefix("t-"))
+        index = int(tab.id.removeprefix("t-"))
+        return self.wapp.templates.get(self._names[index]) if index < len(self._names) else None
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         event.stop()  # not for the console's TabbedContent around this pane

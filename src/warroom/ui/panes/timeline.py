@@ -39,6 +39,9 @@ KIND_STYLE = {
 
 
 class TimelineList(OptionList):
+    # The scrollbar's room is kept from the start: entries laid out before the list overflowed
+    # would otherwise keep their width and lose their last characters under it.
+    DEFAULT_CSS = "TimelineList { scrollbar-gutter: stable; }"
     BINDINGS: ClassVar = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
