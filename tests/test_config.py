@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from warroom import config as cfg
-from warroom.config import ConfigError, Settings, load_settings
+from warroom.config import ConfigError, load_settings
 from warroom.playbook import DEFAULT
+from warroom.settings import QUERY_NAMES, Settings
 from warroom.text import clean
 from warroom.trust import trust
 
@@ -504,7 +505,7 @@ MALFORMED = [
     (
         "unknown query name",
         '[database.queries]\ntop_errors = "x.sql"',
-        f"[database.queries] top_errors: expected one of {', '.join(cfg.QUERY_NAMES)}",
+        f"[database.queries] top_errors: expected one of {', '.join(QUERY_NAMES)}",
     ),
     (
         "bad status page url",
