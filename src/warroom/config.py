@@ -33,8 +33,6 @@ from warroom.playbook import (
     Severity,
 )
 from warroom.settings import (
-    DEFAULT_MIGRATION_GLOBS,
-    DEFAULT_STATUS_PAGES,
     LIST_MAX,
     LONG_TEXT_MAX,
     QUERY_NAMES,
@@ -62,8 +60,6 @@ from warroom.settings import (
 from warroom.text import dsn_problem, register_dsn, unsafe_character
 
 CONFIG_FILE = "warroom.toml"
-# Still imported from here by some modules until their imports move to warroom.settings.
-_MOVED = (DEFAULT_MIGRATION_GLOBS, DEFAULT_STATUS_PAGES)
 _S = TypeVar("_S", DatabaseSettings, ErrorSettings, GitSettings, StatusSettings)
 
 

@@ -67,7 +67,7 @@ from warroom.incident.state import Incident, fold
 from warroom.text import clean, first_line
 
 if TYPE_CHECKING:
-    from warroom.config import Settings
+    from warroom.settings import Settings
 
 ERRORS_SOURCE = "errors"
 DEPLOY_SOURCE = "deploy"
