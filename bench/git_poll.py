@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 import git  # noqa: E402
 
 from test_git import build_history, commit  # noqa: E402
-from warroom.config import GitSettings  # noqa: E402
+from warroom.settings import GitSettings  # noqa: E402
 from warroom.sources import git as gitsource  # noqa: E402
 from warroom.sources.git import GitSnapshot, read_commits  # noqa: E402
 

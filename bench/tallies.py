@@ -39,7 +39,7 @@ from pathlib import Path
 
 import asyncpg
 
-from warroom.config import DatabaseSettings, ErrorSettings, Settings
+from warroom.settings import DatabaseSettings, ErrorSettings, Settings
 from warroom.sources.postgres import PostgresSource, schema_sql
 from warroom.sources.tallies import TallySnapshot
 

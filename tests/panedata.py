@@ -10,7 +10,7 @@ from typing import Any
 
 from conftest import ManualClock
 from uihelpers import make_app, make_journal, make_settings
-from warroom.config import StatusPage
+from warroom.settings import StatusPage
 from warroom.sources.correlation import correlate
 from warroom.sources.git import Commit, GitProblem, GitSnapshot
 from warroom.sources.statuspage import Component, IncidentUpdate, PageIncident, PageStatus

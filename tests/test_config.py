@@ -8,8 +8,19 @@ from pathlib import Path
 import pytest
 
 from warroom import config as cfg
-from warroom.config import ConfigError, Settings, load_settings
-from warroom.playbook import DEFAULT
+from warroom.config import ConfigError, load_settings, parse_config, read_toml
+from warroom.playbook import DEFAULT, EscalationLevel
+from warroom.settings import (
+    QUERY_NAMES,
+    DatabaseSettings,
+    ErrorSettings,
+    GitSettings,
+    QueryPane,
+    Settings,
+    StatusPage,
+    StatusSettings,
+    keys_of,
+)
 from warroom.text import clean
 from warroom.trust import trust
 
@@ -497,6 +508,16 @@ MALFORMED = [
         "[playbook] freeze_severities: expected severities among P0, P1, P2, P3, got 'P9'",
     ),
     (
+        "error window over a day",
+        '[errors]\nwindow = "40d"',
+        "[errors] window: expected a duration of at most 1 d, got '40d'",
+    ),
+    (
+        "overlap over ten minutes",
+        '[errors]\noverlap = "40d"',
+        "[errors] overlap: expected a duration of at most 10 min, got '40d'",
+    ),
+    (
         "bad business day start",
         '[playbook]\nbusiness_day_start = "25:00"',
         "[playbook] business_day_start: expected a time of day like \"09:00\", got '25:00'",
@@ -504,7 +525,7 @@ MALFORMED = [
     (
         "unknown query name",
         '[database.queries]\ntop_errors = "x.sql"',
-        f"[database.queries] top_errors: expected one of {', '.join(cfg.QUERY_NAMES)}",
+        f"[database.queries] top_errors: expected one of {', '.join(QUERY_NAMES)}",
     ),
     (
         "bad status page url",
@@ -678,3 +699,325 @@ def test_a_status_page_url_given_with_its_api_path_is_read_as_the_base(tmp_path:
     )
     s = load_settings(config=path, env={}, state_dir=tmp_path)
     assert s.status.pages[0].summary_url == "https://status.supabase.com/api/v2/summary.json"
+
+
+# -- every key: declared once, accepted, shown -----------------------------------------------------
+
+# A value other than the default for every key of every table.
+EVERY_KEY = """[incident]
+user = "ana"
+timezone = "Europe/Berlin"
+
+[ui]
+theme = "light"
+bell = false
+
+[templates]
+dir = "tpl"
+
+[database]
+dsn = "postgresql://watcher:s3cr3t-every@db.internal:5432/app"
+poll_interval = "5s"
+statement_timeout = "1500ms"
+connect_timeout = "3s"
+size_interval = "10m"
+resync_interval = "15m"
+resync_timeout = "30s"
+pgbouncer = true
+
+[database.queries]
+error_tally = "sql/q.sql"
+error_tally_ids = "sql/q.sql"
+error_tally_since = "sql/q.sql"
+db_health = "sql/q.sql"
+db_size = "sql/q.sql"
+sms_failures = "sql/q.sql"
+error_rate = "sql/q.sql"
+
+[[database.panes]]
+title = "Stuck jobs"
+sql = "sql/q.sql"
+
+[errors]
+table = "public.app_errors"
+id_column = ""
+time_column = "created_at"
+window = "30m"
+limit = 20
+rate_threshold = 0.5
+rate_sustain = "15m"
+overlap = "30s"
+
+[git]
+repo = "/srv/app"
+poll_interval = "1m"
+count = 25
+recent = "4h"
+deploy_pattern = "^(deploy|release)"
+deploy_tags = false
+migration_globs = ["db/**"]
+
+[status]
+poll_interval = "2m"
+timeout = "10s"
+
+[[status_pages]]
+name = "Stripe"
+url = "https://status.stripe.com/"
+
+[playbook]
+freeze_severities = ["P0", "P1"]
+review_within = "72h"
+due_soon = "5m"
+bell_every = "10m"
+business_day_start = "08:30"
+
+[playbook.severities.P1]
+name = "Urgent"
+summary = "Half the product down"
+impact = "Many users"
+examples = ["SMS down"]
+response = "10m"
+internal_update = "20m"
+customer_update = "45m"
+channel = "#inc-{severity}-{slug}"
+actions = ["Page the SMS team"]
+
+[[playbook.escalation]]
+level = 1
+name = "Primary on-call"
+after = "5m"
+severities = ["P0"]
+trigger = "at once for P0, else after 5 min"
+after_severities = ["P0", "P1", "P2"]
+
+[playbook.phases.triage]
+name = "First look"
+budget = "7m"
+window = "0-7 minutes"
+status = "Looking"
+
+[playbook.checklists]
+investigation = ["Look at the logs"]
+verification = ["Error rate back under 1%"]
+resolution = ["Write the report"]
+"""
+
+# The keys of every table, as the "unknown key" message lists them (where: how messages name it).
+KNOWN_KEYS = {
+    "": "database, errors, git, incident, playbook, status, status_pages, templates, ui",
+    "[incident]": "timezone, user",
+    "[ui]": "bell, theme",
+    "[templates]": "dir",
+    "[database]": "connect_timeout, dsn, panes, pgbouncer, poll_interval, queries, resync_interval, "
+    "resync_timeout, size_interval, statement_timeout",
+    "[[database.panes]] #1": "sql, title",
+    "[errors]": "id_column, limit, overlap, rate_sustain, rate_threshold, table, time_column, window",
+    "[git]": "count, deploy_pattern, deploy_tags, migration_globs, poll_interval, recent, repo",
+    "[status]": "poll_interval, timeout",
+    "[[status_pages]] #1": "name, url",
+    "[playbook]": "bell_every, business_day_start, checklists, due_soon, escalation, freeze_severities, "
+    "phases, review_within, severities",
+    "[playbook.severities.P1]": SEVERITY_KEYS,
+    "[[playbook.escalation]] #1": "after, after_severities, level, name, severities, trigger",
+    "[playbook.phases.triage]": "budget, name, status, window",
+    "[playbook.checklists]": "investigation, resolution, verification",
+}
+
+
+def every_key_file(tmp_path: Path) -> Path:
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "q.sql").write_text("SELECT 1")
+    (tmp_path / "tpl").mkdir()
+    return write(tmp_path, EVERY_KEY, "team.toml")
+
+
+def table_at(data: dict[str, object], where: str) -> dict[str, object]:
+    """The table of a parsed file that messages name ``where`` ("[[status_pages]] #1", "[ui]")."""
+    table: object = data
+    for part in where.removesuffix(" #1").strip("[]").split("."):
+        if part:
+            table = table[part]  # type: ignore[index]
+            if isinstance(table, list):
+                table = table[0]
+    assert isinstance(table, dict)
+    return table
+
+
+def test_every_key_of_every_table_is_in_the_example() -> None:
+    """EVERY_KEY gives each known key (so the tests below cover every key), nothing else."""
+    import tomllib
+
+    data = tomllib.loads(EVERY_KEY)
+    for where, known in KNOWN_KEYS.items():
+        given = set(table_at(data, where))
+        if where == "[database]":
+            given |= {"queries", "panes"}  # its sub-tables
+        elif where == "[playbook]":
+            given |= {"severities", "escalation", "phases", "checklists"}
+        assert sorted(given) == known.split(", "), where
+
+
+def test_every_key_is_read_into_its_setting(tmp_path: Path) -> None:
+    s = load(every_key_file(tmp_path))
+    defaults = Settings(state_dir=tmp_path)
+    sections = [
+        (s, defaults, ("user", "timezone_name", "theme", "bell", "templates_dir")),
+        (s.database, DatabaseSettings(), tuple(keys_of(DatabaseSettings))),
+        (s.errors, ErrorSettings(), tuple(keys_of(ErrorSettings))),
+        (s.git, GitSettings(), tuple(keys_of(GitSettings))),
+        (s.status, StatusSettings(), (*keys_of(StatusSettings), "pages")),
+        (s.playbook.severity("P1"), DEFAULT.severity("P1"), SEVERITY_KEYS.split(", ")),
+        (s.playbook.phase("triage"), DEFAULT.phase("triage"), ("name", "budget", "window", "status")),
+        (s.playbook, DEFAULT, KNOWN_KEYS["[playbook]"].replace("checklists", "investigation").split(", ")),
+        (s.playbook, DEFAULT, ("verification", "resolution")),
+    ]
+    for got, default, keys in sections:
+        for key in keys:
+            name = key if isinstance(key, str) else key.field_name
+            assert getattr(got, name) != getattr(default, name), (type(got).__name__, name)
+    assert len(keys_of(DatabaseSettings)) == len(KNOWN_KEYS["[database]"].split(", "))
+    assert s.playbook.escalation == (
+        EscalationLevel(
+            1,
+            "Primary on-call",
+            timedelta(minutes=5),
+            frozenset({"P0"}),
+            "at once for P0, else after 5 min",
+            frozenset({"P0", "P1", "P2"}),
+        ),
+    )
+    assert s.status.pages == (StatusPage("Stripe", "https://status.stripe.com"),)
+    assert s.database.panes == (QueryPane("Stuck jobs", tmp_path / "sql" / "q.sql"),)
+    assert s.database.queries == dict.fromkeys(QUERY_NAMES, tmp_path / "sql" / "q.sql")
+
+
+@pytest.mark.parametrize("where", list(KNOWN_KEYS))
+def test_an_unknown_key_is_refused_with_the_known_keys(tmp_path: Path, where: str) -> None:
+    path = every_key_file(tmp_path)
+    data = read_toml(path)
+    table_at(data, where)["nonsense"] = "x"
+    with pytest.raises(ConfigError) as exc:
+        parse_config(data, str(path), tmp_path, tmp_path / "state")
+    at = f"{where} " if where else ""
+    assert str(exc.value) == f"{path}: {at}unknown key 'nonsense' (known keys: {KNOWN_KEYS[where]})"
+
+
+def test_the_documented_example_is_accepted(tmp_path: Path) -> None:
+    """The README's warroom.toml, every key of it."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    for sql in ("sql/my_error_tally.sql", "sql/stuck_campaigns.sql"):
+        (tmp_path / sql).parent.mkdir(exist_ok=True)
+        (tmp_path / sql).write_text("SELECT 1")
+    (tmp_path / "comms").mkdir()
+    s = load(write(tmp_path, example))
+    assert s.database.panes[0].title == "Stuck campaigns"
+    assert [lv.level for lv in s.playbook.escalation] == [1, 2, 3]
+
+
+def test_check_shows_every_setting(tmp_path: Path) -> None:
+    """`warroom check`, line for line (a value from every table, the dsn masked)."""
+    d = tmp_path
+    assert load(every_key_file(tmp_path), state_dir=tmp_path / "state").describe() == [
+        f"config file        = {d}/team.toml   (--config)",
+        f"state dir          = {d}/state",
+        f"journal            = {d}/state/journal.sqlite3",
+        "user               = ana",
+        "timezone           = Europe/Berlin",
+        "theme              = light",
+        f"templates dir      = {d}/tpl",
+        "",
+        "[database]",
+        "dsn                = postgresql://watcher:***@db.internal:5432/app   (from warroom.toml)",
+        "poll_interval      = 5 s",
+        "statement_timeout  = 1 s 500 ms",
+        "connect_timeout    = 3 s",
+        "size_interval      = 10 min",
+        "pgbouncer          = true",
+        f"query error_tally  = {d}/sql/q.sql",
+        f"query error_tally_ids = {d}/sql/q.sql",
+        f"query error_tally_since = {d}/sql/q.sql",
+        f"query db_health    = {d}/sql/q.sql",
+        f"query db_size      = {d}/sql/q.sql",
+        f"query sms_failures = {d}/sql/q.sql",
+        f"query error_rate   = {d}/sql/q.sql",
+        f"pane               = 'Stuck jobs' from {d}/sql/q.sql",
+        "",
+        "[errors]",
+        "table              = public.app_errors (id -, time created_at)",
+        "window             = 30 min, top 20",
+        "resolution rule    = error rate < 0.5% for 15 min",
+        "",
+        "[git]",
+        "repo               = /srv/app",
+        "recent             = 4 h; deploys match /^(deploy|release)/",
+        "migration globs    = db/**",
+        "",
+        "[status]",
+        "page               = Stripe: https://status.stripe.com",
+        "poll_interval      = 2 min, timeout 10 s",
+        "",
+        "[playbook]",
+        "P0 Critical = response immediate, internal update 15 min, customer update 30 min, channel #incident-{time:%Y-%m-%d-%H-%M}",
+        "P1 Urgent   = response 10 min, internal update 20 min, customer update 45 min, channel #inc-{severity}-{slug}",
+        "P2 Medium   = response 2 h, internal update none, customer update none, channel #incident-{severity}-{slug}",
+        "P3 Low      = response next business day, internal update none, customer update none, channel none",
+        "escalation L1      = Primary on-call (at once for P0, else after 5 min; by time only for P0, P1, P2)",
+        "phase 1            = First look (0-7 minutes; 7 min)",
+        "phase 2            = Investigation (5-30 minutes; 25 min)",
+        "phase 3            = Mitigation (varies by severity; no budget)",
+        "phase 4            = Recovery & Verification (ongoing; no budget)",
+        "phase 5            = Post-Incident Review (within 48 hours; 2 d)",
+    ]
+
+
+def test_check_shows_the_defaults(tmp_path: Path) -> None:
+    d = tmp_path
+    assert load(None, state_dir=tmp_path / "state", user="u").describe() == [
+        "config file        = (none: playbook defaults)",
+        f"state dir          = {d}/state",
+        f"journal            = {d}/state/journal.sqlite3",
+        "user               = u",
+        "timezone           = (local)",
+        "theme              = dark",
+        "templates dir      = (built-in)",
+        "",
+        "[database]",
+        "dsn                = (not configured)",
+        "poll_interval      = 2 s",
+        "statement_timeout  = 2 s",
+        "connect_timeout    = 5 s",
+        "size_interval      = 5 min",
+        "pgbouncer          = false",
+        "",
+        "[errors]",
+        "table              = error_logs (id id, time occurred_at)",
+        "window             = 1 h, top 10",
+        "resolution rule    = error rate < 1% for 30 min",
+        "",
+        "[git]",
+        "repo               = (not configured)",
+        "recent             = 2 h; deploys match /deploy/ or a tag",
+        "migration globs    = supabase/migrations/**, migrations/**, **/migrations/**, scripts/sql/**",
+        "",
+        "[status]",
+        "page               = Supabase: https://status.supabase.com",
+        "page               = Twilio: https://status.twilio.com",
+        "poll_interval      = 1 min, timeout 5 s",
+        "",
+        "[playbook]",
+        "P0 Critical = response immediate, internal update 15 min, customer update 30 min, channel #incident-{time:%Y-%m-%d-%H-%M}",
+        "P1 High     = response 30 min, internal update 30 min, customer update none, channel #incident-{severity}-{slug}",
+        "P2 Medium   = response 2 h, internal update none, customer update none, channel #incident-{severity}-{slug}",
+        "P3 Low      = response next business day, internal update none, customer update none, channel none",
+        "escalation L1      = On-call Engineer (when the incident is declared)",
+        "escalation L2      = Engineering Lead (if unresolved in 30 min; by time only for P0, P1)",
+        "escalation L3      = CTO / VP Engineering (if P0 or unresolved in 1 hour; by time only for P0, P1)",
+        "escalation L4      = CEO / Executive Team (if data breach or major outage)",
+        "phase 1            = Detection & Triage (0-5 minutes; 5 min)",
+        "phase 2            = Investigation (5-30 minutes; 25 min)",
+        "phase 3            = Mitigation (varies by severity; no budget)",
+        "phase 4            = Recovery & Verification (ongoing; no budget)",
+        "phase 5            = Post-Incident Review (within 48 hours; 2 d)",
+    ]

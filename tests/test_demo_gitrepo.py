@@ -10,8 +10,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from warroom.config import GitSettings
 from warroom.demo import gitrepo
+from warroom.settings import GitSettings
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 DEPLOY_AT = NOW - timedelta(minutes=30)

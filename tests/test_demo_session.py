@@ -24,7 +24,7 @@ import httpx
 import psutil
 import pytest
 
-from warroom.config import Settings, load_settings
+from warroom.config import load_settings
 from warroom.demo import embedded, gitrepo, seed
 from warroom.demo.embedded import EmbeddedPostgres, _alive
 from warroom.demo.generator import FAST_PACE
@@ -32,6 +32,7 @@ from warroom.demo.session import DEMO_DB, INCIDENT_TITLE, DemoError, DemoSession
 from warroom.demo.standin import THREAD_NAME
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal
+from warroom.settings import Settings
 
 pytestmark = pytest.mark.pg
 

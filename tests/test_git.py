@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from warroom.config import GitSettings
+from warroom.settings import GitSettings
 from warroom.sources.git import (
     Commit,
     GitProblem,
@@ -724,7 +724,7 @@ def test_git_missing(tmp_path: Path, project: dict) -> None:
     code = (
         "from datetime import datetime, timezone\n"
         "from pathlib import Path\n"
-        "from warroom.config import GitSettings\n"
+        "from warroom.settings import GitSettings\n"
         "from warroom.sources.git import read_commits\n"
         f"r = read_commits(GitSettings(repo=Path({str(project['repo'])!r})), now=datetime.now(timezone.utc))\n"
         "print(r.kind, '|', r.message)\n"

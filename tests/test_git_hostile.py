@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from test_git import NOW, init_repo  # noqa: E402
-from warroom.config import GitSettings  # noqa: E402
+from warroom.settings import GitSettings  # noqa: E402
 from warroom.sources import git as gitsource  # noqa: E402
 from warroom.sources.git import SUBJECT_MAX, GitProblem, GitSnapshot, read_commits  # noqa: E402
 

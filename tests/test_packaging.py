@@ -1,8 +1,7 @@
-"""The wheel carries everything warroom needs at run time, and the layering rules hold."""
+"""The wheel carries everything warroom needs at run time (the layers: tests/test_layers.py)."""
 
 from __future__ import annotations
 
-import ast
 import email
 import os
 import subprocess
@@ -15,7 +14,6 @@ import pytest
 import warroom
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = Path(warroom.__file__).resolve().parent
 
 pytestmark = pytest.mark.slow
 
@@ -137,75 +135,3 @@ def test_unpacked_wheel_finds_its_files(wheel: Path, tmp_path: Path) -> None:
         [sys.executable, "-m", "warroom", "--version"], env=env, cwd=tmp_path, capture_output=True, text=True
     )
     assert (v.returncode, v.stdout) == (0, f"warroom {warroom.__version__}\n"), v.stderr
-
-
-# -- layering ----------------------------------------------------------------------------------
-
-
-def _imports(path: Path, package: Path = PACKAGE) -> list[tuple[int, str]]:
-    """Every module ``path`` imports, anywhere in the file (functions too), with its line.
-
-    ``package`` is the folder of the ``warroom`` package, to resolve relative imports.
-    """
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    found: list[tuple[int, str]] = []
-    package_parts = path.relative_to(package.parent).with_suffix("").parts[:-1]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: resolve against the package
-                base = package_parts[: len(package_parts) - node.level + 1]
-                name = ".".join([*base, node.module] if node.module else base)
-            else:
-                name = node.module or ""
-            found.append((node.lineno, name))
-            found += [(node.lineno, f"{name}.{alias.name}") for alias in node.names]
-    return found
-
-
-def _modules(*exclude: str) -> list[Path]:
-    out = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        rel = path.relative_to(PACKAGE).as_posix()
-        if not any(rel == e or rel.startswith(e + "/") for e in exclude):
-            out.append(path)
-    return out
-
-
-def test_nothing_outside_ui_imports_textual() -> None:
-    modules = _modules("ui")
-    assert len(modules) > 10
-    offenders = [
-        f"{p.relative_to(PACKAGE)}:{line} imports {name}"
-        for p in modules
-        for line, name in _imports(p)
-        if name == "textual" or name.startswith("textual.")
-    ]
-    assert not offenders, offenders
-
-
-def test_the_domain_does_not_reach_into_io_or_ui() -> None:
-    """incident/, playbook and durations import no sources, comms or UI (the arrows point one way)."""
-    domain = [p for p in _modules() if p.relative_to(PACKAGE).as_posix().startswith("incident/")]
-    domain += [PACKAGE / "playbook.py", PACKAGE / "durations.py"]
-    offenders = [
-        f"{p.relative_to(PACKAGE)}:{line} imports {name}"
-        for p in domain
-        for line, name in _imports(p)
-        if name.split(".")[:2]
-        in (["warroom", "ui"], ["warroom", "comms"], ["warroom", "sources"], ["warroom", "cli"])
-        or name.split(".")[0] in {"textual", "rich", "asyncpg", "httpx", "git", "jinja2"}
-    ]
-    assert not offenders, offenders
-
-
-def test_the_import_check_sees_textual_imports(tmp_path: Path) -> None:
-    """The checker itself: a nested and a relative import are both found."""
-    source = "def f():\n    from textual.app import App\n    import textual\nfrom ..ui import app\n"
-    module = tmp_path / "warroom" / "incident" / "x.py"
-    module.parent.mkdir(parents=True)
-    module.write_text(source)
-    names = [n for _, n in _imports(module, tmp_path / "warroom")]
-    assert "textual.app" in names and "textual" in names
-    assert "warroom.ui" in names and "warroom.ui.app" in names

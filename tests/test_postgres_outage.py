@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from warroom.config import DatabaseSettings, Settings
+from warroom.settings import DatabaseSettings, Settings
 from warroom.sources.dbtypes import DbPoll, HealthSnapshot
 from warroom.sources.postgres import PostgresSource, schema_sql
 from warroom.sources.tallies import TallySnapshot

@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from warroom.config import DatabaseSettings, ErrorSettings, QueryPane, Settings
+from warroom.settings import DatabaseSettings, ErrorSettings, QueryPane, Settings
 from warroom.sources.dbtypes import DbPoll, HealthSnapshot, QueryFailure, SmsSnapshot, TablePane
 from warroom.sources.postgres import PostgresSource, probe, schema_sql
 from warroom.sources.tallies import TallySnapshot

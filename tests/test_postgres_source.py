@@ -14,7 +14,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from warroom.config import DatabaseSettings, ErrorSettings, QueryPane, Settings, load_settings
+from warroom.config import load_settings
+from warroom.settings import DatabaseSettings, ErrorSettings, QueryPane, Settings
 from warroom.sources.dbtypes import (
     MAX_TABLE_ROWS,
     DbPoll,

@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from warroom.config import DatabaseSettings, ErrorSettings, Settings
+from warroom.settings import DatabaseSettings, ErrorSettings, Settings
 from warroom.sources import correlation
 from warroom.sources.postgres import PostgresSource, schema_sql
 from warroom.sources.tallies import TallySnapshot, floor_minute

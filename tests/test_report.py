@@ -22,9 +22,9 @@ from warroom.comms.report import (
     report_context,
 )
 from warroom.comms.templates import TemplateSet
-from warroom.config import GitSettings, Settings
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal
+from warroom.settings import GitSettings, Settings
 
 COMMITS = [
     CommitLine("0ld0ld0", "Tidy README", "carol", datetime(2026, 11, 26, 11, 0, tzinfo=UTC)),

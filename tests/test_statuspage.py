@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from warroom.config import DEFAULT_STATUS_PAGES, StatusPage, StatusSettings
+from warroom.settings import DEFAULT_STATUS_PAGES, StatusPage, StatusSettings
 from warroom.sources import statuspage as sp
 from warroom.sources.statuspage import (
     Component,

@@ -24,7 +24,7 @@ pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warroom.config import StatusPage
+from warroom.settings import StatusPage
 from warroom.sources import statuspage as sp
 from warroom.sources.statuspage import PageStatus, changes, parse_summary
 

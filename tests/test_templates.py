@@ -21,10 +21,10 @@ from warroom.comms.context import (
     build_context,
 )
 from warroom.comms.templates import BUILTINS, TemplateSet, undo_event, update_event
-from warroom.config import Settings
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal
 from warroom.resources import shipped_dir
+from warroom.settings import Settings
 
 # The playbook's "Communication Templates", word for word (\x20: the playbook's trailing spaces).
 PLAYBOOK = {

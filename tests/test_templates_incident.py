@@ -15,10 +15,10 @@ from pathlib import Path
 from warroom.comms.context import ErrorLine, LiveFacts, build_context
 from warroom.comms.report import AT_DECLARATION, AT_RESOLUTION, PEAK, errors_evidence
 from warroom.comms.templates import RenderResult, TemplateSet, update_event
-from warroom.config import Settings
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal
 from warroom.incident.state import Incident
+from warroom.settings import Settings
 
 T0 = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 

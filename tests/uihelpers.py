@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from conftest import ManualClock
-from warroom.config import Settings, load_settings
+from warroom.config import load_settings
 from warroom.incident.journal import Journal
+from warroom.settings import Settings
 
 
 def make_settings(state_dir: Path, **overrides: Any) -> Settings:

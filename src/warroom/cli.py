@@ -17,8 +17,9 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from warroom import __version__
-from warroom.config import ConfigError, Settings, load_settings
+from warroom.config import ConfigError, load_settings
 from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Problem
+from warroom.settings import Settings
 from warroom.text import dsn_password
 
 F = TypeVar("F", bound=Callable[..., Any])

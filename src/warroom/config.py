@@ -1,4 +1,9 @@
-"""Settings: the playbook's defaults <- ``warroom.toml`` <- environment <- command-line flags.
+"""Settings from files: the playbook's defaults <- ``warroom.toml`` <- environment <- command-line flags.
+
+The settings' types, and each key's kind, bounds and ``warroom check`` line, are in
+:mod:`warroom.settings`; this module reads them from a TOML file (:func:`parse_config`, through the
+keys declared there), finds the file (:func:`find_config`), refuses a found one that was not trusted
+(:func:`check_trusted`) and lays the environment and the flags over it (:func:`load_settings`).
 
 Every problem with a configuration file (unreadable, not TOML, an unknown key, a wrong type, a
 bad duration) is a :class:`ConfigError` whose message is one line naming the file, the key and
@@ -10,12 +15,11 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields, replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, TypeVar
 
 from warroom.durations import DurationError, describe_duration, parse_duration
 from warroom.playbook import (
@@ -28,213 +32,46 @@ from warroom.playbook import (
     Playbook,
     Severity,
 )
-from warroom.text import dsn_problem, mask_dsn, register_dsn, unsafe_character
+from warroom.settings import (
+    LIST_MAX,
+    LONG_TEXT_MAX,
+    QUERY_NAMES,
+    TEXT_MAX,
+    DatabaseSettings,
+    Duration,
+    ErrorSettings,
+    Flag,
+    GitSettings,
+    Key,
+    Number,
+    PathTo,
+    QueryPane,
+    Refusal,
+    Settings,
+    Special,
+    StatusPage,
+    StatusSettings,
+    Text,
+    TextList,
+    Whole,
+    keys_of,
+    sections,
+)
+from warroom.text import dsn_problem, register_dsn, unsafe_character
 
 CONFIG_FILE = "warroom.toml"
-TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
-LONG_TEXT_MAX = 4096  # a DSN, a path, a URL, a pattern
-LIST_MAX = 200  # items of one list (a checklist, migration globs)
-
-
-# The queries a team can replace with its own .sql file under [database.queries].
-QUERY_NAMES = (
-    "error_tally",
-    "error_tally_ids",
-    "error_tally_since",
-    "db_health",
-    "db_size",
-    "sms_failures",
-    "error_rate",
-)
-
-DEFAULT_MIGRATION_GLOBS = (
-    "supabase/migrations/**",
-    "migrations/**",
-    "**/migrations/**",
-    "scripts/sql/**",
-)
+_S = TypeVar("_S", DatabaseSettings, ErrorSettings, GitSettings, StatusSettings)
 
 
 class ConfigError(Exception):
     """A configuration problem; ``str(error)`` is one line for the user."""
 
 
-@dataclass(frozen=True)
-class QueryPane:
-    title: str
-    sql: Path
-
-
-@dataclass(frozen=True)
-class DatabaseSettings:
-    dsn: str | None = None
-    dsn_source: str = ""
-    poll_interval: timedelta = timedelta(seconds=2)
-    statement_timeout: timedelta = timedelta(seconds=2)
-    connect_timeout: timedelta = timedelta(seconds=5)
-    size_interval: timedelta = timedelta(minutes=5)
-    resync_interval: timedelta = timedelta(minutes=5)
-    # The statement timeout of the tallies' full read (at start, every resync_interval, after a
-    # reconnect): it aggregates the whole window, so it gets more time than the 2 s of a poll.
-    resync_timeout: timedelta = timedelta(seconds=10)
-    pgbouncer: bool = False
-    queries: Mapping[str, Path] = field(default_factory=dict)
-    panes: tuple[QueryPane, ...] = ()
-
-    @property
-    def command_timeout(self) -> timedelta:
-        """The client-side timeout: a little above the server's statement timeout."""
-        return self.statement_timeout + timedelta(seconds=1)
-
-    @property
-    def masked_dsn(self) -> str:
-        return mask_dsn(self.dsn)
-
-
-@dataclass(frozen=True)
-class ErrorSettings:
-    table: str = "error_logs"
-    id_column: str = "id"
-    time_column: str = "occurred_at"
-    window: timedelta = timedelta(hours=1)
-    limit: int = 10
-    rate_threshold: float = 1.0  # percent
-    rate_sustain: timedelta = timedelta(minutes=30)
-    # Without an id column: each poll re-reads the rows of the last `overlap` (by time column), so
-    # rows committed up to that much later than their time are still counted before a resync.
-    overlap: timedelta = timedelta(seconds=10)
-
-
-@dataclass(frozen=True)
-class GitSettings:
-    repo: Path | None = None
-    poll_interval: timedelta = timedelta(seconds=30)
-    count: int = 10
-    recent: timedelta = timedelta(hours=2)
-    deploy_pattern: str = "deploy"
-    deploy_tags: bool = True
-    migration_globs: tuple[str, ...] = DEFAULT_MIGRATION_GLOBS
-
-
-@dataclass(frozen=True)
-class StatusPage:
-    name: str
-    url: str
-
-    @property
-    def summary_url(self) -> str:
-        return self.url.rstrip("/") + "/api/v2/summary.json"
-
-
-DEFAULT_STATUS_PAGES = (
-    StatusPage("Supabase", "https://status.supabase.com"),
-    StatusPage("Twilio", "https://status.twilio.com"),
-)
-
-
-@dataclass(frozen=True)
-class StatusSettings:
-    pages: tuple[StatusPage, ...] = DEFAULT_STATUS_PAGES
-    poll_interval: timedelta = timedelta(seconds=60)
-    timeout: timedelta = timedelta(seconds=5)
-
-
-@dataclass(frozen=True)
-class Settings:
-    state_dir: Path
-    config_path: Path | None = None
-    config_origin: str = ""  # "--config", "WARROOM_CONFIG", FOUND_HERE, "your config folder"
-    user: str = ""
-    timezone_name: str = ""  # "" = the machine's local zone
-    playbook: Playbook = DEFAULT
-    database: DatabaseSettings = field(default_factory=DatabaseSettings)
-    errors: ErrorSettings = field(default_factory=ErrorSettings)
-    git: GitSettings = field(default_factory=GitSettings)
-    status: StatusSettings = field(default_factory=StatusSettings)
-    templates_dir: Path | None = None
-    theme: str = "dark"
-    bell: bool = True
-
-    @property
-    def tz(self) -> tzinfo | None:
-        return ZoneInfo(self.timezone_name) if self.timezone_name else None
-
-    @property
-    def journal_path(self) -> Path:
-        return self.state_dir / "journal.sqlite3"
-
-    @property
-    def outbox_dir(self) -> Path:
-        return self.state_dir / "outbox"
-
-    def describe(self) -> list[str]:
-        """The effective configuration as ``key = value`` lines, secrets masked."""
-        db, er, g, st, pb = self.database, self.errors, self.git, self.status, self.playbook
-        d = describe_duration
-        lines = [
-            f"config file        = {self.config_path or '(none: playbook defaults)'}"
-            + (f"   ({self.config_origin})" if self.config_origin else ""),
-            f"state dir          = {self.state_dir}",
-            f"journal            = {self.journal_path}",
-            f"user               = {self.user}",
-            f"timezone           = {self.timezone_name or '(local)'}",
-            f"theme              = {self.theme}",
-            f"templates dir      = {self.templates_dir or '(built-in)'}",
-            "",
-            "[database]",
-            f"dsn                = {db.masked_dsn or '(not configured)'}"
-            + (f"   (from {db.dsn_source})" if db.dsn else ""),
-            f"poll_interval      = {d(db.poll_interval)}",
-            f"statement_timeout  = {d(db.statement_timeout)}",
-            f"connect_timeout    = {d(db.connect_timeout)}",
-            f"size_interval      = {d(db.size_interval)}",
-            f"pgbouncer          = {str(db.pgbouncer).lower()}",
-        ]
-        for name, path in db.queries.items():
-            lines.append(f"{'query ' + name:<18} = {path}")
-        for pane in db.panes:
-            lines.append(f"pane               = {pane.title!r} from {pane.sql}")
-        lines += [
-            "",
-            "[errors]",
-            f"table              = {er.table} (id {er.id_column or '-'}, time {er.time_column})",
-            f"window             = {d(er.window)}, top {er.limit}",
-            f"resolution rule    = error rate < {er.rate_threshold:g}% for {d(er.rate_sustain)}",
-            "",
-            "[git]",
-            f"repo               = {g.repo or '(not configured)'}",
-            f"recent             = {d(g.recent)}; deploys match /{g.deploy_pattern}/"
-            + (" or a tag" if g.deploy_tags else ""),
-            f"migration globs    = {', '.join(g.migration_globs)}",
-            "",
-            "[status]",
-        ]
-        for page in st.pages:
-            lines.append(f"page               = {page.name}: {page.url}")
-        lines += [f"poll_interval      = {d(st.poll_interval)}, timeout {d(st.timeout)}", "", "[playbook]"]
-        for sev in pb.severities.values():
-            internal = d(sev.internal_update) if sev.internal_update else "none"
-            customer = d(sev.customer_update) if sev.customer_update else "none"
-            lines.append(
-                f"{sev.key} {sev.name:<9}= response {sev.response_text.lower()}, internal update "
-                f"{internal}, customer update {customer}, channel {sev.channel or 'none'}"
-            )
-        for lv in pb.escalation:
-            scope = ""
-            if lv.after is not None and lv.after_severities is not None:
-                scope = f"; by time only for {', '.join(sorted(lv.after_severities))}"
-            lines.append(f"escalation L{lv.level}      = {lv.name} ({lv.trigger}{scope})")
-        for ph in pb.phases:
-            budget = d(ph.budget) if ph.budget else "no budget"
-            lines.append(f"phase {ph.number}            = {ph.name} ({ph.window}; {budget})")
-        return lines
-
-
 # -- reading a TOML file ----------------------------------------------------------------------
 
 
 class _Table:
-    """One TOML table with typed getters that raise one-line errors and track unknown keys."""
+    """One TOML table: typed reads of its keys that raise one-line errors, and its unknown keys."""
 
     def __init__(
         self, file: str, where: str, data: Mapping[str, Any], base: Path | None, name: str = ""
@@ -248,6 +85,7 @@ class _Table:
             name = where[1:-1]
         self.name = name
         self.used: set[str] = set()
+        self._known: tuple[str, ...] = ()
 
     def error(self, key: str, expected: str, value: Any = None, *, show: bool = True) -> ConfigError:
         got = f", got {_show(value)}" if show else ""
@@ -261,15 +99,47 @@ class _Table:
         self.used.add(key)
         return self.data[key]
 
-    def str(self, key: str, default: str, *, allow_empty: bool = True, max_len: int = TEXT_MAX) -> str:
-        if key not in self.data:
+    def read(self, key: Key, default: Any) -> Any:
+        """The value of a declared key: checked against its kind, or its default when not given."""
+        kind = key.kind
+        if isinstance(kind, Special):
+            return _SPECIAL[key.name](self, default)
+        if key.name not in self.data:
+            if key.required:
+                raise self.error(key.name, key.required, show=False)
             return default
+        value = self._typed(key.name, kind)
+        check = kind.check if isinstance(kind, Text | TextList) else None
+        refusal = check(value) if check is not None else None
+        if refusal is not None:
+            raise self.error(key.name, *refusal)
+        return value
+
+    def _typed(self, key: str, kind: Any) -> Any:
+        match kind:
+            case Text():
+                return self.text(key, allow_empty=kind.allow_empty, max_len=kind.max_len)
+            case Flag():
+                return self.flag(key)
+            case Whole():
+                return self.whole(key, kind.lo, kind.hi)
+            case Number():
+                return self.number(key, kind.lo, kind.hi)
+            case Duration():
+                return self.duration(key, lo=kind.lo, hi=kind.hi, allow_none=kind.allow_none)
+            case PathTo():
+                return self.path(key, must_exist=kind.must_exist)
+            case TextList():
+                return self.text_list(key, allow_empty_list=kind.allow_empty_list)
+        raise TypeError(kind)
+
+    def text(self, key: str, *, allow_empty: bool = True, max_len: int = TEXT_MAX) -> str:
         v = self.raw(key)
         if not isinstance(v, str) or (not allow_empty and not v.strip()):
             raise self.error(key, "a non-empty string" if not allow_empty else "a string", v)
-        return self._text(key, v, max_len)
+        return self._safe(key, v, max_len)
 
-    def _text(self, key: str, v: str, max_len: int) -> str:
+    def _safe(self, key: str, v: str, max_len: int) -> str:
         """Configuration text reaches the screen, the journal and `warroom check`: a found file
         is untrusted, so control characters and bidi overrides are refused, lengths bounded."""
         bad = unsafe_character(v)
@@ -279,41 +149,25 @@ class _Table:
             raise self.error(key, f"at most {max_len} characters (got {len(v)})", show=False)
         return v
 
-    def bool(self, key: str, default: bool) -> bool:
-        if key not in self.data:
-            return default
+    def flag(self, key: str) -> bool:
         v = self.raw(key)
         if not isinstance(v, bool):
             raise self.error(key, "true or false", v)
         return v
 
-    def int(self, key: str, default: int, *, lo: int = 0, hi: int = 10**9) -> int:
-        if key not in self.data:
-            return default
+    def whole(self, key: str, lo: int, hi: int) -> int:
         v = self.raw(key)
         if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
             raise self.error(key, f"a whole number from {lo} to {hi}", v)
         return v
 
-    def float(self, key: str, default: float, *, lo: float, hi: float) -> float:
-        if key not in self.data:
-            return default
+    def number(self, key: str, lo: float, hi: float) -> float:
         v = self.raw(key)
         if not isinstance(v, int | float) or isinstance(v, bool) or not lo <= v <= hi:
             raise self.error(key, f"a number from {lo:g} to {hi:g}", v)
         return float(v)
 
-    def duration(
-        self,
-        key: str,
-        default: timedelta | None,
-        *,
-        lo: timedelta = timedelta(0),
-        hi: timedelta = timedelta(days=30),
-        allow_none: bool = False,
-    ) -> timedelta | None:
-        if key not in self.data:
-            return default
+    def duration(self, key: str, *, lo: timedelta, hi: timedelta, allow_none: bool) -> timedelta | None:
         v = self.raw(key)
         if allow_none and (v is False or (isinstance(v, str) and v.strip().lower() in {"none", "off"})):
             return None
@@ -328,25 +182,11 @@ class _Table:
             raise self.error(key, f"a duration of at most {describe_duration(hi)}", v)
         return td
 
-    def req_duration(
-        self,
-        key: str,
-        default: timedelta,
-        *,
-        lo: timedelta = timedelta(0),
-        hi: timedelta = timedelta(days=30),
-    ) -> timedelta:
-        td = self.duration(key, default, lo=lo, hi=hi)
-        assert td is not None
-        return td
-
-    def path(self, key: str, default: Path | None, *, must_exist: str = "") -> Path | None:
-        if key not in self.data:
-            return default
+    def path(self, key: str, *, must_exist: str) -> Path:
         v = self.raw(key)
         if not isinstance(v, str) or not v.strip():
             raise self.error(key, "a path", v)
-        p = Path(os.path.expandvars(self._text(key, v, LONG_TEXT_MAX))).expanduser()
+        p = Path(os.path.expandvars(self._safe(key, v, LONG_TEXT_MAX))).expanduser()
         if not p.is_absolute() and self.base is not None:
             p = self.base / p
         if must_exist == "file" and not p.is_file():
@@ -355,11 +195,7 @@ class _Table:
             raise self.error(key, f"an existing folder ({p} not found)", show=False)
         return p
 
-    def str_list(
-        self, key: str, default: tuple[str, ...], *, allow_empty_list: bool = True
-    ) -> tuple[str, ...]:
-        if key not in self.data:
-            return default
+    def text_list(self, key: str, *, allow_empty_list: bool) -> tuple[str, ...]:
         v = self.raw(key)
         if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
             raise self.error(key, "a list of non-empty strings", v)
@@ -367,7 +203,7 @@ class _Table:
             raise self.error(key, "a list with at least one item", v)
         if len(v) > LIST_MAX:
             raise self.error(key, f"at most {LIST_MAX} items (got {len(v)})", show=False)
-        return tuple(self._text(key, x, TEXT_MAX) for x in v)
+        return tuple(self._safe(key, x, TEXT_MAX) for x in v)
 
     def table(self, key: str) -> _Table:
         v = self.data.get(key, {})
@@ -389,6 +225,10 @@ class _Table:
             raise self.error(key, f"an array of tables ([[{name}]])", v)
         return [_Table(self.file, f"[[{name}]] #{i + 1}", x, self.base, name) for i, x in enumerate(v)]
 
+    def known(self, *keys: str) -> _Table:
+        self._known = keys
+        return self
+
     def done(self) -> None:
         unknown = [k for k in self.data if k not in self.used]
         if unknown:
@@ -396,12 +236,6 @@ class _Table:
             hint = f" (known keys: {', '.join(known)})" if known else ""
             loc = f"{self.where} " if self.where else ""
             raise ConfigError(f"{self.file}: {loc}unknown key {unknown[0]!r}{hint}")
-
-    _known: tuple[str, ...] = ()
-
-    def known(self, *keys: str) -> _Table:
-        self._known = keys
-        return self
 
 
 def _show(value: Any) -> str:
@@ -439,180 +273,145 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: is not valid TOML ({exc})") from None
 
 
-# -- sections ---------------------------------------------------------------------------------
+def _read_keys(t: _Table, keys: Sequence[Key], defaults: object) -> dict[str, Any]:
+    """Every declared key of a table, by field name: the file's value, else the default (an
+    attribute of ``defaults``, or an item when it is a mapping). The table's known keys are these."""
+    values = {}
+    for key in keys:
+        name = key.field_name
+        default = defaults.get(name) if isinstance(defaults, Mapping) else getattr(defaults, name)
+        values[name] = t.read(key, default)
+    t.known(*(key.name for key in keys))
+    return values
 
-_TOP_KEYS = ("incident", "ui", "database", "errors", "git", "status", "status_pages", "templates", "playbook")
+
+def _whole_table(t: _Table, keys: Sequence[Key], defaults: object) -> dict[str, Any]:
+    """A table holding only declared keys: read them, then refuse any other."""
+    values = _read_keys(t, keys, defaults)
+    t.done()
+    return values
 
 
-def _severity(t: _Table, sev: Severity) -> Severity:
-    name = t.str("name", sev.name, allow_empty=False)
-    summary = t.str("summary", sev.summary)
-    impact = t.str("impact", sev.impact)
-    response: timedelta | None = sev.response
-    if t.has("response"):
-        v = t.raw("response")
-        if isinstance(v, str) and v.strip().lower() == NEXT_BUSINESS_DAY:
-            response = None
-        else:
-            try:
-                response = parse_duration(v)
-            except DurationError:
-                raise t.error(
-                    "response", f'a duration like \'30m\', "immediate" or "{NEXT_BUSINESS_DAY}"', v
-                ) from None
-    internal = t.duration("internal_update", sev.internal_update, lo=timedelta(minutes=1), allow_none=True)
-    customer = t.duration("customer_update", sev.customer_update, lo=timedelta(minutes=1), allow_none=True)
-    channel = t.str("channel", sev.channel, max_len=CHANNEL_MAX)
-    if channel:
-        expected = "a pattern using {time:%Y-%m-%d-%H-%M}, {severity} and {slug}"
-        if _WIDE_FIELD.search(channel):  # {slug:>50000000} would make a 50 MB name
-            raise t.error("channel", expected + " (no field widths)", channel)
-        try:
-            sample = channel.format(time=_SAMPLE_TIME, severity=sev.key, slug="x" * 40)
-        except (KeyError, ValueError, IndexError, AttributeError) as exc:
-            raise t.error("channel", expected, channel) from exc
-        if len(sample) > CHANNEL_MAX:
-            raise t.error("channel", f"a pattern giving at most {CHANNEL_MAX} characters", channel)
-    actions = t.str_list("actions", sev.actions)
-    examples = t.str_list("examples", sev.examples)
-    t.known(
-        "name",
-        "summary",
-        "impact",
-        "examples",
-        "response",
-        "internal_update",
-        "customer_update",
-        "channel",
-        "actions",
-    ).done()
-    return Severity(sev.key, name, summary, impact, examples, response, internal, customer, channel, actions)
+# -- the playbook's tables (its types are warroom.playbook's) -------------------------------------
+
+
+def _severities_among(values: Sequence[str]) -> Refusal | None:
+    bad = [s for s in values if s not in DEFAULT.severities]  # severities can be changed, not added
+    return (f"severities among {', '.join(DEFAULT.severities)}", bad[0]) if bad else None
 
 
 _SAMPLE_TIME = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
 _WIDE_FIELD = re.compile(r"\{[^{}]*:[^{}]*\d{3,}[^{}]*\}")
 
 
-def _playbook(t: _Table) -> Playbook:
-    pb = DEFAULT
-    sevs = dict(pb.severities)
+def _channel_pattern(channel: str) -> Refusal | None:
+    if not channel:
+        return None
+    expected = "a pattern using {time:%Y-%m-%d-%H-%M}, {severity} and {slug}"
+    if _WIDE_FIELD.search(channel):  # {slug:>50000000} would make a 50 MB name
+        return expected + " (no field widths)", channel
+    try:
+        sample = channel.format(time=_SAMPLE_TIME, severity="P0", slug="x" * 40)
+    except (KeyError, ValueError, IndexError, AttributeError):
+        return expected, channel
+    if len(sample) > CHANNEL_MAX:
+        return f"a pattern giving at most {CHANNEL_MAX} characters", channel
+    return None
+
+
+_CADENCE = Duration(lo=timedelta(minutes=1), allow_none=True)
+_SEVERITY_KEYS = (
+    Key("name", Text(allow_empty=False)),
+    Key("summary", Text()),
+    Key("impact", Text()),
+    Key("response", Special()),
+    Key("internal_update", _CADENCE),
+    Key("customer_update", _CADENCE),
+    Key("channel", Text(CHANNEL_MAX, check=_channel_pattern)),
+    Key("actions", TextList()),
+    Key("examples", TextList()),
+)
+_LEVEL_KEYS = (
+    Key("level", Whole(1, 9), required="a level number (1-9)"),
+    Key("name", Text(allow_empty=False), required="a non-empty string"),
+    Key("after", Duration(allow_none=True)),
+    Key("severities", TextList(check=_severities_among)),
+    Key("trigger", Text()),
+    Key("after_severities", TextList(check=_severities_among)),
+)
+_LEVEL_DEFAULTS = {"after": None, "severities": (), "trigger": "", "after_severities": None}
+_PHASE_KEYS = (
+    Key("name", Text(allow_empty=False)),
+    Key("budget", Duration(allow_none=True)),
+    Key("window", Text()),
+    Key("status", Text(allow_empty=False)),
+)
+_CHECKLIST_KEYS = tuple(
+    Key(name, TextList(allow_empty_list=False)) for name in ("investigation", "verification", "resolution")
+)
+_PLAYBOOK_KEYS = (
+    Key("severities", Special()),
+    Key("escalation", Special()),
+    Key("phases", Special()),
+    Key("checklists", Special()),
+    Key("freeze_severities", TextList(check=_severities_among)),
+    Key("review_within", Duration()),
+    Key("due_soon", Duration()),
+    Key("bell_every", Duration(lo=timedelta(seconds=30))),
+    Key("business_day_start", Special()),
+)
+
+
+def _response(t: _Table, default: timedelta | None) -> timedelta | None:
+    if not t.has("response"):
+        return default
+    v = t.raw("response")
+    if isinstance(v, str) and v.strip().lower() == NEXT_BUSINESS_DAY:
+        return None
+    try:
+        return parse_duration(v)
+    except DurationError:
+        expected = f'a duration like \'30m\', "immediate" or "{NEXT_BUSINESS_DAY}"'
+        raise t.error("response", expected, v) from None
+
+
+def _severities(t: _Table, default: Mapping[str, Severity]) -> dict[str, Severity]:
+    sevs = dict(default)
     st = t.table("severities")
     for key in st.data:
         if key not in sevs:
             raise st.error(
                 key, f"one of {', '.join(sevs)} (severities can be changed, not added)", show=False
             )
-        sevs[key] = _severity(st.table(key), sevs[key])
+        sevs[key] = replace(sevs[key], **_whole_table(st.table(key), _SEVERITY_KEYS, sevs[key]))
     st.done()
+    return sevs
 
-    escalation = pb.escalation
-    if t.has("escalation"):
-        levels = []
-        for lt in t.tables("escalation"):
-            level = lt.int("level", 0, lo=1, hi=9)
-            if level == 0:
-                raise lt.error("level", "a level number (1-9)", show=False)
-            name = lt.str("name", "", allow_empty=False)
-            if not name:
-                raise lt.error("name", "a non-empty string", show=False)
-            after = lt.duration("after", None, allow_none=True)
-            if any(lv.level == level for lv in levels):
-                raise lt.error("level", "a level number not used by another level", level)
-            listed = lt.str_list("severities", ())
-            bad = [s for s in listed if s not in sevs]
-            if bad:
-                raise lt.error("severities", f"severities among {', '.join(sevs)}", bad[0])
-            severities = frozenset(listed)
-            trigger = lt.str("trigger", "")
-            after_sevs: frozenset[str] | None = None
-            if lt.has("after_severities"):
-                after_sevs = frozenset(lt.str_list("after_severities", ()))
-                bad_after = [s for s in after_sevs if s not in sevs]
-                if bad_after:
-                    raise lt.error("after_severities", f"severities among {', '.join(sevs)}", bad_after[0])
-            lt.known("level", "name", "after", "severities", "trigger", "after_severities").done()
-            levels.append(
-                EscalationLevel(
-                    level, name, after, severities, trigger or _trigger_words(after, severities), after_sevs
-                )
+
+def _escalation(t: _Table, default: tuple[EscalationLevel, ...]) -> tuple[EscalationLevel, ...]:
+    if not t.has("escalation"):
+        return default
+    levels: list[EscalationLevel] = []
+    for lt in t.tables("escalation"):
+        v = _whole_table(lt, _LEVEL_KEYS, _LEVEL_DEFAULTS)
+        if any(lv.level == v["level"] for lv in levels):
+            raise lt.error("level", "a level number not used by another level", v["level"])
+        after_sevs = v["after_severities"]
+        severities = frozenset(v["severities"])
+        trigger = v["trigger"] or _trigger_words(v["after"], severities)
+        levels.append(
+            EscalationLevel(
+                v["level"],
+                v["name"],
+                v["after"],
+                severities,
+                trigger,
+                None if after_sevs is None else frozenset(after_sevs),
             )
-        if not levels:
-            raise t.error("escalation", "at least one [[playbook.escalation]] level", show=False)
-        levels.sort(key=lambda lv: lv.level)
-        escalation = tuple(levels)
-
-    phases = list(pb.phases)
-    pt = t.table("phases")
-    keys = [p.key for p in phases]
-    for key in pt.data:
-        if key not in keys:
-            raise pt.error(key, f"one of {', '.join(keys)}", show=False)
-        ph_t = pt.table(key)
-        i = keys.index(key)
-        ph = phases[i]
-        name = ph_t.str("name", ph.name, allow_empty=False)
-        budget = ph_t.duration("budget", ph.budget, allow_none=True)
-        window = ph_t.str("window", ph.window)
-        status = ph_t.str("status", ph.status, allow_empty=False)
-        ph_t.known("name", "budget", "window", "status").done()
-        phases[i] = Phase(ph.key, ph.number, name, window, budget, status)
-    pt.done()
-
-    ct = t.table("checklists")
-    lists = {}
-    for key, current in (
-        ("investigation", pb.investigation),
-        ("verification", pb.verification),
-        ("resolution", pb.resolution),
-    ):
-        texts = ct.str_list(key, tuple(i.text for i in current.items), allow_empty_list=False)
-        lists[key] = Checklist.of(current.key, current.title, texts)
-    ct.known("investigation", "verification", "resolution").done()
-
-    freeze_list = t.str_list("freeze_severities", tuple(sorted(pb.freeze_severities)))
-    bad = [s for s in freeze_list if s not in sevs]
-    if bad:
-        raise t.error("freeze_severities", f"severities among {', '.join(sevs)}", bad[0])
-    freeze = frozenset(freeze_list)
-    review = t.req_duration("review_within", pb.review_within)
-    due_soon = t.req_duration("due_soon", pb.due_soon)
-    bell_every = t.req_duration("bell_every", pb.bell_every, lo=timedelta(seconds=30))
-    bds = pb.business_day_start
-    if t.has("business_day_start"):
-        v = t.raw("business_day_start")
-        if isinstance(v, time):
-            bds = v
-        elif isinstance(v, str) and re.fullmatch(r"\d{1,2}:\d{2}", v.strip()):
-            hh, mm = (int(x) for x in v.strip().split(":"))
-            if hh > 23 or mm > 59:
-                raise t.error("business_day_start", 'a time of day like "09:00"', v)
-            bds = time(hh, mm)
-        else:
-            raise t.error("business_day_start", 'a time of day like "09:00"', v)
-    t.known(
-        "severities",
-        "escalation",
-        "phases",
-        "checklists",
-        "freeze_severities",
-        "review_within",
-        "due_soon",
-        "bell_every",
-        "business_day_start",
-    ).done()
-    return Playbook(
-        severities=sevs,
-        escalation=escalation,
-        phases=tuple(phases),
-        investigation=lists["investigation"],
-        verification=lists["verification"],
-        resolution=lists["resolution"],
-        freeze_severities=freeze,
-        review_within=review,
-        business_day_start=bds,
-        due_soon=due_soon,
-        bell_every=bell_every,
-    )
+        )
+    if not levels:
+        raise t.error("escalation", "at least one [[playbook.escalation]] level", show=False)
+    return tuple(sorted(levels, key=lambda lv: lv.level))
 
 
 def _trigger_words(after: timedelta | None, severities: frozenset[str] = frozenset()) -> str:
@@ -628,183 +427,127 @@ def _trigger_words(after: timedelta | None, severities: frozenset[str] = frozens
     )
 
 
-def _database(t: _Table) -> DatabaseSettings:
-    d = DatabaseSettings()
-    dsn = t.str("dsn", "", allow_empty=True, max_len=LONG_TEXT_MAX) or None
-    poll = t.req_duration("poll_interval", d.poll_interval, lo=timedelta(milliseconds=200))
-    stmt = t.req_duration(
-        "statement_timeout", d.statement_timeout, lo=timedelta(milliseconds=100), hi=timedelta(hours=1)
-    )
-    conn = t.req_duration(
-        "connect_timeout", d.connect_timeout, lo=timedelta(milliseconds=100), hi=timedelta(hours=1)
-    )
-    size = t.req_duration("size_interval", d.size_interval, lo=timedelta(seconds=10))
-    resync = t.req_duration("resync_interval", d.resync_interval, lo=timedelta(seconds=10))
-    resync_timeout = t.req_duration(
-        "resync_timeout", d.resync_timeout, lo=timedelta(milliseconds=100), hi=timedelta(hours=1)
-    )
-    pgbouncer = t.bool("pgbouncer", d.pgbouncer)
+def _phases(t: _Table, default: tuple[Phase, ...]) -> tuple[Phase, ...]:
+    phases = list(default)
+    pt = t.table("phases")
+    keys = [p.key for p in phases]
+    for key in pt.data:
+        if key not in keys:
+            raise pt.error(key, f"one of {', '.join(keys)}", show=False)
+        i = keys.index(key)
+        phases[i] = replace(phases[i], **_whole_table(pt.table(key), _PHASE_KEYS, phases[i]))
+    pt.done()
+    return tuple(phases)
+
+
+def _checklists(t: _Table, pb: Playbook) -> dict[str, Checklist]:
+    current = {key.name: getattr(pb, key.name) for key in _CHECKLIST_KEYS}
+    texts = {name: tuple(i.text for i in c.items) for name, c in current.items()}
+    lists = _whole_table(t.table("checklists"), _CHECKLIST_KEYS, texts)
+    return {name: Checklist.of(current[name].key, current[name].title, lists[name]) for name in lists}
+
+
+def _business_day_start(t: _Table, default: time) -> time:
+    if not t.has("business_day_start"):
+        return default
+    v = t.raw("business_day_start")
+    if isinstance(v, time):
+        return v
+    if isinstance(v, str) and re.fullmatch(r"\d{1,2}:\d{2}", v.strip()):
+        hh, mm = (int(x) for x in v.strip().split(":"))
+        if hh <= 23 and mm <= 59:
+            return time(hh, mm)
+    raise t.error("business_day_start", 'a time of day like "09:00"', v)
+
+
+def _playbook(t: _Table) -> Playbook:
+    pb = DEFAULT
+    # The checklists table holds three of the playbook's values: its reader gets the playbook.
+    defaults = {f.name: getattr(pb, f.name) for f in fields(pb)} | {"checklists": pb}
+    values = _whole_table(t, _PLAYBOOK_KEYS, defaults)
+    lists = values.pop("checklists")
+    values["freeze_severities"] = frozenset(values["freeze_severities"])
+    return replace(pb, **values, **lists)
+
+
+# -- the settings' tables -------------------------------------------------------------------------
+
+
+def _queries(t: _Table, default: Mapping[str, Path]) -> dict[str, Path]:
     qt = t.table("queries")
     queries: dict[str, Path] = {}
     for name in qt.data:
         if name not in QUERY_NAMES:
             raise qt.error(name, f"one of {', '.join(QUERY_NAMES)}", show=False)
-        p = qt.path(name, None, must_exist="file")
-        assert p is not None
-        queries[name] = p
-    panes = []
-    for pt in t.tables("panes"):
-        title = pt.str("title", "", allow_empty=False)
-        if not title:
-            raise pt.error("title", "a non-empty string", show=False)
-        sql = pt.path("sql", None, must_exist="file")
-        if sql is None:
-            raise pt.error("sql", "the path of a .sql file", show=False)
-        pt.known("title", "sql").done()
-        panes.append(QueryPane(title, sql))
-    t.known(
-        "dsn",
-        "poll_interval",
-        "statement_timeout",
-        "connect_timeout",
-        "size_interval",
-        "resync_interval",
-        "resync_timeout",
-        "pgbouncer",
-        "queries",
-        "panes",
-    ).done()
-    return DatabaseSettings(
-        dsn=dsn,
-        dsn_source="warroom.toml" if dsn else "",
-        poll_interval=poll,
-        statement_timeout=stmt,
-        connect_timeout=conn,
-        size_interval=size,
-        resync_interval=resync,
-        resync_timeout=resync_timeout,
-        pgbouncer=pgbouncer,
-        queries=queries,
-        panes=tuple(panes),
-    )
+        queries[name] = qt.read(Key(name, PathTo("file")), None)
+    return queries
 
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+def _panes(t: _Table, default: tuple[QueryPane, ...]) -> tuple[QueryPane, ...]:
+    return tuple(QueryPane(**_whole_table(pt, keys_of(QueryPane), {})) for pt in t.tables("panes"))
 
 
-def _errors(t: _Table) -> ErrorSettings:
-    d = ErrorSettings()
-    out: dict[str, Any] = {}
-    for key in ("table", "id_column", "time_column"):
-        v = t.str(key, getattr(d, key))
-        if v and not _IDENT.fullmatch(v):
-            raise t.error(key, "an SQL identifier (letters, digits, _; schema.table allowed)", v)
-        if not v and key != "id_column":
-            raise t.error(key, "an SQL identifier", v)
-        out[key] = v
-    window = t.req_duration("window", d.window, lo=timedelta(minutes=1))
-    if window > timedelta(days=1):
-        raise t.error("window", "a duration of at most 1 d", t.data["window"])
-    limit = t.int("limit", d.limit, lo=1, hi=100)
-    threshold = t.float("rate_threshold", d.rate_threshold, lo=0.0, hi=100.0)
-    sustain = t.req_duration("rate_sustain", d.rate_sustain)
-    overlap = t.req_duration("overlap", d.overlap, lo=timedelta(seconds=1))
-    if overlap > timedelta(minutes=10):
-        raise t.error("overlap", "a duration of at most 10 min", t.data["overlap"])
-    t.known(
-        "table", "id_column", "time_column", "window", "limit", "rate_threshold", "rate_sustain", "overlap"
-    ).done()
-    return ErrorSettings(
-        out["table"], out["id_column"], out["time_column"], window, limit, threshold, sustain, overlap
-    )
+def _status_page(t: _Table) -> StatusPage:
+    page = StatusPage(**_whole_table(t, keys_of(StatusPage), {}))
+    base = page.url.rstrip("/")
+    for suffix in ("/api/v2/summary.json", "/api/v2/status.json", "/api/v2"):
+        if base.endswith(suffix):  # the docs name these; the page's base is what is meant
+            return replace(page, url=base[: -len(suffix)])
+    return replace(page, url=base)
 
 
-def _git(t: _Table) -> GitSettings:
-    d = GitSettings()
-    repo = t.path("repo", None)
-    poll = t.req_duration("poll_interval", d.poll_interval, lo=timedelta(seconds=1))
-    count = t.int("count", d.count, lo=1, hi=200)
-    recent = t.req_duration("recent", d.recent)
-    pattern = t.str("deploy_pattern", d.deploy_pattern, max_len=LONG_TEXT_MAX)
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise t.error("deploy_pattern", f"a regular expression ({exc})", pattern) from None
-    tags = t.bool("deploy_tags", d.deploy_tags)
-    globs = t.str_list("migration_globs", d.migration_globs)
-    t.known(
-        "repo", "poll_interval", "count", "recent", "deploy_pattern", "deploy_tags", "migration_globs"
-    ).done()
-    return GitSettings(repo, poll, count, recent, pattern, tags, globs)
+# The readers of the keys of kind Special, by the key's name.
+_SPECIAL: dict[str, Callable[[_Table, Any], Any]] = {
+    "queries": _queries,
+    "panes": _panes,
+    "response": _response,
+    "severities": _severities,
+    "escalation": _escalation,
+    "phases": _phases,
+    "checklists": _checklists,
+    "business_day_start": _business_day_start,
+}
+
+
+def _section(t: _Table, defaults: _S) -> _S:
+    """A table whose keys are the fields of a settings type."""
+    return replace(defaults, **_whole_table(t, keys_of(type(defaults)), defaults))
+
+
+def _database(t: _Table) -> DatabaseSettings:
+    db = _section(t, DatabaseSettings())
+    return replace(db, dsn=db.dsn or None, dsn_source="warroom.toml" if db.dsn else "")
 
 
 def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
-    d = StatusSettings()
-    poll = t.req_duration("poll_interval", d.poll_interval, lo=timedelta(seconds=60))
-    timeout = t.req_duration("timeout", d.timeout, lo=timedelta(milliseconds=100), hi=timedelta(minutes=5))
-    t.known("poll_interval", "timeout").done()
-    pages = d.pages
-    if pages_tables is not None:
-        out = []
-        for pt in pages_tables:
-            name = pt.str("name", "", allow_empty=False)
-            url = pt.str("url", "", allow_empty=False, max_len=LONG_TEXT_MAX)
-            if not name:
-                raise pt.error("name", "a non-empty string", show=False)
-            expected_url = 'the page\'s base URL, like "https://status.example.com"'
-            if not url:
-                raise pt.error("url", expected_url, show=False)
-            if not re.fullmatch(r"https?://[A-Za-z0-9._~%!$&'()*+,;=:@\[\]-]+(/[!-~]*)?", url):
-                raise pt.error("url", expected_url, url)
-            pt.known("name", "url").done()
-            base = url.rstrip("/")
-            for suffix in ("/api/v2/summary.json", "/api/v2/status.json", "/api/v2"):
-                if base.endswith(suffix):  # the docs name these; the page's base is what is meant
-                    base = base[: -len(suffix)]
-                    break
-            out.append(StatusPage(name, base))
-        pages = tuple(out)
-    return StatusSettings(pages, poll, timeout)
+    status = _section(t, StatusSettings())
+    if pages_tables is None:
+        return status
+    return replace(status, pages=tuple(_status_page(pt) for pt in pages_tables))
+
+
+# The top level: the tables of Settings' own keys, its sections, and the status pages.
+_OWN_TABLES = tuple(dict.fromkeys(key.table for key in keys_of(Settings)))
+_TOP_KEYS = (*_OWN_TABLES, *(name for _, name in sections()), "status_pages")
 
 
 def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_dir: Path) -> Settings:
     """Settings from a parsed ``warroom.toml`` (before the environment and flags)."""
     top = _Table(file, "", data, base)
-    inc = top.table("incident")
-    user = inc.str("user", "")
-    tz_name = inc.str("timezone", "")
-    if tz_name:
-        try:
-            ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # tzdata: a folder name raises OSError
-            raise inc.error("timezone", 'an IANA time zone like "Europe/Berlin"', tz_name) from None
-    inc.known("user", "timezone").done()
-    ui = top.table("ui")
-    theme = ui.str("theme", "dark", allow_empty=False)
-    bell = ui.bool("bell", True)
-    ui.known("theme", "bell").done()
-    tpl = top.table("templates")
-    templates_dir = tpl.path("dir", None, must_exist="dir")
-    tpl.known("dir").done()
+    defaults = Settings(state_dir=state_dir)
+    own: dict[str, Any] = {}
+    for table in _OWN_TABLES:
+        keys = [key for key in keys_of(Settings) if key.table == table]
+        own |= _whole_table(top.table(table), keys, defaults)
     database = _database(top.table("database"))
-    errors = _errors(top.table("errors"))
-    git = _git(top.table("git"))
+    errors = _section(top.table("errors"), ErrorSettings())
+    git = _section(top.table("git"), GitSettings())
     pages = top.tables("status_pages") if top.has("status_pages") else None
     status = _status(top.table("status"), pages)
     playbook = _playbook(top.table("playbook"))
     top.known(*_TOP_KEYS).done()
-    return Settings(
-        state_dir=state_dir,
-        user=user,
-        timezone_name=tz_name,
-        playbook=playbook,
-        database=database,
-        errors=errors,
-        git=git,
-        status=status,
-        templates_dir=templates_dir,
-        theme=theme,
-        bell=bell,
+    return replace(
+        defaults, **own, database=database, errors=errors, git=git, status=status, playbook=playbook
     )
 
 

@@ -46,8 +46,8 @@ from warroom.sources.tallies import TallySnapshot
 from warroom.text import mask_phones
 
 if TYPE_CHECKING:
-    from warroom.config import Settings
     from warroom.incident.state import Incident
+    from warroom.settings import Settings
 
 PEAK_EVERY = timedelta(minutes=5)  # at most one "peak" evidence record per 5 minutes
 PEAK_RISE = 1.10  # and only when the window's total is 10 % above the last recorded peak

@@ -87,9 +87,9 @@ from warroom.durations import clock_time, describe_duration, local, stamp, utc
 from warroom.text import clean
 
 if TYPE_CHECKING:
-    from warroom.config import Settings
     from warroom.incident.state import Incident
     from warroom.playbook import Checklist, Playbook
+    from warroom.settings import Settings
 
 
 class Placeholder(str):

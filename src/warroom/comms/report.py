@@ -65,7 +65,7 @@ from warroom.incident.state import Incident, fold
 from warroom.text import clean
 
 if TYPE_CHECKING:
-    from warroom.config import Settings
+    from warroom.settings import Settings
     from warroom.sources.git import Commit
 
 ERRORS_SOURCE = "errors"

@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment, Template
     from jinja2.nodes import Template as TemplateNode
 
-    from warroom.config import Settings
+    from warroom.settings import Settings
 
 Audience = Literal["internal", "customer"]
 Kind = Literal["message", "report"]

@@ -46,12 +46,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from warroom.config import (
-    DEFAULT_MIGRATION_GLOBS,
-    DEFAULT_STATUS_PAGES,
-    ErrorSettings,
-    Settings,
-)
 from warroom.demo import gitrepo
 from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres, make_private_dir
 from warroom.demo.generator import REAL_PACE, Generator, Pace
@@ -59,6 +53,7 @@ from warroom.demo.seed import SeedError, Story, backfill, newest_row, read_story
 from warroom.demo.standin import StatusStandIn
 from warroom.incident import events as ev
 from warroom.incident.journal import JOURNAL_FILE, Journal, JournalError
+from warroom.settings import DEFAULT_MIGRATION_GLOBS, DEFAULT_STATUS_PAGES, ErrorSettings, Settings
 
 log = logging.getLogger("warroom.demo")
 

@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from warroom.config import StatusPage
+from warroom.settings import StatusPage
 
 Clock = Callable[[], datetime]
 

@@ -83,8 +83,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, Protocol, TypeVar
 
-from warroom.config import GitSettings
 from warroom.durations import utc
+from warroom.settings import GitSettings
 from warroom.text import clean, first_line
 
 ProblemKind = Literal[

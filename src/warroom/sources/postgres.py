@@ -68,8 +68,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from warroom.config import QUERY_NAMES, ErrorSettings, QueryPane, Settings
 from warroom.durations import utc
+from warroom.settings import QUERY_NAMES, ErrorSettings, QueryPane, Settings
 from warroom.sources.dbtypes import (
     MAX_TABLE_ROWS,
     BlockedQuery,

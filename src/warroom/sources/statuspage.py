@@ -44,8 +44,8 @@ from typing import Any, Literal
 import httpx
 
 from warroom import __version__
-from warroom.config import StatusPage, StatusSettings
 from warroom.durations import utc
+from warroom.settings import StatusPage, StatusSettings
 from warroom.text import clean
 
 Indicator = Literal["none", "minor", "major", "critical", "unknown"]

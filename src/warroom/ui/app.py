@@ -24,8 +24,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
-from warroom.config import Settings
 from warroom.durations import clock_time
+from warroom.settings import Settings
 
 if TYPE_CHECKING:
     from warroom.comms.clipboard import Clipboard

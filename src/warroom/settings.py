@@ -1,0 +1,453 @@
+"""What warroom runs with: the settings' types and defaults, and each ``warroom.toml`` key, declared once.
+
+No TOML, environment or file system here (:mod:`warroom.config` reads those into a :class:`Settings`).
+A key is one field whose metadata is :func:`key`: with its default, that says its :data:`Kind` (what
+the file may hold and its bounds: config checks them and writes the one-line errors) and its
+``warroom check`` line (:meth:`Settings.describe`). The known keys an "unknown key" error lists are
+the same fields, so adding a key is adding one field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import Field, dataclass, field, fields
+from datetime import timedelta, tzinfo
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from warroom.durations import describe_duration
+from warroom.playbook import DEFAULT, Playbook
+from warroom.text import mask_dsn
+
+TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
+LONG_TEXT_MAX = 4096  # a DSN, a path, a URL, a pattern
+LIST_MAX = 200  # items of one list (a checklist, migration globs)
+
+# The queries a team can replace with its own .sql file under [database.queries].
+QUERY_NAMES = (
+    "error_tally",
+    "error_tally_ids",
+    "error_tally_since",
+    "db_health",
+    "db_size",
+    "sms_failures",
+    "error_rate",
+)
+
+DEFAULT_MIGRATION_GLOBS = (
+    "supabase/migrations/**",
+    "migrations/**",
+    "**/migrations/**",
+    "scripts/sql/**",
+)
+
+# -- how a key is declared ------------------------------------------------------------------------
+
+# A refused value: what was expected, and the value the message shows.
+Refusal = tuple[str, object]
+Check = Callable[[Any], Refusal | None]
+# The lines `warroom check` prints for a key, from the object that holds it.
+Show = Callable[[Any], list[str]]
+
+
+@dataclass(frozen=True)
+class Text:
+    max_len: int = TEXT_MAX
+    allow_empty: bool = True
+    check: Check | None = None
+
+
+@dataclass(frozen=True)
+class Flag:
+    pass
+
+
+@dataclass(frozen=True)
+class Whole:
+    lo: int = 0
+    hi: int = 10**9
+
+
+@dataclass(frozen=True)
+class Number:
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True)
+class Duration:
+    lo: timedelta = timedelta(0)
+    hi: timedelta = timedelta(days=30)
+    allow_none: bool = False  # "none", "off" or false: no duration
+
+
+@dataclass(frozen=True)
+class PathTo:
+    must_exist: Literal["", "file", "dir"] = ""
+
+
+@dataclass(frozen=True)
+class TextList:
+    allow_empty_list: bool = True
+    check: Check | None = None
+
+
+@dataclass(frozen=True)
+class Special:
+    """A sub-table, an array of tables or a value of its own syntax: read by its own function in
+    :mod:`warroom.config` (found by the key's name)."""
+
+
+Kind = Text | Flag | Whole | Number | Duration | PathTo | TextList | Special
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a ``warroom.toml`` table."""
+
+    name: str  # in the file
+    kind: Kind
+    attr: str = ""  # the field it fills, when its name differs
+    table: str = ""  # a key of Settings itself: the table it is in ("incident", "ui", ...)
+    required: str = ""  # a key that must be given: what the message says is expected when it is not
+
+    @property
+    def field_name(self) -> str:
+        return self.attr or self.name
+
+
+_KEY = "warroom.key"
+_SHOW = "warroom.show"
+_SECTION = "warroom.section"
+
+
+def key(
+    kind: Kind | None = None,
+    *,
+    name: str = "",
+    table: str = "",
+    required: str = "",
+    show: str | Show | None = None,
+) -> dict[str, Any]:
+    """The metadata of a field that is a ``warroom.toml`` key (``name``: when it differs from the
+    field's; ``kind``: :class:`Special` when not given). ``show``: a label (the value plainly on a
+    ``label = value`` line) or a function giving the field's lines in ``warroom check``."""
+    return {_KEY: Key(name, kind or Special(), table=table, required=required), _SHOW: show}
+
+
+def shown_as(show: Show) -> dict[str, Any]:
+    """The metadata of a field ``warroom check`` shows that is not a key of its table."""
+    return {_SHOW: show}
+
+
+def section(name: str) -> dict[str, Any]:
+    """The metadata of a field of :class:`Settings` that is a table of its own."""
+    return {_SECTION: name}
+
+
+def keys_of(cls: type) -> tuple[Key, ...]:
+    """The keys of one table, in the order they are read (a dataclass of this module)."""
+    return tuple(_key(f) for f in fields(cls) if _KEY in f.metadata)
+
+
+def _key(f: Field[Any]) -> Key:
+    declared: Key = f.metadata[_KEY]
+    return Key(declared.name or f.name, declared.kind, f.name, declared.table, declared.required)
+
+
+def sections() -> tuple[tuple[str, str], ...]:
+    """The tables of :class:`Settings` that are a part of their own: (field, table name)."""
+    return tuple((f.name, f.metadata[_SECTION]) for f in fields(Settings) if _SECTION in f.metadata)
+
+
+def line(label: str, value: object) -> str:
+    """One line of ``warroom check``."""
+    return f"{label:<18} = {value}"
+
+
+def shown(obj: Any) -> list[str]:
+    """The ``warroom check`` lines of an object's keys, in their order."""
+    out: list[str] = []
+    for f in fields(obj):
+        show = f.metadata.get(_SHOW)
+        if isinstance(show, str):
+            out.append(line(show, _plain(getattr(obj, f.name))))
+        elif show is not None:
+            out += show(obj)
+    return out
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, timedelta):
+        return describe_duration(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+# -- checks of one value (a refused value: what was expected, the value shown) ------------------
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+_URL = re.compile(r"https?://[A-Za-z0-9._~%!$&'()*+,;=:@\[\]-]+(/[!-~]*)?")
+STATUS_URL_EXPECTED = 'the page\'s base URL, like "https://status.example.com"'
+
+
+def sql_identifier(value: str) -> Refusal | None:
+    """A column or table name, or nothing."""
+    if value and not _IDENT.fullmatch(value):
+        return "an SQL identifier (letters, digits, _; schema.table allowed)", value
+    return None
+
+
+def required_identifier(value: str) -> Refusal | None:
+    return sql_identifier(value) or (None if value else ("an SQL identifier", value))
+
+
+def time_zone(value: str) -> Refusal | None:
+    if value:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # tzdata: a folder name raises OSError
+            return 'an IANA time zone like "Europe/Berlin"', value
+    return None
+
+
+def regular_expression(value: str) -> Refusal | None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return f"a regular expression ({exc})", value
+    return None
+
+
+def status_page_url(value: str) -> Refusal | None:
+    return None if _URL.fullmatch(value) else (STATUS_URL_EXPECTED, value)
+
+
+# -- the settings ---------------------------------------------------------------------------------
+
+_NON_EMPTY = "a non-empty string"
+
+
+@dataclass(frozen=True)
+class QueryPane:
+    title: str = field(metadata=key(Text(allow_empty=False), required=_NON_EMPTY))
+    sql: Path = field(metadata=key(PathTo("file"), required="the path of a .sql file"))
+
+
+def _dsn_lines(db: DatabaseSettings) -> list[str]:
+    source = f"   (from {db.dsn_source})" if db.dsn else ""
+    return [line("dsn", (db.masked_dsn or "(not configured)") + source)]
+
+
+_MS = timedelta(milliseconds=1)
+_SEC = timedelta(seconds=1)
+_MIN = timedelta(minutes=1)
+_TIMEOUT = Duration(lo=100 * _MS, hi=60 * _MIN)
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    dsn: str | None = field(default=None, metadata=key(Text(LONG_TEXT_MAX), show=_dsn_lines))
+    dsn_source: str = ""  # where the dsn came from: "warroom.toml", "WARROOM_DSN", "--dsn"...
+    poll_interval: timedelta = field(
+        default=2 * _SEC, metadata=key(Duration(lo=200 * _MS), show="poll_interval")
+    )
+    statement_timeout: timedelta = field(default=2 * _SEC, metadata=key(_TIMEOUT, show="statement_timeout"))
+    connect_timeout: timedelta = field(default=5 * _SEC, metadata=key(_TIMEOUT, show="connect_timeout"))
+    size_interval: timedelta = field(
+        default=5 * _MIN, metadata=key(Duration(lo=10 * _SEC), show="size_interval")
+    )
+    resync_interval: timedelta = field(default=5 * _MIN, metadata=key(Duration(lo=10 * _SEC)))
+    # The statement timeout of the tallies' full read (at start, every resync_interval, after a
+    # reconnect): it aggregates the whole window, so it gets more time than the 2 s of a poll.
+    resync_timeout: timedelta = field(default=10 * _SEC, metadata=key(_TIMEOUT))
+    pgbouncer: bool = field(default=False, metadata=key(Flag(), show="pgbouncer"))
+    queries: Mapping[str, Path] = field(
+        default_factory=dict,
+        metadata=key(show=lambda db: [line("query " + n, p) for n, p in db.queries.items()]),
+    )
+    panes: tuple[QueryPane, ...] = field(
+        default=(),
+        metadata=key(show=lambda db: [line("pane", f"{p.title!r} from {p.sql}") for p in db.panes]),
+    )
+
+    @property
+    def command_timeout(self) -> timedelta:
+        """The client-side timeout: a little above the server's statement timeout."""
+        return self.statement_timeout + timedelta(seconds=1)
+
+    @property
+    def masked_dsn(self) -> str:
+        return mask_dsn(self.dsn)
+
+
+def _table_lines(er: ErrorSettings) -> list[str]:
+    return [line("table", f"{er.table} (id {er.id_column or '-'}, time {er.time_column})")]
+
+
+def _window_lines(er: ErrorSettings) -> list[str]:
+    return [line("window", f"{describe_duration(er.window)}, top {er.limit}")]
+
+
+def _rule_lines(er: ErrorSettings) -> list[str]:
+    rule = f"error rate < {er.rate_threshold:g}% for {describe_duration(er.rate_sustain)}"
+    return [line("resolution rule", rule)]
+
+
+@dataclass(frozen=True)
+class ErrorSettings:
+    table: str = field(default="error_logs", metadata=key(Text(check=required_identifier), show=_table_lines))
+    id_column: str = field(default="id", metadata=key(Text(check=sql_identifier)))  # on the table's line
+    time_column: str = field(default="occurred_at", metadata=key(Text(check=required_identifier)))
+    window: timedelta = field(
+        default=timedelta(hours=1), metadata=key(Duration(lo=_MIN, hi=timedelta(days=1)), show=_window_lines)
+    )
+    limit: int = field(default=10, metadata=key(Whole(1, 100)))  # on the window's line
+    rate_threshold: float = field(default=1.0, metadata=key(Number(0.0, 100.0), show=_rule_lines))  # percent
+    rate_sustain: timedelta = field(default=30 * _MIN, metadata=key(Duration()))
+    # Without an id column: each poll re-reads the rows of the last `overlap` (by time column), so
+    # rows committed up to that much later than their time are still counted before a resync.
+    overlap: timedelta = field(default=10 * _SEC, metadata=key(Duration(lo=_SEC, hi=10 * _MIN)))
+
+
+def _recent_lines(g: GitSettings) -> list[str]:
+    tags = " or a tag" if g.deploy_tags else ""
+    return [line("recent", f"{describe_duration(g.recent)}; deploys match /{g.deploy_pattern}/{tags}")]
+
+
+@dataclass(frozen=True)
+class GitSettings:
+    repo: Path | None = field(
+        default=None, metadata=key(PathTo(), show=lambda g: [line("repo", g.repo or "(not configured)")])
+    )
+    poll_interval: timedelta = field(default=30 * _SEC, metadata=key(Duration(lo=_SEC)))
+    count: int = field(default=10, metadata=key(Whole(1, 200)))
+    recent: timedelta = field(default=timedelta(hours=2), metadata=key(Duration(), show=_recent_lines))
+    deploy_pattern: str = field(  # on the recent line, with deploy_tags
+        default="deploy", metadata=key(Text(LONG_TEXT_MAX, check=regular_expression))
+    )
+    deploy_tags: bool = field(default=True, metadata=key(Flag()))
+    migration_globs: tuple[str, ...] = field(
+        default=DEFAULT_MIGRATION_GLOBS,
+        metadata=key(TextList(), show=lambda g: [line("migration globs", ", ".join(g.migration_globs))]),
+    )
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    name: str = field(metadata=key(Text(allow_empty=False), required=_NON_EMPTY))
+    url: str = field(
+        metadata=key(
+            Text(LONG_TEXT_MAX, allow_empty=False, check=status_page_url), required=STATUS_URL_EXPECTED
+        )
+    )
+
+    @property
+    def summary_url(self) -> str:
+        return self.url.rstrip("/") + "/api/v2/summary.json"
+
+
+DEFAULT_STATUS_PAGES = (
+    StatusPage("Supabase", "https://status.supabase.com"),
+    StatusPage("Twilio", "https://status.twilio.com"),
+)
+
+
+def _status_lines(st: StatusSettings) -> list[str]:
+    every = f"{describe_duration(st.poll_interval)}, timeout {describe_duration(st.timeout)}"
+    return [line("poll_interval", every)]
+
+
+@dataclass(frozen=True)
+class StatusSettings:
+    # Not a key of [status]: the top level's [[status_pages]] (tables of StatusPage's keys).
+    pages: tuple[StatusPage, ...] = field(
+        default=DEFAULT_STATUS_PAGES,
+        metadata=shown_as(lambda st: [line("page", f"{p.name}: {p.url}") for p in st.pages]),
+    )
+    poll_interval: timedelta = field(default=_MIN, metadata=key(Duration(lo=_MIN), show=_status_lines))
+    timeout: timedelta = field(default=5 * _SEC, metadata=key(Duration(lo=100 * _MS, hi=5 * _MIN)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path
+    config_path: Path | None = None
+    config_origin: str = ""  # "--config", "WARROOM_CONFIG", FOUND_HERE, "your config folder"
+    user: str = field(default="", metadata=key(Text(), table="incident", show="user"))
+    timezone_name: str = field(  # "" = the machine's local zone
+        default="",
+        metadata=key(
+            Text(check=time_zone),
+            name="timezone",
+            table="incident",
+            show=lambda s: [line("timezone", s.timezone_name or "(local)")],
+        ),
+    )
+    theme: str = field(default="dark", metadata=key(Text(allow_empty=False), table="ui", show="theme"))
+    bell: bool = field(default=True, metadata=key(Flag(), table="ui"))
+    templates_dir: Path | None = field(
+        default=None,
+        metadata=key(
+            PathTo("dir"),
+            name="dir",
+            table="templates",
+            show=lambda s: [line("templates dir", s.templates_dir or "(built-in)")],
+        ),
+    )
+    database: DatabaseSettings = field(default_factory=DatabaseSettings, metadata=section("database"))
+    errors: ErrorSettings = field(default_factory=ErrorSettings, metadata=section("errors"))
+    git: GitSettings = field(default_factory=GitSettings, metadata=section("git"))
+    status: StatusSettings = field(default_factory=StatusSettings, metadata=section("status"))
+    playbook: Playbook = field(default=DEFAULT, metadata=section("playbook"))
+
+    @property
+    def tz(self) -> tzinfo | None:
+        return ZoneInfo(self.timezone_name) if self.timezone_name else None
+
+    @property
+    def journal_path(self) -> Path:
+        return self.state_dir / "journal.sqlite3"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.state_dir / "outbox"
+
+    def describe(self) -> list[str]:
+        """The effective configuration as ``key = value`` lines, secrets masked."""
+        origin = f"   ({self.config_origin})" if self.config_origin else ""
+        lines = [
+            line("config file", f"{self.config_path or '(none: playbook defaults)'}{origin}"),
+            line("state dir", self.state_dir),
+            line("journal", self.journal_path),
+            *shown(self),
+        ]
+        for attr, name in sections():
+            part = getattr(self, attr)
+            lines += ["", f"[{name}]", *(playbook_lines(part) if attr == "playbook" else shown(part))]
+        return lines
+
+
+def playbook_lines(pb: Playbook) -> list[str]:
+    """The playbook as ``warroom check`` shows it: a line per severity, escalation level and phase."""
+    d = describe_duration
+    lines = []
+    for sev in pb.severities.values():
+        internal = d(sev.internal_update) if sev.internal_update else "none"
+        customer = d(sev.customer_update) if sev.customer_update else "none"
+        lines.append(
+            f"{sev.key} {sev.name:<9}= response {sev.response_text.lower()}, internal update "
+            f"{internal}, customer update {customer}, channel {sev.channel or 'none'}"
+        )
+    for lv in pb.escalation:
+        scope = ""
+        if lv.after is not None and lv.after_severities is not None:
+            scope = f"; by time only for {', '.join(sorted(lv.after_severities))}"
+        lines.append(line(f"escalation L{lv.level}", f"{lv.name} ({lv.trigger}{scope})"))
+    for ph in pb.phases:
+        budget = d(ph.budget) if ph.budget else "no budget"
+        lines.append(line(f"phase {ph.number}", f"{ph.name} ({ph.window}; {budget})"))
+    return lines
