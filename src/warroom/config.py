@@ -57,14 +57,26 @@ from warroom.settings import (
     keys_of,
     sections,
 )
-from warroom.text import dsn_problem, register_dsn, unsafe_character
+from warroom.text import clean, dsn_problem, register_dsn, unsafe_character
 
 CONFIG_FILE = "warroom.toml"
 _S = TypeVar("_S", DatabaseSettings, ErrorSettings, GitSettings, StatusSettings)
 
 
 class ConfigError(Exception):
-    """A configuration problem; ``str(error)`` is one line for the user."""
+    """A configuration problem; ``str(error)`` is one line for the user (cleaned and bounded: it
+    quotes keys, values and paths from a file that may be anybody's)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(clean(message, max_len=CONFIG_ERROR_MAX))
+
+
+CONFIG_ERROR_MAX = 1000
+
+
+def _key(key: str) -> str:
+    """A TOML key as a message names it: as written when it is a plain name, else quoted and cut."""
+    return key if re.fullmatch(r"[A-Za-z0-9_.-]{1,60}", key) else _show(key)
 
 
 # -- reading a TOML file ----------------------------------------------------------------------
@@ -89,7 +101,7 @@ class _Table:
 
     def error(self, key: str, expected: str, value: Any = None, *, show: bool = True) -> ConfigError:
         got = f", got {_show(value)}" if show else ""
-        loc = f"{self.where} {key}" if self.where else key
+        loc = f"{self.where} {_key(key)}" if self.where else _key(key)
         return ConfigError(f"{self.file}: {loc}: expected {expected}{got}")
 
     def has(self, key: str) -> bool:
@@ -189,10 +201,15 @@ class _Table:
         p = Path(os.path.expandvars(self._safe(key, v, LONG_TEXT_MAX))).expanduser()
         if not p.is_absolute() and self.base is not None:
             p = self.base / p
-        if must_exist == "file" and not p.is_file():
-            raise self.error(key, f"an existing file ({p} not found)", show=False)
-        if must_exist == "dir" and not p.is_dir():
-            raise self.error(key, f"an existing folder ({p} not found)", show=False)
+        if not must_exist:
+            return p
+        try:
+            found = p.is_file() if must_exist == "file" else p.is_dir()
+        except OSError as exc:  # a name too long for the file system, a loop of links
+            raise self.error(key, f"a usable path ({exc.strerror or exc})", show=False) from None
+        if not found:
+            what = "file" if must_exist == "file" else "folder"
+            raise self.error(key, f"an existing {what} ({p} not found)", show=False)
         return p
 
     def text_list(self, key: str, *, allow_empty_list: bool) -> tuple[str, ...]:
@@ -235,7 +252,7 @@ class _Table:
             known = sorted(self.used | set(self._known))
             hint = f" (known keys: {', '.join(known)})" if known else ""
             loc = f"{self.where} " if self.where else ""
-            raise ConfigError(f"{self.file}: {loc}unknown key {unknown[0]!r}{hint}")
+            raise ConfigError(f"{self.file}: {loc}unknown key {_show(unknown[0])}{hint}")
 
 
 def _show(value: Any) -> str:
@@ -271,6 +288,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: is not valid TOML ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # a number of 5,000 digits; nesting 100,000 deep
+        why = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long to read"
+        raise ConfigError(f"{path}: is not valid TOML ({why})") from None
 
 
 def _read_keys(t: _Table, keys: Sequence[Key], defaults: object) -> dict[str, Any]:

@@ -219,6 +219,8 @@ def regular_expression(value: str) -> Refusal | None:
         re.compile(value)
     except re.error as exc:
         return f"a regular expression ({exc})", value
+    except (OverflowError, RecursionError):  # a{99999999999}; a thousand nested groups
+        return "a regular expression (this one is too large)", value
     return None
 
 
