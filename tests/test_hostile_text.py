@@ -714,12 +714,6 @@ def test_deeply_nested_evidence_is_a_note_in_the_report(tmp_path: Path) -> None:
     assert result.exit_code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="events.body_from_json catches only json.JSONDecodeError (and the journal ValueError): a "
-    "journal row whose data is deeply nested JSON raises RecursionError out of Journal.events, so "
-    "`warroom list` prints a traceback instead of one line naming the damaged event",
-)
 def test_a_journal_row_of_deeply_nested_json_is_one_line(tmp_path: Path) -> None:
     settings, _incident_id = _journal_with(tmp_path, ev.NoteAdded("hi"))
     db = sqlite3.connect(settings.journal_path, isolation_level=None)
@@ -728,7 +722,8 @@ def test_a_journal_row_of_deeply_nested_json_is_one_line(tmp_path: Path) -> None
     db.close()
     result = invoke(["list", "--state-dir", str(settings.state_dir)], tmp_path)
     assert_clean_exit(result, "list")
-    assert result.exit_code == 1 and "damaged" in result.stderr
+    # the damaged incident is named (one line each), the listing goes on
+    assert result.exit_code == 0 and "cannot be opened" in result.stderr and "damaged" in result.stderr
 
 
 @settings(max_examples=20, deadline=timedelta(seconds=2))
