@@ -949,9 +949,10 @@ async def test_the_event_loop_keeps_running_while_a_big_page_is_read(
     done.set()
     await tick
     assert st.readable and len(st.components) == sp.MAX_COMPONENTS
-    # In a thread, the loop gets a turn every few milliseconds (~25 ms at worst here); the bound
-    # leaves room for a loaded machine.
-    assert max(gaps) < 0.4, f"the event loop stalled {max(gaps) * 1000:.0f} ms"
+    # In a thread, the loop gets a turn every few milliseconds (~25 ms at worst on a quiet
+    # machine); parsed on the loop it stalled ~2.3 s. The bound leaves room for a shared machine
+    # under load (the measured figures live in bench/, not here).
+    assert max(gaps) < 1.2, f"the event loop stalled {max(gaps) * 1000:.0f} ms"
 
 
 async def test_too_many_arrays_are_refused_before_parsing(server: Server, client: httpx.AsyncClient) -> None:

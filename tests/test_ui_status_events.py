@@ -61,7 +61,9 @@ async def test_a_big_outage_is_one_event_and_the_loop_keeps_going(
     # the indicator, the 200 worst components kept, and a line saying 200 more were not listed
     assert body.text == "Twilio: major (Partial System Outage) (and 201 more)"
     assert len(body.lines) == 50 and body.lines[-1].startswith("Twilio: … and ")
-    assert max(lags) < 0.25, f"the UI loop stalled {max(lags):.2f} s"
+    # 401 events written on the loop, one fsync each, froze it ~7 s; one event off the loop does
+    # not (the bound leaves room for a loaded machine).
+    assert max(lags) < 1.0, f"the UI loop stalled {max(lags):.2f} s"
 
 
 async def test_a_restart_does_not_write_the_same_reading_again(
