@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -18,6 +17,7 @@ import click
 
 from warroom import __version__
 from warroom.config import ConfigError, load_settings
+from warroom.durations import utc_now
 from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Problem
 from warroom.settings import Settings
 from warroom.text import dsn_password
@@ -220,7 +220,7 @@ def list_(ctx: click.Context, only_open: bool, **flags: Any) -> None:
     if not incidents:
         click.echo("no incidents" + (" open" if only_open else "") + f" in {settings.journal_path}")
         return
-    now = datetime.now(UTC)
+    now = utc_now()
     rows = [("ID", "SEV", "STATUS", "STARTED", "DURATION", "TITLE")]
     for inc in reversed(incidents):
         rows.append(
@@ -328,7 +328,7 @@ def report(ctx: click.Context, incident_id: str | None, output: Path | None, **f
     from warroom.comms.report import ReportError, build_report
 
     try:
-        text = build_report(incident, settings, now=datetime.now(UTC))
+        text = build_report(incident, settings, now=utc_now())
     except ReportError as exc:
         fail(f"report: {exc}", 1)
     if output is None or str(output) == "-":

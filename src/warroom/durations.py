@@ -20,6 +20,11 @@ _PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h|d)\s*")
 _MAX_DAYS = 999_999_999  # timedelta's limit
 
 
+def utc_now() -> datetime:
+    """Now, as an aware UTC datetime: the one clock everything defaults to (tests inject theirs)."""
+    return datetime.now(UTC)
+
+
 class DurationError(ValueError):
     """A duration string that could not be read."""
 

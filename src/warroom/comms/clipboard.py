@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from warroom.durations import utc_now
 from warroom.files import private_dir
 from warroom.text import first_line
 
@@ -266,7 +267,7 @@ class Clipboard:
         system_copy: SystemCopy | None = _PYPERCLIP,
         system_timeout: float = SYSTEM_TIMEOUT,
         file_timeout: float = FILE_TIMEOUT,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         osc52_max_bytes: int = OSC52_MAX_BYTES,
     ) -> None:
         if terminal_write is not None and terminal_copy is not None:

@@ -27,10 +27,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from warroom.durations import iso_utc, parse_utc, utc
+from warroom.durations import iso_utc, parse_utc, utc, utc_now
 from warroom.files import private_dir
 from warroom.incident import events as ev
 from warroom.incident.state import FoldError, Incident, fold
@@ -77,8 +77,7 @@ def _clean_field(value: str, max_len: int, multiline: bool) -> str:
     return clean(value, max_len=max_len, multiline=multiline)
 
 
-def system_clock() -> datetime:
-    return datetime.now(UTC)
+system_clock = utc_now  # the journal's default clock
 
 
 def login_name() -> str:
