@@ -13,64 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widget import Widget
 
 from warroom.durations import clock_time
 from warroom.settings import Settings
 
 if TYPE_CHECKING:
-    from warroom.comms.clipboard import Clipboard
     from warroom.comms.context import LiveFacts
-    from warroom.comms.templates import RenderResult, TemplateInfo, TemplateSet
 from warroom.incident import events as ev
 from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Problem, system_clock
 from warroom.incident.state import Incident
 from warroom.lifeline import Lifeline
 from warroom.live import LiveState
-from warroom.text import clean
 from warroom.ui.base import Pane
-from warroom.ui.panes.reserved import NotConfiguredPane
+from warroom.ui.comms import Comms
 from warroom.ui.pollers import DbPolled, GitRead, PageRead, Pollers
 from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
 from warroom.ui.themes import DEFAULT_THEME, load_themes, resolve_name
 
 Clock = Callable[[], datetime]
-T = TypeVar("T")
-
-
-async def in_daemon_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``func(*args, **kwargs)`` in a thread of its own that never holds up the process's exit
-    (asyncio.to_thread's pool threads are joined when the interpreter ends)."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
-
-    def run() -> None:
-        try:
-            result, error = func(*args, **kwargs), None
-        except BaseException as exc:
-            result, error = None, exc
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, result, error)
-
-    threading.Thread(target=run, name="warroom-worker", daemon=True).start()
-    return await future
 
 
 class WarroomApp(App[int]):
@@ -98,7 +66,6 @@ class WarroomApp(App[int]):
     ) -> None:
         super().__init__()
         self.lifeline = lifeline
-        self._stop_renders = threading.Event()  # set when the app exits: renders under way stop
         self.settings = settings
         self.clock = clock
         self.blink = blink
@@ -109,11 +76,7 @@ class WarroomApp(App[int]):
         self._bell_state: dict[str, tuple[datetime, datetime]] = {}
         self._watch_terminal = watch_terminal
         self._tick_interval = tick_interval
-        self._templates: TemplateSet | None = None
-        self._copier: Clipboard | None = None
-        self._system_copy = system_copy
-        self._undoable: ev.Event | None = None
-        self.last_copy: tuple[str, str] | None = None
+        self.comms = Comms(self, system_copy=system_copy)
         self.demo = demo
         self.live = LiveState(settings)
         self.pollers = Pollers(self)
@@ -214,7 +177,7 @@ class WarroomApp(App[int]):
         self.live.begin(incident)
         self.incident = incident
         self._bell_state.clear()
-        self._undoable = None
+        self.comms.forget_undo()
         self.incident_opened()
         while len(self.screen_stack) > 1 and not isinstance(self.screen, ConsoleScreen):
             self.pop_screen()
@@ -477,214 +440,20 @@ class WarroomApp(App[int]):
         """A notification whose text is never parsed as markup."""
         self.notify(message, severity=severity, timeout=timeout or 6, markup=False)  # type: ignore[arg-type]
 
-    # -- comms: templates, clipboard, report ------------------------------------------------------------
-    @property
-    def templates(self) -> TemplateSet:
-        if self._templates is None:
-            from warroom.comms.templates import TemplateSet
-
-            self._templates = TemplateSet.from_settings(self.settings)
-        return self._templates
-
-    @property
-    def copier(self) -> Clipboard:
-        """Copies to every clipboard there is (not Textual's ``App.clipboard``, the last text)."""
-        if self._copier is None:
-            from warroom.comms.clipboard import Clipboard
-
-            extra: dict[str, Any] = (
-                {} if self._system_copy == "pyperclip" else {"system_copy": self._system_copy}
-            )
-            self._copier = Clipboard(
-                self.settings.outbox_dir, terminal_copy=self.copy_to_clipboard, clock=self.clock, **extra
-            )
-        return self._copier
-
-    def template_context(self) -> dict[str, Any]:
-        from warroom.comms.context import build_context
-
-        assert self.incident is not None
-        return build_context(self.incident, self.settings, self.live_facts(), self.clock())
-
-    async def render_template(self, info: TemplateInfo) -> RenderResult:
-        """Render off the UI loop (a team's template is bounded, but may still take its whole
-        deadline); the context is built here, on the loop, where the incident lives. The thread
-        is a daemon and a render under way stops when the console closes: quitting never waits."""
-        context = self.template_context()
-        return await in_daemon_thread(self.templates.render, info, context, cancel=self._stop_renders)
-
+    # -- messages, clipboard, report (warroom.ui.comms) ------------------------------------------------
     def action_template(self, number: int) -> None:
-        if self._need_incident() is None:
-            return
-        info = self.templates.by_key(str(number))
-        if info is None:
-            self.say(f"No template has key {number}.", severity="warning")
-            return
-        self.copy_template(info)
-
-    def copy_template(self, info: TemplateInfo) -> None:
-        """Render (off the loop), copy, and (for messages that count) record the update as sent."""
-        if self._need_incident() is None:
-            return
-        self.run_worker(
-            self._copy_template(info), group="clipboard", exit_on_error=False, description=f"copy {info.name}"
-        )
-
-    async def _copy_template(self, info: TemplateInfo) -> None:
-        from warroom.comms.templates import update_event
-
-        result = await self.render_template(info)
-        inc = self.incident
-        if inc is None:
-            return
-        if not result.ok or result.text is None:
-            self.say(result.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
-            return
-        note = ""
-        if result.unfilled:
-            shown = " ".join(result.unfilled[:4]) + (" …" if len(result.unfilled) > 4 else "")
-            note = f" Unfilled: {shown} (e fills them)."
-        body = update_event(info, result.text) if inc.is_open else None
-        if body is not None:
-            event = self.record(body)
-            if event is not None:
-                self._undoable = event
-                due = inc.next_update_due(body.audience)
-                nxt = f", next due {self.at(due)}" if due else ""
-                note = f" Recorded as the {body.audience} update sent{nxt}; ctrl+z takes it back." + note
-        await self._copy(result.text, what=info.title, name=info.name, note=note)
-
-    def copy_text(self, text: str, *, what: str, name: str, note: str = "") -> None:
-        """Copy to every clipboard there is (in a worker: never blocks) and say what worked."""
-        self.run_worker(
-            self._copy(text, what=what, name=name, note=note),
-            group="clipboard",
-            exit_on_error=False,
-            description=f"copy {name}",
-        )
-
-    async def _copy(self, text: str, *, what: str, name: str, note: str = "") -> None:
-        incident_id = self.incident.id if self.incident is not None else "no-incident"
-        result = await self.copier.copy(text, incident_id=incident_id, name=name)
-        self.last_copy = (what, text)
-        self.say(f"{what}: {result.message}.{note}", severity=result.severity, timeout=12)
+        if self._need_incident() is not None:
+            self.comms.copy_by_key(str(number))
 
     def action_undo_update(self) -> None:
-        from warroom.comms.templates import undo_event
-
-        inc = self.incident
-        event = self._undoable
-        if inc is None or event is None:
-            self.say("Nothing to take back.", severity="warning")
-            return
-        still = any(u.event_id == event.event_id and u.undone_at is None for u in inc.updates)
-        if not still:
-            self.say("That update was already taken back.", severity="warning")
-            self._undoable = None
-            return
-        body = undo_event(event)
-        if self.record(body) is not None:
-            self._undoable = None
-            due = inc.next_update_due(body.audience)
-            nxt = f"; next due {self.at(due)}" if due else ""
-            self.say(f"The {body.audience} update is no longer recorded as sent{nxt}.")
+        self.comms.undo_update()
 
     def action_show_last_copy(self) -> None:
-        if self.last_copy is None:
-            self.say("Nothing was copied yet.", severity="warning")
-            return
-        from warroom.ui.screens.modals import TextModal
-
-        self.push_screen(TextModal(self.last_copy[0], self.last_copy[1]))
+        self.comms.show_last_copy()
 
     def action_report(self) -> None:
-        inc = self._need_incident()
-        if inc is None:
-            return
-        path = self.settings.state_dir / "reports" / f"{inc.id}.md"
-        try:
-            inc = self.journal.load(inc.id, self.settings.playbook)  # a copy the thread owns
-        except JournalError as exc:
-            self.say(str(exc), severity="error")
-            return
-        facts = self.live_facts()
-        now = self.clock()
-        settings = self.settings
-
-        def write() -> str:
-            from warroom.comms.report import ReportError, build_report, write_report
-            from warroom.files import private_dir
-
-            try:
-                text = build_report(inc, settings, now=now, facts=facts, templates=self.templates)
-                private_dir(path.parent)
-                write_report(path, text)
-            except ReportError as exc:
-                return f"error:{exc}"
-            except OSError as exc:
-                return f"error:cannot write {path} ({exc.strerror or exc})"
-            except Exception as exc:  # say so rather than fail silently in the worker
-                why = clean(str(exc), max_len=200)
-                return f"error:the report could not be written ({type(exc).__name__}: {why})"
-            return str(path)
-
-        async def run() -> None:
-            import asyncio as _asyncio
-
-            outcome = await _asyncio.to_thread(write)
-            if outcome.startswith("error:"):
-                self.say(outcome.removeprefix("error:"), severity="error", timeout=12)
-            else:
-                self.say(f"Post-incident report written to {outcome}", timeout=12)
-
-        self.run_worker(run(), group="report", exit_on_error=False, description="write report")
-
-    # -- panes the console shows --------------------------------------------------------------------
-    def data_pane(self, key: str) -> Widget:
-        """The pane for a data source, or a pane saying plainly that it is not configured."""
-        s = self.settings
-        if key == "templates":
-            from warroom.ui.panes.templates import TemplatesPane
-
-            return TemplatesPane(id="templates")
-        if key in ("errors", "health", "sms") and s.database.dsn:
-            from warroom.ui.panes.database import ErrorsPane, HealthPane, SmsPane
-
-            return {"errors": ErrorsPane, "health": HealthPane, "sms": SmsPane}[key](id=key)
-        if key.startswith("query-") and s.database.dsn:
-            from warroom.ui.panes.database import QueryTablePane
-
-            index = int(key.removeprefix("query-"))
-            return QueryTablePane(index, s.database.panes[index].title, id=key)
-        if key == "commits" and s.git.repo is not None:
-            from warroom.ui.panes.changes import CommitsPane
-
-            return CommitsPane(id=key)
-        if key == "status" and s.status.pages:
-            from warroom.ui.panes.changes import StatusPane
-
-            return StatusPane(id=key)
-        if key == "decision":
-            from warroom.ui.panes.changes import DecisionPane
-
-            return DecisionPane(id=key)
-        return NotConfiguredPane(*RESERVED[key], id=key)
-
-    def side_tabs(self) -> list[tuple[str, str]]:
-        """Tabs under the wide layout's right column: (pane key, label)."""
-        return [
-            ("templates", "Comms"),
-            ("status", "Upstream"),
-            ("decision", "Decide"),
-            ("sms", "SMS"),
-            *self.extra_tabs(),
-        ]
-
-    def extra_tabs(self) -> list[tuple[str, str]]:
-        """The team's extra query panes ([[database.panes]])."""
-        if not self.settings.database.dsn:
-            return []
-        return [(f"query-{i}", p.title[:16]) for i, p in enumerate(self.settings.database.panes)]
+        if self._need_incident() is not None:
+            self.comms.write_report()
 
     # -- actions ------------------------------------------------------------------------------------
     def _need_incident(self) -> Incident | None:
@@ -895,7 +664,7 @@ class WarroomApp(App[int]):
             self.say("Nothing to copy here: focus an item in a pane first (tab moves between panes).")
             return
         what, text = found
-        self.copy_text(text, what=what, name=what.replace(" ", "-"))
+        self.comms.copy_text(text, what=what, name=what.replace(" ", "-"))
 
     def action_help(self) -> None:
         from warroom.ui.panes.checklist import ChecklistList
@@ -924,7 +693,7 @@ class WarroomApp(App[int]):
         self.exit(0)
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
-        self._stop_renders.set()
+        self.comms.stop_renders.set()  # a template render under way stops: quitting never waits
         super().exit(*args, **kwargs)
 
     # -- command palette ------------------------------------------------------------------------------
@@ -998,15 +767,6 @@ class WarroomApp(App[int]):
     def _hangup(self, status: int) -> None:
         """The lifeline asks (a signal, or the terminal hung up): exit now."""
         self.exit(status)
-
-
-RESERVED: dict[str, tuple[str, str]] = {
-    "errors": ("Errors", "Live error tallies need a database: set [database] dsn in warroom.toml, or --dsn."),
-    "health": ("Database", "Connection stats need a database: set [database] dsn in warroom.toml, or --dsn."),
-    "sms": ("SMS failures", "SMS delivery failures need a database: set [database] dsn, or --dsn."),
-    "commits": ("Commits", "Recent commits need a repository: set [git] repo in warroom.toml, or --repo."),
-    "status": ("Status pages", "No status pages: add [[status_pages]] entries (name, url) to warroom.toml."),
-}
 
 
 def run_console(settings: Settings, *, incident_id: str | None = None, demo: Any = None) -> int:

@@ -168,7 +168,9 @@ class CommitsPane(Pane):
         if commit is None:
             self.wapp.say("No commit is focused.", severity="warning")
             return
-        self.wapp.copy_text(revert_command(commit), what=f"git revert {commit.short_sha}", name="git-revert")
+        self.wapp.comms.copy_text(
+            revert_command(commit), what=f"git revert {commit.short_sha}", name="git-revert"
+        )
 
     def action_copy_function_rollback(self) -> None:
         from warroom.sources.git import function_rollback_commands
@@ -182,7 +184,9 @@ class CommitsPane(Pane):
             self.wapp.say(f"{commit.short_sha} touched no edge function (supabase/functions/<name>/).")
             return
         to = commit.parent[:7] if commit.parent else "?"
-        self.wapp.copy_text("\n".join(cmds), what=f"edge-function rollback to {to}", name="function-rollback")
+        self.wapp.comms.copy_text(
+            "\n".join(cmds), what=f"edge-function rollback to {to}", name="function-rollback"
+        )
 
     def copy_text(self) -> tuple[str, str] | None:
         from warroom.sources.git import revert_command
@@ -387,7 +391,7 @@ class DecisionPane(Pane):
         if found is None:
             self.wapp.say("Highlight a command (▸) to copy it.", severity="warning")
             return
-        self.wapp.copy_text(found[1], what=found[0], name="command")
+        self.wapp.comms.copy_text(found[1], what=found[0], name="command")
 
     def copy_text(self) -> tuple[str, str] | None:
         ol = self.query_one(DecisionList)

@@ -54,7 +54,7 @@ class TemplateList(Tabs):
     def action_copy_selected(self) -> None:
         info = self._pane().selected()
         if info is not None:
-            self._pane().wapp.copy_template(info)
+            self._pane().wapp.comms.copy_template(info)
 
     def action_show_text(self) -> None:
         self._pane().show_text()
@@ -125,8 +125,8 @@ class TemplatesPane(Pane):
     def _tabs(self) -> list[Tab]:
         """One tab per message, by position (a team's file name is no widget id)."""
         tabs = []
-        self._names = [info.name for info in self.wapp.templates.messages()]
-        for n, info in enumerate(self.wapp.templates.messages()):
+        self._names = [info.name for info in self.wapp.comms.templates.messages()]
+        for n, info in enumerate(self.wapp.comms.templates.messages()):
             label = f"{info.key} {SHORT.get(info.name, info.title)}" if info.key else info.title
             if info.error:
                 label += " (unusable)"
@@ -138,7 +138,7 @@ class TemplatesPane(Pane):
         if tab is None or tab.id is None:
             return None
         index = int(tab.id.removeprefix("t-"))
-        return self.wapp.templates.get(self._names[index]) if index < len(self._names) else None
+        return self.wapp.comms.templates.get(self._names[index]) if index < len(self._names) else None
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         event.stop()  # not for the console's TabbedContent around this pane
@@ -158,8 +158,8 @@ class TemplatesPane(Pane):
                 Content.styled("No templates found.", "$text-error")
             )
             return
-        templates = self.wapp.templates
-        inputs = (info, templates.revision, self.wapp.template_context())
+        templates = self.wapp.comms.templates
+        inputs = (info, templates.revision, self.wapp.comms.context())
         if inputs == self._inputs:
             return
         self._inputs = inputs
@@ -169,7 +169,7 @@ class TemplatesPane(Pane):
         )
 
     async def render_preview(self, info: TemplateInfo) -> None:
-        result = await self.wapp.render_template(info)
+        result = await self.wapp.comms.render(info)
         if self.is_attached:
             self.show(result)
 
@@ -178,7 +178,7 @@ class TemplatesPane(Pane):
         self._last = result
         status = self.query_one("#template-status", Static)
         text = self.query_one("#template-text", Static)
-        problems = self.wapp.templates.problems
+        problems = self.wapp.comms.templates.problems
         if not result.ok:
             status.update(Content.styled(result.error or "cannot render", "bold $text-error"))
             text.update("")

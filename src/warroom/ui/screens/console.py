@@ -20,11 +20,13 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from warroom.ui.header import IncidentHeader
 from warroom.ui.panes.checklist import ChecklistPane
+from warroom.ui.panes.not_configured import NotConfiguredPane
 from warroom.ui.panes.phases import PhasePane
 from warroom.ui.panes.timeline import TimelinePane
 from warroom.ui.panes.timer import TimerPane
 
 if TYPE_CHECKING:
+    from warroom.settings import Settings
     from warroom.ui.app import WarroomApp
 
 WIDE = (150, 36)  # columns, rows: three columns of split panes
@@ -147,6 +149,65 @@ CONSOLE_BINDINGS: list[Binding] = [
 ]
 
 
+# What a pane says when its source is not configured: its title, and how to configure it.
+NOT_CONFIGURED: dict[str, tuple[str, str]] = {
+    "errors": ("Errors", "Live error tallies need a database: set [database] dsn in warroom.toml, or --dsn."),
+    "health": ("Database", "Connection stats need a database: set [database] dsn in warroom.toml, or --dsn."),
+    "sms": ("SMS failures", "SMS delivery failures need a database: set [database] dsn, or --dsn."),
+    "commits": ("Commits", "Recent commits need a repository: set [git] repo in warroom.toml, or --repo."),
+    "status": ("Status pages", "No status pages: add [[status_pages]] entries (name, url) to warroom.toml."),
+}
+
+
+def data_pane(settings: Settings, key: str) -> Widget:
+    """The pane for a data source, or a pane saying plainly that it is not configured."""
+    s = settings
+    if key == "templates":
+        from warroom.ui.panes.templates import TemplatesPane
+
+        return TemplatesPane(id="templates")
+    if key in ("errors", "health", "sms") and s.database.dsn:
+        from warroom.ui.panes.database import ErrorsPane, HealthPane, SmsPane
+
+        return {"errors": ErrorsPane, "health": HealthPane, "sms": SmsPane}[key](id=key)
+    if key.startswith("query-") and s.database.dsn:
+        from warroom.ui.panes.database import QueryTablePane
+
+        index = int(key.removeprefix("query-"))
+        return QueryTablePane(index, s.database.panes[index].title, id=key)
+    if key == "commits" and s.git.repo is not None:
+        from warroom.ui.panes.changes import CommitsPane
+
+        return CommitsPane(id=key)
+    if key == "status" and s.status.pages:
+        from warroom.ui.panes.changes import StatusPane
+
+        return StatusPane(id=key)
+    if key == "decision":
+        from warroom.ui.panes.changes import DecisionPane
+
+        return DecisionPane(id=key)
+    return NotConfiguredPane(*NOT_CONFIGURED[key], id=key)
+
+
+def side_tabs(settings: Settings) -> list[tuple[str, str]]:
+    """Tabs under the wide layout's right column: (pane key, label)."""
+    return [
+        ("templates", "Comms"),
+        ("status", "Upstream"),
+        ("decision", "Decide"),
+        ("sms", "SMS"),
+        *extra_tabs(settings),
+    ]
+
+
+def extra_tabs(settings: Settings) -> list[tuple[str, str]]:
+    """The team's extra query panes ([[database.panes]])."""
+    if not settings.database.dsn:
+        return []
+    return [(f"query-{i}", p.title[:16]) for i, p in enumerate(settings.database.panes)]
+
+
 class ConsoleScreen(Screen[None]):
     BINDINGS: ClassVar = CONSOLE_BINDINGS
     DEFAULT_CSS = """
@@ -206,16 +267,16 @@ class ConsoleScreen(Screen[None]):
                     yield ChecklistPane(id="checklists")
                 # The data panes mount right after the first frame: the incident (header, timer,
                 # checklists) is on screen first.
-                yield Lazy(app.data_pane("errors"))
+                yield Lazy(data_pane(app.settings, "errors"))
                 with Lazy(Vertical(id="center")):
-                    yield app.data_pane("commits")
+                    yield data_pane(app.settings, "commits")
                     yield TimelinePane(id="timeline")
                 with Lazy(Vertical(id="right")):
-                    yield app.data_pane("health")
+                    yield data_pane(app.settings, "health")
                     with TabbedContent(id="right-tabs"):
-                        for key, label in app.side_tabs():
+                        for key, label in side_tabs(app.settings):
                             with TabPane(Content(label), id=f"tab-{key}"):
-                                yield app.data_pane(key)
+                                yield data_pane(app.settings, key)
         elif self.layout_mode == "medium":
             with Horizontal(id="body"):
                 with Vertical(id="left"):
@@ -239,20 +300,20 @@ class ConsoleScreen(Screen[None]):
         """The data panes and the timeline as tabs (the medium and compact layouts)."""
         app = self.wapp
         with TabPane("Errors", id="tab-errors"):
-            yield app.data_pane("errors")
+            yield data_pane(app.settings, "errors")
         with TabPane("Database", id="tab-database"):
-            yield app.data_pane("health")
-            yield app.data_pane("sms")
+            yield data_pane(app.settings, "health")
+            yield data_pane(app.settings, "sms")
         with TabPane("Changes", id="tab-changes"):
-            yield app.data_pane("commits")
-            yield app.data_pane("decision")
+            yield data_pane(app.settings, "commits")
+            yield data_pane(app.settings, "decision")
         with TabPane("Upstream", id="tab-upstream"):
-            yield app.data_pane("status")
+            yield data_pane(app.settings, "status")
         with TabPane("Comms", id="tab-comms"):
-            yield app.data_pane("templates")
-        for key, label in app.extra_tabs():
+            yield data_pane(app.settings, "templates")
+        for key, label in extra_tabs(app.settings):
             with TabPane(Content(label), id=f"tab-{key}"):  # a team's title: never markup
-                yield app.data_pane(key)
+                yield data_pane(app.settings, key)
         with TabPane("Timeline", id="tab-timeline"):
             yield TimelinePane(id="timeline")
 

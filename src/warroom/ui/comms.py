@@ -1,0 +1,237 @@
+"""The console's words: the playbook's messages rendered with live facts (off the UI loop),
+copied to every clipboard there is, recorded as updates; the last copy shown again; the
+post-incident report written.
+
+:class:`Comms` belongs to the app (``app.comms``); panes call it to copy what they show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from warroom.text import clean
+
+if TYPE_CHECKING:
+    from warroom.comms.clipboard import Clipboard
+    from warroom.comms.templates import RenderResult, TemplateInfo, TemplateSet
+    from warroom.incident import events as ev
+    from warroom.ui.app import WarroomApp
+
+T = TypeVar("T")
+
+
+async def in_daemon_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``func(*args, **kwargs)`` in a thread of its own that never holds up the process's exit
+    (asyncio.to_thread's pool threads are joined when the interpreter ends)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = func(*args, **kwargs), None
+        except BaseException as exc:
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="warroom-worker", daemon=True).start()
+    return await future
+
+
+class Comms:
+    """Messages, clipboard and report for one console (see the module docstring)."""
+
+    def __init__(self, app: WarroomApp, *, system_copy: Any = "pyperclip") -> None:
+        self.app = app
+        self._system_copy = system_copy
+        self._templates: TemplateSet | None = None
+        self._copier: Clipboard | None = None
+        self._undoable: ev.Event | None = None
+        self.last_copy: tuple[str, str] | None = None
+        self.stop_renders = threading.Event()  # set when the console exits: renders under way stop
+
+    # -- what there is to copy ---------------------------------------------------------------------
+    @property
+    def templates(self) -> TemplateSet:
+        if self._templates is None:
+            from warroom.comms.templates import TemplateSet
+
+            self._templates = TemplateSet.from_settings(self.app.settings)
+        return self._templates
+
+    @property
+    def copier(self) -> Clipboard:
+        """Copies to every clipboard there is (not Textual's ``App.clipboard``, the last text)."""
+        if self._copier is None:
+            from warroom.comms.clipboard import Clipboard
+
+            app = self.app
+            extra: dict[str, Any] = (
+                {} if self._system_copy == "pyperclip" else {"system_copy": self._system_copy}
+            )
+            self._copier = Clipboard(
+                app.settings.outbox_dir, terminal_copy=app.copy_to_clipboard, clock=app.clock, **extra
+            )
+        return self._copier
+
+    def context(self) -> dict[str, Any]:
+        """What a message is filled with, now (built on the UI loop, where the incident lives)."""
+        from warroom.comms.context import build_context
+
+        app = self.app
+        assert app.incident is not None
+        return build_context(app.incident, app.settings, app.live.facts(), app.clock())
+
+    async def render(self, info: TemplateInfo) -> RenderResult:
+        """Render off the UI loop (a team's template is bounded, but may still take its whole
+        deadline), in a daemon thread a closing console never waits for."""
+        return await in_daemon_thread(self.templates.render, info, self.context(), cancel=self.stop_renders)
+
+    # -- copying --------------------------------------------------------------------------------
+    def copy_by_key(self, key: str) -> None:
+        info = self.templates.by_key(key)
+        if info is None:
+            self.app.say(f"No template has key {key}.", severity="warning")
+            return
+        self.copy_template(info)
+
+    def copy_template(self, info: TemplateInfo) -> None:
+        """Render (off the loop), copy, and (for messages that count) record the update as sent."""
+        if self.app.incident is None:
+            return
+        self.app.run_worker(
+            self._copy_template(info), group="clipboard", exit_on_error=False, description=f"copy {info.name}"
+        )
+
+    async def _copy_template(self, info: TemplateInfo) -> None:
+        from warroom.comms.templates import update_event
+
+        app = self.app
+        result = await self.render(info)
+        inc = app.incident
+        if inc is None:
+            return
+        if not result.ok or result.text is None:
+            app.say(result.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
+            return
+        note = ""
+        if result.unfilled:
+            shown = " ".join(result.unfilled[:4]) + (" …" if len(result.unfilled) > 4 else "")
+            note = f" Unfilled: {shown} (e fills them)."
+        body = update_event(info, result.text) if inc.is_open else None
+        if body is not None:
+            event = app.record(body)
+            if event is not None:
+                self._undoable = event
+                due = inc.next_update_due(body.audience)
+                nxt = f", next due {app.at(due)}" if due else ""
+                note = f" Recorded as the {body.audience} update sent{nxt}; ctrl+z takes it back." + note
+        await self._copy(result.text, what=info.title, name=info.name, note=note)
+
+    def copy_text(self, text: str, *, what: str, name: str, note: str = "") -> None:
+        """Copy to every clipboard there is (in a worker: never blocks) and say what worked."""
+        self.app.run_worker(
+            self._copy(text, what=what, name=name, note=note),
+            group="clipboard",
+            exit_on_error=False,
+            description=f"copy {name}",
+        )
+
+    async def _copy(self, text: str, *, what: str, name: str, note: str = "") -> None:
+        app = self.app
+        incident_id = app.incident.id if app.incident is not None else "no-incident"
+        result = await self.copier.copy(text, incident_id=incident_id, name=name)
+        self.last_copy = (what, text)
+        app.say(f"{what}: {result.message}.{note}", severity=result.severity, timeout=12)
+
+    # -- taking an update back --------------------------------------------------------------------
+    def forget_undo(self) -> None:
+        self._undoable = None
+
+    def undo_update(self) -> None:
+        from warroom.comms.templates import undo_event
+
+        app = self.app
+        inc = app.incident
+        event = self._undoable
+        if inc is None or event is None:
+            app.say("Nothing to take back.", severity="warning")
+            return
+        still = any(u.event_id == event.event_id and u.undone_at is None for u in inc.updates)
+        if not still:
+            app.say("That update was already taken back.", severity="warning")
+            self._undoable = None
+            return
+        body = undo_event(event)
+        if app.record(body) is not None:
+            self._undoable = None
+            due = inc.next_update_due(body.audience)
+            nxt = f"; next due {app.at(due)}" if due else ""
+            app.say(f"The {body.audience} update is no longer recorded as sent{nxt}.")
+
+    def show_last_copy(self) -> None:
+        app = self.app
+        if self.last_copy is None:
+            app.say("Nothing was copied yet.", severity="warning")
+            return
+        from warroom.ui.screens.modals import TextModal
+
+        app.push_screen(TextModal(self.last_copy[0], self.last_copy[1]))
+
+    # -- the report ---------------------------------------------------------------------------------
+    def write_report(self) -> None:
+        """The post-incident report, from a copy of the journal, written off the UI loop."""
+        from warroom.incident.journal import JournalError
+
+        app = self.app
+        inc = app.incident
+        if inc is None:
+            return
+        path = app.settings.state_dir / "reports" / f"{inc.id}.md"
+        try:
+            inc = app.journal.load(inc.id, app.settings.playbook)  # a copy the thread owns
+        except JournalError as exc:
+            app.say(str(exc), severity="error")
+            return
+        facts = app.live.facts()
+        now = app.clock()
+        settings = app.settings
+        templates = self.templates
+
+        def write() -> str:
+            from warroom.comms.report import ReportError, build_report, write_report
+            from warroom.files import private_dir
+
+            try:
+                text = build_report(inc, settings, now=now, facts=facts, templates=templates)
+                private_dir(path.parent)
+                write_report(path, text)
+            except ReportError as exc:
+                return f"error:{exc}"
+            except OSError as exc:
+                return f"error:cannot write {path} ({exc.strerror or exc})"
+            except Exception as exc:  # say so rather than fail silently in the worker
+                why = clean(str(exc), max_len=200)
+                return f"error:the report could not be written ({type(exc).__name__}: {why})"
+            return str(path)
+
+        async def run() -> None:
+            outcome = await asyncio.to_thread(write)
+            if outcome.startswith("error:"):
+                app.say(outcome.removeprefix("error:"), severity="error", timeout=12)
+            else:
+                app.say(f"Post-incident report written to {outcome}", timeout=12)
+
+        app.run_worker(run(), group="report", exit_on_error=False, description="write report")
