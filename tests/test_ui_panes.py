@@ -25,7 +25,9 @@ from uihelpers import settle, shown
 from warroom.incident import events as ev
 from warroom.runbooks import ALL_USERS
 from warroom.sources.correlation import correlate
-from warroom.ui.panes.changes import CommitsPane, DecisionList, DecisionPane, StatusPane
+from warroom.ui.panes.commits import CommitsPane
+from warroom.ui.panes.decision import DecisionList, DecisionPane
+from warroom.ui.panes.upstream import StatusPane
 from warroom.ui.screens.modals import ChoiceModal
 
 SIZE = (200, 60)

@@ -266,10 +266,12 @@ class WarroomApp(App[int]):
         """Everything ``view`` shows, from the incident and the live state (one place: read it to
         know which pane shows what)."""
         from warroom.ui.header import IncidentHeader
-        from warroom.ui.panes.changes import CommitsPane, DecisionPane, StatusPane
         from warroom.ui.panes.checklist import ChecklistPane
+        from warroom.ui.panes.commits import CommitsPane
         from warroom.ui.panes.database import DbPane
+        from warroom.ui.panes.decision import DecisionPane
         from warroom.ui.panes.templates import TemplatesPane
+        from warroom.ui.panes.upstream import StatusPane
 
         live = self.live
         try:
@@ -323,7 +325,7 @@ class WarroomApp(App[int]):
         inc = self.incident
         if inc is None:
             return
-        from warroom.ui.panes.changes import DecisionPane
+        from warroom.ui.panes.decision import DecisionPane
 
         for view in list(self.views):
             try:
@@ -336,9 +338,10 @@ class WarroomApp(App[int]):
     # -- what the pollers post --------------------------------------------------------------------
     def on_db_polled(self, message: DbPolled) -> None:
         from warroom.ui.header import IncidentHeader
-        from warroom.ui.panes.changes import CommitsPane, DecisionPane
         from warroom.ui.panes.checklist import ChecklistPane
+        from warroom.ui.panes.commits import CommitsPane
         from warroom.ui.panes.database import DbPane
+        from warroom.ui.panes.decision import DecisionPane
         from warroom.ui.panes.templates import TemplatesPane
 
         try:
@@ -351,7 +354,8 @@ class WarroomApp(App[int]):
         self._feed_where(DbPane, CommitsPane, DecisionPane, TemplatesPane, ChecklistPane, IncidentHeader)
 
     def on_git_read(self, message: GitRead) -> None:
-        from warroom.ui.panes.changes import CommitsPane, DecisionPane
+        from warroom.ui.panes.commits import CommitsPane
+        from warroom.ui.panes.decision import DecisionPane
         from warroom.ui.panes.templates import TemplatesPane
 
         inc = self.incident
@@ -364,8 +368,9 @@ class WarroomApp(App[int]):
     def on_page_read(self, message: PageRead) -> None:
         from warroom.live import page_actor
         from warroom.ui.header import IncidentHeader
-        from warroom.ui.panes.changes import DecisionPane, StatusPane
+        from warroom.ui.panes.decision import DecisionPane
         from warroom.ui.panes.templates import TemplatesPane
+        from warroom.ui.panes.upstream import StatusPane
 
         body = self.live.take_page(message.update, self.incident)
         if body is not None:
@@ -678,8 +683,9 @@ class WarroomApp(App[int]):
         self.push_screen(HelpScreen(sections))
 
     def pane_help(self) -> list[tuple[str, list[Binding]]]:
-        from warroom.ui.panes.changes import CommitsPane, DecisionList
+        from warroom.ui.panes.commits import CommitsPane
         from warroom.ui.panes.database import DbPane
+        from warroom.ui.panes.decision import DecisionList
         from warroom.ui.panes.templates import TemplateList
 
         return [

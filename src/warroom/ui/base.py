@@ -10,12 +10,14 @@ without losing anything.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
+
+from warroom.durations import format_duration
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
@@ -78,6 +80,13 @@ class Pane(Vertical):
     def copy_text(self) -> tuple[str, str] | None:
         """(what, text) for ``y``: the focused item's text, or None if nothing is focused."""
         return None
+
+
+def age_text(fetched_at: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - fetched_at).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    return f"{format_duration(timedelta(seconds=seconds), short=True)} ago"
 
 
 def rich_style(app: object, spec: str) -> str:

@@ -20,11 +20,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from warroom.durations import format_duration, local
 from warroom.text import mask_phones
-from warroom.ui.base import Pane, rich_style
+from warroom.ui.base import Pane, age_text, rich_style
+from warroom.ui.tables import KeyedTable, sync_table
 
 if TYPE_CHECKING:
     from warroom.sources.dbtypes import ConnectionState, DbPoll
@@ -47,13 +48,6 @@ def sparkline(values: Sequence[int], width: int) -> str:
     return "".join(
         " " if v == 0 else SPARK[min(len(SPARK) - 1, (v * len(SPARK) - 1) // top)] for v in buckets
     )
-
-
-def age_text(fetched_at: datetime, now: datetime) -> str:
-    seconds = max(0, int((now - fetched_at).total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s ago"
-    return f"{format_duration(timedelta(seconds=seconds), short=True)} ago"
 
 
 def kinds(data: Any) -> str:
@@ -159,61 +153,6 @@ class DbPane(Pane):
 
     def action_retry(self) -> None:
         self.wapp.retry_db(self.QUERY)
-
-
-class KeyedTable(DataTable):  # type: ignore[type-arg]
-    BINDINGS: ClassVar = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
-
-
-def same_cell(a: Any, b: Any) -> bool:
-    """Cells are equal when text, style and alignment are (rich's ``Text ==`` ignores the style)."""
-    if isinstance(a, Text) and isinstance(b, Text):
-        return (a.plain, str(a.style), a.justify, a.spans) == (b.plain, str(b.style), b.justify, b.spans)
-    return bool(a == b)
-
-
-def sync_table(
-    table: DataTable,  # type: ignore[type-arg]
-    rows: list[tuple[str, list[Any]]],
-    sort_columns: tuple[str, ...] = (),
-    sort_key: Any = None,
-) -> None:
-    """Make ``table`` show ``rows`` (key, cells) in that order, updating rows in place by key
-    (never clearing the table: the cursor and scroll stay). When the order differs,
-    ``table.sort(*sort_columns, key=sort_key)`` restores it, or, with no sort given, the rows
-    out of place are removed and added again. The cursor follows its row."""
-    cols = list(table.columns.keys())
-    wanted = [k for k, _ in rows]
-    existing = {r.value for r in table.rows}
-    cursor_key = None
-    if table.row_count:
-        try:
-            cursor_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
-            cursor_key = None
-    with table.app.batch_update():
-        for key in existing - set(wanted):
-            table.remove_row(key)
-        for key, cells in rows:
-            if key in existing:
-                for col, value in zip(cols, cells, strict=True):
-                    if not same_cell(table.get_cell(key, col), value):
-                        table.update_cell(key, col, value)
-            else:
-                table.add_row(*cells, key=key)
-        if [r.key.value for r in table.ordered_rows] != wanted:
-            if sort_columns:
-                table.sort(*sort_columns, key=sort_key)
-            else:
-                for key in wanted:
-                    table.remove_row(key)
-                for key, cells in rows:
-                    table.add_row(*cells, key=key)
-        if cursor_key is not None and cursor_key in wanted:
-            table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
 
 
 def _count_of(cell: Any) -> int:

@@ -176,15 +176,15 @@ def data_pane(settings: Settings, key: str) -> Widget:
         index = int(key.removeprefix("query-"))
         return QueryTablePane(index, s.database.panes[index].title, id=key)
     if key == "commits" and s.git.repo is not None:
-        from warroom.ui.panes.changes import CommitsPane
+        from warroom.ui.panes.commits import CommitsPane
 
         return CommitsPane(id=key)
     if key == "status" and s.status.pages:
-        from warroom.ui.panes.changes import StatusPane
+        from warroom.ui.panes.upstream import StatusPane
 
         return StatusPane(id=key)
     if key == "decision":
-        from warroom.ui.panes.changes import DecisionPane
+        from warroom.ui.panes.decision import DecisionPane
 
         return DecisionPane(id=key)
     return NotConfiguredPane(*NOT_CONFIGURED[key], id=key)
