@@ -32,6 +32,7 @@ from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Pro
 from warroom.incident.state import Incident
 from warroom.lifeline import Lifeline
 from warroom.live import LiveState
+from warroom.ui.actions import IncidentActions
 from warroom.ui.base import Pane
 from warroom.ui.comms import Comms
 from warroom.ui.pollers import DbPolled, GitRead, PageRead, Pollers
@@ -77,6 +78,7 @@ class WarroomApp(App[int]):
         self._watch_terminal = watch_terminal
         self._tick_interval = tick_interval
         self.comms = Comms(self, system_copy=system_copy)
+        self.actions = IncidentActions(self)
         self.demo = demo
         self.live = LiveState(settings)
         self.pollers = Pollers(self)
@@ -460,201 +462,45 @@ class WarroomApp(App[int]):
         if self._need_incident() is not None:
             self.comms.write_report()
 
-    # -- actions ------------------------------------------------------------------------------------
+    # -- what a responder does (warroom.ui.actions) ----------------------------------------------------
     def _need_incident(self) -> Incident | None:
-        if self.incident is None:
-            self.say("No incident is open.", severity="warning")
-        return self.incident
-
-    def _need_open(self) -> Incident | None:
-        """The incident, if it is still open (else say how to reopen it)."""
-        inc = self._need_incident()
-        if inc is not None and not inc.is_open:
-            self.say(
-                f"{inc.id} is {inc.status_text.lower()}; reopen it from the palette (ctrl+p) first.",
-                severity="warning",
-            )
-            return None
-        return inc
+        return self.actions.need_incident()
 
     def action_note(self) -> None:
-        from warroom.ui.screens.modals import NoteModal
-
-        if self._need_incident() is None:
-            return
-        self.push_screen(NoteModal(save=lambda text: self.try_record(ev.NoteAdded(text))))
+        self.actions.note()
 
     def action_severity(self) -> None:
-        from warroom.ui.screens.modals import SeverityModal
-
-        inc = self._need_open()
-        if inc is None:
-            return
-
-        def save(result: tuple[str, str]) -> str | None:
-            previous = inc.severity
-            problem = self.try_record(ev.SeverityChanged(result[0], previous, result[1]))
-            if problem is None:
-                self.say(f"Severity {previous} → {result[0]}", severity="warning")
-            return problem
-
-        severities = list(self.settings.playbook.severities.values())
-        self.push_screen(SeverityModal(severities, inc.severity, save=save))
-
-    def _move_phase(self, step: int) -> None:
-        inc = self._need_incident()
-        if inc is None:
-            return
-        phases = self.settings.playbook.phases
-        if not inc.is_open and step < 0:
-            self.say(
-                f"{inc.id} is {inc.status_text.lower()}; reopen it from the palette first.",
-                severity="warning",
-            )
-            return
-        i = self.settings.playbook.phase_index(inc.phase)
-        j = i + step
-        if not 0 <= j < len(phases):
-            self.say("Already in the " + ("last" if step > 0 else "first") + " phase.", severity="warning")
-            return
-        self.record(ev.PhaseChanged(phases[j].key, inc.phase))
+        self.actions.severity()
 
     def action_next_phase(self) -> None:
-        self._move_phase(+1)
+        self.actions.move_phase(+1)
 
     def action_previous_phase(self) -> None:
-        self._move_phase(-1)
+        self.actions.move_phase(-1)
 
     def action_edit(self, focus: str = "title") -> None:
-        from warroom.ui.screens.modals import EditFieldsModal
-
-        inc = self._need_incident()
-        if inc is None:
-            return
-
-        def save(changed: dict[str, str]) -> str | None:
-            for key, value in changed.items():
-                if inc.fields.get(key, "") == value:
-                    continue  # saved by an earlier try that stopped half-way
-                problem = self.try_record(ev.FieldEdited(key, value))
-                if problem:
-                    return problem
-            if changed:
-                self.say(f"Saved {len(changed)} field(s).")
-            return None
-
-        self.push_screen(EditFieldsModal(dict(inc.fields), focus, save=save))
+        self.actions.edit(focus)
 
     def action_mark_update(self, audience: str) -> None:
-        inc = self._need_incident()
-        if inc is None:
-            return
-        if not inc.is_open:
-            self.say("The incident is not open; no update is owed.", severity="warning")
-            return
-        event = self.record(ev.UpdateSent(audience, "", "marked sent"))
-        if event is not None:
-            due = inc.next_update_due(audience)
-            nxt = f"; next due {self.at(due)}" if due else ""
-            self.say(f"{audience.capitalize()} update marked sent{nxt}.", severity="information")
-
-    def resolution_criteria(self) -> list[tuple[str, str, str]]:
-        inc = self.incident
-        assert inc is not None
-        out = []
-        for item in self.settings.playbook.resolution.items:
-            tick = inc.tick("resolution", item.key)
-            rate = self.live.rate_hint()
-            hint = rate if rate is not None and "error rate" in item.text.lower().replace("-", " ") else None
-            state = "met" if tick else "open"
-            detail = ""
-            if tick:
-                detail = f"ticked {self.at(tick.at)}"
-            if hint is not None:
-                detail = (detail + "; " if detail else "") + hint.text
-            out.append((state, item.text, detail))
-        return out
+        self.actions.mark_update(audience)
 
     def action_resolve(self) -> None:
-        from warroom.ui.screens.modals import ResolveModal
-
-        inc = self._need_incident()
-        if inc is None:
-            return
-        if not inc.is_open:
-            self.say(f"{inc.id} is already {inc.status_text.lower()}.", severity="warning")
-            return
-
-        def save(resolution: str) -> str | None:
-            changed = resolution and resolution != inc.fields.get("resolution", "")
-            problem = self.try_record(ev.FieldEdited("resolution", resolution)) if changed else None
-            if problem:
-                return problem
-            if inc.is_open:
-                self.before_resolve()
-                problem = self.try_record(ev.Resolved(resolution))
-                if problem:
-                    return problem
-            review = self.settings.playbook.phases[-1].key
-            if inc.phase != review:
-                self.record(ev.PhaseChanged(review, inc.phase))
-            self.say(f"{inc.id} resolved. Deployments may resume once the all-clear is given.")
-            return None
-
-        criteria = self.resolution_criteria()
-        self.push_screen(ResolveModal(criteria, inc.fields.get("resolution", ""), save=save))
-
-    def before_resolve(self) -> None:
-        """Record evidence at resolution (the error tallies, the suspected deploy) for the report."""
-        for body in self.live.resolution_evidence():
-            self.record(body)
+        self.actions.resolve()
 
     def action_answer_all_users(self) -> None:
-        from warroom.runbooks import ALL_USERS
-        from warroom.ui.screens.modals import ChoiceModal
-
-        if self._need_incident() is None:
-            return
-
-        def done(answer: str | None) -> None:
-            if answer:
-                self.record(ev.Answered(ALL_USERS.text, answer))
-
-        choices = [("yes", "Yes: check platform status"), ("no", "No: check user-specific data")]
-        self.push_screen(ChoiceModal(ALL_USERS.text, choices), done)
+        self.actions.answer_all_users()
 
     def action_escalate(self) -> None:
-        from warroom.ui.screens.modals import EscalateModal
-
-        inc = self._need_open()
-        if inc is None:
-            return
-        current = inc.escalation_level(self.clock()).level
-
-        def save(result: tuple[int, str]) -> str | None:
-            return self.try_record(ev.Escalated(result[0], result[1]))
-
-        self.push_screen(EscalateModal(self.settings.playbook.escalation, current, save=save))
+        self.actions.escalate()
 
     def action_toggle_item(self) -> None:
-        inc = self._need_incident()
-        if inc is None:
-            return
-        from warroom.ui.panes.checklist import ChecklistPane
+        self.actions.toggle_item()
 
-        panes = self.screen.query(ChecklistPane)
-        if not panes:
-            return
-        found = panes.first().focused_item()
-        if found is None:
-            return
-        checklist, item = found
-        cl = self.settings.playbook.checklist(checklist)
-        text = cl.item(item).text if cl and cl.item(item) else item  # type: ignore[union-attr]
-        if inc.tick(checklist, item):
-            self.record(ev.ItemUnticked(checklist, item, text))
-        else:
-            self.record(ev.ItemTicked(checklist, item, text))
+    def action_reopen(self) -> None:
+        self.actions.reopen()
+
+    def action_close(self) -> None:
+        self.actions.close()
 
     def focused_pane(self) -> Pane | None:
         widget: Any = self.focused
@@ -724,27 +570,6 @@ class WarroomApp(App[int]):
         yield SystemCommand("Declare a new incident", "the playbook's declare form", self.action_declare_new)
         yield SystemCommand("Switch incident", "open another open incident", self.action_switch_incident)
         yield from super().get_system_commands(screen)
-
-    def action_reopen(self) -> None:
-        from warroom.ui.screens.modals import NoteModal
-
-        inc = self._need_incident()
-        if inc is None or inc.is_open:
-            return
-
-        def done(reason: str | None) -> None:
-            if reason and self.record(ev.Reopened(reason)):
-                self.start_sources()
-                self.say(f"{inc.id} reopened.", severity="warning")
-
-        self.push_screen(NoteModal("Why reopen the incident?"), done)
-
-    def action_close(self) -> None:
-        inc = self._need_incident()
-        if inc is None or inc.status == "closed":
-            return
-        if self.record(ev.Closed("post-incident review done")):
-            self.say(f"{inc.id} closed.")
 
     def action_declare_new(self) -> None:
         from warroom.ui.screens.declare import DeclareScreen
