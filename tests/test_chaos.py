@@ -188,12 +188,13 @@ def timeline_line(event: ev.Event, multi_day: bool) -> str:
     return f"{stamp} {event.actor} {ev.describe(event, DEFAULT)}"
 
 
+DURATION = r"((?:\d+[dhms] ?){1,2})"  # warroom's one duration format: 45s, 20m 17s, 1h 05m
+_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
 def seconds(text: str) -> int:
-    """``1:02:03`` or ``02:03`` in seconds."""
-    total = 0
-    for part in text.split(":"):
-        total = total * 60 + int(part)
-    return total
+    """``20m 17s`` or ``1h 05m`` in seconds (to the precision shown)."""
+    return sum(int(n) * _UNIT[u] for n, u in re.findall(r"(\d+)([dhms])", text))
 
 
 def clock_mismatches(screen: str, inc: Incident) -> list[str]:
@@ -202,11 +203,11 @@ def clock_mismatches(screen: str, inc: Incident) -> list[str]:
     now = datetime.now(UTC)
     wrong = []
     header = screen.splitlines()[0] if screen else ""
-    elapsed = re.search(r"T\+((?:\d+:)?\d\d:\d\d)", header)
+    elapsed = re.search(r"T\+" + DURATION, header)
     want = (now - inc.declared_at).total_seconds()
     if elapsed is None or abs(seconds(elapsed.group(1)) - want) > 2:
         wrong.append(f"time since declared: shows {elapsed and elapsed.group(1)}, it is {want:.0f} s")
-    left = re.search(r"Customer\s+in ((?:\d+:)?\d\d:\d\d)", pane_text(screen, "Next update"))
+    left = re.search(r"Customer\s+in " + DURATION, pane_text(screen, "Next update"))
     due = inc.next_update_due("customer")
     if due is not None and left is not None:
         want = (due - now).total_seconds()

@@ -46,7 +46,7 @@ async def test_key_2_copies_the_filled_status_update_and_records_it(world) -> No
         text = app.clipboard
         assert text.startswith("📊 INCIDENT UPDATE")
         assert "Incident: SMS sending failing" in text
-        assert "Time Elapsed: 9 min" in text
+        assert "Time Elapsed: 9m 00s" in text
         assert "[ROOT_CAUSE_THEORY]" in text  # not filled yet: the playbook's placeholder
         assert system.texts == [text]
         inc = app.incident

@@ -111,7 +111,7 @@ async def test_header_shows_incident_facts_and_freeze(world) -> None:  # type: i
             "P0 CRITICAL",
             "SMS sending failing",
             "Investigating",
-            "12:05",
+            "T+12m 05s",
             "DEPLOY FREEZE",
             "L3 CTO / VP Engineering",
             "lead alice",

@@ -63,26 +63,22 @@ def parse_duration(text: str | int | float) -> timedelta:
     return total
 
 
-def format_duration(td: timedelta, *, short: bool = False) -> str:
-    """``1:02:03`` / ``4:05`` style (``short``: ``1h02m``, ``4m05s``, ``12s``). Negative gets a ``-``."""
+def format_duration(td: timedelta) -> str:
+    """The one way warroom writes an elapsed or remaining time: ``45s``, ``20m 17s``, ``1h 05m``,
+    ``2d 03h`` (two units at most, the second zero-padded). Negative gets a ``-``."""
     total = int(td.total_seconds())
     sign = "-" if total < 0 else ""
     total = abs(total)
     days, rem = divmod(total, 86400)
     hours, rem = divmod(rem, 3600)
     minutes, seconds = divmod(rem, 60)
-    if short:
-        if days:
-            return f"{sign}{days}d{hours:02d}h"
-        if hours:
-            return f"{sign}{hours}h{minutes:02d}m"
-        if minutes:
-            return f"{sign}{minutes}m{seconds:02d}s"
-        return f"{sign}{seconds}s"
-    hours += days * 24
+    if days:
+        return f"{sign}{days}d {hours:02d}h"
     if hours:
-        return f"{sign}{hours}:{minutes:02d}:{seconds:02d}"
-    return f"{sign}{minutes:02d}:{seconds:02d}"
+        return f"{sign}{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m {seconds:02d}s"
+    return f"{sign}{seconds}s"
 
 
 def describe_duration(td: timedelta) -> str:

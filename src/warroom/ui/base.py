@@ -86,7 +86,7 @@ def age_text(fetched_at: datetime, now: datetime) -> str:
     seconds = max(0, int((now - fetched_at).total_seconds()))
     if seconds < 60:
         return f"{seconds} s ago"
-    return f"{format_duration(timedelta(seconds=seconds), short=True)} ago"
+    return f"{format_duration(timedelta(seconds=seconds))} ago"
 
 
 def rich_style(app: object, spec: str) -> str:

@@ -364,7 +364,7 @@ class HealthPane(DbPane):
             )
             current = f"{rate.current:.2f}%" if rate.current is not None else "no traffic"
             settings = self.wapp.settings.errors
-            rule = f"< {settings.rate_threshold:g}% for {format_duration(settings.rate_sustain, short=True)}"
+            rule = f"< {settings.rate_threshold:g}% for {format_duration(settings.rate_sustain)}"
             summary = rate.summary if rate.below_since is not None else ""
             lines.append(
                 Content.assemble(

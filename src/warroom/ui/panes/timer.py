@@ -158,7 +158,7 @@ class TimerPane(Pane):
                     ("Response  ", "$text-muted"),
                     (f"{sev0.response_text.lower()}; ", ""),
                     (
-                        f"responded in {format_duration(took, short=True)}",
+                        f"responded in {format_duration(took)}",
                         "$text-success" if ok else "$text-warning",
                     ),
                 )
