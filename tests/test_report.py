@@ -14,13 +14,8 @@ from click.testing import CliRunner
 from test_templates_incident import T0, script_incident
 from warroom.cli import main
 from warroom.comms.context import CommitLine, ErrorLine
-from warroom.comms.report import (
-    AT_DECLARATION,
-    ReportError,
-    build_report,
-    errors_evidence,
-    report_context,
-)
+from warroom.comms.evidence import AT_DECLARATION, errors_evidence
+from warroom.comms.report import ReportError, build_report, report_context
 from warroom.comms.templates import TemplateSet
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal
@@ -48,7 +43,7 @@ EXPECTED = """\
 **Incident Lead**: alice\x20\x20
 **Start Time**: 2026-11-26 15:00 CET (14:00 UTC)\x20\x20
 **End Time**: 2026-11-26 15:40 CET (14:40 UTC)\x20\x20
-**Duration**: 00:40
+**Duration**: 40m 00s
 
 All times are Europe/Berlin (CET, UTC+01:00 at the start) unless marked UTC.
 
@@ -73,7 +68,7 @@ Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool
 - 15:07 CET - Note: Pool at 100/100 since the 14:52 deploy (alice)
 - 15:08 CET - Current theory: Deploy a1b2c3d exhausted the DB connection pool (alice)
 - 15:08 CET - ETA to resolution: 30 minutes (alice)
-- 15:09 CET - Affected feature: Checkout (alice)
+- 15:09 CET - Feature customers see: Checkout (alice)
 - 15:10 CET - Internal update sent: Internal - Status Update (alice)
 - 15:12 CET - Evidence (errors, peak): 3,100 errors in the last 1 h; top: TimeoutError (2,400)
 - 15:13 CET - Evidence (errors, peak): 2,900 errors in the last 1 h; top: TimeoutError (2,400)
@@ -82,9 +77,9 @@ Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool
 - 15:16 CET - Customer update sent: Customer - P0 Notification (alice)
 - 15:20 CET - Phase: Mitigation → Recovery & Verification (alice)
 - 15:30 CET - ✔ Error rate returned to normal (alice)
-- 15:35 CET - Resolution: Reverted deploy a1b2c3d and restarted the API (alice)
+- 15:35 CET - Resolution (internal): Reverted deploy a1b2c3d and restarted the API (alice)
 - 15:35 CET - Users affected: about 4,000 shoppers (alice)
-- 15:35 CET - Services affected: Checkout API (alice)
+- 15:35 CET - Services affected (internal): Checkout API (alice)
 - 15:36 CET - Data loss: None (alice)
 - 15:40 CET - Incident resolved: Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool (alice)
 - 15:40 CET - Evidence (errors, at resolution): 3 errors in the last 1 h
@@ -92,15 +87,15 @@ Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool
 ## Phases
 | Phase | Entered | Time spent | Budget |
 |---|---|---|---|
-| 1. Detection & Triage | 15:00 CET | 5 min | 5 min |
-| 2. Investigation | 15:05 CET | 10 min | 25 min |
-| 3. Mitigation | 15:15 CET | 5 min | — |
-| 4. Recovery & Verification | 15:20 CET | 20 min | — |
+| 1. Detection & Triage | 15:00 CET | 5m 00s | 5 min |
+| 2. Investigation | 15:05 CET | 10m 00s | 25 min |
+| 3. Mitigation | 15:15 CET | 5m 00s | — |
+| 4. Recovery & Verification | 15:20 CET | 20m 00s | — |
 | 5. Post-Incident Review | — | — | 2 d |
 
-- **Time to triage**: 5 min
-- **Time to mitigate**: 20 min
-- **Time to resolve**: 40 min
+- **Time to triage**: 5m 00s
+- **Time to mitigate**: 20m 00s
+- **Time to resolve**: 40m 00s
 
 ## Checklists
 
@@ -112,9 +107,9 @@ Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool
 - [ ] Implement workaround if possible
 - [ ] Provide updates every 30 minutes
 
-### P0 actions (0/8)
+### P0 actions (1/8)
 - [ ] Page on-call engineer immediately
-- [ ] Create incident channel
+- [x] Create incident channel (15:02 CET, bob)
 - [ ] Declare P0 incident in channel
 - [ ] Check Supabase status page
 - [ ] Review recent deployments
@@ -153,7 +148,7 @@ Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool
 📊 INCIDENT UPDATE
 
 Incident: Checkout API returning 500s
-Time Elapsed: 10 min
+Time Elapsed: 10m 00s
 
 Progress:
 ✅ Notify engineering team in Slack; Create incident channel; Check recent code deployments
@@ -375,14 +370,14 @@ def test_an_open_incident_reports_up_to_now_with_placeholders(state_dir: Path, c
         "**Incident Lead**: [NAME]  \n"
         "**Start Time**: 2026-11-26 15:00 CET (14:00 UTC)  \n"
         "**End Time**: [TIMESTAMP]  \n"
-        "**Duration**: 01:35\n\n"
+        "**Duration**: 1h 35m\n\n"
         "All times are Europe/Berlin (CET, UTC+01:00 at the start) unless marked UTC."
     )
     assert "## Summary\n[Brief description of what happened]\n" in text
     assert "- **Users Affected**: [NUMBER or PERCENTAGE]\n" in text
     assert "- **Data Loss**: [YES/NO - DETAILS]\n" in text
     assert "- **Time to resolve**: not reached\n" in text
-    assert "| 1. Detection & Triage | 15:00 CET | 1 h 35 min (over budget by 1 h 30 min) | 5 min |" in text
+    assert "| 1. Detection & Triage | 15:00 CET | 1h 35m (over budget by 1h 30m) | 5 min |" in text
     assert "## Updates Sent\nNo updates were recorded as sent.\n" in text
     assert "to 16:35 CET (now; still open), oldest first.\n\nNo commits landed in this window.\n" in text
     assert "## Root Cause\n[Detailed explanation of what caused the incident]\n\n## Resolution\n" in text
@@ -400,7 +395,7 @@ def test_a_taken_back_update_and_a_late_one_are_marked(state_dir: Path, clock: o
         inc = j.load(iid)
     text = build_report(inc, settings, now=T0 + timedelta(minutes=20), commits=[])
     assert (
-        "### 15:18 CET - Internal - Status Update (alice, late by 3 min; taken back at 15:19 CET)\n\n"
+        "### 15:18 CET - Internal - Status Update (alice, late by 3m 00s; taken back at 15:19 CET)\n\n"
         "````\nStill down ``` really\n````\n"
     ) in text
 

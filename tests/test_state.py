@@ -431,19 +431,39 @@ def test_ticks_fields_notes_answers() -> None:
 # -- deploy freeze -------------------------------------------------------------------------------
 
 
-def test_freeze_intervals() -> None:
+def test_freeze_intervals_last_until_the_all_clear() -> None:
+    """ "DO NOT DEPLOY anything until all-clear given": lowering P0 to P1 keeps the freeze; the
+    resolution lifts it; a reopening at P0 starts it again."""
     s = Story("P1")
     s.severity(10, "P0")
     inc = s.fold()
     assert inc.deploy_freeze is True
     assert inc.freeze_intervals() == [(m(10), None)]
     s.severity(30, "P1")
-    assert s.fold().deploy_freeze is False
-    s.severity(50, "P0")
+    assert s.fold().deploy_freeze is True
     s.add(90, ev.Resolved())
     inc = s.fold()
-    assert inc.freeze_intervals() == [(m(10), m(30)), (m(50), m(90))]
+    assert inc.freeze_intervals() == [(m(10), m(90))]
     assert inc.deploy_freeze is False
+    s.severity(95, "P0")  # (a resolved incident changes no severity in the console; the fold still reads)
+    s.add(100, ev.Reopened("it came back"))
+    inc = s.fold()
+    assert inc.freeze_intervals() == [(m(10), m(90)), (m(100), None)] and inc.deploy_freeze
+
+
+def test_a_tick_survives_a_severity_change() -> None:
+    """An item with the same words ("Create incident channel" in P0's and P1's actions) keeps its
+    tick when the severity changes, and unticking it under the new severity unticks it."""
+    s = Story("P0")
+    s.add(2, ev.ItemTicked("actions-P0", "create-incident-channel", "Create incident channel"))
+    s.severity(5, "P1")
+    inc = s.fold()
+    p1 = DEFAULT.checklist("actions-P1")
+    assert p1 is not None
+    item = next(i for i in p1.items if i.text == "Create incident channel")
+    assert inc.tick("actions-P1", item.key) is not None
+    s.add(6, ev.ItemUnticked("actions-P1", item.key, "Create incident channel"))
+    assert s.fold().tick("actions-P0", "create-incident-channel") is None
 
 
 def test_freeze_from_declaration() -> None:

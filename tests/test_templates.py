@@ -125,7 +125,7 @@ DO NOT DEPLOY anything until all-clear given.""",
 📊 INCIDENT UPDATE
 
 Incident: Checkout API returning 500s
-Time Elapsed: 10 min
+Time Elapsed: 10m 00s
 
 Progress:
 ✅ Notify engineering team in Slack; Create incident channel; Check recent code deployments
@@ -155,7 +155,7 @@ our status page for real-time updates: https://status.example.com
 ✅ INCIDENT RESOLVED
 
 Incident: Checkout API returning 500s
-Duration: 40 min
+Duration: 40m 00s
 Resolution: Reverted deploy a1b2c3d and restarted the API
 
 Impact:
@@ -172,7 +172,7 @@ Subject: Service Restored - Checkout Back to Normal
 
 The issue affecting Checkout has been resolved.
 
-Issue duration: 40 min
+Issue duration: 40m 00s
 Affected services: Checkout API, Supabase Database (degraded performance)
 Resolution: Reverted deploy a1b2c3d and restarted the API
 
@@ -295,7 +295,7 @@ def test_unfilled_fields_render_as_the_playbooks_placeholders_with_spans(
 
     update = ts.render("internal_update", ctx)
     assert update.text == (
-        "📊 INCIDENT UPDATE\n\nIncident: Checkout down\nTime Elapsed: 3 min\n\nProgress:\n"
+        "📊 INCIDENT UPDATE\n\nIncident: Checkout down\nTime Elapsed: 3m 00s\n\nProgress:\n"
         "✅ [COMPLETED_ACTIONS]\n"
         "🔄 Page on-call engineer immediately; Create incident channel; Declare P0 incident in channel; "
         "Check Supabase status page; Review recent deployments; (+3 more)\n"
@@ -332,7 +332,7 @@ def test_unfilled_fields_render_as_the_playbooks_placeholders_with_spans(
         "review_at",
     )
     # What the `e` form can offer for a template: the editable fields it reads.
-    assert ts.variables("internal_update") & ev.FIELDS.keys() == {"title", "theory", "eta"}
+    assert ts.variables("internal_update") & ev.FIELDS.keys() == {"title", "theory", "eta", "planned_actions"}
     assert ts.variables("customer_resolution") & ev.FIELDS.keys() == {
         "feature",
         "services_affected",
@@ -452,7 +452,7 @@ def test_a_team_overrides_a_template_and_adds_its_own(tmp_path: Path, state_dir:
     assert not infos[5].counts_as_update and infos[5].audience == "internal"
     ctx = build_context(inc, settings, None, T0 + timedelta(minutes=5))
     assert ts.render("internal_update", ctx).text == "UPDATE INC-2026-11-26-001: [ROOT_CAUSE_THEORY]"
-    assert ts.render("exec_summary", ctx).text == "P0 Checkout down (5 min)"
+    assert ts.render("exec_summary", ctx).text == "P0 Checkout down (5m 00s)"
     assert ts.render("zz_notes", ctx).text == "Notes for INC-2026-11-26-001"
 
     # Edited while the console runs: the next render uses the new text; a new file appears.

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from warroom.comms.context import ErrorLine, LiveFacts, build_context
-from warroom.comms.report import AT_DECLARATION, AT_RESOLUTION, PEAK, errors_evidence
+from warroom.comms.evidence import AT_DECLARATION, AT_RESOLUTION, PEAK, errors_evidence
 from warroom.comms.templates import RenderResult, TemplateSet, update_event
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal

@@ -22,12 +22,21 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 
 from warroom.comms.context import CommitLine, ErrorLine, LiveFacts
-from warroom.comms.report import AT_DECLARATION, PEAK, errors_evidence
+from warroom.comms.evidence import (
+    AT_DECLARATION,
+    AT_RESOLUTION,
+    PEAK,
+    SERIES,
+    SERIES_EVERY,
+    errors_evidence,
+    series_evidence,
+)
+from warroom.durations import clock_time, parse_utc
 from warroom.incident import events as ev
 from warroom.runbooks import (
     ALL_USERS,
@@ -50,7 +59,7 @@ if TYPE_CHECKING:
     from warroom.settings import Settings
 
 PEAK_EVERY = timedelta(minutes=5)  # at most one "peak" evidence record per 5 minutes
-PEAK_RISE = 1.10  # and only when the window's total is 10 % above the last recorded peak
+PEAK_RISE = 1.10  # and only when errors per minute are 10 % above the last recorded peak
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,58 @@ class Upstream:
 
 
 @dataclass(frozen=True)
+class Suspect:
+    """The deploy the errors followed, as first seen (and journaled then), kept once the spike is
+    over: "suspect 4702c25 (spike ended 14:16)"."""
+
+    sha: str
+    short_sha: str
+    subject: str
+    mark: str  # deploy, migration, deploy with migration
+    sentence: str  # "errors rose 12 min after deploy 4702c25 (...)", times in UTC
+    spike_at: datetime | None
+    ended_at: datetime | None = None  # when the spike was last seen over (None: still going)
+
+    @classmethod
+    def of(cls, corr: Correlation) -> Suspect:
+        return cls(corr.sha, corr.short_sha, corr.subject, corr.mark, corr.sentence, corr.spike_at)
+
+    @classmethod
+    def from_evidence(cls, data: object, summary: str) -> Suspect | None:
+        if not isinstance(data, dict) or not isinstance(data.get("sha"), str) or not data["sha"]:
+            return None
+        spike = data.get("spike_at")
+        try:
+            spike_at = parse_utc(spike) if isinstance(spike, str) else None
+        except ValueError:
+            spike_at = None
+        text = {k: v if isinstance(v, str) else "" for k, v in data.items()}
+        return cls(
+            text["sha"],
+            text.get("short_sha", "")[:12] or text["sha"][:7],
+            text.get("subject", ""),
+            text.get("mark", "") or "deploy",
+            text.get("sentence", "") or summary,
+            spike_at,
+        )
+
+    def describe(self, tz: tzinfo | None) -> str:
+        if self.ended_at is None:
+            return self.sentence
+        ended = clock_time(self.ended_at, tz, seconds=False)
+        return f"suspect {self.mark} {self.short_sha} (spike ended {ended})"
+
+
+def is_revert_of(subject: str, suspect: Suspect) -> bool:
+    """``git revert`` writes ``Revert "<subject>"``; a team may name the sha instead."""
+    if not subject.lower().startswith("revert"):
+        return False
+    return (bool(suspect.subject) and suspect.subject in subject) or (
+        bool(suspect.short_sha) and suspect.short_sha in subject
+    )
+
+
+@dataclass(frozen=True)
 class RateHint:
     """The measured error rate beside the resolution criterion it decides."""
 
@@ -80,6 +141,12 @@ class RateHint:
 def error_lines(snap: TallySnapshot) -> list[ErrorLine]:
     """The tally's rows as the messages' ErrorLine, phone numbers masked."""
     return [ErrorLine(r.error_type, mask_phones(r.error_message), r.count) for r in snap.rows]
+
+
+def rate_before(series: list[tuple[datetime, int]], at: datetime, span: int = 5) -> float:
+    """Errors per minute just before ``at``: the mean of the last ``span`` complete minutes."""
+    minutes = [n for m, n in series if m + timedelta(minutes=1) <= at][-span:]
+    return sum(minutes) / len(minutes) if minutes else 0.0
 
 
 def last_observed(events: list[ev.Event], actor: str) -> ev.Observed | None:
@@ -121,7 +188,9 @@ class LiveState:
         self.git: GitSnapshot | GitProblem | None = None
         self.pages: dict[str, PageStatus] = {}
         self.correlation: Correlation | None = None
-        self._last_peak: tuple[datetime, int] | None = None
+        self.suspect: Suspect | None = None
+        self._last_peak: tuple[datetime, float] | None = None  # when, and its errors per minute
+        self._last_series: datetime | None = None
         self._declaration_recorded = False
 
     # -- an incident opens --------------------------------------------------------------------------
@@ -131,17 +200,28 @@ class LiveState:
         self.git = None
         self.pages = {}
         self.correlation = None
+        self.suspect = None
         self._last_peak = None
+        self._last_series = None
         self._declaration_recorded = False
         for e in incident.events:
             body = e.body
+            if (
+                isinstance(body, ev.EvidenceRecorded)
+                and body.source == "deploy"
+                and body.label == "suspected"
+            ):
+                with contextlib.suppress(ValueError, RecursionError):
+                    self.suspect = Suspect.from_evidence(json.loads(body.data), body.summary) or self.suspect
             if not isinstance(body, ev.EvidenceRecorded) or body.source != "errors":
                 continue
             if body.label == AT_DECLARATION:
                 self._declaration_recorded = True
+            if body.label in (PEAK, AT_DECLARATION, SERIES):
+                self._last_series = e.at
             if body.label in (PEAK, AT_DECLARATION):
                 with contextlib.suppress(ValueError, KeyError, TypeError, RecursionError):
-                    self._last_peak = (e.at, int(json.loads(body.data)["total"]))
+                    self._last_peak = (e.at, float(json.loads(body.data).get("per_minute", 0.0)))
 
     # -- the sources' results -----------------------------------------------------------------------
     def tallies(self) -> TallySnapshot | None:
@@ -149,31 +229,57 @@ class LiveState:
         return data if isinstance(data, TallySnapshot) else None
 
     def take_db(self, poll: DbPoll, incident: Incident | None, now: datetime) -> list[ev.Body]:
-        """A database poll came in; returns the evidence to journal (declaration tally, a peak)."""
+        """A database poll came in; returns the evidence to journal: the tally at declaration
+        (once), a new peak of errors per minute, and the per-minute series every half hour."""
         self.db = poll
-        self._correlate()
+        out: list[ev.Body] = self._correlate(incident, now)
         snap = self.tallies()
         if incident is None or snap is None or not incident.is_open or poll.is_stale(snap):
-            return []
-        out: list[ev.Body] = []
+            return out
         if not self._declaration_recorded and snap.baseline_total is not None:
             rows = [ErrorLine(t, mask_phones(m), n) for t, m, n in snap.baseline_rows]
-            out.append(errors_evidence(AT_DECLARATION, rows, window=snap.window, total=snap.baseline_total))
+            rate = rate_before(snap.series(), incident.declared_at)
+            out.append(
+                errors_evidence(
+                    AT_DECLARATION,
+                    rows,
+                    window=snap.window,
+                    total=snap.baseline_total,
+                    per_minute=rate,
+                    series=[(m, n) for m, n in snap.series() if m < incident.declared_at],
+                )
+            )
             self._declaration_recorded = True
-            self._last_peak = (now, snap.baseline_total)  # the first mark a peak must rise above
+            self._last_peak = (now, rate)  # the first mark a peak must rise above
+            self._last_series = now
         if not self._declaration_recorded and not snap.baseline_error:
             return out  # the declaration's tally comes first (its baseline loads after the first poll)
+        rate = snap.trend.recent_per_minute
         last = self._last_peak
-        if snap.total > 0 and (
-            last is None or (snap.total > last[1] * PEAK_RISE and now - last[0] >= PEAK_EVERY)
-        ):
-            out.append(errors_evidence(PEAK, error_lines(snap), window=snap.window, total=snap.total))
-            self._last_peak = (now, snap.total)
+        if rate > 0 and (last is None or (rate > last[1] * PEAK_RISE and now - last[0] >= PEAK_EVERY)):
+            out.append(
+                errors_evidence(
+                    PEAK,
+                    error_lines(snap),
+                    window=snap.window,
+                    total=snap.total,
+                    per_minute=rate,
+                    series=snap.series(),
+                )
+            )
+            self._last_peak = (now, rate)
+            self._last_series = now
+        elif self._last_series is None or now - self._last_series >= SERIES_EVERY:
+            out.append(series_evidence(snap.series()))
+            self._last_series = now
         return out
 
-    def take_git(self, snapshot: GitSnapshot | GitProblem) -> None:
+    def take_git(
+        self, snapshot: GitSnapshot | GitProblem, incident: Incident | None, now: datetime
+    ) -> list[ev.Body]:
+        """The repository was read; returns the evidence to journal (a newly suspected deploy)."""
         self.git = snapshot
-        self._correlate()
+        return self._correlate(incident, now)
 
     def take_page(self, update: PageUpdate, incident: Incident | None) -> ev.Observed | None:
         """A status page was read; returns the journal event for what changed, if anything."""
@@ -183,28 +289,73 @@ class LiveState:
         return status_observation(update, last_observed(incident.events, page_actor(update)))
 
     def resolution_evidence(self) -> list[ev.Body]:
-        """What the report keeps from the moment of resolution: the tally and the suspect."""
-        from warroom.comms.report import AT_RESOLUTION
-
-        out: list[ev.Body] = []
-        snap = self.tallies()
-        if snap is not None:
-            out.append(
-                errors_evidence(AT_RESOLUTION, error_lines(snap), window=snap.window, total=snap.total)
-            )
-        corr = self.correlation
-        if corr is not None and corr.suspected:
-            out.append(ev.EvidenceRecorded("deploy", "suspected", json.dumps(corr.as_dict()), corr.sentence))
-        return out
-
-    def _correlate(self) -> None:
+        """What the report keeps from the moment of resolution: the tally (the suspect was
+        journaled when it was first seen)."""
         snap = self.tallies()
         if snap is None:
-            return
+            return []
+        rate = snap.trend.recent_per_minute
+        return [
+            errors_evidence(
+                AT_RESOLUTION,
+                error_lines(snap),
+                window=snap.window,
+                total=snap.total,
+                per_minute=rate,
+                series=snap.series(),
+            )
+        ]
+
+    def _correlate(self, incident: Incident | None, now: datetime) -> list[ev.Body]:
+        """Errors against commits; a deploy suspected for the first time is journaled at once (it
+        stays the suspect once the spike is over: the report and the decision tree keep it)."""
+        snap = self.tallies()
+        if snap is None:
+            return []
         commits = self.git.commits if isinstance(self.git, GitSnapshot) else None
         if self.settings.git.repo is None:
             commits = None
-        self.correlation = correlate(snap.series(), commits, snap.as_of)
+        corr = self.correlation = correlate(snap.series(), commits, snap.as_of)
+        if corr is None:
+            return []
+        if corr.suspected:
+            if self.suspect is not None and self.suspect.sha == corr.sha:
+                if self.suspect.ended_at is not None:
+                    self.suspect = replace(self.suspect, ended_at=None)  # it came back
+                return []
+            self.suspect = Suspect.of(corr)
+            if incident is None or not incident.is_open:
+                return []
+            return [ev.EvidenceRecorded("deploy", "suspected", json.dumps(corr.as_dict()), corr.sentence)]
+        if corr.kind == "no_spike" and self.suspect is not None and self.suspect.ended_at is None:
+            self.suspect = replace(self.suspect, ended_at=now)
+        return []
+
+    def effective_correlation(self) -> Correlation | None:
+        """The live correlation, or, once the spike is over, the suspect's (while the repository
+        still shows its commit): the decision tree keeps its answer and its rollback."""
+        corr = self.correlation
+        if corr is not None and corr.suspected:
+            return corr
+        suspect = self.suspect
+        if suspect is None or not isinstance(self.git, GitSnapshot):
+            return corr
+        commit = next((c for c in self.git.commits if c.sha == suspect.sha), None)
+        if commit is None or suspect.spike_at is None:
+            return corr
+        return Correlation("deploy", suspect.spike_at, commit, suspect.spike_at - commit.committed_at)
+
+    def fixes(self, incident: Incident | None) -> frozenset[str]:
+        """The commits that end the incident rather than breach its freeze: marked as the fix
+        (``f`` in the commits pane), or a revert of the suspect."""
+        marked = {sha for sha, role in (incident.marked_commits.items() if incident else ()) if role == "fix"}
+        out = set()
+        if isinstance(self.git, GitSnapshot):
+            for c in self.git.commits:
+                reverts = self.suspect is not None and is_revert_of(c.subject, self.suspect)
+                if c.sha in marked or c.short_sha in marked or reverts:
+                    out.add(c.sha)
+        return frozenset(out)
 
     # -- what follows ---------------------------------------------------------------------------------
     def page_readings(self) -> list[PageStatus]:
@@ -238,7 +389,7 @@ class LiveState:
         snap = self.tallies()
         trend = snap.trend.direction if snap is not None else None
         said = recorded_answer(incident.answers, ALL_USERS) if incident is not None else None
-        answers = decide(self.correlation, trend, said)
+        answers = decide(self.effective_correlation(), trend, said)
         poll = self.db
         health = self.health()
         sms = poll.sms if poll is not None and isinstance(poll.sms, SmsSnapshot) else None
@@ -247,7 +398,7 @@ class LiveState:
             if st.alarm:
                 alarms.append(st.name)
             alarms += [f"{st.name} › {c.label}" for c in st.components]
-        corr = self.correlation
+        corr = self.effective_correlation()
         evidence = Evidence(
             top_errors=tuple((f"{r.error_type}: {r.error_message}", r.count) for r in snap.rows)
             if snap
@@ -263,7 +414,7 @@ class LiveState:
         )
         return Decision(tuple(answers), tuple(score_runbooks(evidence)))
 
-    def facts(self) -> LiveFacts:
+    def facts(self, incident: Incident | None = None) -> LiveFacts:
         """What the templates are filled with."""
         snap = self.tallies()
         poll = self.db
@@ -301,11 +452,10 @@ class LiveState:
                 )
                 for c in self.git.commits
             ]
-        corr = self.correlation
         return LiveFacts(
             top_errors=tuple(error_lines(snap)) if snap else (),
             db_health=db_line,
-            suspected_deploy=corr.sentence if corr is not None and corr.suspected else None,
+            suspected_deploy=self.suspect.describe(UTC) if self.suspect is not None else None,
             degraded_components=tuple(degraded),
             error_rate=rate_line,
             commits=tuple(commits),

@@ -83,7 +83,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from warroom.durations import clock_time, describe_duration, local, stamp, utc
+from warroom.durations import clock_time, format_duration, local, stamp, utc
 from warroom.text import clean
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ class CommitLine:
     deploy: bool = False
     migration: bool = False
     freeze_breach: bool = False
+    fix: bool = False  # marked as the fix, or a revert of the suspect: a mitigation, not a breach
 
 
 @dataclass(frozen=True)
@@ -184,11 +185,8 @@ class Stamp:
 
 
 def human_duration(td: timedelta) -> str:
-    """``45 s``, ``17 min``, ``1 h 5 min``, ``2 d 3 h``: minutes are enough for a message."""
-    seconds = max(0, int(td.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    return describe_duration(timedelta(minutes=seconds // 60))
+    """An elapsed time as everywhere in warroom (``20m 17s``, ``1h 05m``), never negative."""
+    return format_duration(max(timedelta(0), td))
 
 
 def cadence_text(td: timedelta) -> str:
@@ -350,8 +348,8 @@ def action_lists(incident: Incident) -> ActionLists:
     pb = incident.playbook
     out = ActionLists()
     seen: set[str] = set()
-    for (cl, item), _tick in sorted(incident.ticks.items(), key=lambda kv: kv[1].at):
-        text = clean(_item_text(incident, cl, item), max_len=300)
+    for tick in sorted(incident.ticks.values(), key=lambda t: t.at):
+        text = clean(tick.text or _item_text(incident, tick.checklist, tick.item), max_len=300)
         if text and text not in seen:
             seen.add(text)
             out.completed.append(text)
@@ -414,6 +412,7 @@ def clean_commit(c: CommitLine) -> CommitLine:
         deploy=bool(c.deploy),
         migration=bool(c.migration),
         freeze_breach=bool(c.freeze_breach),
+        fix=bool(c.fix),
     )
 
 

@@ -49,13 +49,21 @@ from typing import TYPE_CHECKING, Any
 from warroom import __version__
 from warroom.comms.context import (
     CommitLine,
-    ErrorLine,
     LiveFacts,
     Placeholder,
     Stamp,
     build_context,
     clean_commit,
     human_duration,
+)
+from warroom.comms.evidence import (
+    AT_DECLARATION,
+    AT_RESOLUTION,
+    DEPLOY_SOURCE,
+    ERRORS_SOURCE,
+    PEAK,
+    TALLY_LABELS,
+    TALLY_TITLES,
 )
 from warroom.comms.templates import REPORT, TemplateSet
 from warroom.durations import clock_time, describe_duration, local, stamp, utc
@@ -67,14 +75,6 @@ from warroom.text import clean
 if TYPE_CHECKING:
     from warroom.settings import Settings
     from warroom.sources.git import Commit
-
-ERRORS_SOURCE = "errors"
-DEPLOY_SOURCE = "deploy"
-AT_DECLARATION = "at declaration"
-PEAK = "peak"
-AT_RESOLUTION = "at resolution"
-TALLY_LABELS = (AT_DECLARATION, PEAK, AT_RESOLUTION)
-TALLY_TITLES = {AT_DECLARATION: "At declaration", PEAK: "At peak", AT_RESOLUTION: "At resolution"}
 
 
 class ReportError(Exception):
@@ -157,28 +157,6 @@ class TallyBlock:
 
 
 # -- evidence helpers (for the UI) -----------------------------------------------------------------
-
-
-def errors_evidence(
-    label: str, rows: Sequence[ErrorLine], *, window: timedelta, total: int | None = None
-) -> ev.EvidenceRecorded:
-    """The event that records an error tally for the report (label: see TALLY_LABELS)."""
-    if label not in TALLY_LABELS:
-        raise ValueError(f"unknown tally label {label!r} (expected one of {', '.join(TALLY_LABELS)})")
-    clean_rows = [
-        {"type": clean(r.type, max_len=200), "message": clean(r.message, max_len=300), "count": int(r.count)}
-        for r in rows
-    ]
-    n = int(total) if total is not None else sum(r["count"] for r in clean_rows)
-    minutes = max(1, int(window.total_seconds() // 60))
-    data = {"window_minutes": minutes, "rows": clean_rows, "total": n}
-    summary = f"{n:,} errors in the last {describe_duration(timedelta(minutes=minutes))}"
-    if clean_rows:
-        top = clean_rows[0]
-        summary += f"; top: {top['type']} ({top['count']:,})"
-    return ev.EvidenceRecorded(
-        source=ERRORS_SOURCE, label=label, data=json.dumps(data, ensure_ascii=False), summary=summary
-    )
 
 
 # -- building ----------------------------------------------------------------------------------------
@@ -268,7 +246,7 @@ def _checklists(incident: Incident, tz: tzinfo | None, day: Any) -> list[Checkli
     pb = incident.playbook
     lists = list(pb.checklists(incident.severity))
     # Actions of a severity the incident had earlier, if anything on them was ticked.
-    ticked_lists = {cl for (cl, _item) in incident.ticks}
+    ticked_lists = {t.checklist for t in incident.ticks.values()}
     for key in sorted(ticked_lists):
         if key.startswith("actions-") and key != f"actions-{incident.severity}":
             extra = pb.checklist(key)
@@ -564,7 +542,7 @@ def report_context(
     ctx.update(
         {
             "zone_line": _zone_line(settings, incident.declared_at),
-            "duration_hhmm": _hhmm(incident.elapsed(now)),
+            "duration_hhmm": human_duration(incident.elapsed(now)),  # one format everywhere
             "severity_note": severity_note,
             "summary": summary,
             "timeline": _timeline(incident, titles or {}, tz, day),

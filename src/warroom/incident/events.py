@@ -17,19 +17,27 @@ Audience = Literal["internal", "customer"]
 AUDIENCES: tuple[Audience, ...] = ("internal", "customer")
 
 # Fields a responder edits with `e`, in the order the edit form shows them, with their labels.
+# Internal and customer words are different fields: what goes to customers is never filled from
+# internal facts (commit shas, service names, a vendor's components).
 FIELDS: dict[str, str] = {
     "title": "Title",
-    "impact": "Impact",
+    "summary": "Summary (for the report)",
+    "impact": "Impact (internal)",
     "lead": "Incident lead",
     "theory": "Current theory",
     "eta": "ETA to resolution",
+    "planned_actions": "Planned actions",
     "users_affected": "Users affected",
-    "services_affected": "Services affected",
+    "services_affected": "Services affected (internal)",
     "revenue_impact": "Revenue impact",
     "data_loss": "Data loss",
     "root_cause": "Root cause",
-    "resolution": "Resolution",
-    "feature": "Affected feature",
+    "resolution": "Resolution (internal)",
+    "feature": "Feature customers see",
+    "customer_impact": "What customers see",
+    "customer_affected": "Affected for customers",
+    "customer_resolution": "Resolution (for customers)",
+    "status_page_link": "Status page link",
 }
 
 
@@ -134,13 +142,33 @@ class FieldEdited(Body):
 
 
 @dataclass(frozen=True)
+class MessageCopied(Body):
+    """A message was rendered and copied (to the clipboard and the outbox). Copied is not sent:
+    it becomes the update sent only when the responder confirms it (:class:`UpdateSent`)."""
+
+    kind: ClassVar[str] = "message_copied"
+    MULTILINE: ClassVar[frozenset[str]] = frozenset({"text"})
+    LONG: ClassVar[frozenset[str]] = frozenset({"text"})
+    audience: str  # "internal", "customer", or "" for a message that is not an update
+    template: str
+    text: str
+
+    def describe(self) -> str:
+        return f"Copied: {self.template}"
+
+
+@dataclass(frozen=True)
 class UpdateSent(Body):
+    """An update confirmed sent to an audience (restarts its countdown). ``copy`` is the event id
+    of the copied message it confirms ("" when marked sent without one)."""
+
     kind: ClassVar[str] = "update_sent"
     MULTILINE: ClassVar[frozenset[str]] = frozenset({"text"})
     LONG: ClassVar[frozenset[str]] = frozenset({"text"})
     audience: str  # "internal" or "customer"
     text: str
     template: str = ""
+    copy: str = ""
 
     def describe(self) -> str:
         return f"{self.audience.capitalize()} update sent" + (f" ({self.template})" if self.template else "")
@@ -156,6 +184,48 @@ class UpdateUndone(Body):
 
     def describe(self) -> str:
         return f"{self.audience.capitalize()} update taken back"
+
+
+@dataclass(frozen=True)
+class ActionItemAdded(Body):
+    """A follow-up for after the incident, captured while it happens (the report lists them)."""
+
+    kind: ClassVar[str] = "action_item_added"
+    text: str
+    owner: str = ""
+    due: str = ""  # as the responder wrote it ("Friday", "2026-12-04")
+
+    def describe(self) -> str:
+        who = f" (owner {self.owner})" if self.owner else ""
+        return f"Action item: {self.text}{who}"
+
+
+@dataclass(frozen=True)
+class LessonAdded(Body):
+    """A lesson for the review: what went well, or what could be improved."""
+
+    kind: ClassVar[str] = "lesson_added"
+    went_well: str  # "yes" or "no" (what could be improved)
+    text: str
+
+    def describe(self) -> str:
+        return ("Went well: " if self.went_well == "yes" else "To improve: ") + self.text
+
+
+@dataclass(frozen=True)
+class CommitMarked(Body):
+    """The responder marked a commit: ``role`` "fix" (it ends the incident: a mitigation, not a
+    freeze breach)."""
+
+    kind: ClassVar[str] = "commit_marked"
+    sha: str
+    role: str = "fix"
+    subject: str = ""
+
+    def describe(self) -> str:
+        return f"Commit {self.sha[:7]} marked as the {self.role}" + (
+            f": {self.subject}" if self.subject else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -259,8 +329,12 @@ BODIES: dict[str, type[Body]] = {
         ItemUnticked,
         NoteAdded,
         FieldEdited,
+        MessageCopied,
         UpdateSent,
         UpdateUndone,
+        ActionItemAdded,
+        LessonAdded,
+        CommitMarked,
         Escalated,
         Resolved,
         Closed,

@@ -28,6 +28,9 @@ class FoldError(ValueError):
 class Tick:
     at: datetime
     actor: str
+    checklist: str = ""  # where it was ticked (an item on several action lists shares its tick)
+    item: str = ""
+    text: str = ""
 
 
 @dataclass
@@ -46,6 +49,45 @@ class SentUpdate:
     text: str
     template: str
     undone_at: datetime | None = None
+    copy: str = ""  # the event id of the copied message this confirms
+
+
+@dataclass(frozen=True)
+class CopiedMessage:
+    """A message copied (clipboard and outbox); not an update until confirmed sent."""
+
+    event_id: str
+    at: datetime
+    actor: str
+    audience: str
+    template: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    at: datetime
+    actor: str
+    text: str
+    owner: str
+    due: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    at: datetime
+    actor: str
+    went_well: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One of the report's milestones (the playbook's appendix): detected, investigating, root
+    cause identified, mitigation applied, resolved; ``at`` None when not reached."""
+
+    name: str
+    at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -84,6 +126,10 @@ class Incident:
     phase_visits: list[PhaseVisit] = field(default_factory=list)
     ticks: dict[tuple[str, str], Tick] = field(default_factory=dict)
     updates: list[SentUpdate] = field(default_factory=list)
+    copies: list[CopiedMessage] = field(default_factory=list)
+    action_items: list[ActionItem] = field(default_factory=list)
+    lessons: list[Lesson] = field(default_factory=list)
+    marked_commits: dict[str, str] = field(default_factory=dict)  # full or short sha -> role
     escalations: list[tuple[datetime, int, str]] = field(default_factory=list)
     answers: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     notes: list[tuple[datetime, str, str]] = field(default_factory=list)
@@ -137,16 +183,28 @@ class Incident:
                     self.phase_visits[-1].left = at
                     self.phase_visits.append(PhaseVisit(phase, at))
                     self.phase = phase
-            case ev.ItemTicked(checklist=cl, item=item):
-                self.ticks[(cl, item)] = Tick(at, event.actor)
-            case ev.ItemUnticked(checklist=cl, item=item):
-                self.ticks.pop((cl, item), None)
+            case ev.ItemTicked(checklist=cl, item=item, text=text):
+                self.ticks[self._tick_key(cl, item, text)] = Tick(
+                    at, event.actor, cl, item, self._item_text(cl, item) or text
+                )
+            case ev.ItemUnticked(checklist=cl, item=item, text=text):
+                self.ticks.pop(self._tick_key(cl, item, text), None)
             case ev.NoteAdded(text=text):
                 self.notes.append((at, event.actor, text))
             case ev.FieldEdited(field=name, value=value):
                 self.fields[name] = value
-            case ev.UpdateSent(audience=aud, text=text, template=template):
-                self.updates.append(SentUpdate(event.event_id, at, event.actor, aud, text, template))
+            case ev.UpdateSent(audience=aud, text=text, template=template, copy=copy):
+                self.updates.append(
+                    SentUpdate(event.event_id, at, event.actor, aud, text, template, copy=copy)
+                )
+            case ev.MessageCopied(audience=aud, template=template, text=text):
+                self.copies.append(CopiedMessage(event.event_id, at, event.actor, aud, template, text))
+            case ev.ActionItemAdded(text=text, owner=owner, due=due):
+                self.action_items.append(ActionItem(at, event.actor, text, owner, due))
+            case ev.LessonAdded(went_well=went_well, text=text):
+                self.lessons.append(Lesson(at, event.actor, went_well == "yes", text))
+            case ev.CommitMarked(sha=sha, role=role):
+                self.marked_commits[sha] = role
             case ev.UpdateUndone(event_id=target):
                 for u in self.updates:
                     if u.event_id == target and u.undone_at is None:
@@ -406,27 +464,80 @@ class Incident:
         return self.resolved_at + self.playbook.review_within if self.resolved_at else None
 
     # -- checklists and freeze -----------------------------------------------------------------
+    def _item_text(self, checklist: str, item: str) -> str:
+        cl = self.playbook.checklist(checklist)
+        found = cl.item(item) if cl is not None else None
+        return found.text if found is not None else ""
+
+    def _tick_key(self, checklist: str, item: str, text: str = "") -> tuple[str, str]:
+        """Where a tick is kept. The severity's action lists change with the severity (P0's, then
+        P1's): an item with the same words is the same action, so its tick is kept by its words."""
+        if checklist.startswith("actions-"):
+            # The playbook's words for the item; the journal's copy of them if it is gone.
+            text = self._item_text(checklist, item) or text
+            if text:
+                return ("actions", " ".join(text.lower().split()))
+        return (checklist, item)
+
     def tick(self, checklist: str, item: str) -> Tick | None:
-        return self.ticks.get((checklist, item))
+        return self.ticks.get(self._tick_key(checklist, item))
 
     @property
     def deploy_freeze(self) -> bool:
-        return self.is_open and self.severity in self.playbook.freeze_severities
+        """Deploys are frozen from the first freeze severity (P0) until the all-clear (the
+        resolution): lowering the severity does not lift it ("DO NOT DEPLOY anything until
+        all-clear given")."""
+        spans = self.freeze_intervals()
+        return self.is_open and bool(spans) and spans[-1][1] is None
 
     def freeze_intervals(self) -> list[tuple[datetime, datetime | None]]:
-        """The spans during which the severity called for a deploy freeze (None: still going)."""
+        """The spans of a deploy freeze (None: still going): each starts when a freeze severity
+        begins and lasts until the incident is resolved."""
         spans: list[tuple[datetime, datetime | None]] = []
         start: datetime | None = None
-        for at, sev, _ in self.severity_history:
-            frozen = sev in self.playbook.freeze_severities
-            if frozen and start is None:
-                start = at
-            elif not frozen and start is not None:
-                spans.append((start, at))
-                start = None
+        frozen_sevs = self.playbook.freeze_severities
+        is_open = True
+        severity = ""
+        for event in self.events:
+            b = event.body
+            if isinstance(b, ev.Declared | ev.SeverityChanged):
+                severity = b.severity
+                if is_open and severity in frozen_sevs and start is None:
+                    start = event.at
+            elif isinstance(b, ev.Resolved | ev.Closed) and is_open:
+                is_open = False
+                if start is not None:
+                    spans.append((start, event.at))
+                    start = None
+            elif isinstance(b, ev.Reopened) and not is_open:
+                is_open = True
+                if severity in frozen_sevs:
+                    start = event.at
         if start is not None:
-            spans.append((start, self.resolved_at))
+            spans.append((start, None))
         return spans
+
+    def milestones(self) -> list[Milestone]:
+        """Detected, investigating, root cause identified, mitigation applied, resolved."""
+        pb = self.playbook
+        keys = [p.key for p in pb.phases]
+        root_cause = next(
+            (
+                e.at
+                for e in self.events
+                if isinstance(e.body, ev.FieldEdited)
+                and e.body.field == "root_cause"
+                and e.body.value.strip()
+            ),
+            None,
+        )
+        return [
+            Milestone("Detected (declared)", self.declared_at),
+            Milestone("Investigation started", self.phase_entered(keys[1]) if len(keys) > 1 else None),
+            Milestone("Root cause identified", root_cause),
+            Milestone("Mitigation applied", self.phase_entered(keys[3]) if len(keys) > 3 else None),
+            Milestone("Resolved", self.resolutions[0] if self.resolutions else None),
+        ]
 
 
 def fold(events: Iterable[ev.Event], playbook: Playbook = DEFAULT) -> Incident:

@@ -282,12 +282,14 @@ class WarroomApp(App[int]):
             elif isinstance(view, CommitsPane):
                 view.git = live.git
                 view.correlation = live.correlation
+                view.suspect = live.suspect
+                view.fixes = live.fixes(self.incident)
             elif isinstance(view, StatusPane):
                 view.pages = dict(live.pages)
             elif isinstance(view, DecisionPane):
                 view.decision = live.decision(self.incident)
             elif isinstance(view, TemplatesPane):
-                view.facts = live.facts()
+                view.facts = self.live_facts()
             elif isinstance(view, ChecklistPane):
                 view.rate = live.rate_hint()
             elif isinstance(view, IncidentHeader):
@@ -364,7 +366,8 @@ class WarroomApp(App[int]):
         if inc is not None and message.incident_id != inc.id:
             self.call_later(self.pollers.poll_git)  # read for the incident open before a switch
             return
-        self.live.take_git(message.snapshot)
+        for body in self.live.take_git(message.snapshot, inc, self.clock()):
+            self.run_worker(self.record_in_thread(body), group="evidence", exit_on_error=False)
         self._feed_where(CommitsPane, DecisionPane, TemplatesPane)
 
     def on_page_read(self, message: PageRead) -> None:
@@ -395,7 +398,8 @@ class WarroomApp(App[int]):
         return not inc.is_open or pb.phase_index(inc.phase) >= pb.phase_index("mitigation")
 
     def live_facts(self) -> LiveFacts:
-        return self.live.facts()
+        """What the messages are filled with, from the live state (the one place they come from)."""
+        return self.live.facts(self.incident)
 
     # -- the clock ----------------------------------------------------------------------------------
     def tick(self) -> None:

@@ -92,7 +92,7 @@ class Comms:
 
         app = self.app
         assert app.incident is not None
-        return build_context(app.incident, app.settings, app.live.facts(), app.clock())
+        return build_context(app.incident, app.settings, app.live_facts(), app.clock())
 
     async def render(self, info: TemplateInfo) -> RenderResult:
         """Render off the UI loop (a team's template is bounded, but may still take its whole
@@ -205,7 +205,7 @@ class Comms:
         except JournalError as exc:
             app.say(str(exc), severity="error")
             return
-        facts = app.live.facts()
+        facts = app.live_facts()
         now = app.clock()
         settings = app.settings
         templates = self.templates

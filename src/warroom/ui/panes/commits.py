@@ -17,16 +17,17 @@ from warroom.ui.base import Pane, age_text, rich_style
 from warroom.ui.tables import KeyedTable, sync_table
 
 if TYPE_CHECKING:
+    from warroom.live import Suspect
     from warroom.sources.correlation import Correlation
     from warroom.sources.git import Commit, GitProblem, GitSnapshot
 
 
 def age_in_minutes(age: timedelta) -> str:
-    """A commit's age to the minute (``<1m``, ``42m``, ``1h07m``, ``2d03h``): calm to look at,
+    """A commit's age to the minute (``<1m``, ``42m``, ``1h 07m``, ``2d 03h``): calm to look at,
     and it changes once a minute, not every second."""
     if age < timedelta(minutes=1):
         return "<1m"
-    return format_duration(timedelta(minutes=int(age.total_seconds() // 60)), short=True).removesuffix("00s")
+    return format_duration(timedelta(minutes=int(age.total_seconds() // 60))).removesuffix(" 00s")
 
 
 class CommitsPane(Pane):
@@ -36,6 +37,8 @@ class CommitsPane(Pane):
     TITLE = "Commits"
     git: reactive[GitSnapshot | GitProblem | None] = reactive(None)
     correlation: reactive[Correlation | None] = reactive(None)
+    suspect: reactive[Suspect | None] = reactive(None)  # kept once the spike is over
+    fixes: reactive[frozenset[str]] = reactive(frozenset)  # shas that end the incident
     _minute: datetime | None = None
     BINDINGS: ClassVar = [
         Binding("y", "copy_revert", "Copy git revert", id="commit_revert"),
