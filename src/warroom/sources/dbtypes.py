@@ -1,425 +1,48 @@
-"""What the database source emits: :class:`DbPoll` and the per-pane snapshots inside it.
-
-Every value is immutable and every string in it is already cleaned (``warroom.text``):
-the UI renders them as plain ``rich.text.Text``. Times are aware UTC datetimes. Each snapshot
-keeps its own ``fetched_at`` (the console's clock) so a pane can show the age of its data; a
-:class:`DbPoll` always carries the latest snapshot of every pane, even while the database is
-unreachable (the data is then older than the poll: dim it).
-"""
-
-from __future__ import annotations
-
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
-from typing import Literal
-
-from warroom.durations import describe_duration, local
-from warroom.sources.tallies import TallySnapshot, floor_minute
-
-FailureKind = Literal["missing", "privilege", "timeout", "error"]
-Status = Literal["not_configured", "connecting", "connected", "unreachable"]
-Criterion = Literal["met", "not met", "unknown"]
-
-MAX_TABLE_ROWS = 200
-
-
-@dataclass(frozen=True)
-class QueryFailure:
-    """A pane whose query failed: it is not run again until ``PostgresSource.retry(name)``.
-
-    ``kind``: ``missing`` (a table, column or function does not exist: the team's schema differs,
-    replace the query in warroom.toml), ``privilege`` (the role may not read it), ``timeout``
-    (statement_timeout), ``error`` (anything else, e.g. a syntax error in a team's query).
-    ``reason`` is one cleaned line; ``since`` is when it failed (console clock).
-    """
-
-    name: str
-    reason: str
-    kind: FailureKind
-    since: datetime
-
-    def describe(self) -> str:
-        return f"{self.name}: {self.kind}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class ConnectionState:
-    """The polling connection. ``since``: connected since, or unreachable since (first failure)."""
-
-    status: Status
-    since: datetime | None = None
-    attempt: int = 0  # failed connection attempts in a row (0 while connected)
-    retry_at: datetime | None = None  # the next attempt (console clock), while unreachable
-    last_error: str = ""  # one cleaned, secret-free line
-    server_version: str = ""
-    dsn: str = ""  # password masked
-
-    @property
-    def connected(self) -> bool:
-        return self.status == "connected"
-
-    def retry_in(self, now: datetime) -> float | None:
-        """Seconds until the next attempt (never negative), ``None`` when none is scheduled."""
-        if self.retry_at is None:
-            return None
-        return max(0.0, (self.retry_at - now).total_seconds())
-
-    def describe(self, now: datetime, tz: tzinfo | None = None) -> str:
-        """The status line: ``unreachable since 14:03:12 - retrying in 8 s (attempt 3)``."""
-        if self.status == "not_configured":
-            return "no database configured (--dsn, WARROOM_DSN, DATABASE_URL or [database] dsn)"
-        since = local(self.since, tz).strftime("%H:%M:%S") if self.since else "?"
-        if self.status == "connected":
-            version = f" (PostgreSQL {self.server_version})" if self.server_version else ""
-            return f"connected since {since}{version}"
-        if self.status == "connecting":
-            return "connecting..."
-        wait = self.retry_in(now)
-        retry = f" - retrying in {wait:.0f} s" if wait is not None else ""
-        return f"unreachable since {since}{retry} (attempt {self.attempt})"
-
-
-# -- health -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LongQuery:
-    pid: int
-    seconds: float
-    query: str  # first line, cleaned
-
-
-@dataclass(frozen=True)
-class BlockedQuery:
-    pid: int
-    seconds: float  # how long its current query has run (mostly waiting)
-    query: str
-    blocked_by: tuple[int, ...]
-    blocker_state: str  # the first blocker's state ("idle in transaction"...)
-    blocker_query: str  # the first blocker's query (its last one when idle), first line
-
-
-@dataclass(frozen=True)
-class DbSize:
-    bytes: int
-    fetched_at: datetime
-
-    @property
-    def pretty(self) -> str:
-        return pretty_bytes(self.bytes)
-
-
-@dataclass(frozen=True)
-class HealthSnapshot:
-    """Connections of the whole server (the console's own excluded) against max_connections.
-
-    ``active``, ``waiting`` (on a lock), ``idle``, ``idle_in_transaction`` and ``other`` add up to
-    ``total``. ``running`` is the playbook's "running_queries" (state 'active', waiting or not).
-    ``size`` is refreshed at most every size_interval: its own ``fetched_at`` gives its age.
-    """
-
-    fetched_at: datetime
-    max_connections: int
-    total: int
-    active: int
-    waiting: int
-    idle: int
-    idle_in_transaction: int
-    other: int
-    longest: LongQuery | None
-    blocked: tuple[BlockedQuery, ...]  # the longest waits only (at most 5): count with blocked_count
-    size: DbSize | QueryFailure | None
-
-    @property
-    def running(self) -> int:
-        return self.active + self.waiting
-
-    @property
-    def blocked_count(self) -> int:
-        """Every session waiting on a lock (``blocked`` lists only the longest waits)."""
-        return self.waiting
-
-    @property
-    def used_fraction(self) -> float:
-        """``total / max_connections`` (0..1+), for the gauge."""
-        return self.total / self.max_connections if self.max_connections > 0 else 0.0
-
-
-# -- SMS failures ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SmsRow:
-    key: str  # stable row key (a hash of the raw values)
-    phone: str  # masked to the last 4 digits: ***4477
-    error_message: str
-    count: int
-
-
-@dataclass(frozen=True)
-class SmsSnapshot:
-    fetched_at: datetime
-    window: timedelta
-    rows: tuple[SmsRow, ...]
-    total_failed: int  # failed deliveries in the window, all groups
-    groups: int  # all (phone, error) groups, of which ``rows`` are the largest
-    truncated: bool
-
-
-# -- error rate -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RateMinute:
-    minute: datetime
-    failed: int
-    total: int
-
-    @property
-    def rate(self) -> float | None:
-        """Percent failed, ``None`` for a minute without traffic."""
-        return 100.0 * self.failed / self.total if self.total > 0 else None
-
-
-@dataclass(frozen=True)
-class ErrorRateSnapshot:
-    """The error rate and the playbook's resolution criterion "error rate < 1% for 30 minutes".
-
-    ``shape`` ``series``: from per-minute data, ``below_since`` is exact to the minute
-    (``below_since_exact``). ``single``: a team query returning one number; ``below_since`` is the
-    first poll that saw the rate under the threshold (approximate: the truth lies between that
-    poll and the previous one, and nothing is known from before the console started).
-    ``criterion``: ``met`` (below for at least ``sustain``), ``not met``, or ``unknown`` (no
-    traffic to judge by, or not watched long enough to know).
-    """
-
-    fetched_at: datetime
-    threshold: float
-    sustain: timedelta
-    shape: Literal["series", "single"]
-    current: float | None
-    series: tuple[RateMinute, ...]
-    below_since: datetime | None
-    below_since_exact: bool
-    below_for: timedelta | None
-    criterion: Criterion
-    summary: str  # one line for the pane
-
-
-def rate_from_series(
-    minutes: Iterable[RateMinute],
-    *,
-    now: datetime,
-    lookback: timedelta,
-    threshold: float,
-    sustain: timedelta,
-    fetched_at: datetime,
-) -> ErrorRateSnapshot:
-    """Judge the criterion from per-minute counts covering ``(now - lookback, now]``.
-
-    Walking back from the current minute, the run of minutes below the threshold ends at the
-    latest minute with a rate at or above it. Minutes without traffic neither break the run nor
-    prove it: a run of only such minutes is ``unknown``. A run reaching the start of the data is
-    "below since at least then".
-    """
-    by_minute = {floor_minute(m.minute): m for m in minutes}
-    series = tuple(by_minute[k] for k in sorted(by_minute))
-    current_minute = floor_minute(now)
-    first = floor_minute(now - lookback)
-    current = next((m.rate for m in reversed(series) if m.rate is not None), None)
-    below_since: datetime | None = None
-    traffic = False
-    m = current_minute
-    broke = False
-    while m >= first:
-        row = by_minute.get(m)
-        rate = row.rate if row is not None else None
-        if rate is not None and rate >= threshold:
-            broke = True
-            break
-        if rate is not None:
-            traffic = True
-        below_since = m
-        m -= timedelta(minutes=1)
-    if broke and below_since is None:
-        return ErrorRateSnapshot(
-            fetched_at,
-            threshold,
-            sustain,
-            "series",
-            current,
-            series,
-            None,
-            True,
-            None,
-            "not met",
-            f"error rate {current:.2f}% (threshold {threshold:g}%)"
-            if current is not None
-            else f"error rate at or above {threshold:g}%",
-        )
-    assert below_since is not None
-    below_for = max(timedelta(0), now - below_since)
-    at_least = "" if broke else "at least "
-    if not traffic:
-        criterion: Criterion = "unknown"
-        summary = f"no traffic for {at_least}{describe_duration(_minutes(below_for))}: rate unknown"
-    elif below_for >= sustain:
-        criterion = "met"
-        summary = f"below {threshold:g}% for {at_least}{describe_duration(_minutes(below_for))}"
-    else:
-        criterion = "not met"
-        summary = (
-            f"below {threshold:g}% for {describe_duration(_minutes(below_for))} "
-            f"(needs {describe_duration(sustain)})"
-        )
-    return ErrorRateSnapshot(
-        fetched_at,
-        threshold,
-        sustain,
-        "series",
-        current,
-        series,
-        below_since,
-        True,
-        below_for,
-        criterion,
-        summary,
-    )
-
-
-def _minutes(td: timedelta) -> timedelta:
-    return timedelta(minutes=int(td.total_seconds() // 60))
-
-
-class RateTracker:
-    """ "Below since" for a team query that returns one number, from the polls themselves.
-
-    Watching starts at the first poll and restarts when polls stop for longer than ``max_gap``
-    (the database was unreachable: the rate may have spiked meanwhile).
-    """
-
-    def __init__(self, threshold: float, sustain: timedelta, max_gap: timedelta) -> None:
-        self.threshold = threshold
-        self.sustain = sustain
-        self.max_gap = max_gap
-        self._watching_since: datetime | None = None
-        self._below_since: datetime | None = None
-        self._last: datetime | None = None
-
-    def observe(self, value: float | None, at: datetime, fetched_at: datetime) -> ErrorRateSnapshot:
-        if self._last is None or at - self._last > self.max_gap or value is None:
-            self._watching_since = at
-            self._below_since = None
-        self._last = at
-        t = self.threshold
-        if value is None:
-            return self._snap(fetched_at, None, None, None, "unknown", "the rate query returned no value")
-        if value >= t:
-            self._below_since = None
-            return self._snap(
-                fetched_at, value, None, None, "not met", f"error rate {value:.2f}% (threshold {t:g}%)"
-            )
-        if self._below_since is None:
-            self._below_since = at
-        below_for = at - self._below_since
-        d = describe_duration(_minutes(below_for))
-        if below_for >= self.sustain:
-            return self._snap(
-                fetched_at, value, self._below_since, below_for, "met", f"below {t:g}% for ~{d}"
-            )
-        if self._below_since == self._watching_since:
-            summary = f"below {t:g}% since watching began ~{d} ago (not known before)"
-            return self._snap(fetched_at, value, self._below_since, below_for, "unknown", summary)
-        summary = f"below {t:g}% for ~{d} (needs {describe_duration(self.sustain)})"
-        return self._snap(fetched_at, value, self._below_since, below_for, "not met", summary)
-
-    def _snap(
-        self,
-        fetched_at: datetime,
-        value: float | None,
-        since: datetime | None,
-        below_for: timedelta | None,
-        criterion: Criterion,
-        summary: str,
-    ) -> ErrorRateSnapshot:
-        return ErrorRateSnapshot(
-            fetched_at,
-            self.threshold,
-            self.sustain,
-            "single",
-            value,
-            (),
-            since,
-            False,
-            below_for,
-            criterion,
-            summary,
-        )
-
-
-# -- extra panes ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TablePane:
-    """A team's extra query pane ([[database.panes]]): cleaned column names and cell texts."""
-
-    name: str  # "pane:1", "pane:2"... (in [[database.panes]] order): pass it to retry()
-    title: str
-    fetched_at: datetime
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    truncated: bool  # more than MAX_TABLE_ROWS rows; only the first ones are here
-
-
-# -- the poll ---------------------------------------------------------------------------------------
-
-PaneData = TallySnapshot | HealthSnapshot | SmsSnapshot | ErrorRateSnapshot | TablePane
-
-
-@dataclass(frozen=True)
-class DbPoll:
-    """One poll cycle's result. Pane fields hold the latest snapshot (maybe from an earlier
-    poll: compare its ``fetched_at``), a :class:`QueryFailure`, or ``None`` (never fetched)."""
-
-    fetched_at: datetime
-    connection: ConnectionState
-    errors: TallySnapshot | QueryFailure | None = None
-    health: HealthSnapshot | QueryFailure | None = None
-    sms: SmsSnapshot | QueryFailure | None = None
-    error_rate: ErrorRateSnapshot | QueryFailure | None = None
-    panes: tuple[TablePane | QueryFailure | None, ...] = ()  # aligned with settings.database.panes
-    db_ms: float = 0.0  # time spent waiting on the database in this cycle
-
-    @property
-    def connected(self) -> bool:
-        return self.connection.connected
-
-    @property
-    def retry_in(self) -> float | None:
-        return self.connection.retry_in(self.fetched_at)
-
-    def status_line(self, tz: tzinfo | None = None, now: datetime | None = None) -> str:
-        line = self.connection.describe(now or self.fetched_at, tz)
-        if self.connection.status == "unreachable" and self.connection.last_error:
-            line += f": {self.connection.last_error}"
-        return line
-
-    def is_stale(self, data: PaneData | QueryFailure | None) -> bool:
-        """Was ``data`` fetched before this poll (so it is old: dim it)?"""
-        if data is None or isinstance(data, QueryFailure):
-            return False
-        return data.fetched_at < self.fetched_at
-
-
-def pretty_bytes(n: int) -> str:
-    """``1.4 GB`` (powers of 1024, like pg_size_pretty)."""
-    if abs(n) < 1024:
-        return f"{n} bytes"
-    size = n / 1024
-    units = ["kB", "MB", "GB", "TB"]
-    while abs(size) >= 1024 and len(units) > 1:
-        size /= 1024
-        units.pop(0)
-    return f"{size:.1f} {units[0]}"
+"""Transitional: the old name of :mod:`warroom.sources.dbpoll` (and of the error-rate criterion, now
+:mod:`warroom.sources.error_rate`). Nothing new imports it; it goes once ui/ and the tests import
+``warroom.sources.dbpoll``."""
+
+from warroom.sources.dbpoll import (
+    MAX_TABLE_ROWS,
+    BlockedQuery,
+    ConnectionState,
+    Criterion,
+    DbPoll,
+    DbSize,
+    ErrorRateSnapshot,
+    FailureKind,
+    HealthSnapshot,
+    LongQuery,
+    PaneData,
+    QueryFailure,
+    RateMinute,
+    SmsRow,
+    SmsSnapshot,
+    Status,
+    TablePane,
+    pretty_bytes,
+)
+from warroom.sources.error_rate import RateTracker, rate_from_series
+
+__all__ = [
+    "MAX_TABLE_ROWS",
+    "BlockedQuery",
+    "ConnectionState",
+    "Criterion",
+    "DbPoll",
+    "DbSize",
+    "ErrorRateSnapshot",
+    "FailureKind",
+    "HealthSnapshot",
+    "LongQuery",
+    "PaneData",
+    "QueryFailure",
+    "RateMinute",
+    "RateTracker",
+    "SmsRow",
+    "SmsSnapshot",
+    "Status",
+    "TablePane",
+    "pretty_bytes",
+    "rate_from_series",
+]
