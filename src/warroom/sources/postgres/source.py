@@ -364,9 +364,12 @@ class PostgresSource:
     # -- the panes ------------------------------------------------------------------------------------------
     async def _poll_errors(self, session: Session) -> None:
         """The tallies' incremental read (a full read instead is the expensive part's)."""
+        reader = self._reader
         ms0 = session.db_ms
-        if await self._reader.incremental(session):
-            self._errors = self._reader.snapshot(full_read=False, db_ms=session.db_ms - ms0)
+        if await reader.incremental(session):
+            # Provisional when the baseline follows in this cycle (declared while running).
+            later = reader.baseline_due(False)
+            self._errors = reader.snapshot(full_read=False, db_ms=session.db_ms - ms0, provisional=later)
 
     async def _poll_errors_fully(self, session: Session, show: Callable[[], None]) -> None:
         """The expensive reads: the tallies' full read, then the declaration baseline (``show``
