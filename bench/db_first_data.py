@@ -8,7 +8,7 @@ SMS, error rate, the tallies, the tallies with their declaration baseline. Then 
 scheduled full reads of the tallies (``--resync`` stands for ``[database] resync_interval``) and
 records the longest time the health pane went without a new snapshot meanwhile ("health gap"; the
 poll interval is the floor), and the most connections the console held at once
-(``application_name = 'warroom'``).
+(client backends with ``application_name = 'warroom'``; its queries' parallel workers not counted).
 
 Cases (each run with the built-in queries, and with ``--slow`` seconds added to every full read
 of the tallies: a replaced ``error_tally`` that sleeps when ``$2`` is NULL, as on a database in
@@ -172,7 +172,7 @@ async def child(args: argparse.Namespace) -> dict[str, float | None]:
         deadline = loop.time() + within
         while not until() and loop.time() < deadline:
             n = await watcher.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'warroom'"
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'warroom' AND datname = current_database() AND backend_type = 'client backend'"
             )
             held = max(held, int(n))
             await asyncio.sleep(0.05)

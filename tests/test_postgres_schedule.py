@@ -15,9 +15,17 @@ import asyncpg
 import pytest
 
 from warroom.config import DatabaseSettings, ErrorSettings, QueryPane, Settings
-from warroom.sources.dbpoll import DbPoll, ErrorRateSnapshot, HealthSnapshot, SmsSnapshot, TablePane
+from warroom.sources.dbpoll import (
+    DbPoll,
+    ErrorRateSnapshot,
+    HealthSnapshot,
+    SmsSnapshot,
+    TablePane,
+    query_pane_index,
+    query_pane_name,
+)
 from warroom.sources.postgres import PostgresSource, schema_sql, sql_text
-from warroom.sources.postgres.queries import pane_of, query_pane_index, query_pane_name
+from warroom.sources.postgres.queries import pane_of
 from warroom.sources.tallies import TallySnapshot
 
 pytestmark = pytest.mark.pg

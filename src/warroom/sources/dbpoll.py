@@ -213,6 +213,8 @@ class ErrorRateSnapshot:
 
 
 # -- extra panes ------------------------------------------------------------------------------------
+# A team's extra panes ([[database.panes]]) are named query-1, query-2... in their order in
+# warroom.toml: TablePane.name, QueryFailure.name, PostgresSource.retry(name), the UI's pane ids.
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,23 @@ class TablePane:
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     truncated: bool  # more than MAX_TABLE_ROWS rows; only the first ones are here
+
+
+QUERY_PANE_PREFIX = "query-"
+
+
+def query_pane_name(index: int) -> str:
+    """The name of the team's extra pane at ``index`` (0-based) in ``[[database.panes]]``: ``query-1``..."""
+    return f"{QUERY_PANE_PREFIX}{index + 1}"
+
+
+def query_pane_index(name: str) -> int | None:
+    """The 0-based ``[[database.panes]]`` index a ``query-N`` name stands for; ``None`` for any other name."""
+    number = name.removeprefix(QUERY_PANE_PREFIX)
+    if number == name or not number.isdigit():
+        return None
+    index = int(number) - 1
+    return index if index >= 0 and query_pane_name(index) == name else None
 
 
 # -- the poll ---------------------------------------------------------------------------------------

@@ -12,22 +12,22 @@ Its modules, one job each:
   connection's) and its one clean line;
 - :mod:`~warroom.sources.postgres.rows`: the rows of each pane's query as its typed snapshot;
 - :mod:`~warroom.sources.postgres.queries`: the ``.sql`` files, their placeholders and
-  parameters, and the panes' names (a team's extra panes are ``query-1``, ``query-2``...);
+  parameters, and which pane runs which query;
 - :mod:`~warroom.sources.postgres.watermark`: which ids the tallies have counted;
 - :mod:`~warroom.sources.postgres.probe`: ``warroom check``.
 
-What the source emits is in :mod:`warroom.sources.dbpoll`; the tallies themselves (pure, in
-memory) in :mod:`warroom.sources.tallies`.
+What the source emits is in :mod:`warroom.sources.dbpoll` (with the names of a team's extra
+panes: ``query-1``, ``query-2``...); the tallies themselves (pure, in memory) in
+:mod:`warroom.sources.tallies`.
 """
 
+from warroom.sources.dbpoll import query_pane_index, query_pane_name
 from warroom.sources.postgres.failures import ConnectionLost
 from warroom.sources.postgres.probe import ProbeLines, probe, run_probe
 from warroom.sources.postgres.queries import (
     PANES,
     Query,
     load_queries,
-    query_pane_index,
-    query_pane_name,
     render,
     schema_sql,
     sql_text,

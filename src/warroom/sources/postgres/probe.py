@@ -15,10 +15,10 @@ from datetime import timedelta
 from typing import Any
 
 from warroom.config import ErrorSettings, Settings
-from warroom.sources.dbpoll import MAX_TABLE_ROWS
+from warroom.sources.dbpoll import MAX_TABLE_ROWS, query_pane_index
 from warroom.sources.postgres.clock import utc_now
 from warroom.sources.postgres.failures import ConnectionLost, QueryFailed, one_line
-from warroom.sources.postgres.queries import load_queries, query_pane_index, quote_ident, sql_text
+from warroom.sources.postgres.queries import load_queries, quote_ident, sql_text
 from warroom.sources.postgres.rows import SMS_ROWS, summary
 from warroom.sources.postgres.session import Session, connect
 from warroom.sources.tallies import MAX_KEYS

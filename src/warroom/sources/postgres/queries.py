@@ -10,8 +10,9 @@ time_column (double-quoted identifiers).
 Pane names (what :class:`~warroom.sources.dbpoll.QueryFailure` names and
 ``PostgresSource.retry`` takes, with the query names of :data:`PANES`): ``errors``, ``health``,
 ``db_size``, ``sms``, ``error_rate``, and the team's extra panes ``query-1``, ``query-2``... in
-the order of their ``[[database.panes]]`` in warroom.toml (:func:`query_pane_name`,
-:func:`query_pane_index`).
+the order of their ``[[database.panes]]`` in warroom.toml
+(:func:`~warroom.sources.dbpoll.query_pane_name`, :func:`~warroom.sources.dbpoll.query_pane_index`:
+with what the source emits, so the UI names its panes the same way without loading the driver).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from warroom.config import QUERY_NAMES, ErrorSettings, Settings
+from warroom.sources.dbpoll import query_pane_index, query_pane_name
 from warroom.text import clean
 
 #: Panes and the queries they run (``retry`` takes either name).
@@ -32,21 +34,6 @@ PANES: dict[str, tuple[str, ...]] = {
     "sms": ("sms_failures",),
     "error_rate": ("error_rate",),
 }
-QUERY_PANE_PREFIX = "query-"
-
-
-def query_pane_name(index: int) -> str:
-    """The name of the team's extra pane at ``index`` (0-based) in ``[[database.panes]]``: ``query-1``..."""
-    return f"{QUERY_PANE_PREFIX}{index + 1}"
-
-
-def query_pane_index(name: str) -> int | None:
-    """The 0-based ``[[database.panes]]`` index a ``query-N`` name stands for; ``None`` for any other name."""
-    number = name.removeprefix(QUERY_PANE_PREFIX)
-    if number == name or not number.isdigit():
-        return None
-    index = int(number) - 1
-    return index if index >= 0 and query_pane_name(index) == name else None
 
 
 def pane_of(name: str) -> str:

@@ -49,6 +49,7 @@ from warroom.sources.dbpoll import (
     QueryFailure,
     SmsSnapshot,
     TablePane,
+    query_pane_name,
 )
 from warroom.sources.error_rate import RateTracker, rate_from_series
 from warroom.sources.postgres.clock import utc_now
@@ -58,7 +59,6 @@ from warroom.sources.postgres.queries import (
     Query,
     load_queries,
     pane_of,
-    query_pane_name,
 )
 from warroom.sources.postgres.rows import (
     SMS_ROWS,
