@@ -19,13 +19,15 @@ loopback connection). At the end of each scenario the tallies are checked agains
 query at the same instant.
 
 Usage: ``python bench/tallies.py [--rows 5000000] [--window-rows 1000000] [--rounds 41]
-[--keep DIR] [--write]``; ``--write`` replaces this benchmark's section in bench/RESULTS.md.
+[--keep DIR] [--write] [--json FILE]``; ``--write`` replaces this benchmark's section in
+bench/RESULTS.md, ``--json`` writes the medians for bench/compare_revisions.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import shutil
@@ -322,6 +324,9 @@ async def main(args: argparse.Namespace) -> str:
         server.release(keep=bool(args.keep))
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+    if args.json:
+        medians = {label: {name: s.median(name) for name in s.values} for label, s in results.items()}
+        await asyncio.to_thread(Path(args.json).write_text, json.dumps(medians, indent=1))
     return report(results, machine(), version, size, args, per_poll, late)
 
 
@@ -423,6 +428,7 @@ if __name__ == "__main__":
     p.add_argument("--interval", type=float, default=2.0, help="poll interval in seconds")
     p.add_argument("--keep", help="keep the server and data in this folder (reused next time)")
     p.add_argument("--write", action="store_true", help="replace this section of bench/RESULTS.md")
+    p.add_argument("--json", help="also write each case's medians to this file (bench/compare_revisions.py)")
     a = p.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
     out = asyncio.run(main(a))

@@ -32,7 +32,7 @@ def processes_under(path: Path) -> list[str]:
 
 
 def populated(app) -> dict[str, bool]:  # type: ignore[no-untyped-def]
-    from warroom.sources.dbtypes import ErrorRateSnapshot, HealthSnapshot, SmsSnapshot
+    from warroom.sources.dbpoll import ErrorRateSnapshot, HealthSnapshot, SmsSnapshot
     from warroom.sources.git import GitSnapshot
     from warroom.sources.tallies import TallySnapshot
 

@@ -43,11 +43,11 @@ from warroom.comms.clipboard import OSC52_PREFIX, OSC52_SUFFIX, Clipboard
 from warroom.comms.context import CONTEXT_KEYS, CommitLine, ErrorLine, LiveFacts, build_context
 from warroom.comms.report import build_report
 from warroom.comms.templates import TemplateSet
-from warroom.config import Settings
 from warroom.durations import iso_utc
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal, JournalError
 from warroom.playbook import DEFAULT
+from warroom.settings import Settings
 
 # -- what must never come out ----------------------------------------------------------------------
 

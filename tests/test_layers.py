@@ -26,9 +26,7 @@ KNOWN_LONG = {
     "demo/embedded.py",
     "demo/gitrepo.py",
     "sources/git.py",
-    "sources/postgres.py",
     "sources/statuspage.py",
-    "sources/tallies.py",
 }
 
 

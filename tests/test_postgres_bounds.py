@@ -19,7 +19,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from warroom.settings import DatabaseSettings, ErrorSettings, Settings
-from warroom.sources.dbtypes import DbPoll, HealthSnapshot, SmsSnapshot
+from warroom.sources.dbpoll import DbPoll, HealthSnapshot, SmsSnapshot
 from warroom.sources.postgres import PostgresSource, render, schema_sql, sql_text
 from warroom.sources.tallies import MAX_KEYS, MESSAGE_CHARS, TallySnapshot
 from warroom.text import clean, mask_phone

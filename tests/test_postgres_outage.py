@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from warroom.settings import DatabaseSettings, Settings
-from warroom.sources.dbtypes import DbPoll, HealthSnapshot
+from warroom.sources.dbpoll import DbPoll, HealthSnapshot
 from warroom.sources.postgres import PostgresSource, schema_sql
 from warroom.sources.tallies import TallySnapshot
 
@@ -125,8 +125,12 @@ async def test_the_server_stops_and_comes_back(own_server, tmp_path):
         assert own_server.port == port, "the server came back on its port"
         resumed = len(rec.polls)
         last_retry = rec.polls[-1][1].connection.retry_at
+        # Back: health first (the cheap queries), the tallies' full read after it.
+        j, back = await rec.wait_for(lambda p: p.connected, after=resumed)
+        assert isinstance(back.health, HealthSnapshot) and not back.is_stale(back.health)
         _, up = await rec.wait_for(
-            lambda p: p.connected and isinstance(p.errors, TallySnapshot), after=resumed
+            lambda p: p.connected and isinstance(p.errors, TallySnapshot) and not p.is_stale(p.errors),
+            after=j,
         )
         assert last_retry is not None and up.fetched_at <= last_retry + timedelta(seconds=cap + 5)
         assert isinstance(up.errors, TallySnapshot)
@@ -145,13 +149,13 @@ async def test_a_backend_that_stops_answering_mid_session(own_server, tmp_path):
     source = PostgresSource(fast_settings(dsn, tmp_path), declared_at=None, backoff_cap=1.0)
     p = await source.poll_once()
     assert p.connected
-    pid = source._conn.get_server_pid()  # type: ignore[union-attr]
+    pid = source._session.conn.get_server_pid()  # type: ignore[union-attr]
     os.kill(pid, signal.SIGSTOP)  # the backend freezes: the socket stays open, nothing answers
     try:
         p = await asyncio.wait_for(source.poll_once(), timeout=15)
         assert p.connection.status == "unreachable"
         assert p.connection.last_error == "no answer within the timeout"
-        assert source._conn is None, "the stuck connection was dropped"
+        assert source._session is None, "the stuck connection was dropped"
         p = await asyncio.wait_for(source.poll_once(), timeout=15)
         assert p.connected, "a new connection works"
     finally:

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from warroom.settings import DatabaseSettings, ErrorSettings, QueryPane, Settings
-from warroom.sources.dbtypes import DbPoll, HealthSnapshot, QueryFailure, SmsSnapshot, TablePane
+from warroom.sources.dbpoll import DbPoll, HealthSnapshot, QueryFailure, SmsSnapshot, TablePane
 from warroom.sources.postgres import PostgresSource, probe, schema_sql
 from warroom.sources.tallies import TallySnapshot
 
@@ -84,7 +84,7 @@ async def test_a_replaced_query_cannot_switch_read_only_off_for_the_next_one(db,
         assert sms.reason == "cannot execute SELECT in a read-only transaction"  # (with a writing CTE)
         assert await db.fetchval("SELECT status FROM campaigns WHERE id = 'c1'") == "active"
         # The session's default did change (the query may do that); the next cycles stay read-only.
-        conn = source._conn
+        conn = source._session.conn if source._session is not None else None
         assert conn is not None
         assert await conn.fetchval("SHOW default_transaction_read_only") == "off"
         source.retry("sms")
@@ -117,7 +117,7 @@ async def test_a_teams_pane_cannot_open_the_way_for_a_write_either(db, pg_dsn, t
             assert isinstance(flipped, TablePane) and flipped.rows == (("off",),)
             assert isinstance(written, QueryFailure) and "read-only transaction" in written.reason
             assert isinstance(p.error_rate, QueryFailure) and "read-only transaction" in p.error_rate.reason
-            source.retry("pane:2")
+            source.retry("query-2")
             source.retry("error_rate")
         assert await db.fetchval("SELECT status FROM campaigns WHERE id = 'c1'") == "active"
     finally:
@@ -152,7 +152,7 @@ async def test_a_failing_query_ends_the_cycles_transaction_and_the_next_ones_sti
         assert isinstance(broke, QueryFailure) and "division by zero" in broke.reason
         assert isinstance(ok, TablePane) and ok.rows == (("on",),)
         assert isinstance(p.sms, SmsSnapshot) and isinstance(p.health, HealthSnapshot)
-        conn = source._conn
+        conn = source._session.conn if source._session is not None else None
         assert conn is not None and not conn.is_in_transaction(), "no transaction left open between cycles"
     finally:
         await source.close()

@@ -338,6 +338,7 @@ async def test_declaring_later_loads_the_baseline(db, pg_dsn, tmp_path):
         await insert(db, [("E", "x", "0 seconds")])
         snap = await errors_of(source)
         assert snap.rows[0].delta_declared == 1 and snap.rows[0].is_new is False
+        assert snap.rows[0].delta_poll == 1, "the poll that read the baseline still counts its new row"
     finally:
         await source.close()
 

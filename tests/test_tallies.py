@@ -9,21 +9,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from warroom.sources.dbtypes import RateMinute, RateTracker, rate_from_series
+from warroom.sources.dbpoll import RateMinute
+from warroom.sources.error_rate import RateTracker, rate_from_series
+from warroom.sources.postgres.watermark import Watermark
 from warroom.sources.tallies import (
     MESSAGE_CHARS,
     MINUTE_US,
     TYPE_CHARS,
     Tallies,
     TallyGroup,
-    Watermark,
     ceil_minute,
     floor_minute,
     from_us,
     row_key,
     to_us,
-    trend_of,
 )
+from warroom.sources.trend import trend_of
 from warroom.text import mask_phone
 
 T0 = datetime(2026, 11, 26, 14, 0, 0, tzinfo=UTC)
@@ -241,6 +242,22 @@ def test_snapshot_deltas_sparkline_first_seen_and_new_errors():
     by2 = {r.error_type: r for r in second.rows}
     assert by2["New"].delta_poll == 2 and by2["Old"].delta_poll == 0
     assert by2["New"].key == by["New"].key
+
+
+def test_a_provisional_snapshot_leaves_the_polls_deltas_to_the_final_one():
+    """A poll shows the tallies after its full read and again after the declaration baseline: the
+    second snapshot's delta_poll still counts from the previous poll, not from the first."""
+    t = Tallies(HOUR, limit=10)
+    load(t, [("E", "x", T0 - M)], T0)
+    t.snapshot(T0)  # the previous poll
+    now = T0 + 2 * S
+    t.advance(now)
+    t.add("E", "x", now - S)
+    early = t.snapshot(now, provisional=True)
+    t.set_baseline(T0 - 10 * M, [])
+    final = t.snapshot(now)
+    assert early.rows[0].delta_poll == 1 and final.rows[0].delta_poll == 1
+    assert t.snapshot(now).rows[0].delta_poll == 0  # and the poll after counts from the final one
 
 
 def test_snapshot_cleans_every_string_from_the_data():

@@ -268,3 +268,42 @@ async def test_the_errors_pane_says_when_rarer_kinds_are_counted_together(
         text = await shown(pilot, app)
         assert f"{40 + MAX_KEYS + 100:,} in 60 min · {MAX_KEYS}+ kinds (101 in rarer ones)" in text
         assert "TwilioTimeout" in text
+
+
+async def test_r_on_a_teams_failed_query_pane_retries_that_query(tmp_path: Path, pg_dsn: str) -> None:
+    """A team's pane whose table does not exist yet fails alone; once the table is there, R on
+    that pane runs its query again and the rows show."""
+    from warroom.settings import QueryPane
+    from warroom.ui.panes.database import QueryTablePane
+
+    await seed(pg_dsn, [("TwilioTimeout", "timed out", 3)])
+    conn = await asyncpg.connect(pg_dsn)
+    await conn.execute("DROP TABLE IF EXISTS team_queue")
+    await conn.close()
+    sql = tmp_path / "queue.sql"
+    sql.write_text("SELECT name, depth FROM team_queue ORDER BY name")
+    app = db_app(tmp_path, pg_dsn, panes=(QueryPane("Queue depth", sql),))
+    async with app.run_test(size=SIZE) as pilot:
+        from textual.widgets import TabbedContent
+
+        await pilot.pause()
+        side = app.screen.query_one("#right TabbedContent", TabbedContent)
+        side.active = "tab-query-1"  # the team's pane is a tab beside Comms
+        await pilot.pause()
+        pane = app.screen.query_one(QueryTablePane)
+        assert pane.id == "query-1" and pane.QUERY == "query-1"
+        assert await wait_for(pilot, lambda: pane.has_class("-failed"))
+        conn = await asyncpg.connect(pg_dsn)
+        try:
+            await conn.execute("CREATE TABLE team_queue (name text, depth int)")
+            await conn.execute("INSERT INTO team_queue VALUES ('sms-send', 4211)")
+        finally:
+            await conn.close()
+        await pilot.pause(1.0)
+        assert pane.has_class("-failed")  # a failed query stays off until asked
+        pane.query_one("#query-table").focus()
+        await pilot.pause()
+        assert app.focused is not None and pane in app.focused.ancestors_with_self
+        await pilot.press("R")
+        assert await wait_for(pilot, lambda: not pane.has_class("-failed"))
+        assert await wait_for(pilot, lambda: "4211" in screen_text(app))

@@ -3,7 +3,7 @@
 :class:`LiveState` takes each source's results (a database poll, a git read, a status-page
 reading) and keeps the facts the console shows and the messages use:
 
-- the latest :class:`~warroom.sources.dbtypes.DbPoll`, git snapshot and status-page readings;
+- the latest :class:`~warroom.sources.dbpoll.DbPoll`, git snapshot and status-page readings;
 - deploy correlation (errors against the commits), recomputed when either side changes;
 - the evidence the report needs, returned as journal events for the caller to write: the error
   tally at declaration (once), a new peak (at most every 5 minutes, 10 % above the last), and at
@@ -48,7 +48,7 @@ from warroom.runbooks import (
     score_runbooks,
 )
 from warroom.sources.correlation import Correlation, correlate
-from warroom.sources.dbtypes import DbPoll, ErrorRateSnapshot, HealthSnapshot, SmsSnapshot
+from warroom.sources.dbpoll import DbPoll, ErrorRateSnapshot, HealthSnapshot, SmsSnapshot
 from warroom.sources.git import GitProblem, GitSnapshot
 from warroom.sources.statuspage import PageStatus, PageUpdate
 from warroom.sources.tallies import TallySnapshot

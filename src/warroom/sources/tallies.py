@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from warroom.sources.trend import Trend, trend_of
 from warroom.text import clean
 
 Key = tuple[str | None, str | None]
@@ -149,35 +150,7 @@ class TallyGroup:
     other: bool = False
 
 
-# -- snapshot types ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Trend:
-    """Errors per minute now against just before.
-
-    ``recent_per_minute`` is the mean of the last ``span`` complete minutes, ``previous_per_minute``
-    the mean of the ``span`` minutes before those. ``rising`` when recent >= 1.25 x previous and
-    at least 1/min more; ``falling`` when recent <= 0.8 x previous and at least 1/min less; else
-    ``flat``. ``change_pct`` is the relative change in percent (``None`` when previous is 0).
-    """
-
-    direction: Literal["rising", "falling", "flat"]
-    recent_per_minute: float
-    previous_per_minute: float
-    change_pct: float | None
-    span: int = 5
-
-    def describe(self) -> str:
-        """``rising +240% (38/min, was 11/min)``."""
-        if self.change_pct is None:
-            pct = "new" if self.recent_per_minute > 0 else "±0%"
-        else:
-            pct = f"{self.change_pct:+.0f}%"
-        return (
-            f"{self.direction} {pct} ({self.recent_per_minute:.0f}/min, "
-            f"was {self.previous_per_minute:.0f}/min)"
-        )
+# -- the snapshot -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -232,25 +205,6 @@ class TallySnapshot:
     def series(self) -> list[tuple[datetime, int]]:
         """Total errors per minute over the window (oldest first; the last minute is partial)."""
         return list(self.totals_per_minute)
-
-
-# -- series helpers ---------------------------------------------------------------------------
-
-
-def trend_of(counts: Sequence[int], span: int = 5) -> Trend:
-    """The :class:`Trend` of complete per-minute counts (oldest first)."""
-    recent = list(counts[-span:])
-    previous = list(counts[-2 * span : -span]) if len(counts) > span else []
-    r = sum(recent) / len(recent) if recent else 0.0
-    p = sum(previous) / len(previous) if previous else 0.0
-    change = None if p == 0 else (r - p) / p * 100.0
-    if r >= p * 1.25 and r - p >= 1.0:
-        direction: Literal["rising", "falling", "flat"] = "rising"
-    elif r <= p * 0.8 and p - r >= 1.0:
-        direction = "falling"
-    else:
-        direction = "flat"
-    return Trend(direction, r, p, change, span)
 
 
 # -- the state ---------------------------------------------------------------------------------
@@ -656,7 +610,10 @@ class Tallies:
         db_ms: float = 0.0,
         baseline_error: str = "",
         notes: tuple[str, ...] = (),
+        provisional: bool = False,
     ) -> TallySnapshot:
+        """The pane's data now. ``delta_poll`` counts from the previous snapshot, unless that one
+        was ``provisional`` (taken before the end of its poll: the next counts from the one before)."""
         if self._now is None or self._start is None:
             raise RuntimeError("snapshot() before load()")
         now, start = self._now, self._start
@@ -687,7 +644,8 @@ class Tallies:
                     is_new=is_new,
                 )
             )
-        self._prev = dict(self._counts)
+        if not provisional:
+            self._prev = dict(self._counts)
         baseline_rows: tuple[tuple[str, str, int], ...] = ()
         if base:
             top = heapq.nsmallest(self.limit, base, key=lambda k: (-base[k], *_key_order(k)))
@@ -732,94 +690,3 @@ class Tallies:
         if self._baseline_capped:
             return None, None
         return n, True
-
-
-# -- the id watermark --------------------------------------------------------------------------
-
-
-class Watermark:
-    """Which ids have been counted: everything up to ``high`` except the ``pending`` ids.
-
-    An id below ``high`` that was not visible when ``high`` was read belongs to a transaction still
-    in flight (or rolled back, or deleted, or another table's use of a shared sequence). It is
-    looked at again on every poll until it shows up, or until every transaction that could hold it
-    has ended: the id was noticed before a snapshot whose ``xmax`` is recorded with it, and once a
-    later snapshot's ``xmin`` (taken *before* the re-check) is at or past that ``xmax``, a re-check
-    that still misses it is final. At most ``max_pending`` ids are tracked (the oldest are given up
-    beyond that, and the tallies say they may be inexact until the next full read).
-    """
-
-    def __init__(self, max_pending: int = 5000, max_jump: int = 100_000) -> None:
-        self.high: int | None = None
-        self.pending: dict[int, int | None] = {}  # id -> xmax noticed (None: not known yet)
-        self.max_pending = max_pending
-        self.max_jump = max_jump
-        self.given_up = 0
-
-    def reset(self, high: int | None, visible: Sequence[int], lookback: int, xmax: int | None) -> None:
-        """After a full read: ``visible`` are the ids in ``(high - lookback, high]`` it saw."""
-        self.pending = {}
-        self.given_up = 0
-        self.high = high
-        if high is None:
-            return
-        seen = set(visible)
-        lo = max(high - lookback + 1, (min(seen) if seen else high))
-        for i in range(lo, high + 1):
-            if i not in seen:
-                self.pending[i] = xmax
-        self._cap()
-
-    def recheck_ids(self) -> list[int]:
-        return sorted(self.pending)
-
-    def note_xmax(self, xmax: int | None) -> None:
-        """Gaps noticed by the previous read get the horizon of a snapshot taken after it."""
-        for i, x in self.pending.items():
-            if x is None:
-                self.pending[i] = xmax
-
-    def accept(self, ids: Iterable[int], xmin_before: int | None) -> tuple[set[int], bool]:
-        """The ids a read returned -> (the new ones to count, whether every gap is tracked)."""
-        high = self.high if self.high is not None else -(2**63)
-        new: set[int] = set()
-        top = high
-        for i in ids:
-            if i > high:
-                new.add(i)
-                if i > top:
-                    top = i
-            elif i in self.pending:
-                new.add(i)
-                del self.pending[i]
-        complete = True
-        # Gaps that can no longer fill: every transaction that could hold them has ended.
-        if xmin_before is not None:
-            for i, x in list(self.pending.items()):
-                if x is not None and xmin_before >= x:
-                    del self.pending[i]
-        if top > high:
-            # Ids between the old and the new top that did not come back are gaps (with no
-            # watermark yet, from the lowest id returned).
-            above = [i for i in new if i > high]
-            base = high if self.high is not None else min(above)
-            if top - base - len(above) > self.max_jump:
-                complete = False
-            else:
-                for i in range(base + 1, top):
-                    if i not in new:
-                        self.pending[i] = None
-        if top > high:
-            self.high = top
-        if not self._cap():
-            complete = False
-        return new, complete
-
-    def _cap(self) -> bool:
-        over = len(self.pending) - self.max_pending
-        if over <= 0:
-            return True
-        for i in sorted(self.pending)[:over]:
-            del self.pending[i]
-        self.given_up += over
-        return False

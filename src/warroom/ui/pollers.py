@@ -20,7 +20,7 @@ from textual.worker import Worker
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
-    from warroom.sources.dbtypes import DbPoll
+    from warroom.sources.dbpoll import DbPoll
     from warroom.sources.git import GitProblem, GitSnapshot
     from warroom.sources.statuspage import PageUpdate
     from warroom.ui.app import WarroomApp

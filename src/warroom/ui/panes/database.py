@@ -23,12 +23,13 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from warroom.durations import format_duration, local
+from warroom.sources.dbpoll import query_pane_name
 from warroom.text import mask_phones
 from warroom.ui.base import Pane, age_text, rich_style
 from warroom.ui.tables import KeyedTable, sync_table
 
 if TYPE_CHECKING:
-    from warroom.sources.dbtypes import ConnectionState, DbPoll
+    from warroom.sources.dbpoll import ConnectionState, DbPoll
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -122,7 +123,7 @@ class DbPane(Pane):
 
     def status_line(self, view: DbView | None, now: datetime) -> tuple[Content, bool, bool]:
         """(line, stale, failed) for this pane."""
-        from warroom.sources.dbtypes import QueryFailure
+        from warroom.sources.dbpoll import QueryFailure
 
         tz = self.wapp.settings.tz
         if view is None:
@@ -282,7 +283,7 @@ class HealthPane(DbPane):
             self.show_data(self.view.data if self.view is not None else None)
 
     def show_data(self, data: Any) -> None:
-        from warroom.sources.dbtypes import ErrorRateSnapshot, HealthSnapshot, QueryFailure
+        from warroom.sources.dbpoll import ErrorRateSnapshot, HealthSnapshot, QueryFailure
 
         app = self.wapp
         now = app.clock()
@@ -405,7 +406,7 @@ class SmsPane(DbPane):
         yield table
 
     def show_data(self, data: Any) -> None:
-        from warroom.sources.dbtypes import SmsSnapshot
+        from warroom.sources.dbpoll import SmsSnapshot
 
         if not isinstance(data, SmsSnapshot):
             return
@@ -444,6 +445,7 @@ class QueryTablePane(DbPane):
     def __init__(self, index: int, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.index = index
+        self.QUERY = query_pane_name(index)  # the source's name for this pane: R retries it
         self.border_title = Content(title)  # the team's words: never markup
         self._columns: tuple[str, ...] = ()
 
@@ -452,7 +454,7 @@ class QueryTablePane(DbPane):
         yield KeyedTable(id="query-table", classes="db-body", cursor_type="row", zebra_stripes=True)
 
     def show_data(self, data: Any) -> None:
-        from warroom.sources.dbtypes import TablePane
+        from warroom.sources.dbpoll import TablePane
 
         if not isinstance(data, TablePane):
             return

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from warroom.sources.dbpoll import query_pane_index, query_pane_name
 from warroom.ui.header import IncidentHeader
 from warroom.ui.panes.checklist import ChecklistPane
 from warroom.ui.panes.not_configured import NotConfiguredPane
@@ -170,10 +171,10 @@ def data_pane(settings: Settings, key: str) -> Widget:
         from warroom.ui.panes.database import ErrorsPane, HealthPane, SmsPane
 
         return {"errors": ErrorsPane, "health": HealthPane, "sms": SmsPane}[key](id=key)
-    if key.startswith("query-") and s.database.dsn:
+    index = query_pane_index(key)
+    if index is not None and index < len(s.database.panes) and s.database.dsn:
         from warroom.ui.panes.database import QueryTablePane
 
-        index = int(key.removeprefix("query-"))
         return QueryTablePane(index, s.database.panes[index].title, id=key)
     if key == "commits" and s.git.repo is not None:
         from warroom.ui.panes.commits import CommitsPane
@@ -205,7 +206,7 @@ def extra_tabs(settings: Settings) -> list[tuple[str, str]]:
     """The team's extra query panes ([[database.panes]])."""
     if not settings.database.dsn:
         return []
-    return [(f"query-{i}", p.title[:16]) for i, p in enumerate(settings.database.panes)]
+    return [(query_pane_name(i), p.title[:16]) for i, p in enumerate(settings.database.panes)]
 
 
 class ConsoleScreen(Screen[None]):

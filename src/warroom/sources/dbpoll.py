@@ -1,5 +1,8 @@
 """What the database source emits: :class:`DbPoll` and the per-pane snapshots inside it.
 
+(The errors pane's :class:`~warroom.sources.tallies.TallySnapshot` is with the tallies; the error
+rate's criterion is judged in :mod:`warroom.sources.error_rate`.)
+
 Every value is immutable and every string in it is already cleaned (``warroom.text``):
 the UI renders them as plain ``rich.text.Text``. Times are aware UTC datetimes. Each snapshot
 keeps its own ``fetched_at`` (the console's clock) so a pane can show the age of its data; a
@@ -9,13 +12,12 @@ unreachable (the data is then older than the poll: dim it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
-from warroom.durations import describe_duration, local
-from warroom.sources.tallies import TallySnapshot, floor_minute
+from warroom.durations import local
+from warroom.sources.tallies import TallySnapshot
 
 FailureKind = Literal["missing", "privilege", "timeout", "error"]
 Status = Literal["not_configured", "connecting", "connected", "unreachable"]
@@ -27,6 +29,9 @@ MAX_TABLE_ROWS = 200
 @dataclass(frozen=True)
 class QueryFailure:
     """A pane whose query failed: it is not run again until ``PostgresSource.retry(name)``.
+
+    ``name``: the query's name (``db_health``, ``error_tally_since``...) or a team's pane's
+    (``query-1``...; see :mod:`warroom.sources.postgres.queries`).
 
     ``kind``: ``missing`` (a table, column or function does not exist: the team's schema differs,
     replace the query in warroom.toml), ``privilege`` (the role may not read it), ``timeout``
@@ -207,170 +212,38 @@ class ErrorRateSnapshot:
     summary: str  # one line for the pane
 
 
-def rate_from_series(
-    minutes: Iterable[RateMinute],
-    *,
-    now: datetime,
-    lookback: timedelta,
-    threshold: float,
-    sustain: timedelta,
-    fetched_at: datetime,
-) -> ErrorRateSnapshot:
-    """Judge the criterion from per-minute counts covering ``(now - lookback, now]``.
-
-    Walking back from the current minute, the run of minutes below the threshold ends at the
-    latest minute with a rate at or above it. Minutes without traffic neither break the run nor
-    prove it: a run of only such minutes is ``unknown``. A run reaching the start of the data is
-    "below since at least then".
-    """
-    by_minute = {floor_minute(m.minute): m for m in minutes}
-    series = tuple(by_minute[k] for k in sorted(by_minute))
-    current_minute = floor_minute(now)
-    first = floor_minute(now - lookback)
-    current = next((m.rate for m in reversed(series) if m.rate is not None), None)
-    below_since: datetime | None = None
-    traffic = False
-    m = current_minute
-    broke = False
-    while m >= first:
-        row = by_minute.get(m)
-        rate = row.rate if row is not None else None
-        if rate is not None and rate >= threshold:
-            broke = True
-            break
-        if rate is not None:
-            traffic = True
-        below_since = m
-        m -= timedelta(minutes=1)
-    if broke and below_since is None:
-        return ErrorRateSnapshot(
-            fetched_at,
-            threshold,
-            sustain,
-            "series",
-            current,
-            series,
-            None,
-            True,
-            None,
-            "not met",
-            f"error rate {current:.2f}% (threshold {threshold:g}%)"
-            if current is not None
-            else f"error rate at or above {threshold:g}%",
-        )
-    assert below_since is not None
-    below_for = max(timedelta(0), now - below_since)
-    at_least = "" if broke else "at least "
-    if not traffic:
-        criterion: Criterion = "unknown"
-        summary = f"no traffic for {at_least}{describe_duration(_minutes(below_for))}: rate unknown"
-    elif below_for >= sustain:
-        criterion = "met"
-        summary = f"below {threshold:g}% for {at_least}{describe_duration(_minutes(below_for))}"
-    else:
-        criterion = "not met"
-        summary = (
-            f"below {threshold:g}% for {describe_duration(_minutes(below_for))} "
-            f"(needs {describe_duration(sustain)})"
-        )
-    return ErrorRateSnapshot(
-        fetched_at,
-        threshold,
-        sustain,
-        "series",
-        current,
-        series,
-        below_since,
-        True,
-        below_for,
-        criterion,
-        summary,
-    )
-
-
-def _minutes(td: timedelta) -> timedelta:
-    return timedelta(minutes=int(td.total_seconds() // 60))
-
-
-class RateTracker:
-    """ "Below since" for a team query that returns one number, from the polls themselves.
-
-    Watching starts at the first poll and restarts when polls stop for longer than ``max_gap``
-    (the database was unreachable: the rate may have spiked meanwhile).
-    """
-
-    def __init__(self, threshold: float, sustain: timedelta, max_gap: timedelta) -> None:
-        self.threshold = threshold
-        self.sustain = sustain
-        self.max_gap = max_gap
-        self._watching_since: datetime | None = None
-        self._below_since: datetime | None = None
-        self._last: datetime | None = None
-
-    def observe(self, value: float | None, at: datetime, fetched_at: datetime) -> ErrorRateSnapshot:
-        if self._last is None or at - self._last > self.max_gap or value is None:
-            self._watching_since = at
-            self._below_since = None
-        self._last = at
-        t = self.threshold
-        if value is None:
-            return self._snap(fetched_at, None, None, None, "unknown", "the rate query returned no value")
-        if value >= t:
-            self._below_since = None
-            return self._snap(
-                fetched_at, value, None, None, "not met", f"error rate {value:.2f}% (threshold {t:g}%)"
-            )
-        if self._below_since is None:
-            self._below_since = at
-        below_for = at - self._below_since
-        d = describe_duration(_minutes(below_for))
-        if below_for >= self.sustain:
-            return self._snap(
-                fetched_at, value, self._below_since, below_for, "met", f"below {t:g}% for ~{d}"
-            )
-        if self._below_since == self._watching_since:
-            summary = f"below {t:g}% since watching began ~{d} ago (not known before)"
-            return self._snap(fetched_at, value, self._below_since, below_for, "unknown", summary)
-        summary = f"below {t:g}% for ~{d} (needs {describe_duration(self.sustain)})"
-        return self._snap(fetched_at, value, self._below_since, below_for, "not met", summary)
-
-    def _snap(
-        self,
-        fetched_at: datetime,
-        value: float | None,
-        since: datetime | None,
-        below_for: timedelta | None,
-        criterion: Criterion,
-        summary: str,
-    ) -> ErrorRateSnapshot:
-        return ErrorRateSnapshot(
-            fetched_at,
-            self.threshold,
-            self.sustain,
-            "single",
-            value,
-            (),
-            since,
-            False,
-            below_for,
-            criterion,
-            summary,
-        )
-
-
 # -- extra panes ------------------------------------------------------------------------------------
+# A team's extra panes ([[database.panes]]) are named query-1, query-2... in their order in
+# warroom.toml: TablePane.name, QueryFailure.name, PostgresSource.retry(name), the UI's pane ids.
 
 
 @dataclass(frozen=True)
 class TablePane:
     """A team's extra query pane ([[database.panes]]): cleaned column names and cell texts."""
 
-    name: str  # "pane:1", "pane:2"... (in [[database.panes]] order): pass it to retry()
+    name: str  # "query-1", "query-2"... (in [[database.panes]] order): pass it to retry()
     title: str
     fetched_at: datetime
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     truncated: bool  # more than MAX_TABLE_ROWS rows; only the first ones are here
+
+
+QUERY_PANE_PREFIX = "query-"
+
+
+def query_pane_name(index: int) -> str:
+    """The name of the team's extra pane at ``index`` (0-based) in ``[[database.panes]]``: ``query-1``..."""
+    return f"{QUERY_PANE_PREFIX}{index + 1}"
+
+
+def query_pane_index(name: str) -> int | None:
+    """The 0-based ``[[database.panes]]`` index a ``query-N`` name stands for; ``None`` for any other name."""
+    number = name.removeprefix(QUERY_PANE_PREFIX)
+    if number == name or not number.isdigit():
+        return None
+    index = int(number) - 1
+    return index if index >= 0 and query_pane_name(index) == name else None
 
 
 # -- the poll ---------------------------------------------------------------------------------------
@@ -380,8 +253,12 @@ PaneData = TallySnapshot | HealthSnapshot | SmsSnapshot | ErrorRateSnapshot | Ta
 
 @dataclass(frozen=True)
 class DbPoll:
-    """One poll cycle's result. Pane fields hold the latest snapshot (maybe from an earlier
-    poll: compare its ``fetched_at``), a :class:`QueryFailure`, or ``None`` (never fetched)."""
+    """A poll cycle's result. Pane fields hold the latest snapshot (maybe from an earlier
+    poll: compare its ``fetched_at``), a :class:`QueryFailure`, or ``None`` (never fetched).
+
+    A cycle with an expensive read (the tallies' full read, the declaration baseline) emits a
+    poll before it too, with the same ``fetched_at``: its cheap panes are fresh, the errors pane's
+    data is the previous cycle's (stale) until the cycle's last poll."""
 
     fetched_at: datetime
     connection: ConnectionState
