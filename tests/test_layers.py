@@ -26,7 +26,6 @@ KNOWN_LONG = {
     "comms/templates.py",
     "demo/embedded.py",
     "demo/gitrepo.py",
-    "sources/git.py",
     "sources/postgres.py",
     "sources/statuspage.py",
     "sources/tallies.py",
