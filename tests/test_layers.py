@@ -27,7 +27,6 @@ KNOWN_LONG = {
     "demo/embedded.py",
     "demo/gitrepo.py",
     "sources/postgres.py",
-    "sources/statuspage.py",
     "sources/tallies.py",
     "ui/app.py",
 }
