@@ -47,10 +47,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from warroom.demo import gitrepo
-from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres, make_private_dir
+from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres
 from warroom.demo.generator import REAL_PACE, Generator, Pace
 from warroom.demo.seed import SeedError, Story, backfill, newest_row, read_story, seed, update_story
 from warroom.demo.standin import StatusStandIn
+from warroom.files import private_dir
 from warroom.incident import events as ev
 from warroom.incident.journal import JOURNAL_FILE, Journal, JournalError
 from warroom.settings import DEFAULT_MIGRATION_GLOBS, DEFAULT_STATUS_PAGES, ErrorSettings, Settings
@@ -364,8 +365,9 @@ def prepare(
     demo_dir = Path(settings.state_dir).expanduser().resolve() / DEMO_DIR
     try:
         # The demo's journal, database and password are the user's alone (0700, like the state dir).
-        if make_private_dir(demo_dir):
-            notices.append(f"made the demo folder {demo_dir} private (0700): other users could read it")
+        tightened = private_dir(demo_dir)
+        if tightened:
+            notices.append(tightened)
         lock = demo_dir / ".prepare.lock"
         if lock.exists() and lock.stat().st_mode & 0o077:
             lock.chmod(0o600)
