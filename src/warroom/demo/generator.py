@@ -34,12 +34,13 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from warroom.demo import gitrepo
 from warroom.demo.seed import BLACK_FRIDAY, HISTORY, MITIGATION_TAU, Story, Traffic, insert_rows, update_story
+from warroom.durations import utc_now
 
 log = logging.getLogger("warroom.demo")
 
@@ -61,10 +62,6 @@ REPORT_SQL = """SELECT c.name AS campaign,
  ORDER BY failed DESC"""
 LOCK_SQL = "UPDATE campaigns SET status = 'active', updated_at = now() WHERE id = $1"
 TOUCH_SQL = "UPDATE campaigns SET updated_at = now() WHERE id = $1"
-
-
-def _system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -124,7 +121,7 @@ class Generator:
         story: Story,
         *,
         repo: Path | None = None,
-        clock: Clock = _system_clock,
+        clock: Clock = utc_now,
         pace: Pace = REAL_PACE,
     ) -> None:
         self.dsn = dsn

@@ -51,6 +51,7 @@ from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres
 from warroom.demo.generator import REAL_PACE, Generator, Pace
 from warroom.demo.seed import SeedError, Story, backfill, newest_row, read_story, seed, update_story
 from warroom.demo.standin import StatusStandIn
+from warroom.durations import utc_now
 from warroom.files import private_dir
 from warroom.incident import events as ev
 from warroom.incident.journal import JOURNAL_FILE, Journal, JournalError
@@ -77,10 +78,6 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 
 
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 class DemoError(Exception):
     """The demo could not be prepared; ``str(error)`` is one line for the user."""
 
@@ -98,7 +95,7 @@ class DemoSession:
     notices: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     pace: Pace = REAL_PACE
-    clock: Clock = system_clock
+    clock: Clock = utc_now
     generator: Generator | None = None
     _pg: EmbeddedPostgres | None = None
     _standin: StatusStandIn | None = None
@@ -356,7 +353,7 @@ def prepare(
     *,
     reset: bool = False,
     online: bool = False,
-    clock: Clock = system_clock,
+    clock: Clock = utc_now,
 ) -> DemoSession:
     """Start or continue the demo (see the module's docstring). Raises :class:`DemoError`."""
     t0 = time.perf_counter()

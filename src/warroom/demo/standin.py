@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from warroom.durations import utc_now
 from warroom.settings import StatusPage
 
 Clock = Callable[[], datetime]
@@ -35,10 +36,6 @@ Clock = Callable[[], datetime]
 # How long after the stand-in starts Twilio's incident is resolved.
 TWILIO_RESOLVES_AFTER = timedelta(minutes=4)
 THREAD_NAME = "warroom-demo-standin"
-
-
-def _system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def _sid(*parts: str) -> str:
@@ -119,7 +116,7 @@ _GROUP_STATUS = ("operational", "under_maintenance", "degraded_performance", "pa
 class StatusStandIn:
     """The stand-in server. :meth:`start` binds 127.0.0.1 on a free port; :meth:`close` stops it."""
 
-    def __init__(self, clock: Clock = _system_clock, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, clock: Clock = utc_now, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.clock = clock
         self.started_at = clock()
         self._host = host
