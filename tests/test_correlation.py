@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from warroom.sources.correlation import (
+    TRENDS,
     Correlation,
     SpikeRule,
     correlate,
     error_trend,
     per_minute,
     spike_start,
+    trend_word,
 )
 from warroom.sources.git import Commit
 
@@ -292,6 +294,16 @@ def test_error_trend() -> None:
     # From nothing: 0.8 errors/min is under the 1 error/min step, 1.8/min is not.
     assert error_trend(series_of([0] * 55 + [0, 0, 1, 1, 2]), now=NOW) == "steady"
     assert error_trend(series_of([0] * 55 + [0, 1, 2, 3, 3]), now=NOW) == "increasing"
+
+
+def test_the_trend_is_said_in_the_playbooks_words() -> None:
+    """One word per concept: the playbook asks "Is error rate increasing?"; the tallies' own words
+    (rising/flat/falling) are read in those words, in one place."""
+    assert TRENDS == ("increasing", "steady", "decreasing")
+    assert [trend_word(w) for w in TRENDS] == list(TRENDS)
+    assert [trend_word(w) for w in ("rising", "flat", "falling")] == list(TRENDS)
+    assert trend_word(" Rising ") == "increasing"
+    assert trend_word(None) is None and trend_word("sideways") is None and trend_word("") is None
 
 
 def test_error_trend_ignores_the_partial_minute() -> None:

@@ -55,7 +55,12 @@ from warroom.durations import clock_time, describe_duration, utc
 from warroom.sources.git import Commit
 
 Series = Sequence[tuple[datetime, int]]
+# The trend's words: the playbook's ("Is error rate increasing?"), in code and on screen.
 Trend = Literal["increasing", "steady", "decreasing"]
+TRENDS: tuple[Trend, ...] = ("increasing", "steady", "decreasing")
+# The tallies' Trend.direction still says rising/flat/falling: translated here, and only here.
+_TALLIES_WORDS: dict[str, Trend] = {"rising": "increasing", "flat": "steady", "falling": "decreasing"}
+_TREND_WORDS: dict[str, Trend] = {**{t: t for t in TRENDS}, **_TALLIES_WORDS}
 CorrelationKind = Literal["deploy", "no_deploy", "no_commits", "no_spike"]
 
 MINUTE = timedelta(minutes=1)
@@ -171,8 +176,15 @@ def error_trend(
     dense = [c for _, c in per_minute(series, now=now, span=timedelta(minutes=2 * minutes))]
     if len(dense) < 2 * minutes:
         dense = [0] * (2 * minutes - len(dense)) + dense
-    direction = trend_of(dense, span=minutes).direction
-    return {"rising": "increasing", "falling": "decreasing"}.get(direction, "steady")  # type: ignore[return-value]
+    return _TALLIES_WORDS[trend_of(dense, span=minutes).direction]
+
+
+def trend_word(word: object) -> Trend | None:
+    """The trend in the playbook's words, from either its own words or the tallies'
+    ``Trend.direction`` (``rising``/``flat``/``falling``); None for anything else (no data)."""
+    if word is None:
+        return None
+    return _TREND_WORDS.get(str(word).strip().lower())
 
 
 def _gap_words(gap: timedelta) -> str:
