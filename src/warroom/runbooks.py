@@ -45,6 +45,10 @@ class Question:
     no: str  # the branch taken on no
     answered_by: str  # what answers it: "deploy correlation", "responder", "error trend"
 
+    def branch(self, said: str) -> str:
+        """The branch taken on ``said`` ("yes" or "no")."""
+        return self.yes if said == "yes" else self.no
+
 
 RECENT_DEPLOYMENT = Question(
     "recent_deployment",
@@ -184,7 +188,7 @@ def decide(
     if said is None:
         a2 = Answer(q2, "unanswered", "", "the responder has not answered yet")
     else:
-        a2 = Answer(q2, said, q2.yes if said == "yes" else q2.no, f"the responder answered {said}")
+        a2 = Answer(q2, said, q2.branch(said), f"the responder answered {said}")
 
     q3 = ERROR_RATE_INCREASING
     trend = trend_word(errors_trend)
@@ -192,7 +196,7 @@ def decide(
         a3 = Answer(q3, "unknown", "", "no error tallies")
     else:
         said3: Literal["yes", "no"] = "yes" if trend == "increasing" else "no"
-        a3 = Answer(q3, said3, q3.yes if said3 == "yes" else q3.no, f"errors per minute are {trend}")
+        a3 = Answer(q3, said3, q3.branch(said3), f"errors per minute are {trend}")
     return [a1, a2, a3]
 
 

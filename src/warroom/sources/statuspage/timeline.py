@@ -25,10 +25,13 @@ _T = TypeVar("_T", bound=_Listed)
 
 
 @dataclass(frozen=True)
-class _Words(Generic[_T]):
-    """How the timeline says what happened to one entry of a list (a component, an incident)."""
+class _List(Generic[_T]):
+    """One list of a reading (components, incidents): how to find it, and how the timeline says
+    what happened to one of its entries."""
 
     what: str  # "components", "incidents"
+    entries: Callable[[PageStatus], Sequence[_T]]
+    omitted: Callable[[PageStatus], int]  # how many the reading left out
     appeared: Callable[[_T], str]
     changed: Callable[[_T, _T], str]  # (before, now)
     gone: Callable[[_T], str]
@@ -39,14 +42,18 @@ def _incident_appeared(inc: PageIncident) -> str:
     return f"incident {inc.name!r} ({inc.status}{impact})"
 
 
-_COMPONENT_WORDS: _Words[Component] = _Words(
+_COMPONENTS: _List[Component] = _List(
     "components",
+    lambda status: status.components,
+    lambda status: status.components_omitted,
     lambda c: f"{c.label} {c.status_text}",
     lambda was, c: f"{c.label} {was.status_text} → {c.status_text}",
     lambda c: f"{c.label} recovered (operational)",
 )
-_INCIDENT_WORDS: _Words[PageIncident] = _Words(
+_INCIDENTS: _List[PageIncident] = _List(
     "incidents",
+    lambda status: status.incidents,
+    lambda status: status.incidents_omitted,
     _incident_appeared,
     lambda was, inc: f"incident {inc.name!r} {was.status} → {inc.status}",
     lambda inc: f"incident {inc.name!r} no longer listed (resolved)",
@@ -87,40 +94,27 @@ def changes(previous: PageStatus | None, current: PageStatus) -> list[str]:
             lines.append(f"{current.indicator}{desc}")
     elif base.indicator != current.indicator:
         lines.append(f"{base.indicator} → {current.indicator}{desc}")
-    lines += _list_changes(
-        _COMPONENT_WORDS,
-        base.components if base is not None else (),
-        current.components,
-        base.components_omitted if base is not None else 0,
-        current.components_omitted,
-    )
-    lines += _list_changes(
-        _INCIDENT_WORDS,
-        base.incidents if base is not None else (),
-        current.incidents,
-        base.incidents_omitted if base is not None else 0,
-        current.incidents_omitted,
-    )
+    lines += _list_changes(_COMPONENTS, base, current)
+    lines += _list_changes(_INCIDENTS, base, current)
     return _capped(name, [f"{name}: {line}" for line in lines])
 
 
-def _list_changes(
-    words: _Words[_T], before: Sequence[_T], now: Sequence[_T], omitted_before: int, omitted_now: int
-) -> list[str]:
-    """What happened to the entries of one list (components, incidents) between two readings."""
-    old: Mapping[str, _T] = {item.id: item for item in before}
-    new: Mapping[str, _T] = {item.id: item for item in now}
+def _list_changes(listed: _List[_T], base: PageStatus | None, current: PageStatus) -> list[str]:
+    """What happened to the entries of one list between the last readable reading and this one."""
+    old: Mapping[str, _T] = {e.id: e for e in listed.entries(base)} if base is not None else {}
+    new: Mapping[str, _T] = {e.id: e for e in listed.entries(current)}
     lines: list[str] = []
-    for key, item in new.items():
+    for key, entry in new.items():
         was = old.get(key)
         if was is None:
-            lines.append(words.appeared(item))
-        elif was.status != item.status:
-            lines.append(words.changed(was, item))
-    if not omitted_now:  # one missing may be among those left out: not called gone
-        lines += [words.gone(item) for key, item in old.items() if key not in new]
-    if omitted_now and omitted_now != omitted_before:
-        lines.append(f"{omitted_now} more {words.what} not listed (too many to keep)")
+            lines.append(listed.appeared(entry))
+        elif was.status != entry.status:
+            lines.append(listed.changed(was, entry))
+    omitted = listed.omitted(current)
+    if not omitted:  # one missing may be among those left out: not called gone
+        lines += [listed.gone(entry) for key, entry in old.items() if key not in new]
+    if omitted and omitted != (listed.omitted(base) if base is not None else 0):
+        lines.append(f"{omitted} more {listed.what} not listed (too many to keep)")
     return lines
 
 
