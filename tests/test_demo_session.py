@@ -545,12 +545,12 @@ def test_the_demo_folder_is_private(tmp_path: Path) -> None:
 
 
 def test_a_failed_prepare_leaves_nothing_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(seed, "SCHEMA_SQL", tmp_path / "missing.sql")
+    monkeypatch.setattr(seed, "DEMO_SCHEMA_SQL", tmp_path / "missing.sql")
     with pytest.raises(DemoError) as info:
         prepare(make_settings(tmp_path))
     assert (
         str(info.value)
-        == f"the playbook's schema {tmp_path / 'missing.sql'} cannot be read (No such file or directory)"
+        == f"the demo schema {tmp_path / 'missing.sql'} cannot be read (No such file or directory)"
     )
     pg = EmbeddedPostgres(tmp_path / "demo" / "postgres")
     assert not pg.running and pg.owners() == []

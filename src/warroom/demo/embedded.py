@@ -34,7 +34,6 @@ The machine may be shared with other accounts:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -65,8 +64,8 @@ from warroom.demo.server_account import (
     ServerAccount,
     copy_install,
     dir_for,
-    flocked_dir,
     install_key,
+    locked,
     passable_by,
     remove_tree,
     run_as,
@@ -174,18 +173,15 @@ class EmbeddedPostgres:
     # -- bookkeeping ----------------------------------------------------------------------------
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        try:
-            tightened = private_dir(self.root)
-            if tightened:
-                self.notices.append(tightened)
-            fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError as exc:
-            raise EmbeddedError(f"cannot use {self.root}: {exc.strerror or exc}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.ExitStack() as held:
+            try:
+                tightened = private_dir(self.root)
+                if tightened:
+                    self.notices.append(tightened)
+                held.enter_context(locked(self.root / LOCK_FILE))
+            except OSError as exc:
+                raise EmbeddedError(f"cannot use {self.root}: {exc.strerror or exc}") from None
             yield
-        finally:
-            os.close(fd)
 
     def _owners(self) -> list[int]:
         path = self.root / OWNERS_FILE
@@ -288,7 +284,7 @@ class EmbeddedPostgres:
         copy = self.base / install_key(install, self.major)
         relative_bin = self._package_bin.relative_to(install.parent.parent)
         if not (copy / relative_bin / "postgres").is_file():
-            with flocked_dir(self.base):
+            with locked(self.base, folder=True):
                 if not (copy / relative_bin / "postgres").is_file():
                     scratch = self.base / f".{copy.name}.tmp"
                     remove_tree(scratch)

@@ -235,8 +235,11 @@ def write_private(path: Path, text: str, owner: ServerAccount | None = None) -> 
 
 
 @contextlib.contextmanager
-def flocked_dir(folder: Path) -> Iterator[None]:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+def locked(path: Path, *, folder: bool = False) -> Iterator[None]:
+    """An exclusive ``flock`` held for the block: on the folder ``path``, or on the lock file
+    ``path`` (made 0600 when missing). Never through a symbolic link; raises OSError."""
+    flags = os.O_RDONLY | os.O_DIRECTORY if folder else os.O_RDWR | os.O_CREAT
+    fd = os.open(path, flags | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -34,7 +34,6 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import fcntl
 import logging
 import os
 import signal
@@ -50,6 +49,7 @@ from warroom.demo import gitrepo
 from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres
 from warroom.demo.generator import REAL_PACE, Generator, Pace
 from warroom.demo.seed import SeedError, Story, backfill, newest_row, read_story, seed, update_story
+from warroom.demo.server_account import locked
 from warroom.demo.standin import StatusStandIn
 from warroom.durations import utc_now
 from warroom.files import private_dir
@@ -187,12 +187,8 @@ def _signals_deferred() -> Iterator[None]:
 @contextlib.contextmanager
 def _prepare_lock(demo_dir: Path) -> Iterator[None]:
     """One prepare() at a time per demo folder (two `warroom demo` started together)."""
-    fd = os.open(demo_dir / ".prepare.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with locked(demo_dir / ".prepare.lock"):
         yield
-    finally:
-        os.close(fd)
 
 
 def _run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:

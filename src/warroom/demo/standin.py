@@ -64,7 +64,7 @@ class _Page:
         self.since = datetime(2021, 3, 4, 17, 12, 5, tzinfo=UTC)
 
     def component(
-        self, name: str, group: str | None, status: str, now: datetime, position: int, changed: datetime
+        self, name: str, group: str | None, status: str, position: int, changed: datetime
     ) -> dict[str, Any]:
         return {
             "id": _sid(self.slug, "component", name),
@@ -84,19 +84,10 @@ class _Page:
 
     def group(self, name: str, children: list[str], position: int, changed: datetime) -> dict[str, Any]:
         return {
-            "id": _sid(self.slug, "component", name),
-            "name": name,
-            "status": "operational",
-            "created_at": _stamp(self.since, self.tz),
-            "updated_at": _stamp(changed, self.tz),
-            "position": position,
-            "description": None,
+            **self.component(name, None, "operational", position, changed),
             "showcase": False,
             "start_date": None,
-            "group_id": None,
-            "page_id": self.page_id,
             "group": True,
-            "only_show_if_degraded": False,
             "components": [_sid(self.slug, "component", c) for c in children],
         }
 
@@ -229,7 +220,7 @@ class StatusStandIn:
         for name, children in layout:
             if not children:
                 status, changed = status_of.get(name, ("operational", quiet_since))
-                out.append(page.component(name, None, status, now, position, changed))
+                out.append(page.component(name, None, status, position, changed))
                 position += 1
                 continue
             group = page.group(name, children, position, quiet_since)
@@ -239,7 +230,7 @@ class StatusStandIn:
             for i, child in enumerate(children, start=1):
                 status, changed = status_of.get(child, ("operational", quiet_since))
                 worst = max(worst, _GROUP_STATUS.index(status))
-                out.append(page.component(child, name, status, now, i, changed))
+                out.append(page.component(child, name, status, i, changed))
                 if changed > quiet_since:
                     group["updated_at"] = _stamp(changed, page.tz)
             group["status"] = _GROUP_STATUS[worst]
