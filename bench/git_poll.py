@@ -43,8 +43,8 @@ import git  # noqa: E402
 
 from test_git import build_history, commit  # noqa: E402
 from warroom.settings import GitSettings  # noqa: E402
-from warroom.sources import git as gitsource  # noqa: E402
 from warroom.sources.git import GitSnapshot, read_commits  # noqa: E402
+from warroom.sources.git.commits import forget  # noqa: E402
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -74,7 +74,7 @@ def naive(path: Path, count: int) -> None:
 def cold(settings: GitSettings, now: datetime) -> None:
     """A poll that has seen none of the commits (the first poll, or after new commits)."""
     assert settings.repo is not None
-    gitsource._forget(str((settings.repo / ".git").resolve()))
+    forget(str((settings.repo / ".git").resolve()))
     read_commits(settings, now=now)
 
 

@@ -11,14 +11,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from warroom.sources.correlation import (
+    TRENDS,
     Correlation,
     SpikeRule,
     correlate,
     error_trend,
     per_minute,
     spike_start,
+    trend_word,
 )
 from warroom.sources.git import Commit
+from warroom.sources.trend import trend_of
 
 # The minute the series starts; minute i is START + i min. "Now" is 30 s into minute 60.
 START = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
@@ -292,6 +295,19 @@ def test_error_trend() -> None:
     # From nothing: 0.8 errors/min is under the 1 error/min step, 1.8/min is not.
     assert error_trend(series_of([0] * 55 + [0, 0, 1, 1, 2]), now=NOW) == "steady"
     assert error_trend(series_of([0] * 55 + [0, 1, 2, 3, 3]), now=NOW) == "increasing"
+
+
+def test_the_trend_is_said_in_the_playbooks_words() -> None:
+    """One word per concept: the playbook asks "Is error rate increasing?"; the tallies' trend, the
+    errors pane and the decision tree all say increasing/steady/decreasing."""
+    assert TRENDS == ("increasing", "steady", "decreasing")
+    assert [trend_word(w) for w in TRENDS] == list(TRENDS)
+    assert trend_word(" Increasing ") == "increasing"
+    assert trend_of([10] * 5 + [40] * 5).direction == "increasing"
+    assert trend_of([10] * 10).direction == "steady"
+    assert trend_of([40] * 5 + [10] * 5).direction == "decreasing"
+    assert trend_word("rising") is None  # the old words are gone, not translated
+    assert trend_word(None) is None and trend_word("sideways") is None and trend_word("") is None
 
 
 def test_error_trend_ignores_the_partial_minute() -> None:

@@ -19,7 +19,8 @@ from click.testing import CliRunner
 
 import warroom
 from warroom.cli import main
-from warroom.demo.embedded import EmbeddedPostgres, _alive
+from warroom.demo.embedded import EmbeddedPostgres
+from warroom.demo.postmaster import alive
 
 pytestmark = pytest.mark.pg
 
@@ -64,7 +65,7 @@ def test_demo_opens_the_console_and_cleans_up(state: Path, fake_console: dict[st
     assert fake_console["settings"] is session.settings
     assert "127.0.0.1" in fake_console["settings"].database.dsn  # WARROOM_DSN is not used
     assert session.closed and not session.postgres.running
-    assert not _alive(fake_console["postmaster"])
+    assert not alive(fake_console["postmaster"])
 
 
 def test_exit_status_and_keep_db(state: Path, fake_console: dict[str, Any]) -> None:
@@ -156,8 +157,8 @@ def test_signals_leave_nothing_running(state: Path, sig: int, status: int) -> No
         assert stderr.strip() in ("warroom: aborted", "warroom: interrupted")
     for pid in pids.values():
         deadline = time.monotonic() + 10
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(pid)
+        assert not alive(pid)
     left = [p for p in psutil.Process().children(recursive=True) if p.name() in ("git", "postgres")]
     assert not [p for p in left if any(str(state) in arg for arg in p.cmdline())]

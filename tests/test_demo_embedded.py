@@ -17,7 +17,8 @@ import pytest
 
 from conftest import run
 from warroom.demo import embedded
-from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres, _alive
+from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres
+from warroom.demo.postmaster import alive
 
 pytestmark = pytest.mark.pg
 
@@ -58,7 +59,7 @@ def test_objects_in_one_process_share_its_ownership(root: Path) -> None:
     assert b.postmaster_pid() == postmaster
     assert a.release() is False, "b still uses it"
     assert a.release() is False, "releasing twice changes nothing"
-    assert _alive(postmaster) and answers(b)  # type: ignore[arg-type]
+    assert alive(postmaster) and answers(b)  # type: ignore[arg-type]
     assert b.release() is True
     assert not b.running and b.owners() == []
     assert a.watchdog_pid is None and b.watchdog_pid is None
@@ -100,7 +101,7 @@ def test_a_port_taken_at_the_last_moment_is_retried(root: Path, monkeypatch: pyt
         busy.listen()
         taken = busy.getsockname()[1]
         (root / embedded.PORT_FILE).write_text(str(taken))
-        monkeypatch.setattr(embedded, "_port_free", lambda port: True)  # the check saw it free
+        monkeypatch.setattr(embedded, "port_free", lambda port: True)  # the check saw it free
         pg.start(watchdog=False)
         try:
             assert pg.port != taken and answers(pg)
@@ -114,8 +115,8 @@ def test_a_start_failure_says_why_in_one_line(root: Path, monkeypatch: pytest.Mo
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         taken = busy.getsockname()[1]
-        monkeypatch.setattr(embedded, "_port_free", lambda port: True)
-        monkeypatch.setattr(embedded, "_free_port", lambda: taken)  # every port we try is busy
+        monkeypatch.setattr(embedded, "port_free", lambda port: True)
+        monkeypatch.setattr(embedded, "free_port", lambda: taken)  # every port we try is busy
         (root / embedded.PORT_FILE).write_text(str(taken))
         with pytest.raises(EmbeddedError) as info:
             pg.start(watchdog=False)
@@ -200,7 +201,7 @@ def test_the_watchdog_of_a_deleted_data_root_stops_the_server_and_leaves_it_dele
     owner.kill()
     owner.wait(10)
     deadline = time.monotonic() + 30
-    while (_alive(pids["postgres"]) or _alive(pids["watchdog"])) and time.monotonic() < deadline:
+    while (alive(pids["postgres"]) or alive(pids["watchdog"])) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(pids["postgres"]) and not _alive(pids["watchdog"])
+    assert not alive(pids["postgres"]) and not alive(pids["watchdog"])
     assert not root.exists(), "the watchdog did not make the data root again"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 import psutil
@@ -90,6 +91,26 @@ def test_the_incident_commits(repo: Path) -> None:
     assert when(migration) < when(function) < DEPLOY_AT
     body = git(repo, "show", f"{function['sha']}:supabase/functions/send-sms/index.ts")
     assert "CONCURRENCY = 50" in body
+
+
+def test_the_story_is_data_that_ships_with_the_package(repo: Path) -> None:
+    """Every file the story's commits write is a file of demo/repo/, and every file there is written."""
+    folder = resources.files("warroom.demo").joinpath("repo")
+    shipped = {entry.name for entry in folder.iterdir()} - {"history.toml"}
+    told = gitrepo.story()
+    written = {name for c in told.commits for name in (c.files or {}).values()}
+    written |= set(told.live["freeze_breach"]["files"].values())
+    assert written == shipped
+    readme = git(repo, "show", "HEAD:README.md")
+    assert readme == folder.joinpath("README.md").read_text(encoding="utf-8")
+    migration = next(
+        p
+        for p in git(repo, "ls-files", "supabase/migrations").split()
+        if p.endswith("_campaign_send_counters.sql")
+    )
+    name = migration.rsplit("/", 1)[1]
+    rollback = git(repo, "show", f"HEAD:scripts/sql/rollbacks/{name}")
+    assert rollback.startswith(f"-- Rollback for {name}\n"), "<stamp> stands for the migration's stamp"
 
 
 def test_the_git_source_marks_the_story(repo: Path) -> None:

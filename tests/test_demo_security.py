@@ -22,7 +22,10 @@ import psutil
 import pytest
 
 from warroom.demo import embedded
-from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres, _alive, make_private_dir, system_account
+from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres
+from warroom.demo.postmaster import alive, free_port, postmaster_of
+from warroom.demo.server_account import SERVER_BASE, SYSTEM_USER, ServerAccount, passable_by, system_account
+from warroom.files import private_dir
 from warroom.text import clean, mask_dsn
 
 pytestmark = pytest.mark.pg
@@ -206,7 +209,7 @@ print(json.dumps(out))
 
 @root_only
 def test_the_server_runs_with_its_accounts_ids_only(server: EmbeddedPostgres) -> None:
-    account = pwd.getpwnam(embedded.SYSTEM_USER)
+    account = pwd.getpwnam(SYSTEM_USER)
     postmaster = server.postmaster_pid()
     assert postmaster is not None
     processes = [postmaster, *(p.pid for p in psutil.Process(postmaster).children())]
@@ -292,7 +295,7 @@ def test_everything_it_writes_is_private(server: EmbeddedPostgres) -> None:
     if AS_ROOT:
         # As root: the account's folder, its copy of the binaries and this cluster (other tests may
         # be making theirs meanwhile) are the account's and private too.
-        account = pwd.getpwnam(embedded.SYSTEM_USER)
+        account = pwd.getpwnam(SYSTEM_USER)
         assert server.base is not None and server.bin.is_relative_to(server.base)
         copy = server.base / server.bin.relative_to(server.base).parts[0]
         for top in (server.base, server.base / "clusters"):
@@ -323,7 +326,7 @@ def test_no_folder_outside_its_own_changes_mode(outside: Path) -> None:
     pg = EmbeddedPostgres(root)
     install = pg._package_bin.parent
     libs = install.parent.parent / f"{install.parent.name}.libs"
-    watched = [outside, home, *outside.parents, *install.parents, *embedded.SERVER_BASE.parents]
+    watched = [outside, home, *outside.parents, *install.parents, *SERVER_BASE.parents]
     watched += [install, *install.rglob("*"), libs, *libs.rglob("*")]
     before = modes(watched)
     pg.start(watchdog=False)
@@ -335,13 +338,14 @@ def test_no_folder_outside_its_own_changes_mode(outside: Path) -> None:
     assert private_tree(home / "state") == [], "what it created is 0700/0600"
 
 
-def test_make_private_dir(outside: Path) -> None:
+def test_the_demo_folders_are_made_private(outside: Path) -> None:
     deep = outside / "a" / "b" / "c"
-    assert make_private_dir(deep) is False
+    assert private_dir(deep) is None
     assert [stat.S_IMODE(p.stat().st_mode) for p in (outside / "a", outside / "a" / "b", deep)] == [0o700] * 3
     deep.chmod(0o755)
-    assert make_private_dir(deep) is True and stat.S_IMODE(deep.stat().st_mode) == 0o700
-    assert make_private_dir(deep) is False
+    assert private_dir(deep) == f"{deep} was open to other users (755); it is now 700"
+    assert stat.S_IMODE(deep.stat().st_mode) == 0o700
+    assert private_dir(deep) is None
 
 
 # -- what earlier versions left ---------------------------------------------------------------------------
@@ -359,7 +363,7 @@ def test_an_open_data_root_is_made_private(tmp_path: Path) -> None:
     again.start(watchdog=False)
     try:
         assert private_tree(root) == []
-        assert f"made {root} private (0700): other users could read it" in again.notices
+        assert f"{root} was open to other users (755); it is now 700" in again.notices
         assert any(n.startswith("made ") and "(0600)" in n for n in again.notices), again.notices
     finally:
         again.release()
@@ -385,7 +389,7 @@ def test_a_running_cluster_that_trusts_is_stopped_and_made_anew(tmp_path: Path) 
     second = EmbeddedPostgres(tmp_path / "pg")
     try:
         second.start(watchdog=False)
-        assert old_postmaster is not None and not _alive(old_postmaster)
+        assert old_postmaster is not None and not alive(old_postmaster)
         assert second.password != old_password
         assert connect(second, None) == "InvalidPasswordError"
         assert connect(second, second.password) == "connected"
@@ -406,12 +410,12 @@ def test_an_earlier_versions_trust_cluster_is_stopped_and_removed(outside: Path)
     root.mkdir(mode=0o755)
     pg = EmbeddedPostgres(root)
     pg._server_side()
-    account = pwd.getpwnam(embedded.SYSTEM_USER)
+    account = pwd.getpwnam(SYSTEM_USER)
     old = root / "pgdata"
     old.mkdir(mode=0o700)
     os.chown(old, account.pw_uid, account.pw_gid)
     pg._run("initdb", "--auth=trust", "-U", "postgres", "-D", str(old))
-    port = embedded._free_port()
+    port = free_port()
     (root / embedded.PORT_FILE).write_text(str(port))
     (root / embedded.PORT_FILE).chmod(0o644)
     opts = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories=''"
@@ -420,7 +424,7 @@ def test_an_earlier_versions_trust_cluster_is_stopped_and_removed(outside: Path)
         pg._run("pg_ctl", "-D", str(old), "-o", opts, "-w", "start", output=log)
     finally:
         os.close(log)
-    old_postmaster = embedded._postmaster_of(old)
+    old_postmaster = postmaster_of(old)
     assert old_postmaster is not None
     (root / embedded.PASSWORD_FILE).unlink(missing_ok=True)
     assert connect(pg, None) == "connected", "the set-up: the old cluster trusts everyone"
@@ -428,7 +432,7 @@ def test_an_earlier_versions_trust_cluster_is_stopped_and_removed(outside: Path)
     fresh = EmbeddedPostgres(root)
     try:
         fresh.start(watchdog=False)
-        assert not _alive(old_postmaster) and not old.exists()
+        assert not alive(old_postmaster) and not old.exists()
         assert private_tree(root) == []
         assert f"stopped and removed the old demo PostgreSQL in {old} (it let any local account in)" in (
             fresh.notices
@@ -499,10 +503,10 @@ def _system_python() -> Path | None:
 def test_without_root_the_server_runs_as_the_user(outside: Path) -> None:
     python = _system_python()
     nobody = pwd.getpwnam("nobody")
-    as_nobody = embedded.ServerAccount("nobody", nobody.pw_uid, nobody.pw_gid)
+    as_nobody = ServerAccount("nobody", nobody.pw_uid, nobody.pw_gid)
     src = Path(embedded.__file__).resolve().parents[2]
     site = Path(asyncpg.__file__).resolve().parents[1]
-    if python is None or not all(embedded._passable_by(p, as_nobody) for p in (src, site)):
+    if python is None or not all(passable_by(p, as_nobody) for p in (src, site)):
         pytest.skip("no Python and packages that another account can reach")
     os.chown(outside, nobody.pw_uid, nobody.pw_gid)
     root = outside / "pg"
@@ -536,7 +540,7 @@ def test_remove_stops_the_server_and_deletes_its_cluster(tmp_path: Path) -> None
     pg.start(watchdog=False)
     postmaster = pg.postmaster_pid()
     pg.remove()
-    assert postmaster is not None and not _alive(postmaster)
+    assert postmaster is not None and not alive(postmaster)
     assert not pg.pgdata.exists() and pg.owners() == []
     if AS_ROOT:
         assert not pg.cluster_dir.exists()

@@ -26,8 +26,9 @@ import pytest
 
 from warroom.config import load_settings
 from warroom.demo import embedded, gitrepo, seed
-from warroom.demo.embedded import EmbeddedPostgres, _alive
+from warroom.demo.embedded import EmbeddedPostgres
 from warroom.demo.generator import FAST_PACE
+from warroom.demo.postmaster import alive
 from warroom.demo.session import DEMO_DB, INCIDENT_TITLE, DemoError, DemoSession, prepare
 from warroom.demo.standin import THREAD_NAME
 from warroom.incident import events as ev
@@ -84,9 +85,9 @@ def assert_nothing_left(pids: dict[str, int | None]) -> None:
     for what, pid in pids.items():
         if pid is not None:
             deadline = time.monotonic() + 10
-            while _alive(pid) and time.monotonic() < deadline:
+            while alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert not _alive(pid), f"{what} (pid {pid}) is still running"
+            assert not alive(pid), f"{what} (pid {pid}) is still running"
     assert not [t for t in threading.enumerate() if t.name == THREAD_NAME and t.is_alive()]
     assert not ours(("git", "postgres", "pg_ctl"), "/demo")
 
@@ -512,7 +513,7 @@ def test_keep_db_leaves_the_server_for_the_next_demo(shared_state: Path) -> None
     s = prepare(make_settings(shared_state))
     postmaster = process_ids(s)["postgres"]
     s.close(keep_db=True)
-    assert postmaster is not None and _alive(postmaster)
+    assert postmaster is not None and alive(postmaster)
     again = prepare(make_settings(shared_state))
     try:
         assert process_ids(again)["postgres"] == postmaster, "adopted, not restarted"
@@ -536,7 +537,7 @@ def test_the_demo_folder_is_private(tmp_path: Path) -> None:
     again = prepare(make_settings(state))
     try:
         assert again.reused
-        assert f"made the demo folder {s.demo_dir} private (0700): other users could read it" in again.notices
+        assert f"{s.demo_dir} was open to other users (755); it is now 700" in again.notices
         assert stat.S_IMODE(s.demo_dir.stat().st_mode) == 0o700
         assert stat.S_IMODE((s.demo_dir / ".prepare.lock").stat().st_mode) == 0o600
     finally:
@@ -544,12 +545,12 @@ def test_the_demo_folder_is_private(tmp_path: Path) -> None:
 
 
 def test_a_failed_prepare_leaves_nothing_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(seed, "SCHEMA_SQL", tmp_path / "missing.sql")
+    monkeypatch.setattr(seed, "DEMO_SCHEMA_SQL", tmp_path / "missing.sql")
     with pytest.raises(DemoError) as info:
         prepare(make_settings(tmp_path))
     assert (
         str(info.value)
-        == f"the playbook's schema {tmp_path / 'missing.sql'} cannot be read (No such file or directory)"
+        == f"the demo schema {tmp_path / 'missing.sql'} cannot be read (No such file or directory)"
     )
     pg = EmbeddedPostgres(tmp_path / "demo" / "postgres")
     assert not pg.running and pg.owners() == []
@@ -629,14 +630,14 @@ def _run_child(state: Path) -> tuple[subprocess.Popen[str], dict[str, object]]:
 def test_a_demo_killed_with_sigkill_is_cleaned_up(tmp_path: Path) -> None:
     child, info = _run_child(tmp_path)
     postmaster, watchdog = int(info["postgres"]), int(info["watchdog"])  # type: ignore[call-overload]
-    assert _alive(postmaster) and _alive(watchdog)
+    assert alive(postmaster) and alive(watchdog)
     child.send_signal(signal.SIGKILL)
     child.wait(10)
     deadline = time.monotonic() + 20
-    while (_alive(postmaster) or _alive(watchdog)) and time.monotonic() < deadline:
+    while (alive(postmaster) or alive(watchdog)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(postmaster), "the watchdog stopped the server"
-    assert not _alive(watchdog)
+    assert not alive(postmaster), "the watchdog stopped the server"
+    assert not alive(watchdog)
     pg = EmbeddedPostgres(tmp_path / "demo" / "postgres")
     assert pg.owners() == []
     s = prepare(make_settings(tmp_path))
@@ -655,7 +656,7 @@ def test_a_server_orphaned_with_its_watchdog_is_adopted_then_stopped(tmp_path: P
     child.send_signal(signal.SIGKILL)
     child.wait(10)
     time.sleep(0.3)
-    assert _alive(postmaster), "nobody was left to stop it"
+    assert alive(postmaster), "nobody was left to stop it"
     s = prepare(make_settings(tmp_path))
     try:
         assert process_ids(s)["postgres"] == postmaster, "the orphan is adopted"

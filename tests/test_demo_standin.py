@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 import threading
+import tomllib
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 
 import httpx
 import pytest
@@ -167,3 +169,23 @@ def test_close_stops_serving_and_leaves_no_thread(clock: ManualClock) -> None:
     with socket.socket() as s, pytest.raises(OSError):
         s.settimeout(1)
         s.connect(("127.0.0.1", port))
+
+
+def test_the_pages_words_are_data(standin: StatusStandIn) -> None:
+    """Components, maintenance and incident come from status_pages.toml, in page order."""
+    words = tomllib.loads(resources.files("warroom.demo").joinpath("status_pages.toml").read_text("utf-8"))
+    for slug in ("supabase", "twilio"):
+        doc = standin.document(f"/{slug}/api/v2/summary.json")
+        assert doc is not None
+        layout = [name for c in words[slug]["components"] for name in (c["name"], *c.get("children", []))]
+        assert [c["name"] for c in doc["components"]] == layout
+        assert doc["page"]["name"] == words[slug]["name"]
+    supabase = standin.document("/supabase/api/v2/summary.json")
+    assert supabase is not None
+    assert [m["name"] for m in supabase["scheduled_maintenances"]] == [
+        words["supabase"]["maintenance"]["name"]
+    ]
+    twilio = standin.document("/twilio/api/v2/summary.json")
+    assert twilio is not None
+    assert [i["name"] for i in twilio["incidents"]] == [words["twilio"]["incident"]["name"]]
+    assert timedelta(minutes=4) == TWILIO_RESOLVES_AFTER

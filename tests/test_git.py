@@ -353,10 +353,10 @@ def test_shared_function_code_redeploys_every_function(tmp_path: Path) -> None:
 @pytest.fixture
 def git_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], int]]:
     """Every git command the source runs, with the bytes it printed (a spy on the real runner)."""
-    from warroom.sources import git as gitsource
+    from warroom.sources.git.run import Runner
 
     calls: list[tuple[list[str], int]] = []
-    real = gitsource._Git.run
+    real = Runner.run
 
     def spy(self: object, cmd: list[str], sink: Callable[[bytes], None], stdin: object = None) -> None:
         read = 0
@@ -371,7 +371,7 @@ def git_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], int]]:
         finally:
             calls.append((list(cmd), read))
 
-    monkeypatch.setattr(gitsource._Git, "run", spy)
+    monkeypatch.setattr(Runner, "run", spy)
     return calls
 
 
@@ -627,16 +627,16 @@ def test_a_commit_touching_thousands_of_files(tmp_path: Path) -> None:
 
 
 def test_changed_paths_are_computed_once_per_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from warroom.sources import git as gitsource
+    from warroom.sources.git.run import Runner
 
     asked: list[list[str]] = []
-    real = gitsource._Git.paths
+    real = Runner.paths
 
     def spy(self: object, shas: list[str]) -> object:
         asked.append(list(shas))
         return real(self, shas)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(gitsource._Git, "paths", spy)
+    monkeypatch.setattr(Runner, "paths", spy)
     repo = init_repo(tmp_path / "r")
     a = commit(repo, "one", NOW - timedelta(minutes=30), {"migrations/1.sql": "--"})
     b = commit(repo, "two", NOW - timedelta(minutes=20), {"b": "1"})
@@ -736,16 +736,16 @@ def test_git_missing(tmp_path: Path, project: dict) -> None:
 
 
 def test_repository_removed_while_it_is_read(project: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    from warroom.sources import git as gitsource
+    from warroom.sources.git.run import Runner
 
     repo: Path = project["repo"]  # type: ignore[assignment]
-    real = gitsource._Git.walk
+    real = Runner.walk
 
-    def vanish(self: gitsource._Git, *args: object) -> object:
+    def vanish(self: Runner, *args: object) -> object:
         shutil.rmtree(repo)
         return real(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(gitsource._Git, "walk", vanish)
+    monkeypatch.setattr(Runner, "walk", vanish)
     p = problem(repo)
     assert p.kind == "failed" and p.message.startswith(f"{repo}: ") and "No such file" in p.message
 
@@ -820,10 +820,10 @@ def test_no_git_process_is_left_behind(project: dict) -> None:
 
 
 def test_git_that_does_not_answer_in_time_is_stopped(project: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    from warroom.sources import git as gitsource
+    from warroom.sources.git import run
 
     repo: Path = project["repo"]  # type: ignore[assignment]
-    monkeypatch.setattr(gitsource, "GIT_TIMEOUT", 0.0)
+    monkeypatch.setattr(run, "GIT_TIMEOUT", 0.0)
     p = problem(repo)
     assert p.kind == "failed" and p.message == f"{repo}: git log failed: no answer within 0 s"
     assert not git_children()
@@ -912,8 +912,9 @@ def test_large_history(big_repo: Path) -> None:
 
 def test_an_old_git_is_named_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from warroom.sources import git as git_source
+    from warroom.sources.git import read
 
-    monkeypatch.setattr(git_source, "git_version", lambda: (2, 25))
+    monkeypatch.setattr(read, "git_version", lambda: (2, 25))
     (tmp_path / "repo").mkdir()
     result = git_source.read_commits(GitSettings(repo=tmp_path / "repo"), now=datetime.now(UTC))
     assert isinstance(result, git_source.GitProblem)

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from test_git import NOW, commit, git_calls, init_repo, raw_commit, settings, snapshot, subcommand
-from warroom.sources import git as gitsource
 from warroom.sources.git import SUBJECT_MAX, read_commits
+from warroom.sources.git.commits import forget as forget_store
+from warroom.sources.git.output import FIELD_MAX, Fields
 
 __all__ = ["git_calls"]  # the spy fixture, shared with test_git.py
 
@@ -34,7 +35,7 @@ def huge_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def forget(repo: Path) -> None:
-    gitsource._forget(str((repo / ".git").resolve()))
+    forget_store(str((repo / ".git").resolve()))
 
 
 def peak_bytes(fn: Callable[[], object]) -> int:
@@ -86,11 +87,11 @@ def test_what_is_kept_of_each_field_is_bounded_as_it_streams() -> None:
             fields.append(data)
 
     marker = b"M" * 34
-    stream = gitsource._Fields(marker, Keep())
+    stream = Fields(marker, Keep())
     chunk = b"z" * 65536
     stream.feed(b"\0" + marker + b"\0")
     for _ in range(HUGE // len(chunk)):
         stream.feed(chunk)
     stream.feed(b"\0tail")
     stream.close()
-    assert [len(f) for f in fields] == [gitsource.FIELD_MAX, 4]
+    assert [len(f) for f in fields] == [FIELD_MAX, 4]

@@ -24,8 +24,9 @@ from hypothesis import strategies as st  # noqa: E402
 
 from test_git import NOW, init_repo  # noqa: E402
 from warroom.settings import GitSettings  # noqa: E402
-from warroom.sources import git as gitsource  # noqa: E402
 from warroom.sources.git import SUBJECT_MAX, GitProblem, GitSnapshot, read_commits  # noqa: E402
+from warroom.sources.git.commits import FUNCTION_NAME  # noqa: E402
+from warroom.sources.git.output import Fields, Rows  # noqa: E402
 
 # Pieces an attacker would use, mixed with arbitrary bytes.
 FRAGMENTS = [
@@ -160,7 +161,7 @@ def test_hostile_commits_come_out_as_bounded_inert_text(repo: Path, commits: lis
             inert(path, 300)
         for name in c.functions:
             inert(name, 300)
-            assert gitsource._FUNCTION_NAME.fullmatch(name)
+            assert FUNCTION_NAME.fullmatch(name)
         assert c.paths_known and len(c.paths) == c.paths_total
         assert c.functions or c.touches_shared_functions  # each commit adds a folder there
 
@@ -179,8 +180,8 @@ def test_the_stream_reader_does_not_depend_on_how_the_pipe_cuts_the_output(
     out = b"".join(b"\0" + marker + b"\0" + b"\0".join(fields) + b"\0" for fields in records)
 
     def read(chunks: list[bytes]) -> list[list[bytes]]:
-        rows = gitsource._Rows(10)
-        stream = gitsource._Fields(marker, rows)
+        rows = Rows(10)
+        stream = Fields(marker, rows)
         for chunk in chunks:
             stream.feed(chunk)
         stream.close()

@@ -216,7 +216,7 @@ def test_configuration_text_never_reaches_the_terminal(
         f'status_pages = []\n[incident]\nuser = "m{clip}"\n[playbook.phases.triage]\nname = "T{osc}"\n'
     )
     argv = console_argv("--config", str(hostile), *command)
-    term.start(argv, env=warroom_env(state, home), cwd=tmp_path)
+    term.start(argv, env=warroom_env(state, home), cwd=tmp_path, linger=True)
     term.wait_for(lambda s: "001B)" in s)
     lines = [line for line in term.transcript().splitlines() if line.startswith("warroom: ")]
     assert len(lines) == 1, lines

@@ -22,12 +22,7 @@ REASON = "Over 700 lines because"
 
 # Over 700 lines today, without a reason in their docstring (issue 12: to be split). The list only
 # shrinks: a module that gets under the bound, or gives its reason, must leave it.
-KNOWN_LONG = {
-    "demo/embedded.py",
-    "demo/gitrepo.py",
-    "sources/git.py",
-    "sources/statuspage.py",
-}
+KNOWN_LONG: set[str] = set()
 
 
 def lint_imports(src: Path) -> subprocess.CompletedProcess[str]:
@@ -66,7 +61,7 @@ def copy(tmp_path: Path) -> Path:
 
 # (what, the module changed, the line added to it, the contract that must break)
 BREAKS = [
-    ("textual outside ui", "sources/git.py", "import textual", "Only warroom.ui imports Textual BROKEN"),
+    ("textual outside ui", "sources/git/read.py", "import textual", "Only warroom.ui imports Textual BROKEN"),
     ("textual via a domain", "durations.py", "import textual.app", "Only warroom.ui imports Textual BROKEN"),
     ("the domain doing I/O", "incident/state.py", "import httpx", "do no I/O and show nothing BROKEN"),
     ("settings reaching rich", "settings.py", "import rich.text", "do no I/O and show nothing BROKEN"),

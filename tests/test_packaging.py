@@ -62,6 +62,7 @@ def shipped_files(folder: Path) -> list[str]:
         ("themes", "warroom/themes"),
         ("templates", "warroom/templates"),
         ("src/warroom/sources/sql", "warroom/sources/sql"),
+        ("src/warroom/demo/repo", "warroom/demo/repo"),
     ],
 )
 def test_resource_folders_ship_in_the_wheel(names: set[str], source: str, inside: str) -> None:
@@ -72,6 +73,12 @@ def test_resource_folders_ship_in_the_wheel(names: set[str], source: str, inside
         assert f"{inside}/{name}" in names, f"{source}/{name} is not in the wheel"
     if files:
         assert any(n.startswith(inside + "/") for n in names)
+
+
+@pytest.mark.parametrize("name", ["demo_schema.sql", "report_query.sql", "status_pages.toml"])
+def test_the_demos_data_files_ship_in_the_wheel(names: set[str], name: str) -> None:
+    assert (ROOT / "src" / "warroom" / "demo" / name).is_file()
+    assert f"warroom/demo/{name}" in names, f"demo/{name} is not in the wheel"
 
 
 def test_sql_queries_are_there(names: set[str]) -> None:

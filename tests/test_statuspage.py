@@ -26,7 +26,6 @@ import httpx
 import pytest
 
 from warroom.settings import DEFAULT_STATUS_PAGES, StatusPage, StatusSettings
-from warroom.sources import statuspage as sp
 from warroom.sources.statuspage import (
     Component,
     PageIncident,
@@ -34,8 +33,11 @@ from warroom.sources.statuspage import (
     StatusPoller,
     changes,
     fetch,
+    fetching,
     make_client,
+    timeline,
 )
+from warroom.sources.statuspage import summary as parsing
 
 T0 = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 
@@ -352,7 +354,11 @@ async def test_update_bodies_are_bounded(server: Server, client: httpx.AsyncClie
     server.routes["long"] = json_body(data)
     st = await read(server, "long", client)
     inc = st.incidents[0]
-    assert inc.latest is not None and len(inc.latest.body) == sp.UPDATE_MAX and inc.latest.body.endswith("…")
+    assert (
+        inc.latest is not None
+        and len(inc.latest.body) == parsing.UPDATE_MAX
+        and inc.latest.body.endswith("…")
+    )
     assert len(inc.name) <= 200
 
 
@@ -496,7 +502,7 @@ async def test_redirects_are_followed(server: Server, client: httpx.AsyncClient)
 async def test_oversized_answer(
     server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sp, "MAX_BODY", 2048)
+    monkeypatch.setattr(fetching, "MAX_BODY", 2048)
     server.routes["big"] = json_body(summary(components=[component(f"c{i}", f"C{i}") for i in range(100)]))
     st = await read(server, "big", client)
     assert st.reason == "answer too large (over 2 KiB)"
@@ -715,9 +721,9 @@ def test_changes_copy_is_independent() -> None:
     # parse_summary output is immutable: a later reading cannot alter an earlier one.
     data = degraded_summary()
     page = StatusPage("X", "https://x")
-    first = sp.parse_summary(copy.deepcopy(data), page, T0)
+    first = parsing.parse_summary(copy.deepcopy(data), page, T0)
     data["components"][0]["status"] = "operational"
-    second = sp.parse_summary(data, page, T0)
+    second = parsing.parse_summary(data, page, T0)
     assert first.components[0].id == "c-api"
     assert "c-api" not in [c.id for c in second.components]
     assert changes(first, second) == ["X: API recovered (operational)"]
@@ -725,7 +731,7 @@ def test_changes_copy_is_independent() -> None:
 
 def test_describe_pages() -> None:
     assert (
-        sp.describe_pages(
+        timeline.describe_pages(
             [status("major", description="Partial System Outage"), None, status("unknown", reason="HTTP 500")]
         )
         == "Supabase: major: Partial System Outage; Supabase: unknown: HTTP 500"
@@ -804,7 +810,7 @@ async def test_decompression_bomb_is_refused_with_bounded_memory(
     finally:
         tracemalloc.stop()
     assert st.indicator == "unknown" and not st.readable
-    assert st.reason == f"answer too large (over {sp.MAX_BODY // 1024} KiB)"
+    assert st.reason == f"answer too large (over {fetching.MAX_BODY // 1024} KiB)"
     # 200 MiB once decoded; a chunk decoded whole was 64 MiB at once (178 MB seen in review).
     assert peak < 40 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
 
@@ -815,8 +821,8 @@ async def test_compressed_captures_read_like_plain_ones(
     server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, name: str, coding: str
 ) -> None:
     # Small batches and steps, so the answer is decoded in many steps across many threads' turns.
-    monkeypatch.setattr(sp, "DECODE_BATCH", 512)
-    monkeypatch.setattr(sp, "DECODE_STEP", 1000)
+    monkeypatch.setattr(fetching, "DECODE_BATCH", 512)
+    monkeypatch.setattr(fetching, "DECODE_STEP", 1000)
     body = capture(name)
     server.routes["plain"] = respond(200, body)
     server.routes["packed"] = respond_encoded(encoded(body, coding), coding)
@@ -875,13 +881,13 @@ async def test_compressed_answer_cut_short_or_corrupt(
 async def test_raw_bytes_are_bounded_too(
     server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sp, "MAX_BODY", 4096)
+    monkeypatch.setattr(fetching, "MAX_BODY", 4096)
     # A small valid gzip answer, then more bytes than the bound: zlib ignores what follows the end
     # of the stream, so only counting the raw bytes stops the download.
     packed = gzip.compress(json.dumps(summary()).encode()) + bytes(5000)
     server.routes["big"] = respond_encoded(packed, "gzip")
     assert (await read(server, "big", client)).reason == "answer too large (over 4 KiB)"
-    monkeypatch.setattr(sp, "MAX_BODY", 8192)
+    monkeypatch.setattr(fetching, "MAX_BODY", 8192)
     assert (await read(server, "big", client)).readable  # what follows the stream is ignored
 
 
@@ -912,13 +918,13 @@ async def test_parsing_runs_in_a_worker_thread(
     server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[int] = []
-    real = sp.parse_summary
+    real = parsing.parse_summary
 
     def spy(*args: object) -> PageStatus:
         threads.append(threading.get_ident())
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sp, "parse_summary", spy)
+    monkeypatch.setattr(fetching, "parse_summary", spy)
     server.routes["ok"] = json_body(summary())
     assert (await read(server, "ok", client)).readable
     assert threads and threads[0] != threading.get_ident()
@@ -930,7 +936,7 @@ async def test_the_event_loop_keeps_running_while_a_big_page_is_read(
     # 100,000 carriers, all down (6 MB): parsed on the loop, it stalled the loop for ~2 s.
     carriers = [{"id": f"c{i:06d}", "name": f"Carrier {i}", "status": "major_outage"} for i in range(100_000)]
     body = json.dumps(summary("critical", "Major System Outage", components=carriers)).encode()
-    assert 5_000_000 < len(body) < sp.MAX_BODY
+    assert 5_000_000 < len(body) < fetching.MAX_BODY
     server.routes["big"] = respond(200, body)
     gaps: list[float] = []
     done = asyncio.Event()
@@ -948,7 +954,7 @@ async def test_the_event_loop_keeps_running_while_a_big_page_is_read(
     st = await read(server, "big", client, limit=30)
     done.set()
     await tick
-    assert st.readable and len(st.components) == sp.MAX_COMPONENTS
+    assert st.readable and len(st.components) == parsing.MAX_COMPONENTS
     # In a thread, the loop gets a turn every few milliseconds (~25 ms at worst on a quiet
     # machine); parsed on the loop it stalled ~2.3 s. The bound leaves room for a shared machine
     # under load (the measured figures live in bench/, not here).
@@ -962,7 +968,7 @@ async def test_too_many_arrays_are_refused_before_parsing(server: Server, client
     )
     assert (
         await read(server, "arrays", client)
-    ).reason == f"answer too large (over {sp.MAX_ARRAYS} JSON arrays)"
+    ).reason == f"answer too large (over {fetching.MAX_ARRAYS} JSON arrays)"
 
 
 # -- what one reading keeps ---------------------------------------------------------------------------
@@ -977,17 +983,17 @@ def test_a_hundred_thousand_components_keep_the_worst_in_page_order() -> None:
         + [component("late", "Late but down", "major_outage")],
     )
     started = time.perf_counter()
-    st = sp.parse_summary(data, PAGE, T0)
+    st = parsing.parse_summary(data, PAGE, T0)
     took = time.perf_counter() - started
-    assert len(st.components) == sp.MAX_COMPONENTS
-    assert st.components_omitted == 100_001 - sp.MAX_COMPONENTS and st.omitted == st.components_omitted
+    assert len(st.components) == parsing.MAX_COMPONENTS
+    assert st.components_omitted == 100_001 - parsing.MAX_COMPONENTS and st.omitted == st.components_omitted
     # The major outage at the very end is kept; the rest are the first degraded ones, in page order.
-    assert [c.id for c in st.components] == [f"c{i}" for i in range(sp.MAX_COMPONENTS - 1)] + ["late"]
+    assert [c.id for c in st.components] == [f"c{i}" for i in range(parsing.MAX_COMPONENTS - 1)] + ["late"]
     assert took < 3.0  # ~0.2 s here; kept every component (and cleaned each) before: ~2 s
 
 
 def test_severity_decides_what_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sp, "MAX_COMPONENTS", 3)
+    monkeypatch.setattr(parsing, "MAX_COMPONENTS", 3)
     data = summary(
         "major",
         components=[
@@ -1000,15 +1006,15 @@ def test_severity_decides_what_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
             component("f", "F", "something_new"),
         ],
     )
-    st = sp.parse_summary(data, PAGE, T0)
+    st = parsing.parse_summary(data, PAGE, T0)
     assert [c.id for c in st.components] == ["a", "c", "d"]
     assert st.components_omitted == 3
 
 
 def test_groups_count_in_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sp, "MAX_COMPONENTS", 2)
+    monkeypatch.setattr(parsing, "MAX_COMPONENTS", 2)
     data = degraded_summary()
-    st = sp.parse_summary(data, PAGE, T0)
+    st = parsing.parse_summary(data, PAGE, T0)
     # Kept: Voice › Calls (major outage) and API (partial outage); left out: Dashboard, SMS group.
     assert [c.label for c in st.components] == ["API", "Voice › Calls"]
     assert st.components_omitted == 2
@@ -1022,21 +1028,24 @@ def test_a_hundred_thousand_incidents_keep_the_first_ones() -> None:
         {"id": f"m{n}", "name": f"M{n}", "status": "in_progress", "incident_updates": []} for n in range(1000)
     ]
     started = time.perf_counter()
-    st = sp.parse_summary(data, PAGE, T0)
+    st = parsing.parse_summary(data, PAGE, T0)
     assert time.perf_counter() - started < 3.0
-    assert [i.id for i in st.incidents] == ["i0", *(f"i{n}" for n in range(2, sp.MAX_INCIDENTS + 1))]
-    assert st.incidents_omitted == 100_000 - 1 - sp.MAX_INCIDENTS
-    assert len(st.maintenances) == sp.MAX_INCIDENTS and st.maintenances_omitted == 1000 - sp.MAX_INCIDENTS
+    assert [i.id for i in st.incidents] == ["i0", *(f"i{n}" for n in range(2, parsing.MAX_INCIDENTS + 1))]
+    assert st.incidents_omitted == 100_000 - 1 - parsing.MAX_INCIDENTS
+    assert (
+        len(st.maintenances) == parsing.MAX_INCIDENTS
+        and st.maintenances_omitted == 1000 - parsing.MAX_INCIDENTS
+    )
 
 
 def test_lists_are_looked_at_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sp, "MAX_SCAN", 100)
-    monkeypatch.setattr(sp, "MAX_UPDATES_SCAN", 3)
+    monkeypatch.setattr(parsing, "MAX_SCAN", 100)
+    monkeypatch.setattr(parsing, "MAX_UPDATES_SCAN", 3)
     comps = [component(f"c{i}", f"C{i}") for i in range(99)] + [component("x", "X", "major_outage")]
     comps += [component("y", "Y", "major_outage")] * 5  # past the bound: not looked at
     updates = [("investigating", f"update {k}", f"2026-11-26T0{k}:00:00Z") for k in range(6)]
     data = summary("major", components=comps, incidents=[incident("i", "I", "identified", "major", updates)])
-    st = sp.parse_summary(data, PAGE, T0)
+    st = parsing.parse_summary(data, PAGE, T0)
     assert [c.id for c in st.components] == ["x"] and st.components_omitted == 5
     latest = st.incidents[0].latest
     assert latest is not None and latest.body == "update 2"  # the newest of the first three
@@ -1050,7 +1059,7 @@ def test_old_readings_still_construct() -> None:
 
 def test_a_page_name_from_the_configuration_is_text() -> None:
     page = StatusPage("Evil\x1b]0;title\x07 \u202eName", "https://a")
-    st = sp.parse_summary(summary("minor", components=[component("a", "A", "major_outage")]), page, T0)
+    st = parsing.parse_summary(summary("minor", components=[component("a", "A", "major_outage")]), page, T0)
     assert st.name == "Evil Name"
     assert changes(None, st)[0] == "Evil Name: minor (All Systems Operational)"
 
@@ -1059,17 +1068,20 @@ def test_a_page_name_from_the_configuration_is_text() -> None:
 
 
 def test_changes_are_capped_with_a_count_of_the_rest() -> None:
-    st = sp.parse_summary(big_summary(20_000), PAGE, T0)
+    st = parsing.parse_summary(big_summary(20_000), PAGE, T0)
     lines = changes(None, st)
     # The indicator, 200 components and 40 incidents, and a line for the components left out.
-    assert len(lines) == sp.MAX_CHANGES
+    assert len(lines) == timeline.MAX_CHANGES
     assert lines[0] == "Twilio: major (Partial System Outage)"
-    assert lines[-1] == f"Twilio: … and {1 + sp.MAX_COMPONENTS + 40 + 1 - (sp.MAX_CHANGES - 1)} more changes"
+    assert (
+        lines[-1]
+        == f"Twilio: … and {1 + parsing.MAX_COMPONENTS + 40 + 1 - (timeline.MAX_CHANGES - 1)} more changes"
+    )
     assert all(line.startswith("Twilio: ") for line in lines)
 
 
 def test_changes_under_the_cap_are_all_there(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sp, "MAX_CHANGES", 3)
+    monkeypatch.setattr(timeline, "MAX_CHANGES", 3)
     a = status("minor", (DB,))
     b = status("major", (DB_DOWN, EF), description="Partial System Outage")
     assert changes(a, b) == [

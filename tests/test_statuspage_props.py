@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from warroom.settings import StatusPage
-from warroom.sources import statuspage as sp
-from warroom.sources.statuspage import PageStatus, changes, parse_summary
+from warroom.sources.statuspage import PageStatus, changes, fetching, parse_summary, timeline
+from warroom.sources.statuspage import summary as parsing
 
 T0 = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 PAGE = StatusPage("Twilio", "https://status.twilio.com")
@@ -210,26 +210,26 @@ documents = st.one_of(summaries, summaries, json_values)
 def strings(status: PageStatus) -> Iterator[tuple[str, str, int]]:
     """Every string a reading holds: (what, value, its bound)."""
     word = 40  # status and impact words
-    yield "name", status.name, sp.NAME_MAX
+    yield "name", status.name, parsing.NAME_MAX
     yield "description", status.description, 200
-    yield "reason", status.reason, sp.REASON_MAX
-    yield "summary", status.summary, 20 + max(200, sp.REASON_MAX)
+    yield "reason", status.reason, parsing.REASON_MAX
+    yield "summary", status.summary, 20 + max(200, parsing.REASON_MAX)
     for c in status.components:
-        yield "component id", c.id, sp.NAME_MAX
-        yield "component name", c.name, sp.NAME_MAX
-        yield "component group", c.group, sp.NAME_MAX
+        yield "component id", c.id, parsing.NAME_MAX
+        yield "component name", c.name, parsing.NAME_MAX
+        yield "component group", c.group, parsing.NAME_MAX
         yield "component status", c.status, word
-        yield "component label", c.label, 2 * sp.NAME_MAX + 3
+        yield "component label", c.label, 2 * parsing.NAME_MAX + 3
         yield "component status text", c.status_text, word
     for inc in (*status.incidents, *status.maintenances):
-        yield "incident id", inc.id, sp.NAME_MAX
+        yield "incident id", inc.id, parsing.NAME_MAX
         yield "incident name", inc.name, 200
         yield "incident status", inc.status, word
         yield "incident impact", inc.impact, word
         yield "incident shortlink", inc.shortlink, 200
         if inc.latest is not None:
             yield "update status", inc.latest.status, word
-            yield "update body", inc.latest.body, sp.UPDATE_MAX
+            yield "update body", inc.latest.body, parsing.UPDATE_MAX
 
 
 def assert_inert(status: PageStatus) -> None:
@@ -239,13 +239,15 @@ def assert_inert(status: PageStatus) -> None:
         assert isinstance(value, str), what
         assert not UNSAFE.search(value), f"{what}: {value!r}"
         assert len(value) <= bound, f"{what}: {len(value)} characters"
-    assert len(status.components) <= sp.MAX_COMPONENTS
-    assert len(status.incidents) <= sp.MAX_INCIDENTS and len(status.maintenances) <= sp.MAX_INCIDENTS
+    assert len(status.components) <= parsing.MAX_COMPONENTS
+    assert (
+        len(status.incidents) <= parsing.MAX_INCIDENTS and len(status.maintenances) <= parsing.MAX_INCIDENTS
+    )
     assert min(status.components_omitted, status.incidents_omitted, status.maintenances_omitted) >= 0
 
 
 def assert_lines(lines: list[str]) -> None:
-    assert isinstance(lines, list) and len(lines) <= sp.MAX_CHANGES
+    assert isinstance(lines, list) and len(lines) <= timeline.MAX_CHANGES
     for line in lines:
         assert isinstance(line, str) and line
         assert not UNSAFE.search(line), repr(line)
@@ -269,7 +271,7 @@ def test_any_document_reads_as_inert_bounded_text(first: Any, second: Any, page:
     assert_lines(changes(None, a))
     assert_lines(changes(a, b))
     assert_lines(changes(b, a))
-    unreadable = sp._unknown(page, T0, "timeout after 5 s")
+    unreadable = parsing.unknown(page, T0, "timeout after 5 s")
     assert_lines(changes(a, unreadable))
     if a.readable:
         assert_lines(changes(replace(unreadable, last_good=a), b))
@@ -280,7 +282,9 @@ def test_any_document_reads_as_inert_bounded_text(first: Any, second: Any, page:
 def test_any_document_as_json_text_reads_as_inert_bounded_text(doc: Any) -> None:
     # json.dumps writes lone surrogates as "\ud800" escapes, NaN as NaN: what a page could send.
     text = json.dumps(doc)
-    st_ = sp._read_answer(sp._Body("", sp.MAX_BODY), text.encode(), "application/json", PAGE, T0)
+    st_ = fetching._read_answer(
+        fetching._Body("", fetching.MAX_BODY), text.encode(), "application/json", PAGE, T0
+    )
     assert_inert(st_)
     assert st_.readable == (parse_summary(json.loads(text), PAGE, T0).readable)
 
@@ -307,15 +311,15 @@ def test_any_bytes_in_any_asked_coding_read_as_inert_text(body: bytes, coding: s
     if cut:
         body = body[: max(0, len(body) - cut)]
     header = "deflate" if coding == "raw" else coding
-    state = sp._Body(header, sp.MAX_BODY)
+    state = fetching._Body(header, fetching.MAX_BODY)
     half = len(body) // 2
     try:
         state.feed(body[:half])
-    except sp._Refused as exc:
+    except fetching._Refused as exc:
         reason = str(exc)
         assert not UNSAFE.search(reason) and "\n" not in reason
         return
-    st_ = sp._read_answer(state, body[half:], "application/json", PAGE, T0)
+    st_ = fetching._read_answer(state, body[half:], "application/json", PAGE, T0)
     assert_inert(st_)
 
 
@@ -323,11 +327,11 @@ def test_any_bytes_in_any_asked_coding_read_as_inert_text(body: bytes, coding: s
 @given(text)
 def test_any_content_encoding_header_is_refused_in_one_line(header: str) -> None:
     try:
-        sp._Body(header, sp.MAX_BODY)
-    except sp._Refused as exc:
+        fetching._Body(header, fetching.MAX_BODY)
+    except fetching._Refused as exc:
         reason = str(exc)
         assert reason.startswith("answer in an encoding not asked for (")
-        assert not UNSAFE.search(sp._unknown(PAGE, T0, reason).reason)
+        assert not UNSAFE.search(parsing.unknown(PAGE, T0, reason).reason)
 
 
 def test_markup_stays_literal() -> None:

@@ -288,15 +288,15 @@ def series(counts: list[int]) -> list[tuple[datetime, int]]:
 
 
 def test_trend():
-    assert trend_of([10] * 10).direction == "flat"
+    assert trend_of([10] * 10).direction == "steady"
     up = trend_of([10] * 5 + [40] * 5)
-    assert up.direction == "rising" and up.change_pct == pytest.approx(300.0)
-    assert up.describe() == "rising +300% (40/min, was 10/min)"
+    assert up.direction == "increasing" and up.change_pct == pytest.approx(300.0)
+    assert up.describe() == "increasing +300% (40/min, was 10/min)"
     down = trend_of([40] * 5 + [10] * 5)
-    assert down.direction == "falling" and down.change_pct == pytest.approx(-75.0)
-    assert trend_of([0] * 5 + [3] * 5).describe().startswith("rising new")
-    assert trend_of([1] * 5 + [1.2] * 5).direction == "flat"  # type: ignore[list-item]
-    assert trend_of([]).direction == "flat"
+    assert down.direction == "decreasing" and down.change_pct == pytest.approx(-75.0)
+    assert trend_of([0] * 5 + [3] * 5).describe().startswith("increasing new")
+    assert trend_of([1] * 5 + [1.2] * 5).direction == "steady"  # type: ignore[list-item]
+    assert trend_of([]).direction == "steady"
 
 
 def test_watermark_gaps_are_rechecked_until_no_transaction_can_hold_them():

@@ -50,13 +50,26 @@ class Tmux:
         return done.stdout
 
     def start(
-        self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, under_shell: bool = False
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        under_shell: bool = False,
+        linger: bool = False,
     ) -> None:
         """Start ``argv`` in a new session: the pane's only process, or (``under_shell``) the child
-        of a shell that stays the session leader, as when a person types the command."""
+        of a shell that stays the session leader, as when a person types the command.
+
+        ``linger`` is for a command that prints and exits at once: a shell waits a second after it
+        (keeping its exit status), so tmux reads the last output before the pane's terminal closes
+        (without it, what a fast exit printed was sometimes lost, and the pane showed nothing)."""
         environ = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         program = f"env -i {environ} " + " ".join(shlex.quote(a) for a in argv)
-        command = f"cd {shlex.quote(str(cwd))} && exec {program}"
+        if linger:
+            command = f"cd {shlex.quote(str(cwd))} && {{ {program}; code=$?; sleep 1; exit $code; }}"
+        else:
+            command = f"cd {shlex.quote(str(cwd))} && exec {program}"
         if under_shell:
             # An interactive shell (job control: the program is the terminal's foreground job),
             # the command typed into it.

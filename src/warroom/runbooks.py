@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from warroom.sources.correlation import Correlation, Trend
+from warroom.sources.correlation import Correlation, Trend, trend_word
 from warroom.sources.git import function_rollback_commands, revert_command
 
 AnswerValue = Literal["yes", "no", "unknown", "unanswered"]
@@ -44,6 +44,10 @@ class Question:
     yes: str  # the branch taken on yes
     no: str  # the branch taken on no
     answered_by: str  # what answers it: "deploy correlation", "responder", "error trend"
+
+    def branch(self, said: str) -> str:
+        """The branch taken on ``said`` ("yes" or "no")."""
+        return self.yes if said == "yes" else self.no
 
 
 RECENT_DEPLOYMENT = Question(
@@ -153,17 +157,6 @@ def recorded_answer(answers: Mapping[str, tuple[str, datetime]], question: Quest
     return None
 
 
-# error_trend's words, and the tallies' Trend.direction words (warroom.sources.tallies).
-_TREND_WORDS: dict[str, Trend] = {
-    "increasing": "increasing",
-    "rising": "increasing",
-    "steady": "steady",
-    "flat": "steady",
-    "decreasing": "decreasing",
-    "falling": "decreasing",
-}
-
-
 def decide(
     correlation: Correlation | None,
     errors_trend: Trend | str | None,
@@ -173,8 +166,8 @@ def decide(
 
     ``correlation``: from :func:`~warroom.sources.correlation.correlate` (None: no error data).
     ``errors_trend``: ``increasing``/``steady``/``decreasing`` from
-    :func:`~warroom.sources.correlation.error_trend`, or the tallies' ``Trend.direction``
-    (``rising``/``flat``/``falling``); None (or any other word) when there is no data.
+    :func:`~warroom.sources.correlation.error_trend` or the tallies' ``Trend.direction`` (the same
+    words); None (or any other word) when there is no data.
     ``all_users_answer``: the responder's recorded answer ("yes"/"no", or None when unanswered).
     """
     q1 = RECENT_DEPLOYMENT
@@ -194,15 +187,15 @@ def decide(
     if said is None:
         a2 = Answer(q2, "unanswered", "", "the responder has not answered yet")
     else:
-        a2 = Answer(q2, said, q2.yes if said == "yes" else q2.no, f"the responder answered {said}")
+        a2 = Answer(q2, said, q2.branch(said), f"the responder answered {said}")
 
     q3 = ERROR_RATE_INCREASING
-    trend = _TREND_WORDS.get(str(errors_trend).strip().lower()) if errors_trend is not None else None
+    trend = trend_word(errors_trend)
     if trend is None:
         a3 = Answer(q3, "unknown", "", "no error tallies")
     else:
         said3: Literal["yes", "no"] = "yes" if trend == "increasing" else "no"
-        a3 = Answer(q3, said3, q3.yes if said3 == "yes" else q3.no, f"errors per minute are {trend}")
+        a3 = Answer(q3, said3, q3.branch(said3), f"errors per minute are {trend}")
     return [a1, a2, a3]
 
 

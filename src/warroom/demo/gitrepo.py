@@ -5,7 +5,7 @@ migrations). Its story, relative to the deploy commit ``D`` (about 12 minutes be
 spike):
 
 - feature work, fixes, dependency bumps and a production deploy every day or two;
-- ``D - 1h40m``: a migration, ``supabase/migrations/<ts>_campaign_send_counters.sql`` (a trigger
+- ``D - 1h41m``: a migration, ``supabase/migrations/<ts>_campaign_send_counters.sql`` (a trigger
   that bumps ``campaigns.sent_count`` on every send, so sends contend on the campaign's row), with
   its rollback script under ``scripts/sql/rollbacks/``;
 - ``D - 1h05m``: the edge function change, ``supabase/functions/send-sms/index.ts`` (Twilio sends
@@ -17,11 +17,14 @@ During the demo the generator adds a commit that lands during the P0's deploy fr
 :func:`commit_freeze_breach`) and, once the incident is mitigated, the revert of the send-sms change
 and a hotfix deploy (:func:`commit_rollback`).
 
-The history is written in one ``git fast-import`` stream with the author and committer dates in it
-(the same thing ``GIT_AUTHOR_DATE``/``GIT_COMMITTER_DATE`` do for ``git commit``), so building it
-takes one process and a few tens of milliseconds; the live commits use ``git commit`` with those
-variables. git runs with the user's global and system configuration ignored (no signing prompts,
-no hooks) and with a timeout; an asyncio caller's cancellation kills the git process.
+The story is data, like the SQL and the templates: ``repo/history.toml`` (the authors, every
+commit, the live commits' words) and the files of ``repo/`` the commits write, read with
+:mod:`importlib.resources`. The history is written in one ``git fast-import`` stream with the
+author and committer dates in it (the same thing ``GIT_AUTHOR_DATE``/``GIT_COMMITTER_DATE`` do for
+``git commit``), so building it takes one process and a few tens of milliseconds; the live commits
+use ``git commit`` with those variables. git runs with the user's global and system configuration
+ignored (no signing prompts, no hooks) and with a timeout; an asyncio caller's cancellation kills
+the git process.
 """
 
 from __future__ import annotations
@@ -31,13 +34,24 @@ import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
+
+from warroom.durations import parse_duration
 
 GIT_TIMEOUT = 30.0
 BRANCH = "main"
+# "<stamp>" in a path or a file of the story: the commit's time as a migration stamp.
+STAMP = "<stamp>"
+MIGRATIONS = "supabase/migrations/"
+# Commits that do not go in a release's changelog.
+_NOT_RELEASED = ("deploy:", "docs", "test", "chore(release)")
 
 
 class RepoError(Exception):
@@ -63,19 +77,89 @@ class Author:
         return at.astimezone(self.tz).isoformat(timespec="seconds")
 
 
-MAYA = Author("Maya Patel", "48213377+mpatel@users.noreply.github.com", -8 * 60)
-DIEGO = Author("Diego Fernández", "51920443+dfernandez-dev@users.noreply.github.com", -3 * 60)
-AISHA = Author("Aisha Okafor", "60341298+aokafor@users.noreply.github.com", 60)
-TOMASZ = Author("Tomasz Kowalczyk", "39175520+tkowalczyk@users.noreply.github.com", 60)
-PRIYA = Author("Priya Raman", "72058814+priyaraman@users.noreply.github.com", 5 * 60 + 30)
-SAM = Author("Sam O'Connor", "45509127+samoconnor@users.noreply.github.com", 0)
-DEPENDABOT = Author("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com", 0)
-ACTIONS = Author("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com", 0)
+# -- the story (repo/history.toml) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoryCommit:
+    """One commit of the history as the story tells it (times relative to the deploy ``D``)."""
+
+    offset: timedelta  # from D: negative before it
+    author: str = ""  # a key of the story's authors (a deploy's is the CI bot)
+    subject: str = ""
+    body: str = ""
+    files: Mapping[str, str] | None = None  # path in the repository -> file of repo/
+    name: str = ""  # how the code names it ("send-sms", "migration")
+    deploy: bool = False
+    what: str = ""  # a deploy's summary ("" : how many commits it ships)
+
+
+@dataclass(frozen=True)
+class Story:
+    authors: Mapping[str, Author]
+    commits: tuple[StoryCommit, ...]
+    deploy_author: str
+    deploy_functions: tuple[str, ...]
+    deploy_body: str  # "<release>" and "<run>" stand for the release and the CI run
+    live: Mapping[str, Mapping[str, Any]]  # the live commits' words
+
+    def named(self, name: str) -> StoryCommit:
+        return next(c for c in self.commits if c.name == name)
+
+    @property
+    def migrations(self) -> int:
+        """How many migrations the history adds (the live deploy's manifest counts them)."""
+        return sum(1 for c in self.commits for path in (c.files or {}) if path.startswith(MIGRATIONS))
+
+
+def _data(name: str) -> str:
+    """A file of the story (``repo/<name>``), as text."""
+    return resources.files("warroom.demo").joinpath("repo", name).read_text(encoding="utf-8")
+
+
+def _offset(entry: Mapping[str, Any]) -> timedelta:
+    if "after" in entry:
+        return parse_duration(entry["after"])
+    return -parse_duration(entry["before"])
+
+
+def _utc_offset(text: str) -> int:
+    """``-08:00`` as minutes."""
+    hours, _, minutes = text[1:].partition(":")
+    size = int(hours) * 60 + int(minutes)
+    return -size if text.startswith("-") else size
+
+
+@cache
+def story() -> Story:
+    """The story of ``repo/history.toml`` (read once)."""
+    doc = tomllib.loads(_data("history.toml"))
+    authors = {
+        key: Author(a["name"], a["email"], _utc_offset(a["utc_offset"])) for key, a in doc["authors"].items()
+    }
+    commits = tuple(
+        StoryCommit(
+            offset=_offset(c),
+            author=c.get("author", ""),
+            subject=c.get("subject", ""),
+            body=c.get("body", ""),
+            files=c.get("files"),
+            name=c.get("name", ""),
+            deploy=c.get("kind") == "deploy",
+            what=c.get("what", ""),
+        )
+        for c in doc["commit"]
+    )
+    deploys = doc["deploys"]
+    return Story(
+        authors, commits, deploys["author"], tuple(deploys["functions"]), deploys["body"], doc["live"]
+    )
+
 
 # Subjects the rest of the demo (and its tests) refer to.
-SEND_SMS_SUBJECT = "feat(send-sms): batch Twilio sends, 50 concurrent requests per invocation (#420)"
-MIGRATION_SUBJECT = "feat(db): per-campaign send counters updated by trigger (#418)"
-FREEZE_BREACH_SUBJECT = "feat(dashboard): CSV export of campaign recipients (#423)"
+SEND_SMS_SUBJECT = story().named("send-sms").subject
+MIGRATION_SUBJECT = story().named("migration").subject
+FREEZE_BREACH_SUBJECT = story().live["freeze_breach"]["subject"]
 
 
 def release_name(at: datetime, number: int) -> str:
@@ -86,444 +170,14 @@ def deploy_subject(at: datetime, number: int, what: str) -> str:
     return f"deploy: production {release_name(at, number)} ({what})"
 
 
+def release_number(subjects: Iterable[str], at: datetime) -> int:
+    """The number of the next release of ``at``'s day, after the deploys among ``subjects``."""
+    prefix = f"deploy: production {at.astimezone(UTC):%Y.%m.%d}-"
+    return 1 + sum(1 for s in subjects if s.startswith(prefix))
+
+
 def migration_stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y%m%d%H%M%S")
-
-
-# -- file contents --------------------------------------------------------------------------------
-
-_PACKAGE_JSON = """{
-  "name": "ace-engage",
-  "private": true,
-  "version": "0.0.0",
-  "scripts": {
-    "dev": "next dev",
-    "build": "next build",
-    "lint": "next lint",
-    "test": "vitest run",
-    "functions:serve": "supabase functions serve --env-file supabase/.env.local",
-    "db:diff": "supabase db diff --use-migra"
-  },
-  "dependencies": {
-    "@supabase/ssr": "^0.5.2",
-    "@supabase/supabase-js": "^%(supabase_js)s",
-    "libphonenumber-js": "^1.11.14",
-    "next": "%(next)s",
-    "react": "19.0.0-rc-66855b96-20241106",
-    "react-dom": "19.0.0-rc-66855b96-20241106",
-    "zod": "^3.23.8"
-  },
-  "devDependencies": {
-    "@types/node": "^22.9.0",
-    "supabase": "^1.219.2",
-    "typescript": "^5.6.3",
-    "vitest": "^2.1.5"
-  }
-}
-"""
-
-_README = """# ACE Engage
-
-Campaign messaging for community organisations: contacts, campaigns, SMS delivery through Twilio.
-
-- `src/` — the Next.js dashboard
-- `supabase/functions/` — edge functions (`send-sms`, `twilio-webhook`, `campaign-scheduler`)
-- `supabase/migrations/` — database migrations (`supabase db push`)
-- `scripts/sql/rollbacks/` — hand-written rollbacks, one per migration
-
-Deploys run from CI on `main` (see `deploy/production.json`). During an incident: no deploys until
-the all-clear (see `docs/runbooks/`).
-"""
-
-_CONFIG_TOML = """project_id = "ace-engage"
-
-[api]
-port = 54321
-schemas = ["public"]
-max_rows = 1000
-
-[db]
-port = 54322
-major_version = 15
-
-[db.pooler]
-enabled = true
-pool_mode = "transaction"
-default_pool_size = 20
-max_client_conn = 100
-
-[functions.send-sms]
-verify_jwt = true
-
-[functions.twilio-webhook]
-verify_jwt = false
-"""
-
-_INITIAL_MIGRATION = """-- Initial schema: organisations, contacts, campaigns, delivery log, error log.
-create table organizations (
-  id uuid primary key default gen_random_uuid(),
-  name text not null,
-  created_at timestamptz not null default now()
-);
-
-create table campaigns (
-  id uuid primary key default gen_random_uuid(),
-  org_id uuid not null references organizations (id),
-  name text not null,
-  status text not null default 'draft'
-    check (status in ('draft', 'scheduled', 'active', 'paused', 'completed')),
-  scheduled_at timestamptz,
-  created_at timestamptz not null default now()
-);
-
-create table sms_delivery_log (
-  id bigint generated always as identity primary key,
-  campaign_id uuid references campaigns (id),
-  phone_number text not null,
-  delivery_status text not null,
-  error_code integer,
-  error_message text,
-  twilio_sid text,
-  created_at timestamptz not null default now()
-);
-
-create table error_logs (
-  id bigint generated always as identity primary key,
-  error_type text not null,
-  error_message text not null,
-  source text,
-  occurred_at timestamptz not null default now()
-);
-create index error_logs_occurred_at_idx on error_logs (occurred_at);
-"""
-
-_CONTACTS_MIGRATION = """-- Contacts imported from CSV, phone numbers normalised to E.164.
-create table contacts (
-  id uuid primary key default gen_random_uuid(),
-  org_id uuid not null references organizations (id),
-  phone_e164 text not null check (phone_e164 ~ '^\\+[1-9][0-9]{7,14}$'),
-  first_name text,
-  opted_out_at timestamptz,
-  created_at timestamptz not null default now(),
-  unique (org_id, phone_e164)
-);
-"""
-
-_SMS_INDEX_MIGRATION = """-- The campaign page reads deliveries by campaign, newest first.
-create index concurrently if not exists sms_delivery_log_campaign_created_idx
-  on sms_delivery_log (campaign_id, created_at desc);
-"""
-
-_COUNTERS_MIGRATION = """-- Per-campaign send counters for the live delivery funnel (#418).
-alter table campaigns add column if not exists sent_count integer not null default 0;
-alter table campaigns add column if not exists failed_count integer not null default 0;
-
-create or replace function bump_campaign_counters() returns trigger
-language plpgsql as $$
-begin
-  update campaigns
-     set sent_count = sent_count + 1,
-         failed_count = failed_count + (new.delivery_status = 'failed')::int
-   where id = new.campaign_id;
-  return new;
-end;
-$$;
-
-create trigger sms_delivery_log_bump_counters
-  after insert on sms_delivery_log
-  for each row execute function bump_campaign_counters();
-"""
-
-_COUNTERS_ROLLBACK = """-- Rollback for <ts>_campaign_send_counters.sql
-drop trigger if exists sms_delivery_log_bump_counters on sms_delivery_log;
-drop function if exists bump_campaign_counters();
-alter table campaigns drop column if exists failed_count;
-alter table campaigns drop column if exists sent_count;
-"""
-
-_TWILIO_SHARED = """// Shared Twilio client for edge functions.
-const ACCOUNT_SID = Deno.env.get("TWILIO_ACCOUNT_SID")!;
-const AUTH_TOKEN = Deno.env.get("TWILIO_AUTH_TOKEN")!;
-const MESSAGING_SERVICE_SID = Deno.env.get("TWILIO_MESSAGING_SERVICE_SID")!;
-
-export class TwilioTimeout extends Error {
-  name = "TwilioTimeout";
-}
-
-export async function sendMessage(to: string, body: string, timeoutMs = 10_000) {
-  const url = `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`;
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), timeoutMs);
-  try {
-    const res = await fetch(url, {
-      method: "POST",
-      signal: ctrl.signal,
-      headers: {
-        Authorization: "Basic " + btoa(`${ACCOUNT_SID}:${AUTH_TOKEN}`),
-        "Content-Type": "application/x-www-form-urlencoded",
-      },
-      body: new URLSearchParams({ To: to, Body: body, MessagingServiceSid: MESSAGING_SERVICE_SID }),
-    });
-    const json = await res.json();
-    if (!res.ok) return { ok: false as const, code: json.code as number, message: json.message as string };
-    return { ok: true as const, sid: json.sid as string };
-  } catch (err) {
-    if (ctrl.signal.aborted) {
-      throw new TwilioTimeout(`POST ${new URL(url).pathname} timed out after ${timeoutMs}ms`);
-    }
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-"""
-
-_SEND_SMS_V1 = """import { createClient } from "jsr:@supabase/supabase-js@2";
-import { sendMessage } from "../_shared/twilio.ts";
-
-// Sends one campaign's pending messages. Invoked by campaign-scheduler every minute.
-Deno.serve(async (req) => {
-  const { campaign_id } = await req.json();
-  const db = createClient(Deno.env.get("SUPABASE_URL")!, Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")!);
-
-  const { data: recipients, error } = await db.rpc("next_campaign_recipients", { campaign_id, batch: 200 });
-  if (error) return new Response(error.message, { status: 500 });
-
-  let sent = 0;
-  for (const r of recipients) {
-    const result = await sendMessage(r.phone_e164, r.body);
-    await db.from("sms_delivery_log").insert({
-      campaign_id,
-      phone_number: r.phone_e164,
-      delivery_status: result.ok ? "queued" : "failed",
-      error_code: result.ok ? null : result.code,
-      error_message: result.ok ? null : result.message,
-      twilio_sid: result.ok ? result.sid : null,
-    });
-    if (result.ok) sent++;
-  }
-  return Response.json({ campaign_id, sent });
-});
-"""
-
-_SEND_SMS_V2 = """import { createClient } from "jsr:@supabase/supabase-js@2";
-import postgres from "https://deno.land/x/postgresjs@v3.4.4/mod.js";
-import { sendMessage } from "../_shared/twilio.ts";
-
-// Sends one campaign's pending messages. Invoked by campaign-scheduler every minute.
-// Sends are batched: up to CONCURRENCY Twilio requests in flight per invocation (#420).
-const CONCURRENCY = 50;
-
-Deno.serve(async (req) => {
-  const { campaign_id } = await req.json();
-  const db = createClient(Deno.env.get("SUPABASE_URL")!, Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")!);
-
-  const { data: recipients, error } = await db.rpc("next_campaign_recipients", { campaign_id, batch: 1000 });
-  if (error) return new Response(error.message, { status: 500 });
-
-  let sent = 0;
-  for (let i = 0; i < recipients.length; i += CONCURRENCY) {
-    const chunk = recipients.slice(i, i + CONCURRENCY);
-    await Promise.all(
-      chunk.map(async (r) => {
-        // A direct connection per send keeps the log insert off the REST round trip.
-        const sql = postgres(Deno.env.get("SUPABASE_DB_URL")!, { max: 1 });
-        try {
-          const result = await sendMessage(r.phone_e164, r.body);
-          await sql`insert into sms_delivery_log
-            (campaign_id, phone_number, delivery_status, error_code, error_message, twilio_sid)
-            values (${campaign_id}, ${r.phone_e164}, ${result.ok ? "queued" : "failed"},
-                    ${result.ok ? null : result.code}, ${result.ok ? null : result.message},
-                    ${result.ok ? result.sid : null})`;
-          if (result.ok) sent++;
-        } finally {
-          await sql.end();
-        }
-      }),
-    );
-  }
-  return Response.json({ campaign_id, sent });
-});
-"""
-
-_WEBHOOK = """import { createClient } from "jsr:@supabase/supabase-js@2";
-import { validateTwilioSignature } from "./signature.ts";
-
-// Twilio status callbacks: queued -> sent -> delivered | undelivered | failed.
-Deno.serve(async (req) => {
-  const form = await req.formData();
-  if (!(await validateTwilioSignature(req, form))) return new Response("invalid signature", { status: 403 });
-  const db = createClient(Deno.env.get("SUPABASE_URL")!, Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")!);
-  const status = String(form.get("MessageStatus"));
-  await db
-    .from("sms_delivery_log")
-    .update({
-      delivery_status: status === "undelivered" ? "failed" : status,
-      error_code: form.get("ErrorCode") ? Number(form.get("ErrorCode")) : null,
-    })
-    .eq("twilio_sid", String(form.get("MessageSid")));
-  return new Response(null, { status: 204 });
-});
-"""
-
-_SIGNATURE_V1 = """// X-Twilio-Signature: HMAC-SHA1 of the URL followed by the sorted POST parameters.
-export async function validateTwilioSignature(req: Request, form: FormData): Promise<boolean> {
-  const signature = req.headers.get("X-Twilio-Signature") ?? "";
-  const url = new URL(req.url).pathname;
-  return await hmacMatches(url, form, signature);
-}
-"""
-
-_SIGNATURE_V2 = _SIGNATURE_V1.replace(
-    "const url = new URL(req.url).pathname;",
-    "// Twilio signs the full public URL, including the query string (#394).\n"
-    "  const { pathname, search } = new URL(req.url);\n"
-    '  const url = Deno.env.get("PUBLIC_FUNCTIONS_URL") + pathname + search;',
-)
-
-_SCHEDULER = """import { createClient } from "jsr:@supabase/supabase-js@2";
-
-// Every minute: start campaigns whose time has come and fan out to send-sms.
-Deno.serve(async () => {
-  const db = createClient(Deno.env.get("SUPABASE_URL")!, Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")!);
-  const { data: due } = await db
-    .from("campaigns")
-    .select("id")
-    .eq("status", "scheduled")
-    .lte("scheduled_at", new Date().toISOString());
-  for (const c of due ?? []) {
-    await db.from("campaigns").update({ status: "active" }).eq("id", c.id);
-    await db.functions.invoke("send-sms", { body: { campaign_id: c.id } });
-  }
-  return Response.json({ started: due?.length ?? 0 });
-});
-"""
-
-_SCHEDULER_TZ = _SCHEDULER.replace(
-    '.lte("scheduled_at", new Date().toISOString());',
-    '.lte("scheduled_at", new Date().toISOString());\n'
-    "  // Recipients in other time zones are queued by next_campaign_recipients (#402).",
-)
-
-_PHONE_TS = """import { parsePhoneNumberFromString } from "libphonenumber-js/max";
-
-/** Normalise a phone number typed by a person to E.164, or null when it cannot be a mobile. */
-export function toE164(input: string, defaultCountry: "US" | "GB" = "US"): string | null {
-  const parsed = parsePhoneNumberFromString(input.trim(), defaultCountry);
-  if (!parsed?.isValid()) return null;
-  const type = parsed.getType();
-  if (type && type !== "MOBILE" && type !== "FIXED_LINE_OR_MOBILE") return null;
-  return parsed.number;
-}
-"""
-
-_CAMPAIGN_PAGE_V1 = """import { CampaignTable } from "@/components/campaign-table";
-import { createClient } from "@/lib/supabase/server";
-
-export default async function CampaignsPage({ searchParams }: { searchParams: { status?: string } }) {
-  const supabase = await createClient();
-  let query = supabase
-    .from("campaigns")
-    .select("id, name, status, scheduled_at")
-    .order("created_at", { ascending: false });
-  if (searchParams.status) query = query.eq("status", searchParams.status);
-  const { data } = await query;
-  return <CampaignTable campaigns={data ?? []} />;
-}
-"""
-
-_STATS_TS_V1 = """export function dayKey(ts: string): string {
-  return new Date(ts).toISOString().slice(0, 10);
-}
-"""
-
-_STATS_TS_V2 = """/** The calendar day of a timestamp in the viewer's time zone (not UTC: #412). */
-export function dayKey(ts: string, timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone }).format(new Date(ts));
-}
-"""
-
-_FUNNEL_TSX = """"use client";
-import { useEffect, useState } from "react";
-import { createClient } from "@/lib/supabase/client";
-
-/** Live delivery funnel: queued -> sent -> delivered, refreshed from Realtime. */
-export function DeliveryFunnel({ campaignId }: { campaignId: string }) {
-  const [counts, setCounts] = useState({ queued: 0, sent: 0, delivered: 0, failed: 0 });
-  useEffect(() => {
-    const supabase = createClient();
-    const channel = supabase
-      .channel(`funnel:${campaignId}`)
-      .on(
-        "postgres_changes",
-        { event: "UPDATE", schema: "public", table: "campaigns", filter: `id=eq.${campaignId}` },
-        ({ new: row }) => setCounts((c) => ({ ...c, sent: row.sent_count, failed: row.failed_count })),
-      )
-      .subscribe();
-    return () => void supabase.removeChannel(channel);
-  }, [campaignId]);
-  return <ol className="funnel">{Object.entries(counts).map(([k, v]) => <li key={k}>{k}: {v}</li>)}</ol>;
-}
-"""
-
-_EXPORT_ROUTE = """import { createClient } from "@/lib/supabase/server";
-
-// GET /api/campaigns/:id/export -> CSV of recipients and their delivery status (#423).
-export async function GET(_req: Request, { params }: { params: { id: string } }) {
-  const supabase = await createClient();
-  const { data, error } = await supabase
-    .from("sms_delivery_log")
-    .select("phone_number, delivery_status, error_code, created_at")
-    .eq("campaign_id", params.id)
-    .order("created_at");
-  if (error) return new Response(error.message, { status: 500 });
-  const rows = data.map((r) =>
-    [r.phone_number, r.delivery_status, r.error_code ?? "", r.created_at].join(","),
-  );
-  return new Response(["phone_number,delivery_status,error_code,created_at", ...rows].join("\\n"), {
-    headers: { "Content-Type": "text/csv; charset=utf-8" },
-  });
-}
-"""
-
-_RUNBOOK_TWILIO = """# Twilio error codes we see
-
-| Code  | Meaning                          | What to do                                      |
-|-------|----------------------------------|-------------------------------------------------|
-| 21211 | Invalid 'To' Phone Number        | Fix the contact; import should have caught it   |
-| 21610 | Unsubscribed recipient (STOP)    | Never retry; mark the contact opted out         |
-| 20429 | Too Many Requests                | We are over the account's API concurrency: back off |
-| 30001 | Queue overflow                   | Sending faster than the Messaging Service rate  |
-| 30003 | Unreachable destination handset  | Phone off / out of coverage; retry later        |
-| 30005 | Unknown destination handset      | Number no longer exists; stop sending           |
-| 30006 | Landline or unreachable carrier  | Not a mobile; stop sending                      |
-| 30008 | Unknown error                    | Retry once with jitter                          |
-"""
-
-_RUNBOOK_POOL = """# Connection pool sizing
-
-Edge functions must reach Postgres through the pooler (port 6543, transaction mode), never with a
-direct connection per request: the database allows 60 direct connections on our tier and
-`remaining connection slots are reserved for non-replication superuser connections` means we ran
-out. `default_pool_size = 20` in `supabase/config.toml`.
-"""
-
-_CI = """name: deploy
-on:
-  push:
-    branches: [main]
-    paths: ["deploy/production.json"]
-jobs:
-  deploy:
-    runs-on: ubuntu-latest
-    environment: production
-    steps:
-      - uses: actions/checkout@v4
-      - uses: supabase/setup-cli@v1
-      - run: supabase db push --linked
-      - run: supabase functions deploy --project-ref ${{ secrets.SUPABASE_PROJECT_REF }}
-      - run: npx vercel deploy --prod --token ${{ secrets.VERCEL_TOKEN }}
-"""
 
 
 def _manifest(release: str, functions: Sequence[str], migrations: int) -> str:
@@ -548,242 +202,72 @@ def _changelog(entries: list[tuple[str, list[str]]]) -> str:
     return "\n".join(out)
 
 
+# -- the history ------------------------------------------------------------------------------------
+
+
 @dataclass
 class _Step:
     at: datetime
     author: Author
     subject: str
     body: str
-    files: dict[str, str | None]  # path -> new content (None: delete)
+    files: dict[str, str]  # path -> new content
     tag: str | None = None
+
+
+class _History:
+    """The story's commits as steps, oldest first, the deploys made from what came before them."""
+
+    def __init__(self, told: Story) -> None:
+        self.story = told
+        self.steps: list[_Step] = []
+        self.changelog: list[tuple[str, list[str]]] = []
+        self.pending: list[str] = []  # subjects since the last deploy
+        self.migrations = 0
+
+    def add(self, commit: StoryCommit, at: datetime) -> None:
+        if commit.deploy:
+            self._deploy(at, commit.what)
+            return
+        stamp = migration_stamp(at)
+        files = {
+            path.replace(STAMP, stamp): _data(name).replace(STAMP, stamp)
+            for path, name in (commit.files or {}).items()
+        }
+        self.migrations += sum(1 for path in files if path.startswith(MIGRATIONS))
+        author = self.story.authors[commit.author]
+        self.steps.append(_Step(at, author, commit.subject, commit.body, files))
+        if not commit.subject.startswith(_NOT_RELEASED):
+            self.pending.append(commit.subject)
+
+    def _deploy(self, at: datetime, what: str) -> None:
+        number = release_number((s.subject for s in self.steps), at)
+        release = release_name(at, number)
+        count = len(self.pending)
+        self.changelog.append((release, list(self.pending) or ["maintenance"]))
+        self.pending.clear()
+        files = {
+            "deploy/production.json": _manifest(release, self.story.deploy_functions, self.migrations),
+            "CHANGELOG.md": _changelog(self.changelog),
+        }
+        summary = what or f"{count} commit{'s' if count != 1 else ''}"
+        run = 400 + len(self.changelog) * 7
+        body = self.story.deploy_body.replace("<release>", release).replace("<run>", str(run))
+        author = self.story.authors[self.story.deploy_author]
+        subject = deploy_subject(at, number, summary)
+        self.steps.append(_Step(at, author, subject, body, files, tag=f"release-{release}"))
 
 
 def _history(deploy_at: datetime) -> list[_Step]:
     """Every commit of the demo history, oldest first."""
     d = deploy_at.astimezone(UTC).replace(microsecond=0)
-
-    def ago(days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:
-        return d - timedelta(days=days, hours=hours, minutes=minutes)
-
-    m0 = migration_stamp(ago(days=12, hours=3))
-    m1 = migration_stamp(ago(days=8, hours=1, minutes=12))
-    m2 = migration_stamp(ago(days=5, hours=2, minutes=40))
-    m3 = migration_stamp(ago(hours=1, minutes=41))
-    steps: list[_Step] = []
-    changelog: list[tuple[str, list[str]]] = []
-    pending: list[str] = []
-    deploys = 0
-    migrations = 1
-
-    def step(
-        at: datetime, author: Author, subject: str, files: dict[str, str | None], body: str = ""
-    ) -> None:
-        steps.append(_Step(at, author, subject, body, files))
-        if not subject.startswith(("deploy:", "docs", "test", "chore(release)")):
-            pending.append(subject)
-
-    def deploy(at: datetime, what: str | None = None, *, tag: bool = True) -> None:
-        nonlocal deploys
-        deploys += 1
-        number = 1 + sum(1 for s in steps if s.subject.startswith("deploy:") and s.at.date() == at.date())
-        release = release_name(at, number)
-        count = len(pending)
-        changelog.append((release, list(pending) or ["maintenance"]))
-        pending.clear()
-        functions = ["send-sms", "twilio-webhook", "campaign-scheduler"]
-        files = {
-            "deploy/production.json": _manifest(release, functions, migrations),
-            "CHANGELOG.md": _changelog(changelog),
-        }
-        summary = what or f"{count} commit{'s' if count != 1 else ''}"
-        body = (
-            f"Release {release} from main. Triggered by the merge queue.\n\nRun: deploy #{400 + deploys * 7}"
-        )
-        steps.append(_Step(at, ACTIONS, deploy_subject(at, number, summary), body, files))
-        if tag:
-            steps[-1].tag = f"release-{release}"
-
-    # -- twelve days ago: the monorepo is imported -----------------------------------------------
-    step(
-        ago(days=12, hours=3),
-        MAYA,
-        "chore: import ace-engage monorepo (Next.js dashboard + Supabase)",
-        {
-            "README.md": _README,
-            "package.json": _PACKAGE_JSON % {"supabase_js": "2.45.4", "next": "15.0.3"},
-            ".gitignore": "node_modules/\n.next/\nsupabase/.env.local\n.env*.local\n",
-            "supabase/config.toml": _CONFIG_TOML,
-            f"supabase/migrations/{m0}_initial_schema.sql": _INITIAL_MIGRATION,
-            "supabase/functions/_shared/twilio.ts": _TWILIO_SHARED,
-            "supabase/functions/twilio-webhook/index.ts": _WEBHOOK,
-            "supabase/functions/twilio-webhook/signature.ts": _SIGNATURE_V1,
-            "src/app/(dashboard)/campaigns/page.tsx": _CAMPAIGN_PAGE_V1,
-            "src/lib/stats.ts": _STATS_TS_V1,
-            ".github/workflows/deploy.yml": _CI,
-        },
-        "Squashed history of the old repository; see the archive for earlier commits.",
-    )
-    step(
-        ago(days=11, hours=22, minutes=14),
-        AISHA,
-        "feat(dashboard): campaign list with status filters (#388)",
-        {
-            "src/app/(dashboard)/campaigns/page.tsx": _CAMPAIGN_PAGE_V1.replace(
-                "ascending: false", "ascending: false, nullsFirst: false"
-            )
-        },
-    )
-    step(
-        ago(days=11, hours=5, minutes=2),
-        DIEGO,
-        "feat(send-sms): send campaign messages through Twilio Messaging Services (#390)",
-        {
-            "supabase/functions/send-sms/index.ts": _SEND_SMS_V1,
-            "supabase/functions/campaign-scheduler/index.ts": _SCHEDULER,
-        },
-        "Moves sending out of the Next.js API route into an edge function invoked by the scheduler.",
-    )
-    deploy(ago(days=10, hours=23, minutes=30))
-    step(
-        ago(days=9, hours=4, minutes=51),
-        PRIYA,
-        "fix(twilio-webhook): verify X-Twilio-Signature against the full URL (#394)",
-        {"supabase/functions/twilio-webhook/signature.ts": _SIGNATURE_V2},
-        "Twilio signs the public URL including the query string; we hashed only the path, so every\n"
-        "callback with ?org= was rejected with 403.",
-    )
-    step(
-        ago(days=8, hours=6, minutes=3),
-        DEPENDABOT,
-        "chore(deps): bump next from 15.0.3 to 15.0.4 (#396)",
-        {"package.json": _PACKAGE_JSON % {"supabase_js": "2.45.4", "next": "15.0.4"}},
-        "Bumps [next](https://github.com/vercel/next.js) from 15.0.3 to 15.0.4.",
-    )
-    migrations += 1
-    step(
-        ago(days=8, hours=1, minutes=12),
-        TOMASZ,
-        "feat(db): contacts import with E.164 normalisation (#397)",
-        {f"supabase/migrations/{m1}_contacts.sql": _CONTACTS_MIGRATION, "src/lib/phone.ts": _PHONE_TS},
-    )
-    step(
-        ago(days=7, hours=20, minutes=40),
-        SAM,
-        "docs: on-call runbook for Twilio error codes (#399)",
-        {"docs/runbooks/twilio-errors.md": _RUNBOOK_TWILIO},
-    )
-    deploy(ago(days=7, hours=3, minutes=15))
-    step(
-        ago(days=6, hours=2, minutes=27),
-        AISHA,
-        "feat(campaigns): schedule sends in the recipient's time zone (#402)",
-        {"supabase/functions/campaign-scheduler/index.ts": _SCHEDULER_TZ},
-    )
-    migrations += 1
-    step(
-        ago(days=5, hours=2, minutes=40),
-        MAYA,
-        "perf(db): index sms_delivery_log (campaign_id, created_at) (#404)",
-        {f"supabase/migrations/{m2}_sms_delivery_log_campaign_idx.sql": _SMS_INDEX_MIGRATION},
-        "The campaign page's delivery list did a sequential scan over 40M rows.",
-    )
-    deploy(ago(days=5, hours=1, minutes=5))
-    step(
-        ago(days=4, hours=3, minutes=38),
-        DIEGO,
-        "fix(send-sms): retry 30008 Unknown error once with jitter (#407)",
-        {
-            "supabase/functions/send-sms/index.ts": _SEND_SMS_V1.replace(
-                "    const result = await sendMessage(r.phone_e164, r.body);",
-                "    let result = await sendMessage(r.phone_e164, r.body);\n"
-                "    if (!result.ok && result.code === 30008) {\n"
-                "      await new Promise((ok) => setTimeout(ok, 250 + Math.random() * 500));\n"
-                "      result = await sendMessage(r.phone_e164, r.body);\n"
-                "    }",
-            )
-        },
-    )
-    step(
-        ago(days=3, hours=5, minutes=9),
-        PRIYA,
-        "feat(auth): SAML single sign-on for enterprise organisations (#409)",
-        {"src/app/(auth)/sso/route.ts": 'export { GET, POST } from "@/lib/auth/saml";\n'},
-    )
-    step(
-        ago(days=2, hours=7, minutes=44),
-        DEPENDABOT,
-        "chore(deps): bump @supabase/supabase-js from 2.45.4 to 2.46.1 (#410)",
-        {"package.json": _PACKAGE_JSON % {"supabase_js": "2.46.1", "next": "15.0.4"}},
-        "Bumps [@supabase/supabase-js](https://github.com/supabase/supabase-js) from 2.45.4 to 2.46.1.",
-    )
-    deploy(ago(days=2, hours=1, minutes=58))
-    step(
-        ago(days=1, hours=4, minutes=16),
-        SAM,
-        "fix(dashboard): campaign stats off by one day east of UTC (#412)",
-        {"src/lib/stats.ts": _STATS_TS_V2},
-    )
-    step(
-        ago(days=1, hours=2, minutes=3),
-        TOMASZ,
-        "test(send-sms): cover opt-out (21610) handling (#413)",
-        {"supabase/functions/send-sms/index.test.ts": 'import { assertEquals } from "jsr:@std/assert";\n'},
-    )
-    deploy(ago(hours=20, minutes=12))
-    step(
-        ago(hours=5, minutes=22),
-        AISHA,
-        "feat(dashboard): live delivery funnel on the campaign page (#415)",
-        {"src/components/delivery-funnel.tsx": _FUNNEL_TSX},
-    )
-    # -- the incident's ingredients ---------------------------------------------------------------
-    migrations += 1
-    step(
-        ago(hours=1, minutes=41),
-        TOMASZ,
-        MIGRATION_SUBJECT,
-        {
-            f"supabase/migrations/{m3}_campaign_send_counters.sql": _COUNTERS_MIGRATION,
-            f"scripts/sql/rollbacks/{m3}_campaign_send_counters.sql": _COUNTERS_ROLLBACK.replace("<ts>", m3),
-        },
-        "The live funnel (#415) needs counts without scanning the log: a trigger keeps\n"
-        "campaigns.sent_count and failed_count up to date on every insert.",
-    )
-    step(
-        ago(hours=1, minutes=5),
-        DIEGO,
-        SEND_SMS_SUBJECT,
-        {"supabase/functions/send-sms/index.ts": _SEND_SMS_V2},
-        "Large campaigns took 20+ minutes to go out one message at a time. Send 50 at a time and\n"
-        "log each result with a direct connection instead of a REST round trip.",
-    )
-    step(
-        ago(minutes=52),
-        PRIYA,
-        "fix(auth): refresh the session before it expires on idle tabs (#421)",
-        {
-            "src/lib/supabase/client.ts": (
-                'export { createBrowserClient as createClient } from "@supabase/ssr";\n'
-            )
-        },
-    )
-    step(
-        ago(minutes=37),
-        MAYA,
-        "chore(release): changelog for the afternoon release",
-        {"docs/releases.md": "Afternoon release: send-sms batching, campaign send counters, auth fix.\n"},
-    )
-    deploy(d, "send-sms batching, campaign send counters")
-    step(
-        d + timedelta(minutes=8),
-        SAM,
-        "docs(runbook): connection pool sizing for edge functions (#422)",
-        {"docs/runbooks/connection-pool.md": _RUNBOOK_POOL},
-    )
-    return steps
+    history = _History(story())
+    for commit in story().commits:
+        history.add(commit, d + commit.offset)
+    return history.steps
 
 
-# -- running git ----------------------------------------------------------------------------------
+# -- running git ------------------------------------------------------------------------------------
 
 
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -821,15 +305,20 @@ _BASE_ARGS = (
 )
 
 
-def _git_program() -> str:
+def _command(repo: Path, args: Sequence[str]) -> list[str]:
     program = shutil.which("git")
     if program is None:
         raise RepoError("git is not installed (the demo repository needs it)")
-    return program
+    return [program, *_BASE_ARGS, "-C", str(repo), *args]
+
+
+def _failed(args: Sequence[str], returncode: int | None, out: bytes, err: bytes) -> RepoError:
+    tail = (err or out).decode("utf-8", "replace").strip().splitlines()[-1:]
+    return RepoError(f"git {args[0]} failed: {tail[0] if tail else f'exit status {returncode}'}")
 
 
 def _git(repo: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
-    cmd = [_git_program(), *_BASE_ARGS, "-C", str(repo), *args]
+    cmd = _command(repo, args)
     try:
         done = subprocess.run(
             cmd,
@@ -842,12 +331,12 @@ def _git(repo: Path, *args: str, stdin: bytes | None = None, env: dict[str, str]
     except (OSError, subprocess.SubprocessError) as exc:
         raise RepoError(f"git {args[0]} failed: {exc}") from None
     if done.returncode != 0:
-        tail = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()[-1:]
-        raise RepoError(f"git {args[0]} failed: {tail[0] if tail else f'exit status {done.returncode}'}")
+        raise _failed(args, done.returncode, done.stdout, done.stderr)
     return done.stdout.decode("utf-8", "replace")
 
 
-def _data(text: str) -> bytes:
+def _blob(text: str) -> bytes:
+    """fast-import's ``data`` command for ``text``."""
     raw = text.encode("utf-8")
     return b"data %d\n" % len(raw) + raw + b"\n"
 
@@ -858,20 +347,15 @@ def _stream(steps: list[_Step]) -> bytes:
         out += f"commit refs/heads/{BRANCH}\nmark :{mark}\n".encode()
         out += f"author {s.author.ident(s.at)}\n".encode()
         out += f"committer {s.author.ident(s.at)}\n".encode()
-        message = s.subject + ("\n\n" + s.body if s.body else "") + "\n"
-        out += _data(message)
+        out += _blob(s.subject + ("\n\n" + s.body if s.body else "") + "\n")
         if mark > 1:
             out += f"from :{mark - 1}\n".encode()
         for path, content in s.files.items():
-            if content is None:
-                out += f"D {path}\n".encode()
-            else:
-                raw = content.encode("utf-8")
-                out += f"M 100644 inline {path}\n".encode() + b"data %d\n" % len(raw) + raw + b"\n"
+            out += f"M 100644 inline {path}\n".encode() + _blob(content)
         out += b"\n"
         if s.tag:
             out += f"tag {s.tag}\nfrom :{mark}\ntagger {s.author.ident(s.at)}\n".encode()
-            out += _data(f"Release {s.tag.removeprefix('release-')}\n")
+            out += _blob(f"Release {s.tag.removeprefix('release-')}\n")
     out += b"done\n"
     return bytes(out)
 
@@ -930,17 +414,13 @@ def find_commit(path: Path, subject: str) -> str | None:
     return None
 
 
-# -- live commits (async, for the generator) ------------------------------------------------------------
+# -- live commits (async, for the generator) --------------------------------------------------------
 
 
 async def _agit(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """Run git without blocking the event loop; cancelling the caller kills git."""
     proc = await asyncio.create_subprocess_exec(
-        _git_program(),
-        *_BASE_ARGS,
-        "-C",
-        str(repo),
-        *args,
+        *_command(repo, args),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -955,8 +435,7 @@ async def _agit(repo: Path, *args: str, env: dict[str, str] | None = None) -> st
             await asyncio.shield(proc.wait())
         raise
     if proc.returncode != 0:
-        tail = (err or out).decode("utf-8", "replace").strip().splitlines()[-1:]
-        raise RepoError(f"git {args[0]} failed: {tail[0] if tail else f'exit status {proc.returncode}'}")
+        raise _failed(args, proc.returncode, out, err)
     return out.decode("utf-8", "replace")
 
 
@@ -971,58 +450,48 @@ def _dates(author: Author, at: datetime) -> dict[str, str]:
     }
 
 
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+async def _commit(
+    repo: Path, author: Author, at: datetime, subject: str, body: str, files: Mapping[str, str]
+) -> None:
+    """Write ``files`` (path -> text) and commit them as ``author`` at ``at``."""
+    for path, text in files.items():
+        await asyncio.to_thread(_write, Path(repo) / path, text)
+    await _agit(repo, "add", "--", *files)
+    await _agit(repo, "commit", "-q", "--no-verify", "-m", subject, "-m", body, env=_dates(author, at))
+
+
 async def commit_freeze_breach(repo: Path, at: datetime) -> str:
     """A feature merged while the P0's deploy freeze holds (the commits pane flags it). Returns its sha."""
-    target = Path(repo) / "src/app/api/campaigns/[id]/export/route.ts"
-    await asyncio.to_thread(_write, target, _EXPORT_ROUTE)
-    await _agit(repo, "add", "--", str(target.relative_to(repo)))
-    await _agit(
-        repo,
-        "commit",
-        "-q",
-        "--no-verify",
-        "-m",
-        FREEZE_BREACH_SUBJECT,
-        "-m",
-        "Customers asked for a way to see which recipients failed. Reads sms_delivery_log by campaign.",
-        env=_dates(AISHA, at),
-    )
+    told = story()
+    words = told.live["freeze_breach"]
+    files = {path: _data(name) for path, name in words["files"].items()}
+    await _commit(repo, told.authors[words["author"]], at, words["subject"], words["body"], files)
     return (await _agit(repo, "rev-parse", "HEAD")).strip()
 
 
 async def commit_rollback(repo: Path, at: datetime) -> list[str]:
     """The mitigation as it lands in git: revert the send-sms batching, then a hotfix deploy."""
-    target = await asyncio.to_thread(find_commit, repo, SEND_SMS_SUBJECT)
+    told = story()
+    words = told.live["rollback"]
+    target = await asyncio.to_thread(find_commit, repo, told.named(words["reverts"]).subject)
     if target is None:
         raise RepoError("the send-sms batching commit is not in the demo repository")
-    await _agit(repo, "revert", "--no-edit", target, env=_dates(DIEGO, at - timedelta(seconds=50)))
-    subjects = await asyncio.to_thread(head_subjects, repo, 60)
-    prefix = f"deploy: production {at.astimezone(UTC):%Y.%m.%d}-"
-    number = 1 + sum(1 for s in subjects if s.startswith(prefix))
+    reverter = told.authors[words["author"]]
+    await _agit(repo, "revert", "--no-edit", target, env=_dates(reverter, at - timedelta(seconds=50)))
+    number = release_number(await asyncio.to_thread(head_subjects, repo, 60), at)
     release = release_name(at, number)
-    manifest = Path(repo) / "deploy/production.json"
-    await asyncio.to_thread(
-        _write, manifest, _manifest(release, ["send-sms", "twilio-webhook", "campaign-scheduler"], 4)
-    )
-    await _agit(repo, "add", "--", "deploy/production.json")
-    await _agit(
-        repo,
-        "commit",
-        "-q",
-        "--no-verify",
-        "-m",
-        deploy_subject(at, number, "hotfix: revert send-sms batching"),
-        "-m",
-        f"Release {release} from main. Triggered manually during the incident (rollback).",
-        env=_dates(ACTIONS, at),
-    )
-    await _agit(repo, "tag", "-a", f"release-{release}", "-m", f"Release {release}", env=_dates(ACTIONS, at))
+    manifest = _manifest(release, told.deploy_functions, told.migrations)
+    ci = told.authors[told.deploy_author]
+    subject = deploy_subject(at, number, words["what"])
+    body = words["body"].replace("<release>", release)
+    await _commit(repo, ci, at, subject, body, {"deploy/production.json": manifest})
+    await _agit(repo, "tag", "-a", f"release-{release}", "-m", f"Release {release}", env=_dates(ci, at))
     return [
         (await _agit(repo, "rev-parse", "HEAD~1")).strip(),
         (await _agit(repo, "rev-parse", "HEAD")).strip(),
     ]
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")

@@ -29,16 +29,16 @@ import heapq
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
-import warroom.sources
+from warroom.sources.postgres import schema_sql
 
-SCHEMA_SQL = Path(warroom.sources.__file__).resolve().parent / "sql" / "schema.sql"
-DEMO_SCHEMA_SQL = Path(__file__).resolve().parent / "demo_schema.sql"
+DEMO_SCHEMA_SQL: Traversable = resources.files("warroom.demo").joinpath("demo_schema.sql")
 STORY_VERSION = 1
 
 DEPLOY_BEFORE_ORIGIN = timedelta(minutes=30)
@@ -404,29 +404,32 @@ SMS_COLUMNS = (
 # -- the database ----------------------------------------------------------------------------------
 
 
-def schema_sql() -> str:
+def _read_sql(what: str, read: Callable[[], str]) -> str:
     try:
-        return SCHEMA_SQL.read_text(encoding="utf-8")
+        return read()
     except OSError as exc:
-        raise SeedError(f"the playbook's schema {SCHEMA_SQL} cannot be read ({exc.strerror})") from None
+        where = f" {exc.filename}" if exc.filename else ""
+        raise SeedError(f"{what}{where} cannot be read ({exc.strerror or exc})") from None
+
+
+def playbook_schema_sql() -> str:
+    """The playbook's schema, as the console's queries know it (``warroom/sources/sql/schema.sql``)."""
+    return _read_sql("the playbook's schema", schema_sql)
+
+
+def demo_schema_sql() -> str:
+    return _read_sql("the demo schema", lambda: DEMO_SCHEMA_SQL.read_text(encoding="utf-8"))
 
 
 def schema_fingerprint() -> str:
     """A short hash of the schema files (a demo made with other ones is not continued)."""
-    digest = hashlib.sha256(schema_sql().encode() + b"\0" + demo_schema_sql().encode())
+    digest = hashlib.sha256(playbook_schema_sql().encode() + b"\0" + demo_schema_sql().encode())
     return digest.hexdigest()[:16]
-
-
-def demo_schema_sql() -> str:
-    try:
-        return DEMO_SCHEMA_SQL.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SeedError(f"the demo schema {DEMO_SCHEMA_SQL} cannot be read ({exc.strerror})") from None
 
 
 async def create_schema(conn: Any) -> None:
     """The playbook's schema, then the demo's own table (``conn`` is an asyncpg connection)."""
-    await conn.execute(schema_sql())
+    await conn.execute(playbook_schema_sql())
     await conn.execute(demo_schema_sql())
 
 

@@ -34,7 +34,6 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import fcntl
 import logging
 import os
 import signal
@@ -47,10 +46,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from warroom.demo import gitrepo
-from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres, make_private_dir
+from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres
 from warroom.demo.generator import REAL_PACE, Generator, Pace
 from warroom.demo.seed import SeedError, Story, backfill, newest_row, read_story, seed, update_story
+from warroom.demo.server_account import locked
 from warroom.demo.standin import StatusStandIn
+from warroom.durations import utc_now
+from warroom.files import private_dir
 from warroom.incident import events as ev
 from warroom.incident.journal import JOURNAL_FILE, Journal, JournalError
 from warroom.settings import DEFAULT_MIGRATION_GLOBS, DEFAULT_STATUS_PAGES, ErrorSettings, Settings
@@ -76,10 +78,6 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 
 
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 class DemoError(Exception):
     """The demo could not be prepared; ``str(error)`` is one line for the user."""
 
@@ -97,7 +95,7 @@ class DemoSession:
     notices: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     pace: Pace = REAL_PACE
-    clock: Clock = system_clock
+    clock: Clock = utc_now
     generator: Generator | None = None
     _pg: EmbeddedPostgres | None = None
     _standin: StatusStandIn | None = None
@@ -189,12 +187,8 @@ def _signals_deferred() -> Iterator[None]:
 @contextlib.contextmanager
 def _prepare_lock(demo_dir: Path) -> Iterator[None]:
     """One prepare() at a time per demo folder (two `warroom demo` started together)."""
-    fd = os.open(demo_dir / ".prepare.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with locked(demo_dir / ".prepare.lock"):
         yield
-    finally:
-        os.close(fd)
 
 
 def _run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -355,7 +349,7 @@ def prepare(
     *,
     reset: bool = False,
     online: bool = False,
-    clock: Clock = system_clock,
+    clock: Clock = utc_now,
 ) -> DemoSession:
     """Start or continue the demo (see the module's docstring). Raises :class:`DemoError`."""
     t0 = time.perf_counter()
@@ -364,8 +358,9 @@ def prepare(
     demo_dir = Path(settings.state_dir).expanduser().resolve() / DEMO_DIR
     try:
         # The demo's journal, database and password are the user's alone (0700, like the state dir).
-        if make_private_dir(demo_dir):
-            notices.append(f"made the demo folder {demo_dir} private (0700): other users could read it")
+        tightened = private_dir(demo_dir)
+        if tightened:
+            notices.append(tightened)
         lock = demo_dir / ".prepare.lock"
         if lock.exists() and lock.stat().st_mode & 0o077:
             lock.chmod(0o600)

@@ -13,8 +13,10 @@ maintenance scheduled in a few days (the incident is not the platform's fault); 
 minor, unrelated incident (delayed delivery receipts to T-Mobile US, one degraded component) that
 is resolved a few minutes into the demo, so the pane sees a component recover.
 
-The content is made up and the console says so (``DemoSession.standin``); it never pretends to be
-the real page. Anything else gets a 404.
+The pages' words (their components, the maintenance, the incident and its updates) are data,
+``status_pages.toml``; this module gives them times and the real JSON shapes. The content is made
+up and the console says so (``DemoSession.standin``); it never pretends to be the real page.
+Anything else gets a 404.
 """
 
 from __future__ import annotations
@@ -22,23 +24,40 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from warroom.durations import parse_duration, utc_now
 from warroom.settings import StatusPage
 
 Clock = Callable[[], datetime]
 
-# How long after the stand-in starts Twilio's incident is resolved.
-TWILIO_RESOLVES_AFTER = timedelta(minutes=4)
 THREAD_NAME = "warroom-demo-standin"
+# What a page says when all is well (Statuspage's own words).
+_ALL_WELL = {"indicator": "none", "description": "All Systems Operational"}
 
 
-def _system_clock() -> datetime:
-    return datetime.now(UTC)
+def _offset(text: str) -> timedelta:
+    """``-47m`` or ``+4m``: how long before or after the stand-in started."""
+    size = parse_duration(text.lstrip("+-"))
+    return -size if text.startswith("-") else size
+
+
+@cache
+def _words() -> dict[str, Any]:
+    """The pages' words (``status_pages.toml``), read once."""
+    text = resources.files("warroom.demo").joinpath("status_pages.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+# How long after the stand-in starts Twilio's incident is resolved.
+TWILIO_RESOLVES_AFTER = _offset(_words()["twilio"]["incident"]["updates"][-1]["at"])
 
 
 def _sid(*parts: str) -> str:
@@ -58,16 +77,19 @@ def _stamp(at: datetime, tz: ZoneInfo) -> str:
 class _Page:
     """One status page's content as a function of time."""
 
-    def __init__(self, slug: str, name: str, real_url: str, page_id: str, time_zone: str) -> None:
+    def __init__(self, slug: str) -> None:
+        words = _words()[slug]
         self.slug = slug
-        self.name = name
-        self.real_url = real_url
-        self.page_id = page_id
-        self.tz = ZoneInfo(time_zone)
-        self.since = datetime(2021, 3, 4, 17, 12, 5, tzinfo=UTC)
+        self.words = words
+        self.name: str = words["name"]
+        self.real_url: str = words["real_url"]
+        self.page_id: str = words.get("page_id") or _sid(slug, "page")
+        self.tz = ZoneInfo(words["time_zone"])
+        self.since: datetime = _words()["components_since"]
+        self.layout = [(c["name"], list(c.get("children", []))) for c in words["components"]]
 
     def component(
-        self, name: str, group: str | None, status: str, now: datetime, position: int, changed: datetime
+        self, name: str, group: str | None, status: str, position: int, changed: datetime
     ) -> dict[str, Any]:
         return {
             "id": _sid(self.slug, "component", name),
@@ -87,19 +109,10 @@ class _Page:
 
     def group(self, name: str, children: list[str], position: int, changed: datetime) -> dict[str, Any]:
         return {
-            "id": _sid(self.slug, "component", name),
-            "name": name,
-            "status": "operational",
-            "created_at": _stamp(self.since, self.tz),
-            "updated_at": _stamp(changed, self.tz),
-            "position": position,
-            "description": None,
+            **self.component(name, None, "operational", position, changed),
             "showcase": False,
             "start_date": None,
-            "group_id": None,
-            "page_id": self.page_id,
             "group": True,
-            "only_show_if_degraded": False,
             "components": [_sid(self.slug, "component", c) for c in children],
         }
 
@@ -119,7 +132,7 @@ _GROUP_STATUS = ("operational", "under_maintenance", "degraded_performance", "pa
 class StatusStandIn:
     """The stand-in server. :meth:`start` binds 127.0.0.1 on a free port; :meth:`close` stops it."""
 
-    def __init__(self, clock: Clock = _system_clock, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, clock: Clock = utc_now, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.clock = clock
         self.started_at = clock()
         self._host = host
@@ -127,12 +140,8 @@ class StatusStandIn:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._supabase = _Page(
-            "supabase", "Supabase", "https://status.supabase.com", _sid("supabase", "page"), "Etc/UTC"
-        )
-        self._twilio = _Page(
-            "twilio", "Twilio", "https://status.twilio.com", "gpkpyklzq55q", "America/Los_Angeles"
-        )
+        self._supabase = _Page("supabase")
+        self._twilio = _Page("twilio")
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> StatusStandIn:
@@ -232,7 +241,7 @@ class StatusStandIn:
         for name, children in layout:
             if not children:
                 status, changed = status_of.get(name, ("operational", quiet_since))
-                out.append(page.component(name, None, status, now, position, changed))
+                out.append(page.component(name, None, status, position, changed))
                 position += 1
                 continue
             group = page.group(name, children, position, quiet_since)
@@ -242,7 +251,7 @@ class StatusStandIn:
             for i, child in enumerate(children, start=1):
                 status, changed = status_of.get(child, ("operational", quiet_since))
                 worst = max(worst, _GROUP_STATUS.index(status))
-                out.append(page.component(child, name, status, now, i, changed))
+                out.append(page.component(child, name, status, i, changed))
                 if changed > quiet_since:
                     group["updated_at"] = _stamp(changed, page.tz)
             group["status"] = _GROUP_STATUS[worst]
@@ -250,38 +259,18 @@ class StatusStandIn:
 
     def _supabase_summary(self, now: datetime) -> dict[str, Any]:
         page = self._supabase
-        layout: list[tuple[str, list[str]]] = [
-            ("Analytics", []),
-            ("API Gateway", []),
-            ("Auth", []),
-            ("Connection Pooler", []),
-            ("Dashboard", []),
-            ("Database", []),
-            ("Edge Functions", []),
-            ("Management API", []),
-            ("Realtime", []),
-            ("Storage", []),
-            (
-                "AWS Regions",
-                [
-                    "us-east-1 (N. Virginia)",
-                    "us-west-1 (N. California)",
-                    "eu-central-1 (Frankfurt)",
-                    "eu-west-2 (London)",
-                    "ap-southeast-1 (Singapore)",
-                    "ap-southeast-2 (Sydney)",
-                ],
-            ),
-        ]
-        quiet = self.started_at - timedelta(days=2, hours=5, minutes=13)
-        components = self._components(page, now, layout, {}, quiet)
-        start = (self.started_at + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
-        created = self.started_at - timedelta(days=1, hours=3)
+        quiet = self.started_at + _offset(page.words["quiet_since"])
+        components = self._components(page, now, page.layout, {}, quiet)
+        words = page.words["maintenance"]
+        start = (self.started_at + timedelta(days=words["in_days"])).replace(
+            hour=words["at_hour"], minute=0, second=0, microsecond=0
+        )
+        created = self.started_at + _offset(words["announced"])
         maintenance_id = _sid("supabase", "maintenance", start.isoformat())
-        pooler = _sid("supabase", "component", "Connection Pooler")
+        pooler = _sid("supabase", "component", words["component"])
         maintenance = {
             "id": maintenance_id,
-            "name": "Connection Pooler (Supavisor) upgrade in us-east-1",
+            "name": words["name"],
             "status": "scheduled",
             "created_at": _stamp(created, page.tz),
             "updated_at": _stamp(created, page.tz),
@@ -292,15 +281,12 @@ class StatusStandIn:
             "started_at": _stamp(start, page.tz),
             "page_id": page.page_id,
             "scheduled_for": _stamp(start, page.tz),
-            "scheduled_until": _stamp(start + timedelta(hours=2), page.tz),
+            "scheduled_until": _stamp(start + parse_duration(words["lasts"]), page.tz),
             "incident_updates": [
                 {
                     "id": _sid(maintenance_id, "update", "1"),
                     "status": "scheduled",
-                    "body": (
-                        "We will be upgrading Supavisor in us-east-1. Client connections through the pooler "
-                        "may be briefly interrupted (a few seconds) and should reconnect automatically."
-                    ),
+                    "body": words["body"],
                     "incident_id": maintenance_id,
                     "created_at": _stamp(created, page.tz),
                     "updated_at": _stamp(created, page.tz),
@@ -308,7 +294,7 @@ class StatusStandIn:
                     "affected_components": [
                         {
                             "code": pooler,
-                            "name": "Connection Pooler",
+                            "name": words["component"],
                             "old_status": "operational",
                             "new_status": "operational",
                         }
@@ -322,65 +308,24 @@ class StatusStandIn:
         }
         return {
             "page": page.page(now),
-            "status": {"indicator": "none", "description": "All Systems Operational"},
+            "status": dict(_ALL_WELL),
             "components": components,
             "incidents": [],
             "scheduled_maintenances": [maintenance],
         }
 
-    def _twilio_layout(self) -> list[tuple[str, list[str]]]:
-        return [
-            (
-                "Programmable Messaging",
-                ["Outbound SMS", "Inbound SMS", "MMS", "Messaging API", "Status Callbacks"],
-            ),
-            ("SMS Carrier Delivery - United States", ["AT&T", "T-Mobile", "Verizon", "US Cellular"]),
-            ("SMS Carrier Delivery - United Kingdom", ["EE", "O2", "Vodafone UK", "Three UK"]),
-            ("Programmable Voice", []),
-            ("Verify", []),
-            ("Conversations", []),
-            ("Console", []),
-            ("REST API", []),
-        ]
-
     def _twilio_incident(self, now: datetime) -> tuple[dict[str, Any], bool]:
-        """The T-Mobile receipts incident and whether it is still unresolved at ``now``."""
+        """The carrier incident and whether it is still unresolved at ``now``."""
         page = self._twilio
-        began = self.started_at - timedelta(minutes=47)
-        identified = self.started_at - timedelta(minutes=31)
-        monitoring = self.started_at - timedelta(minutes=6)
-        resolved = self.started_at + TWILIO_RESOLVES_AFTER
-        incident_id = _sid("twilio", "incident", began.isoformat())
-        tmobile = _sid("twilio", "component", "T-Mobile")
+        words = page.words["incident"]
         steps = [
-            (
-                began,
-                "investigating",
-                "degraded_performance",
-                "We are investigating delayed delivery receipts (status callbacks) for SMS sent to T-Mobile "
-                "US subscribers. Messages are being delivered; delivery status updates may be delayed.",
-            ),
-            (
-                identified,
-                "identified",
-                "degraded_performance",
-                "The issue has been identified as a carrier-side delay in delivery receipts from "
-                "T-Mobile US. We are working with the carrier to resolve it.",
-            ),
-            (
-                monitoring,
-                "monitoring",
-                "degraded_performance",
-                "The carrier has implemented a fix. We are monitoring delivery receipt latency as it "
-                "recovers.",
-            ),
-            (
-                resolved,
-                "resolved",
-                "operational",
-                "Delivery receipt latency for T-Mobile US has returned to normal. This incident is resolved.",
-            ),
+            (self.started_at + _offset(u["at"]), u["status"], u["component_status"], u["body"])
+            for u in words["updates"]
         ]
+        began = steps[0][0]
+        at_status = {status: at for at, status, _, _ in steps}
+        incident_id = _sid("twilio", "incident", began.isoformat())
+        component = _sid("twilio", "component", words["component"])
         shown = [s for s in steps if s[0] <= now] or steps[:1]
         updates = []
         previous = "operational"
@@ -396,8 +341,8 @@ class StatusStandIn:
                     "display_at": _stamp(at, page.tz),
                     "affected_components": [
                         {
-                            "code": tmobile,
-                            "name": "SMS Carrier Delivery - United States - T-Mobile",
+                            "code": component,
+                            "name": words["component_label"],
                             "old_status": previous,
                             "new_status": component_status,
                         }
@@ -411,15 +356,16 @@ class StatusStandIn:
         updates.reverse()  # newest first, as Statuspage lists them
         latest_at, latest_status = shown[-1][0], shown[-1][1]
         is_resolved = latest_status == "resolved"
+        monitoring = at_status["monitoring"]
         incident = {
             "id": incident_id,
-            "name": "Delayed SMS delivery receipts to T-Mobile US",
+            "name": words["name"],
             "status": latest_status,
             "created_at": _stamp(began, page.tz),
             "updated_at": _stamp(latest_at, page.tz),
             "monitoring_at": _stamp(monitoring, page.tz) if now >= monitoring else None,
-            "resolved_at": _stamp(resolved, page.tz) if is_resolved else None,
-            "impact": "minor",
+            "resolved_at": _stamp(at_status["resolved"], page.tz) if is_resolved else None,
+            "impact": words["impact"],
             "shortlink": f"https://stspg.io/{incident_id[:8]}",
             "started_at": _stamp(began, page.tz),
             "page_id": page.page_id,
@@ -430,16 +376,17 @@ class StatusStandIn:
 
     def _twilio_summary(self, now: datetime) -> dict[str, Any]:
         page = self._twilio
+        words = page.words["incident"]
         incident, unresolved = self._twilio_incident(now)
         changed = datetime.fromisoformat(incident["updated_at"]).astimezone(UTC)
-        status_of = {"T-Mobile": ("degraded_performance" if unresolved else "operational", changed)}
-        quiet = self.started_at - timedelta(days=4, hours=7, minutes=41)
-        components = self._components(page, now, self._twilio_layout(), status_of, quiet)
+        status_of = {words["component"]: ("degraded_performance" if unresolved else "operational", changed)}
+        quiet = self.started_at + _offset(page.words["quiet_since"])
+        components = self._components(page, now, page.layout, status_of, quiet)
         if unresolved:
-            incident["components"] = [c for c in components if c["name"] == "T-Mobile"]
-            status = {"indicator": "minor", "description": "Partially Degraded Service"}
+            incident["components"] = [c for c in components if c["name"] == words["component"]]
+            status = {"indicator": words["indicator"], "description": words["description"]}
         else:
-            status = {"indicator": "none", "description": "All Systems Operational"}
+            status = dict(_ALL_WELL)
         return {
             "page": page.page(now),
             "status": status,

@@ -53,9 +53,13 @@ from typing import Literal
 
 from warroom.durations import clock_time, describe_duration, utc
 from warroom.sources.git import Commit
+from warroom.sources.trend import TRENDS, TrendDirection, trend_of
 
 Series = Sequence[tuple[datetime, int]]
-Trend = Literal["increasing", "steady", "decreasing"]
+# The trend's words: the playbook's ("Is error rate increasing?"), in code and on screen; defined
+# once, with the rule, in sources/trend.py.
+Trend = TrendDirection
+_TREND_WORDS: dict[str, Trend] = {t: t for t in TRENDS}
 CorrelationKind = Literal["deploy", "no_deploy", "no_commits", "no_spike"]
 
 MINUTE = timedelta(minutes=1)
@@ -166,13 +170,18 @@ def error_trend(
     """``increasing``, ``steady`` or ``decreasing`` (see the module docstring); None without data."""
     if series is None:
         return None
-    from warroom.sources.tallies import trend_of  # the one trend rule (the errors pane shows it too)
-
     dense = [c for _, c in per_minute(series, now=now, span=timedelta(minutes=2 * minutes))]
     if len(dense) < 2 * minutes:
         dense = [0] * (2 * minutes - len(dense)) + dense
-    direction = trend_of(dense, span=minutes).direction
-    return {"rising": "increasing", "falling": "decreasing"}.get(direction, "steady")  # type: ignore[return-value]
+    return trend_of(dense, span=minutes).direction
+
+
+def trend_word(word: object) -> Trend | None:
+    """The trend in the playbook's words (a recorded or typed word, read leniently); None for
+    anything else (no data)."""
+    if word is None:
+        return None
+    return _TREND_WORDS.get(str(word).strip().lower())
 
 
 def _gap_words(gap: timedelta) -> str:

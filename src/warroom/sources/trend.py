@@ -1,4 +1,4 @@
-"""The trend of errors per minute: rising, flat or falling (the one rule, shown by the errors pane
+"""The trend of errors per minute: increasing, steady or decreasing (the one rule, shown by the errors pane
 and answering the decision tree's "Is error rate increasing?" through
 :func:`warroom.sources.correlation.error_trend`). Pure: no I/O, no clock."""
 
@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 #: The trend's words (one word per concept: these, everywhere the trend is named).
-TrendDirection = Literal["rising", "flat", "falling"]
+TrendDirection = Literal["increasing", "steady", "decreasing"]
+TRENDS: tuple[TrendDirection, ...] = ("increasing", "steady", "decreasing")
 
 
 @dataclass(frozen=True)
@@ -17,9 +18,9 @@ class Trend:
     """Errors per minute now against just before.
 
     ``recent_per_minute`` is the mean of the last ``span`` complete minutes, ``previous_per_minute``
-    the mean of the ``span`` minutes before those. ``rising`` when recent >= 1.25 x previous and
-    at least 1/min more; ``falling`` when recent <= 0.8 x previous and at least 1/min less; else
-    ``flat``. ``change_pct`` is the relative change in percent (``None`` when previous is 0).
+    the mean of the ``span`` minutes before those. ``increasing`` when recent >= 1.25 x previous and
+    at least 1/min more; ``decreasing`` when recent <= 0.8 x previous and at least 1/min less; else
+    ``steady``. ``change_pct`` is the relative change in percent (``None`` when previous is 0).
     """
 
     direction: TrendDirection
@@ -29,7 +30,7 @@ class Trend:
     span: int = 5
 
     def describe(self) -> str:
-        """``rising +240% (38/min, was 11/min)``."""
+        """``increasing +240% (38/min, was 11/min)``."""
         if self.change_pct is None:
             pct = "new" if self.recent_per_minute > 0 else "±0%"
         else:
@@ -48,9 +49,9 @@ def trend_of(counts: Sequence[int], span: int = 5) -> Trend:
     p = sum(previous) / len(previous) if previous else 0.0
     change = None if p == 0 else (r - p) / p * 100.0
     if r >= p * 1.25 and r - p >= 1.0:
-        direction: TrendDirection = "rising"
+        direction: TrendDirection = "increasing"
     elif r <= p * 0.8 and p - r >= 1.0:
-        direction = "falling"
+        direction = "decreasing"
     else:
-        direction = "flat"
+        direction = "steady"
     return Trend(direction, r, p, change, span)

@@ -207,7 +207,7 @@ class ErrorsPane(DbPane):
         self.border_title = f"Errors · top {data.limit} in the last {minutes} min"
         totals = [n for _, n in data.totals_per_minute]
         trend = data.trend
-        arrow = {"rising": ("▲", "bold $text-error"), "falling": ("▼", "bold $text-success")}.get(
+        arrow = {"increasing": ("▲", "bold $text-error"), "decreasing": ("▼", "bold $text-success")}.get(
             trend.direction, ("▶", "$text-muted")
         )
         pct = f" {trend.change_pct:+.0f}%" if trend.change_pct is not None else ""

@@ -1,0 +1,1 @@
+export { createBrowserClient as createClient } from "@supabase/ssr";
