@@ -257,16 +257,7 @@ class LiveState:
         rate = snap.trend.recent_per_minute
         last = self._last_peak
         if rate > 0 and (last is None or (rate > last[1] * PEAK_RISE and now - last[0] >= PEAK_EVERY)):
-            out.append(
-                errors_evidence(
-                    PEAK,
-                    error_lines(snap),
-                    window=snap.window,
-                    total=snap.total,
-                    per_minute=rate,
-                    series=snap.series(),
-                )
-            )
+            out.append(_tally_now(PEAK, snap))
             self._last_peak = (now, rate)
             self._last_series = now
         elif self._last_series is None or now - self._last_series >= SERIES_EVERY:
@@ -294,17 +285,7 @@ class LiveState:
         snap = self.tallies()
         if snap is None:
             return []
-        rate = snap.trend.recent_per_minute
-        return [
-            errors_evidence(
-                AT_RESOLUTION,
-                error_lines(snap),
-                window=snap.window,
-                total=snap.total,
-                per_minute=rate,
-                series=snap.series(),
-            )
-        ]
+        return [_tally_now(AT_RESOLUTION, snap)]
 
     def _correlate(self, incident: Incident | None, now: datetime) -> list[ev.Body]:
         """Errors against commits; a deploy suspected for the first time is journaled at once (it
@@ -470,3 +451,15 @@ class LiveState:
             r.criterion if r.criterion in ("met", "not met") else "unknown"  # type: ignore[assignment]
         )
         return RateHint(f"live: {r.summary} [{r.criterion}]", criterion)
+
+
+def _tally_now(label: str, snap: TallySnapshot) -> ev.EvidenceRecorded:
+    """The evidence of the tally as it stands (the peak, the resolution)."""
+    return errors_evidence(
+        label,
+        error_lines(snap),
+        window=snap.window,
+        total=snap.total,
+        per_minute=snap.trend.recent_per_minute,
+        series=snap.series(),
+    )

@@ -47,16 +47,18 @@ def rate_from_series(
             traffic = True
         below_since = m
         m -= timedelta(minutes=1)
-    if broke and below_since is None:
+
+    def snapshot(
+        below_since: datetime | None, below_for: timedelta | None, criterion: Criterion, summary: str
+    ) -> ErrorRateSnapshot:
         return ErrorRateSnapshot(
-            fetched_at,
-            threshold,
-            sustain,
-            "series",
-            current,
-            series,
+            fetched_at, threshold, sustain, "series", current, series, below_since, True, below_for,
+            criterion, summary,
+        )  # fmt: skip
+
+    if broke and below_since is None:
+        return snapshot(
             None,
-            True,
             None,
             "not met",
             f"error rate {current:.2f}% (threshold {threshold:g}%)"
@@ -78,19 +80,7 @@ def rate_from_series(
             f"below {threshold:g}% for {describe_duration(_minutes(below_for))} "
             f"(needs {describe_duration(sustain)})"
         )
-    return ErrorRateSnapshot(
-        fetched_at,
-        threshold,
-        sustain,
-        "series",
-        current,
-        series,
-        below_since,
-        True,
-        below_for,
-        criterion,
-        summary,
-    )
+    return snapshot(below_since, below_for, criterion, summary)
 
 
 def _minutes(td: timedelta) -> timedelta:
