@@ -32,7 +32,8 @@ def sync_table(
     """Make ``table`` show ``rows`` (key, cells) in that order, updating rows in place by key
     (never clearing the table: the cursor and scroll stay). When the order differs,
     ``table.sort(*sort_columns, key=sort_key)`` restores it, or, with no sort given, the rows
-    out of place are removed and added again. The cursor follows its row."""
+    out of place are removed and added again. The cursor follows its row; a column's width
+    follows its cells (narrower too: a sparkline redrawn for a narrower pane)."""
     cols = list(table.columns.keys())
     wanted = [k for k, _ in rows]
     existing = {r.value for r in table.rows}
@@ -49,7 +50,7 @@ def sync_table(
             if key in existing:
                 for col, value in zip(cols, cells, strict=True):
                     if not same_cell(table.get_cell(key, col), value):
-                        table.update_cell(key, col, value)
+                        table.update_cell(key, col, value, update_width=True)
             else:
                 table.add_row(*cells, key=key)
         if [r.key.value for r in table.ordered_rows] != wanted:
