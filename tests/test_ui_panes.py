@@ -29,6 +29,7 @@ from warroom.incident import events as ev
 from warroom.live import Suspect
 from warroom.runbooks import ALL_USERS
 from warroom.sources.correlation import correlate
+from warroom.ui.panes.checklist import ChecklistList, ChecklistPane
 from warroom.ui.panes.commits import CommitsPane
 from warroom.ui.panes.decision import DecisionList, DecisionPane
 from warroom.ui.panes.upstream import StatusPane
@@ -411,3 +412,33 @@ def test_snapshot_console_commits_160x48(snap_compare, tmp_path: Path) -> None: 
 
 def test_snapshot_console_commits_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert console_with_commits(snap_compare, tmp_path, (80, 24))
+
+
+def console_with_ticks(snap_compare, tmp_path: Path, size: tuple[int, int]) -> bool:  # type: ignore[no-untyped-def]
+    """The checklists with two ticks (their times in one column), one of them on an item that
+    wraps (under its text), the cursor moved on to the next unticked item."""
+    clock = ManualClock()
+    app = static_app(tmp_path, clock)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        clock.advance(minutes=2)
+        app.record(ev.ItemTicked("actions-P0", "create-incident-channel", "Create incident channel"))
+        clock.advance(minutes=5)
+        pane = app.screen.query_one(ChecklistPane)
+        ol = pane.query_one(ChecklistList)
+        ids = [ol.get_option_at_index(i).id for i in range(ol.option_count)]
+        ol.highlighted = ids.index("investigation\x1fcheck-external-service-status-twilio-etc")
+        ol.focus()
+        await pilot.press("space")
+        await pilot.pause()
+
+    return snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_snapshot_console_checklist_160x48(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert console_with_ticks(snap_compare, tmp_path, (160, 48))
+
+
+def test_snapshot_console_checklist_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert console_with_ticks(snap_compare, tmp_path, (80, 24))
