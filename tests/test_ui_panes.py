@@ -159,6 +159,9 @@ async def test_commits_f_marks_the_fix_which_is_no_freeze_breach(tmp_path: Path,
         assert app.screen.query_one(CommitsPane).border_subtitle.startswith("y git revert f00dfee (fix)")
         await pilot.press("f")  # once is enough
         await pilot.pause()
+        notes = [n.message for n in app._notifications]
+        assert "f00dfee marked as the fix (no freeze breach)." in notes
+        assert notes[-1] == "f00dfee is already marked as the fix."
     marked = [e.body for e in app.journal.events(app.incident.id) if isinstance(e.body, ev.CommitMarked)]  # type: ignore[union-attr]
     assert marked == [ev.CommitMarked("f00dfee" * 5, "fix", "fix typo in campaign list")]
 

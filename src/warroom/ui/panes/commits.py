@@ -305,9 +305,7 @@ class CommitsPane(Pane):
             self.wapp.say(f"{commit.short_sha} is already marked as the fix.")
             return
         if self.wapp.record(ev.CommitMarked(commit.sha, "fix", commit.subject)) is not None:
-            self.wapp.say(
-                f"{commit.short_sha} marked as the fix: it ends the incident, it is no freeze breach."
-            )
+            self.wapp.say(f"{commit.short_sha} marked as the fix (no freeze breach).")
 
     def copy_text(self) -> tuple[str, str] | None:
         from warroom.sources.git import revert_command
