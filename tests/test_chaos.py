@@ -507,12 +507,15 @@ class Chaos:
     # -- actions --------------------------------------------------------------------------------------
     def tick_action(self) -> Action:
         steps = self.rng.randint(-3, 6)
-        target = (self.cursor + steps) % len(ITEMS)
+        target = min(max(self.cursor + steps, 0), len(ITEMS) - 1)  # the list stops at its ends
         checklist, item, text = ITEMS[target]
         ticked = self._ticked(checklist, item)
         want = "☐" if ticked else "☑"
         body = ev.ItemUnticked if ticked else ev.ItemTicked
         self.cursor = target
+        if not ticked:  # a tick moves the cursor on to the next unticked item below, if any
+            below = [i for i in range(target + 1, len(ITEMS)) if not self._ticked(*ITEMS[i][:2])]
+            self.cursor = below[0] if below else target
         keys = ["j"] * steps if steps >= 0 else ["k"] * -steps
         return Action(
             f"{'untick' if ticked else 'tick'} {text!r}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -132,8 +133,8 @@ async def test_space_and_x_tick_and_untick(world) -> None:  # type: ignore[no-un
         inc = app.incident
         assert inc is not None
         assert inc.tick("actions-P0", "page-on-call-engineer-immediately") is not None
-        assert "☑ Page on-call engineer immediately  14:02" in (await shown(pilot, app))
-        await pilot.press("x")
+        assert re.search(r"☑ Page on-call engineer immediately +14:02", await shown(pilot, app))
+        await pilot.press("k", "x")  # the tick moved the cursor on: back up to untick
         assert inc.tick("actions-P0", "page-on-call-engineer-immediately") is None
         await pilot.press("j", "x")  # next item
         assert inc.tick("actions-P0", "create-incident-channel") is not None
@@ -321,7 +322,7 @@ async def test_question_mark_lists_every_key(world) -> None:  # type: ignore[no-
     settings, journal, clock = world
     declare_p0(journal, clock)
     app = make_app(settings, journal, clock)
-    async with app.run_test(size=(120, 60)) as pilot:
+    async with app.run_test(size=(120, 64)) as pilot:
         await pilot.pause()
         await pilot.press("question_mark")
         await pilot.pause()
@@ -425,7 +426,7 @@ async def test_escalation_is_recorded(world) -> None:  # type: ignore[no-untyped
     app = make_app(settings, journal, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("L", "down", "enter")  # L2 highlighted first; down -> L3
+        await pilot.press("L", "down", "down", "enter")  # L1 (the current level) first; down -> L3
         await pilot.press(*"customer data may be exposed")
         await pilot.press("enter")
         await pilot.pause()
@@ -443,7 +444,7 @@ async def test_resume_shows_the_same_state(world) -> None:  # type: ignore[no-un
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         clock.advance(minutes=3)
-        await pilot.press("space", "j", "j", "x", "p")
+        await pilot.press("space", "j", "x", "p")  # a tick moves on to the next item
         await pilot.press("n", *"first note", "enter")
         await pilot.press("u")
         await pilot.pause()
@@ -461,7 +462,7 @@ async def test_resume_shows_the_same_state(world) -> None:  # type: ignore[no-un
     strip = lambda t: [line for line in t.splitlines()[:-1]]  # noqa: E731 - the footer differs by focus
     assert strip(first_text)[0] == strip(second_text)[0]
     for needle in (
-        "☑ Page on-call engineer immediately  14:03",
+        "☑ Page on-call engineer immediately",
         "☑ Declare P0 incident in channel",
         "Note: first note",
         "Internal update sent",
@@ -623,3 +624,103 @@ async def test_resizing_across_the_breakpoint_keeps_state(world) -> None:  # typ
         await pilot.pause(0.2)
         assert app.screen.layout_mode == "wide"
         assert "☑ Page on-call engineer immediately" in (await shown(pilot, app))
+
+
+# -- checklists, escalation: the cursor ---------------------------------------------------------------
+
+
+async def test_a_tick_moves_the_cursor_to_the_next_unticked_item(world) -> None:  # type: ignore[no-untyped-def]
+    settings, journal, clock = world
+    incident_id = declare_p0(journal, clock)
+    journal.append(
+        incident_id, ev.ItemTicked("actions-P0", "create-incident-channel", "Create incident channel")
+    )
+    app = make_app(settings, journal, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one(ChecklistPane)
+        assert pane.focused_item() == ("actions-P0", "page-on-call-engineer-immediately")
+        await pilot.press("space")  # ticked; "Create incident channel" is ticked already: skipped
+        assert pane.focused_item() == ("actions-P0", "declare-p0-incident-in-channel")
+        await pilot.press("x")
+        assert pane.focused_item() == ("actions-P0", "check-supabase-status-page")
+        await pilot.press("k", "x")  # an untick stays where it is
+        assert pane.focused_item() == ("actions-P0", "declare-p0-incident-in-channel")
+        assert app.incident is not None
+        assert app.incident.tick("actions-P0", "declare-p0-incident-in-channel") is None
+
+
+async def test_lists_stop_at_their_ends(world) -> None:  # type: ignore[no-untyped-def]
+    settings, journal, clock = world
+    declare_p0(journal, clock)
+    app = make_app(settings, journal, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one(ChecklistPane)
+        first = pane.focused_item()
+        await pilot.press("up")  # no jump to the last item, off screen
+        assert pane.focused_item() == first
+        ol = app.screen.query_one(ChecklistList)
+        ol.highlighted = ol.option_count - 1
+        last = pane.focused_item()
+        await pilot.press("down", "j")
+        assert pane.focused_item() == last
+
+
+async def test_escalation_opens_on_the_current_level_and_refuses_it(world) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import OptionList, Static
+
+    settings, journal, clock = world
+    incident_id = declare_p0(journal, clock)  # a P0 is at L3 from the start
+    app = make_app(settings, journal, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("L")
+        await pilot.pause()
+        ol = app.screen.query_one("#level", OptionList)
+        assert ol.highlighted_option is not None and ol.highlighted_option.id == "3"
+        await pilot.press("tab", *"again", "enter")
+        await pilot.pause()
+        error = str(app.screen.query_one("#error", Static).content)
+        assert error == "Already at L3; choose another level (↑↓)." and "\n" not in error
+        ol.focus()
+        await pilot.press("down", "down", "down")  # L4 is the last: no wrap to L1
+        assert ol.highlighted_option is not None and ol.highlighted_option.id == "4"
+        await pilot.press("enter", *"data breach", "enter")
+        await pilot.pause()
+    assert [e.body for e in journal.events(incident_id) if e.kind == "escalated"] == [
+        ev.Escalated(4, "data breach")
+    ]
+
+
+def ticked_p0(journal, clock) -> str:  # type: ignore[no-untyped-def]
+    """A P0 with two ticks, 14:02 and 14:07; the second item is too long for the pane's width."""
+    incident_id = declare_p0(journal, clock)
+    clock.advance(minutes=2)
+    journal.append(
+        incident_id, ev.ItemTicked("actions-P0", "create-incident-channel", "Create incident channel")
+    )
+    clock.advance(minutes=5)
+    journal.append(
+        incident_id,
+        ev.ItemTicked(
+            "investigation",
+            "check-external-service-status-twilio-etc",
+            "Check external service status (Twilio, etc.)",
+        ),
+    )
+    return incident_id  # type: ignore[no-any-return]
+
+
+async def test_checklist_items_hang_indent_and_tick_times_align(world) -> None:  # type: ignore[no-untyped-def]
+    settings, journal, clock = world
+    ticked_p0(journal, clock)
+    app = make_app(settings, journal, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        lines = (await shown(pilot, app)).splitlines()
+    first = next(i for i, line in enumerate(lines) if "☑ Check external service status" in line)
+    assert lines[first + 1].index("(Twilio, etc.)") == lines[first].index("Check external")  # under the text
+    channel = next(line for line in lines if "☑ Create incident channel" in line)
+    assert channel.index("14:02") == lines[first].index("14:07")  # one column for the tick times
+    assert re.search(r"Create incident channel {4,}14:02", channel)

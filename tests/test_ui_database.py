@@ -307,3 +307,32 @@ async def test_r_on_a_teams_failed_query_pane_retries_that_query(tmp_path: Path,
         await pilot.press("R")
         assert await wait_for(pilot, lambda: not pane.has_class("-failed"))
         assert await wait_for(pilot, lambda: "4211" in screen_text(app))
+
+
+async def test_sparklines_are_redrawn_to_the_width_after_a_resize(tmp_path: Path, pg_dsn: str) -> None:
+    await seed(pg_dsn, [("TwilioTimeout", "POST /Messages.json timed out", 120)])
+    settings = make_settings(tmp_path)
+    settings = replace(
+        settings, database=replace(settings.database, dsn=pg_dsn, poll_interval=replace_td(600))
+    )
+    journal = make_journal(settings, system_clock)  # type: ignore[arg-type]
+    journal.declare("P0", "SMS sending failing", lead="alice")
+    app = WarroomApp(settings, journal=journal, blink=False, watch_terminal=False, system_copy=None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert await wait_for(pilot, lambda: app.live.db is not None and app.live.tallies() is not None)
+        await pilot.pause()
+        table = app.screen.query_one("#errors-table")
+        key = next(iter(table.rows)).value
+
+        def spark() -> str:
+            return str(table.get_cell(key, "spark").plain)
+
+        assert len(spark()) == 20  # a pane about 110 wide; one poll only (the next is in 10 min)
+        for size, width in (((200, 60), 30), ((160, 48), 20)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.3)
+            text = await shown(pilot, app)
+            assert len(spark()) == width, size
+            assert table.columns["spark"].content_width == width, size  # type: ignore[index]
+            row = next(line for line in text.splitlines() if "TwilioTimeout  POST" in line)
+            assert spark().strip() in row, size

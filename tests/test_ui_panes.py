@@ -4,6 +4,7 @@ and PostgreSQL elsewhere)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from textual.widgets import Footer
 
 from conftest import ManualClock
 from panedata import (
+    commit,
+    commits,
     deploy_correlation,
     git_problem,
     git_snapshot,
@@ -23,8 +26,10 @@ from panedata import (
 )
 from uihelpers import settle, shown
 from warroom.incident import events as ev
+from warroom.live import Suspect
 from warroom.runbooks import ALL_USERS
 from warroom.sources.correlation import correlate
+from warroom.ui.panes.checklist import ChecklistList, ChecklistPane
 from warroom.ui.panes.commits import CommitsPane
 from warroom.ui.panes.decision import DecisionList, DecisionPane
 from warroom.ui.panes.upstream import StatusPane
@@ -103,6 +108,95 @@ async def test_commits_pane_problems(tmp_path: Path, clock: ManualClock, kind: s
         await pilot.pause()
         with_state(app, git=git_problem(kind, message))
         assert message in await shown(pilot, app)
+
+
+def with_suspect(app, now, **git_changes):  # type: ignore[no-untyped-def]
+    """The deploy 86a46ab suspected (the live state keeps it), its commits read."""
+    corr = deploy_correlation(now)
+    app.live.suspect = Suspect.of(corr)
+    with_state(app, git=git_snapshot(now, **git_changes), corr=corr)
+
+
+def row_of(text: str, short_sha: str) -> str:
+    return next(line for line in text.splitlines() if f"  {short_sha}  " in line)  # a row, not a sentence
+
+
+async def test_commits_cursor_starts_on_the_suspect_and_y_reverts_it(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        with_suspect(app, clock.now)
+        pane = app.screen.query_one(CommitsPane)
+        pane.query_one("#commits-table").focus()
+        await pilot.pause()
+        assert pane.border_subtitle.startswith("y git revert 86a46ab (suspect)")
+        assert "suspect" in row_of(await shown(pilot, app), "86a46ab")
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert app.clipboard == "git revert " + "86a46ab" * 5
+        await pilot.press("up")  # the responder moves: the hint follows, the cursor stays theirs
+        await pilot.pause()
+        assert pane.border_subtitle.startswith("y git revert f00dfee ·")
+        app.feed_all()
+        await pilot.pause()
+        assert pane.focused_commit().short_sha == "f00dfee"  # type: ignore[union-attr]
+
+
+async def test_commits_f_marks_the_fix_which_is_no_freeze_breach(tmp_path: Path, clock: ManualClock) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        with_suspect(app, clock.now)
+        app.screen.query_one("#commits-table").focus()
+        text = await shown(pilot, app)
+        assert "FREEZE BREACH" in row_of(text, "f00dfee") and "⛔ 1 commit(s)" in text
+        await pilot.press("up", "f")
+        text = await shown(pilot, app)
+        row = row_of(text, "f00dfee")
+        assert "fix" in row.split() and "FREEZE" not in row and "⛔" not in text
+        assert app.screen.query_one(CommitsPane).border_subtitle.startswith("y git revert f00dfee (fix)")
+        await pilot.press("f")  # once is enough
+        await pilot.pause()
+        notes = [n.message for n in app._notifications]
+        assert "f00dfee marked as the fix (no freeze breach)." in notes
+        assert notes[-1] == "f00dfee is already marked as the fix."
+    marked = [e.body for e in app.journal.events(app.incident.id) if isinstance(e.body, ev.CommitMarked)]  # type: ignore[union-attr]
+    assert marked == [ev.CommitMarked("f00dfee" * 5, "fix", "fix typo in campaign list")]
+
+
+async def test_commits_a_revert_of_the_suspect_is_marked_revert(tmp_path: Path, clock: ManualClock) -> None:
+    app = static_app(tmp_path, clock)
+    now = clock.now
+    revert = replace(
+        commit(now, "5eed5ee", 1, 'Revert "deploy: production 2026.11.26-1 (send-sms batching)"'),
+        freeze_breach=True,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        with_suspect(app, now, commits=(revert, *commits(now)))
+        row = row_of(await shown(pilot, app), "5eed5ee")
+        assert "revert" in row.split() and "FREEZE" not in row
+
+
+@pytest.mark.parametrize("size", [(160, 48), (120, 30), (80, 24)])
+async def test_commits_subject_and_marks_show_at_every_width(
+    tmp_path: Path, clock: ManualClock, size: tuple[int, int]
+) -> None:
+    app = static_app(tmp_path, clock)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        if size[0] < 160:
+            app.screen.query_one("#tabs").active = "tab-changes"
+        with_suspect(app, clock.now)
+        text = await shown(pilot, app)
+        for sha, marks, subject in (
+            ("f00dfee", "FREEZE BREACH", "fix typo in"),
+            ("86a46ab", "deploy functions suspect", "deploy:"),
+        ):
+            row = row_of(text, sha)  # rows show, even at 80x24
+            assert marks in row and subject in row.split(marks, 1)[1], (sha, row)
 
 
 # -- status pages ------------------------------------------------------------------------------------
@@ -291,3 +385,63 @@ async def test_status_pane_uses_the_whole_tab_and_says_what_it_left_out(
         pages["Twilio"] = replace(pages["Twilio"], components=many[:5], components_omitted=170)
         with_state(app, pages=pages)
         assert "… and 170 more not listed" in await shown(pilot, app)
+
+
+def console_with_commits(snap_compare, tmp_path: Path, size: tuple[int, int]) -> bool:  # type: ignore[no-untyped-def]
+    """The whole console with the suspect deploy, a commit marked as the fix and one landed during
+    the freeze: the subject and the marks at this width."""
+    clock = ManualClock()
+    app = static_app(tmp_path, clock)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        if size[0] < 160:
+            app.screen.query_one("#tabs").active = "tab-changes"
+        now = clock.now
+        fix = commit(
+            now, "0ff1ce0", 1, "send-sms: cap the batch at 50 (hotfix)", breach=True, parent="f00dfee"
+        )
+        with_suspect(app, now, commits=(fix, *commits(now)))
+        app.record(ev.CommitMarked(fix.sha, "fix", fix.subject))
+        app.screen.query_one("#commits-table").focus()
+        await pilot.pause()
+
+    return snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_snapshot_console_commits_160x48(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert console_with_commits(snap_compare, tmp_path, (160, 48))
+
+
+def test_snapshot_console_commits_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert console_with_commits(snap_compare, tmp_path, (80, 24))
+
+
+def console_with_ticks(snap_compare, tmp_path: Path, size: tuple[int, int]) -> bool:  # type: ignore[no-untyped-def]
+    """The checklists with two ticks (their times in one column), one of them on an item that
+    wraps (under its text), the cursor moved on to the next unticked item."""
+    clock = ManualClock()
+    app = static_app(tmp_path, clock)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        clock.advance(minutes=2)
+        app.record(ev.ItemTicked("actions-P0", "create-incident-channel", "Create incident channel"))
+        clock.advance(minutes=5)
+        pane = app.screen.query_one(ChecklistPane)
+        ol = pane.query_one(ChecklistList)
+        ids = [ol.get_option_at_index(i).id for i in range(ol.option_count)]
+        ol.highlighted = ids.index("investigation\x1fcheck-external-service-status-twilio-etc")
+        ol.focus()
+        await pilot.press("space")
+        await pilot.pause()
+
+    return snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_snapshot_console_checklist_160x48(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert console_with_ticks(snap_compare, tmp_path, (160, 48))
+
+
+def test_snapshot_console_checklist_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert console_with_ticks(snap_compare, tmp_path, (80, 24))

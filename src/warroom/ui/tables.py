@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -32,7 +33,8 @@ def sync_table(
     """Make ``table`` show ``rows`` (key, cells) in that order, updating rows in place by key
     (never clearing the table: the cursor and scroll stay). When the order differs,
     ``table.sort(*sort_columns, key=sort_key)`` restores it, or, with no sort given, the rows
-    out of place are removed and added again. The cursor follows its row."""
+    out of place are removed and added again. The cursor follows its row; a column's width
+    follows its cells (narrower too: a sparkline redrawn for a narrower pane)."""
     cols = list(table.columns.keys())
     wanted = [k for k, _ in rows]
     existing = {r.value for r in table.rows}
@@ -49,7 +51,7 @@ def sync_table(
             if key in existing:
                 for col, value in zip(cols, cells, strict=True):
                     if not same_cell(table.get_cell(key, col), value):
-                        table.update_cell(key, col, value)
+                        table.update_cell(key, col, value, update_width=True)
             else:
                 table.add_row(*cells, key=key)
         if [r.key.value for r in table.ordered_rows] != wanted:
@@ -60,5 +62,21 @@ def sync_table(
                     table.remove_row(key)
                 for key, cells in rows:
                     table.add_row(*cells, key=key)
+        fit_columns(table, rows)
         if cursor_key is not None and cursor_key in wanted:
             table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
+
+
+def fit_columns(table: DataTable, rows: list[tuple[str, list[Any]]]) -> None:  # type: ignore[type-arg]
+    """Make each auto-width column as wide as its widest cell or label, narrower too. Set before
+    the table draws: a width it works out later (on idle) leaves rows drawn at the old width
+    until their next change (a sparkline redrawn wider showed as its blank start)."""
+    for i, column in enumerate(table.ordered_columns):
+        if not column.auto_width:
+            continue
+        widest = max((_width(cells[i]) for _, cells in rows if i < len(cells)), default=0)
+        column.content_width = max(widest, column.label.cell_len)
+
+
+def _width(cell: Any) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))

@@ -6,20 +6,28 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from warroom.durations import format_duration
+from warroom.incident import events as ev
+from warroom.live import is_revert_of
 from warroom.ui.base import Pane, age_text, rich_style
 from warroom.ui.tables import KeyedTable, sync_table
 
 if TYPE_CHECKING:
+    from warroom.incident.state import Incident
     from warroom.live import Suspect
     from warroom.sources.correlation import Correlation
     from warroom.sources.git import Commit, GitProblem, GitSnapshot
+
+AUTHOR_MAX = 20
+SUBJECT_MIN = 24  # the author shows in full only when the subject keeps this room
+COLUMNS = (("sha", "Sha"), ("age", "Age"), ("subject", "Marks · subject"), ("author", "Author"))
 
 
 def age_in_minutes(age: timedelta) -> str:
@@ -30,9 +38,44 @@ def age_in_minutes(age: timedelta) -> str:
     return format_duration(timedelta(minutes=int(age.total_seconds() // 60))).removesuffix(" 00s")
 
 
+def commit_marks(
+    commit: Commit, suspect: Suspect | None, fixes: frozenset[str], marked: frozenset[str]
+) -> list[str]:
+    """The words of a commit's mark column: what the source found (deploy, migration, functions),
+    ``FREEZE BREACH`` unless the commit ends the incident, then ``suspect`` (the deploy the errors
+    followed), ``revert`` (a revert of the suspect) and ``fix`` (marked as the fix with ``f``)."""
+    is_fix = commit.sha in marked or commit.short_sha in marked
+    reverts = suspect is not None and is_revert_of(commit.subject, suspect)
+    ends_it = is_fix or reverts or commit.sha in fixes
+    out = [m for m in commit.marks if m != "freeze breach"]
+    if commit.freeze_breach and not ends_it:
+        out.append("FREEZE BREACH")
+    if suspect is not None and commit.sha == suspect.sha:
+        out.append("suspect")
+    if reverts:
+        out.append("revert")
+    if is_fix:
+        out.append("fix")
+    return out
+
+
+def subject_width(available: int, age: int, marks: int, author: int) -> tuple[int, int]:
+    """(marks and subject, author) widths in cells for a table ``available`` cells wide: the sha
+    and the age are never cut, the marks and the subject take what is left, and the author (the
+    last column) shows in full only when the longest marks and ``SUBJECT_MIN`` cells of subject
+    keep room beside it (else the edge cuts it)."""
+    pad = 2  # a cell's padding
+    rest = available - (7 + pad) - (age + pad) - pad
+    if rest - (author + pad) >= marks + SUBJECT_MIN:
+        return rest - (author + pad), author
+    return max(8, rest), author
+
+
 class CommitsPane(Pane):
-    """The last commits: short sha, age, author, subject, marks; the deploy correlation on top.
-    ``git`` and ``correlation`` are set by the app; the clock moves the ages, once a minute."""
+    """The last commits: short sha, age, marks and subject, author; the deploy correlation on top.
+    ``git``, ``correlation``, ``suspect`` and ``fixes`` are set by the app; the clock moves the
+    ages, once a minute. When a deploy is suspected the cursor starts on it, so ``y`` copies its
+    revert; ``f`` marks the commit under the cursor as the fix."""
 
     TITLE = "Commits"
     git: reactive[GitSnapshot | GitProblem | None] = reactive(None)
@@ -40,13 +83,21 @@ class CommitsPane(Pane):
     suspect: reactive[Suspect | None] = reactive(None)  # kept once the spike is over
     fixes: reactive[frozenset[str]] = reactive(frozenset)  # shas that end the incident
     _minute: datetime | None = None
+    _marked: frozenset[str] = frozenset()  # shas marked as the fix in the journal
+    _cursor_on: str | None = None  # the suspect the cursor was last put on
+    _shown_width = 0
     BINDINGS: ClassVar = [
         Binding("y", "copy_revert", "Copy git revert", id="commit_revert"),
         Binding("Y", "copy_function_rollback", "Copy function rollback", id="commit_function_rollback"),
+        Binding("f", "mark_fix", "Mark as the fix", id="commit_fix"),
     ]
     DEFAULT_CSS = """
-    CommitsPane #commits-status { height: auto; }
-    CommitsPane #commits-correlation { height: auto; }
+    CommitsPane #commits-status { height: auto; max-height: 2; }
+    CommitsPane #commits-correlation { height: auto; max-height: 3; }
+    CommitsPane.-short #commits-correlation, CommitsPane.-short #commits-status {
+        height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    CommitsPane #commits-table { overflow-x: hidden; }
     CommitsPane #commits-table.-stale { opacity: 55%; }
     """
 
@@ -54,13 +105,7 @@ class CommitsPane(Pane):
         yield Static(id="commits-correlation")
         yield Static(id="commits-status")
         table = KeyedTable(id="commits-table", cursor_type="row", zebra_stripes=True)
-        for key, label in (
-            ("sha", "Sha"),
-            ("age", "Age"),
-            ("author", "Author"),
-            ("marks", "Marks"),
-            ("subject", "Subject"),
-        ):
+        for key, label in COLUMNS:
             table.add_column(label, key=key)
         yield table
 
@@ -69,6 +114,23 @@ class CommitsPane(Pane):
 
     def watch_correlation(self) -> None:
         self.show_commits(self.wapp.clock())
+
+    def watch_suspect(self) -> None:
+        self.show_commits(self.wapp.clock())
+
+    def watch_fixes(self) -> None:
+        self.show_commits(self.wapp.clock())
+
+    def show_incident(self, incident: Incident) -> None:
+        marked = frozenset(sha for sha, role in incident.marked_commits.items() if role == "fix")
+        if marked != self._marked:
+            self._marked = marked
+            self.show_commits(self.wapp.clock())
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < 12, "-short")
+        if self.size.width != self._shown_width:
+            self.show_commits(self.wapp.clock())  # the subject takes the new width
 
     def show_clock(self, now: datetime) -> None:
         minute = now.replace(second=0, microsecond=0)
@@ -85,10 +147,12 @@ class CommitsPane(Pane):
         snap = self.git
         corr = self.correlation
         corr_widget = self.query_one("#commits-correlation", Static)
-        if corr is not None:
-            style = "bold $text-error" if corr.suspected else "$text-muted"
-            icon = "⚠ " if corr.suspected else ""
-            corr_widget.update(Content.styled(icon + corr.describe(app.settings.tz), style))
+        if corr is not None and corr.suspected:
+            corr_widget.update(Content.styled("⚠ " + corr.describe(app.settings.tz), "bold $text-error"))
+        elif self.suspect is not None:
+            corr_widget.update(Content.styled(self.suspect.describe(app.settings.tz), "bold $text-warning"))
+        elif corr is not None:
+            corr_widget.update(Content.styled(corr.describe(app.settings.tz), "$text-muted"))
         else:
             corr_widget.update("")
         status = self.query_one("#commits-status", Static)
@@ -106,13 +170,15 @@ class CommitsPane(Pane):
             status.update(Content.assemble((snap.message, style), (kept, "$text-warning")))
             if snap.kind == "empty":
                 sync_table(table, [])
+                self.show_hint()
             table.set_class(bool(kept), "-stale")
             return
         assert isinstance(snap, GitSnapshot)
         table.set_class(False, "-stale")
         extra = " · shallow clone" if snap.shallow else ""
         note = f" · {snap.note}" if snap.note else ""
-        breaches = len(snap.breaches)
+        marks_of = {c.sha: commit_marks(c, self.suspect, self.fixes, self._marked) for c in snap.commits}
+        breaches = sum(1 for c in snap.commits if "FREEZE BREACH" in marks_of[c.sha])
         parts: list[tuple[str, str] | str] = [
             (f"{snap.head}{extra} · read {age_text(snap.read_at, now)}", "$text-muted"),
         ]
@@ -120,34 +186,77 @@ class CommitsPane(Pane):
             parts.append((f"  ⛔ {breaches} commit(s) landed during the deploy freeze", "bold $text-error"))
         if note:
             parts.append((note, "$text-warning"))
-        parts.append(("  · y git revert · Y function rollback", "$text-muted"))
         status.update(Content.assemble(*parts))
-        deploy, migration, breach, recent = (
-            rich_style(self.app, s)
-            for s in ("bold $text-accent", "$text-secondary", "bold reverse $text-error", "bold")
-        )
+        self._show_rows(table, snap.commits, marks_of, now)
+        self._cursor_to_suspect(table)
+        self.show_hint()
+
+    def _show_rows(
+        self, table: KeyedTable, commits: tuple[Commit, ...], marks_of: dict[str, list[str]], now: datetime
+    ) -> None:
+        styles = {
+            name: rich_style(self.app, s)
+            for name, s in (
+                ("deploy", "bold $text-accent"),
+                ("migration", "$text-secondary"),
+                ("FREEZE BREACH", "bold reverse $text-error"),
+                ("suspect", "bold $text-error"),
+                ("revert", "bold $text-success"),
+                ("fix", "bold reverse $text-success"),
+                ("recent", "bold"),
+                ("old", "$text-muted"),
+            )
+        }
+        ages = {c.sha: age_in_minutes(c.age(now)) for c in commits}
+        age_width = max([len(a) for a in ages.values()] + [len("Age")])
+        author_width = min(AUTHOR_MAX, max([len(c.author) for c in commits] + [len("Author")]))
+        available = table.scrollable_content_region.width or self.content_region.width or 80
+        self._shown_width = self.size.width
+        mark_width = max(len(" ".join(m)) + 1 if m else 0 for m in marks_of.values()) if marks_of else 0
+        width, author = subject_width(available, age_width, mark_width, author_width)
         rows = []
-        for c in snap.commits:
-            marks = Text()
-            for mark in c.marks:
-                if marks:
-                    marks.append(" ")
-                style = {"deploy": deploy, "migration": migration, "freeze breach": breach}.get(mark, "")
-                marks.append(mark.upper() if mark == "freeze breach" else mark, style=style)
-            row_style = recent if c.is_recent else rich_style(self.app, "$text-muted")
+        for c in commits:
+            row_style = styles["recent"] if c.is_recent else styles["old"]
+            cell = Text(no_wrap=True, overflow="ellipsis")
+            for mark in marks_of[c.sha]:  # first: never cut
+                cell.append(mark, style=styles.get(mark, ""))
+                cell.append(" ")
+            cell.append(c.subject, style=row_style)
+            cell.truncate(width, overflow="ellipsis")
             rows.append(
                 (
                     c.sha,
                     [
-                        Text(c.short_sha, style=deploy if c.is_deploy else row_style),
-                        Text(age_in_minutes(c.age(now)), style=row_style, justify="right"),
-                        Text(c.author, style=row_style),
-                        marks,
-                        Text(c.subject, style=row_style),
+                        Text(c.short_sha, style=styles["deploy"] if c.is_deploy else row_style),
+                        Text(ages[c.sha], style=row_style, justify="right"),
+                        cell,
+                        fit(c.author, author, row_style),
                     ],
                 )
             )
-        sync_table(self.query_one("#commits-table", KeyedTable), rows)
+        sync_table(table, rows)
+
+    def _cursor_to_suspect(self, table: KeyedTable) -> None:
+        """Put the cursor on the suspect once, when it is first shown (then it is the responder's)."""
+        suspect = self.suspect
+        if suspect is None or suspect.sha == self._cursor_on:
+            return
+        keys = [r.key.value for r in table.ordered_rows]
+        if suspect.sha in keys:
+            table.move_cursor(row=keys.index(suspect.sha), animate=False)
+            self._cursor_on = suspect.sha
+
+    @on(DataTable.RowHighlighted, "#commits-table")
+    def show_hint(self) -> None:
+        """The keys, and what ``y`` will revert: the commit under the cursor."""
+        commit = self.focused_commit()
+        if commit is None:
+            self.border_subtitle = ""
+            return
+        role = "suspect" if self.suspect is not None and commit.sha == self.suspect.sha else ""
+        role = role or ("fix" if commit.sha in self._marked or commit.short_sha in self._marked else "")
+        what = f"y git revert {commit.short_sha}" + (f" ({role})" if role else "")
+        self.border_subtitle = f"{what} · Y function rollback · f fix"
 
     def focused_commit(self) -> Commit | None:
         from warroom.sources.git import GitSnapshot
@@ -186,8 +295,27 @@ class CommitsPane(Pane):
             "\n".join(cmds), what=f"edge-function rollback to {to}", name="function-rollback"
         )
 
+    def action_mark_fix(self) -> None:
+        """Journal the commit under the cursor as the fix: the mitigation, not a freeze breach."""
+        commit = self.focused_commit()
+        if commit is None:
+            self.wapp.say("No commit is focused.", severity="warning")
+            return
+        if commit.sha in self._marked or commit.short_sha in self._marked:
+            self.wapp.say(f"{commit.short_sha} is already marked as the fix.")
+            return
+        if self.wapp.record(ev.CommitMarked(commit.sha, "fix", commit.subject)) is not None:
+            self.wapp.say(f"{commit.short_sha} marked as the fix (no freeze breach).")
+
     def copy_text(self) -> tuple[str, str] | None:
         from warroom.sources.git import revert_command
 
         commit = self.focused_commit()
         return (f"git revert {commit.short_sha}", revert_command(commit)) if commit else None
+
+
+def fit(text: str, width: int, style: str) -> Text:
+    """``text`` cut to ``width`` cells with an ellipsis (a column as wide as the pane allows)."""
+    out = Text(text, style=style, no_wrap=True, overflow="ellipsis")
+    out.truncate(max(1, width), overflow="ellipsis")
+    return out

@@ -97,6 +97,7 @@ class DbPane(Pane):
 
     view: reactive[DbView | None] = reactive(None)
     _good_at: datetime | None = None  # when the data on screen was fetched
+    _drawn_width = 0  # the pane's width when its data was last drawn
 
     def watch_view(self, view: DbView | None) -> None:
         if not self.is_mounted:
@@ -105,6 +106,7 @@ class DbPane(Pane):
         if isinstance(fetched, datetime):
             self._good_at = fetched
         self.show_clock(self.wapp.clock())
+        self._drawn_width = self.size.width
         try:
             self.show_data(view.data if view is not None else None)
         except Exception as exc:  # a pane that cannot render must not end the console
@@ -112,6 +114,16 @@ class DbPane(Pane):
 
     def show_data(self, data: Any) -> None:
         """Render this pane's data (a snapshot, a QueryFailure, or None)."""
+
+    def on_resize(self) -> None:
+        """A new width: draw the data again, so what is sized to the pane (the sparklines) fits it."""
+        if self.size.width == self._drawn_width or self.view is None:
+            return
+        self._drawn_width = self.size.width
+        try:
+            self.show_data(self.view.data)
+        except Exception as exc:  # a pane that cannot render must not end the console
+            self.log.error(f"pane {self.id} failed to render: {exc!r}")
 
     def show_clock(self, now: datetime) -> None:
         line, stale, failed = self.status_line(self.view, now)

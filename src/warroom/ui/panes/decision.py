@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from warroom.ui.base import Pane, sync_options
+from warroom.ui.widgets import NoWrapOptionList
 
 if TYPE_CHECKING:
     from warroom.live import Decision
@@ -25,7 +25,7 @@ def command_option(label: str, text: str, option_id: str) -> Option:
     )
 
 
-class DecisionList(OptionList):
+class DecisionList(NoWrapOptionList):
     BINDINGS: ClassVar = [
         Binding("y,enter", "copy_command", "Copy command", id="decision_copy"),
         Binding("a", "app.answer_all_users", "Answer: all users?", id="decision_answer"),

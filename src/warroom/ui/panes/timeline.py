@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from warroom.durations import local
 from warroom.incident import events as ev
 from warroom.text import clean
 from warroom.ui.base import Pane
+from warroom.ui.widgets import NoWrapOptionList
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
@@ -38,7 +38,7 @@ KIND_STYLE = {
 }
 
 
-class TimelineList(OptionList):
+class TimelineList(NoWrapOptionList):
     # The scrollbar's room is kept from the start: entries laid out before the list overflowed
     # would otherwise keep their width and lose their last characters under it.
     DEFAULT_CSS = "TimelineList { scrollbar-gutter: stable; }"

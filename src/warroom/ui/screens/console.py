@@ -236,6 +236,7 @@ class ConsoleScreen(Screen[None]):
     ConsoleScreen TabPane { padding: 0; }
     ConsoleScreen #tabs { height: 1fr; width: 1fr; }
     ConsoleScreen.-compact TimerPane { height: auto; }
+    ConsoleScreen TabPane #commits { height: 2fr; }
     """
 
     def __init__(self) -> None:

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from warroom.durations import describe_duration
 from warroom.text import clean
+from warroom.ui.widgets import NoWrapOptionList
 from warroom.ui.widgets import TextInput as Input
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class DeclareScreen(Screen[str]):
             with VerticalScroll(id="form"):
                 yield Static(Content("Declare an incident"), id="heading")
                 yield Label("Severity")
-                ol = OptionList(
+                ol = NoWrapOptionList(
                     *[
                         Option(Content.assemble((f"{s.key} {s.name:<10}", "bold"), s.summary), id=s.key)
                         for s in pb.severities.values()

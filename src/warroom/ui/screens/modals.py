@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from warroom.durations import describe_duration
 from warroom.incident.events import FIELDS
 from warroom.text import clean
+from warroom.ui.widgets import NoWrapOptionList
 from warroom.ui.widgets import TextInput as Input
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class SeverityModal(Dialog):
                     id=sev.key,
                 )
             )
-        ol = OptionList(*options, id="severity")
+        ol = NoWrapOptionList(*options, id="severity")
         keys = [s.key for s in self._severities]
         ol.highlighted = keys.index(self._current) if self._current in keys else 0
         yield ol
@@ -273,6 +274,9 @@ class ResolveModal(Dialog):
 
 
 class EscalateModal(Dialog):
+    """Pick the level (it opens on the current one), then say why; the current level again is
+    refused (a no-op escalation)."""
+
     def __init__(self, levels: Sequence[EscalationLevel], current: int, *, save: Save | None = None) -> None:
         super().__init__(
             "Record an escalation", "↑↓ choose · tab to the reason · enter saves · esc cancels", save=save
@@ -281,18 +285,22 @@ class EscalateModal(Dialog):
         self._current = current
 
     def body(self) -> ComposeResult:
-        ol = OptionList(
+        ol = NoWrapOptionList(
             *[
                 Option(
-                    Content.assemble((f"L{lv.level} {lv.name}", "bold"), (f"  {lv.trigger}", "$text-muted")),
+                    Content.assemble(
+                        (f"L{lv.level} {lv.name}", "bold"),
+                        (f"  {lv.trigger}", "$text-muted"),
+                        ("  (current)" if lv.level == self._current else "", "$text-muted"),
+                    ),
                     id=str(lv.level),
                 )
                 for lv in self._levels
             ],
             id="level",
         )
-        higher = [i for i, lv in enumerate(self._levels) if lv.level > self._current]
-        ol.highlighted = higher[0] if higher else len(self._levels) - 1
+        levels = [lv.level for lv in self._levels]
+        ol.highlighted = levels.index(self._current) if self._current in levels else 0
         yield ol
         yield Label("Reason (required)")
         yield Input(placeholder="e.g. data breach suspected", id="reason")
@@ -307,6 +315,9 @@ class EscalateModal(Dialog):
         reason = clean(event.value, max_len=500)
         if opt is None or opt.id is None:
             self.show_error("Choose a level.")
+            return
+        if int(opt.id) == self._current:
+            self.show_error(f"Already at L{self._current}; choose another level (↑↓).")
             return
         if not reason:
             self.show_error("Say why; it goes into the timeline and the report.")
@@ -338,7 +349,7 @@ class ChoiceModal(Dialog):
         self._choices = choices
 
     def body(self) -> ComposeResult:
-        ol = OptionList(*[Option(Content(label), id=key) for key, label in self._choices], id="choices")
+        ol = NoWrapOptionList(*[Option(Content(label), id=key) for key, label in self._choices], id="choices")
         ol.highlighted = 0
         yield ol
 

@@ -14,6 +14,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from warroom.durations import format_duration, stamp
+from warroom.ui.widgets import NoWrapOptionList
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
@@ -61,7 +62,7 @@ class PickIncidentScreen(Screen[str]):
         options.append(Option(Content.styled("+ Declare a new incident", "$text-primary"), id=NEW))
         with Vertical(id="box"):
             yield Static(Content(f"{len(self._incidents)} incidents are open. Which one?"), id="heading")
-            yield OptionList(*options, id="incidents")
+            yield NoWrapOptionList(*options, id="incidents")
         yield Footer()
 
     def on_mount(self) -> None:
