@@ -356,3 +356,27 @@ def test_warroom_report_writes_the_same_report(state_dir: Path, tmp_path: Path) 
         commits, window + "\n\nNo git repository configured ([git] repo in warroom.toml, or --repo).\n"
     )
     assert text.rsplit("\n---\n", 1)[0] == want.rsplit("\n---\n", 1)[0]
+
+
+def test_the_sparkline_marks_gaps_and_squeezes_a_long_incident() -> None:
+    from warroom.comms.evidence import spark
+
+    assert spark([0, 4, None, 8]) == ("▁▄ █", 1)
+    assert spark([]) == ("", 1)
+    line, per = spark(list(range(300)))  # five hours: 3 minutes a mark, the highest of each
+    assert (len(line), per) == (100, 3) and line[0] == "▁" and line[-1] == "█"
+
+
+def test_an_open_incident_s_sparkline_ends_at_the_last_minute_measured(state_dir: Path) -> None:
+    settings = Settings(state_dir=state_dir, timezone_name="Europe/Berlin")
+    with Journal(settings.journal_path, actor="alice", clock=lambda: T0) as j:
+        iid = j.declare("P1", "Slow search").incident_id
+        j.append(iid, series_evidence(minutes(0, [5, 50])), at=T0 + timedelta(minutes=2))
+        j.append(iid, series_evidence(minutes(4, [20])), at=T0 + timedelta(minutes=5))
+        incident = j.load(iid)
+    text = build_report(incident, settings, now=T0 + timedelta(minutes=40), commits=[])
+    assert (
+        "Errors per minute from 15:00 CET to 15:04 CET (one mark per minute, a space where nothing was "
+        "measured; the highest, 50, at 15:01 CET):\n\n`▁█  ▄`\n"
+    ) in text
+    assert "| At peak | not recorded | — |" in text

@@ -134,6 +134,7 @@ def sparkline_text(
     known = [(at, n) for at, n in minutes if n is not None]
     if not known:
         return "No errors per minute were recorded during the incident."
+    minutes = minutes[: minutes.index(known[-1]) + 1]  # up to the last minute measured
     line, per = spark([n for _, n in minutes])
     high_at, high = max(known, key=lambda p: p[1])
     mark = "one mark per minute" if per == 1 else f"one mark per {per} minutes, the highest of them"
