@@ -194,9 +194,9 @@ SMS campaigns failed for 20 minutes: a deploy tripped Twilio's limits.
 | At peak | 410 | 15:10 CET |
 | At resolution | 0.4 | 15:20 CET |
 
-Errors per minute from 15:00 CET to 15:20 CET (one mark per minute; the highest, 520, at 15:03 CET):
+Errors per minute from 14:55 CET to 15:20 CET (declared 15:00 CET; one mark per minute; the highest, 520, at 15:03 CET):
 
-`▁▃▆█▇▇▆▅▄▄▃▂▁▁▁▁▁▁▁▁▁`
+`▁▁▁▁▁▁▃▆█▇▇▆▅▄▄▃▂▁▁▁▁▁▁▁▁▁`
 
 Top errors in the 1h 00m before the peak (15:10 CET):
 
@@ -367,7 +367,7 @@ def test_the_sparkline_marks_gaps_and_squeezes_a_long_incident() -> None:
     assert (len(line), per) == (100, 3) and line[0] == "▁" and line[-1] == "█"
 
 
-def test_an_open_incident_s_sparkline_ends_at_the_last_minute_measured(state_dir: Path) -> None:
+def test_a_sparkline_runs_from_the_first_minute_measured_to_the_last(state_dir: Path) -> None:
     settings = Settings(state_dir=state_dir, timezone_name="Europe/Berlin")
     with Journal(settings.journal_path, actor="alice", clock=lambda: T0) as j:
         iid = j.declare("P1", "Slow search").incident_id
@@ -376,7 +376,27 @@ def test_an_open_incident_s_sparkline_ends_at_the_last_minute_measured(state_dir
         incident = j.load(iid)
     text = build_report(incident, settings, now=T0 + timedelta(minutes=40), commits=[])
     assert (
-        "Errors per minute from 15:00 CET to 15:04 CET (one mark per minute, a space where nothing was "
-        "measured; the highest, 50, at 15:01 CET):\n\n`▁█  ▄`\n"
+        "Errors per minute from 15:00 CET to 15:04 CET (declared 15:00 CET; one mark per minute, a space "
+        "where nothing was measured; the highest, 50, at 15:01 CET):\n\n`▁█  ▄`\n"
     ) in text
     assert "| At peak | not recorded | — |" in text
+
+
+def test_the_sparkline_shows_the_half_hour_before_the_declaration(state_dir: Path) -> None:
+    settings = Settings(state_dir=state_dir, timezone_name="Europe/Berlin")
+    with Journal(settings.journal_path, actor="alice", clock=lambda: T0) as j:
+        iid = j.declare("P1", "Slow search").incident_id
+        before = errors_evidence(
+            AT_DECLARATION,
+            [],
+            window=timedelta(hours=1),
+            per_minute=3,
+            series=minutes(-35, [1] * 33 + [9, 9]),
+        )
+        j.append(iid, before, at=T0 + timedelta(seconds=20))
+        incident = j.load(iid)
+    text = build_report(incident, settings, now=T0 + timedelta(minutes=3), commits=[])
+    assert (
+        "Errors per minute from 14:30 CET to 14:59 CET (declared 15:00 CET; one mark per minute; the highest, "
+        "9, at 14:58 CET):\n\n`" + "▁" * 28 + "██`\n"
+    ) in text

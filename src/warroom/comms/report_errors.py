@@ -122,24 +122,30 @@ def _height(rec: ErrorsRecord) -> float:
     return rec.per_minute if rec.per_minute is not None else rec.total / rec.window_minutes
 
 
+LEAD_UP = timedelta(minutes=30)  # the sparkline starts this long before the declaration, if measured
+
+
 def sparkline_text(
     records: list[tuple[ev.Event, ErrorsRecord | str]],
-    start: datetime,
+    declared: datetime,
     end: datetime,
     when: Callable[[datetime], str],
 ) -> str:
-    """``Errors per minute from 15:00 CET to 15:40 CET (...)`` and the sparkline, or why not."""
+    """``Errors per minute from 14:45 CET to 15:40 CET (declared 15:00 CET; ...)`` and the
+    sparkline (the lead-up to the declaration too: a spike starts before it is declared), or why
+    there is none."""
     readable = [r for _, r in records if isinstance(r, ErrorsRecord)]
-    minutes = incident_series(readable, start, end)
+    minutes = incident_series(readable, declared - LEAD_UP, end)
     known = [(at, n) for at, n in minutes if n is not None]
     if not known:
         return "No errors per minute were recorded during the incident."
-    minutes = minutes[: minutes.index(known[-1]) + 1]  # up to the last minute measured
+    # From the first minute measured to the last.
+    minutes = minutes[minutes.index(known[0]) : minutes.index(known[-1]) + 1]
     line, per = spark([n for _, n in minutes])
     high_at, high = max(known, key=lambda p: p[1])
     mark = "one mark per minute" if per == 1 else f"one mark per {per} minutes, the highest of them"
     gaps = ", a space where nothing was measured" if len(known) < len(minutes) else ""
     return (
-        f"Errors per minute from {when(minutes[0][0])} to {when(minutes[-1][0])} "
-        f"({mark}{gaps}; the highest, {high:,}, at {when(high_at)}):\n\n`{line}`"
+        f"Errors per minute from {when(minutes[0][0])} to {when(minutes[-1][0])} (declared {when(declared)}; "
+        f"{mark}{gaps}; the highest, {high:,}, at {when(high_at)}):\n\n`{line}`"
     )
