@@ -18,9 +18,12 @@ import pytest
 from click.testing import CliRunner
 
 import warroom
-from warroom.cli import main
+from warroom.cli import DEMO_FOLDER, main
 from warroom.demo.embedded import EmbeddedPostgres
 from warroom.demo.postmaster import alive
+from warroom.demo.session import DEMO_DIR
+from warroom.incident import events as ev
+from warroom.incident.journal import Journal
 
 pytestmark = pytest.mark.pg
 
@@ -162,3 +165,89 @@ def test_signals_leave_nothing_running(state: Path, sig: int, status: int) -> No
         assert not alive(pid)
     left = [p for p in psutil.Process().children(recursive=True) if p.name() in ("git", "postgres")]
     assert not [p for p in left if any(str(state) in arg for arg in p.cmdline())]
+
+
+# -- where the demo's incidents are; a new demo incident never takes an old one's id ---------------------
+
+
+def demo_journal_ids(state: Path) -> list[str]:
+    with Journal(state / "demo" / "journal.sqlite3") as journal:
+        return journal.incident_ids()
+
+
+def test_list_and_report_say_where_the_demos_incidents_are(state: Path, fake_console: dict[str, Any]) -> None:
+    assert DEMO_FOLDER == DEMO_DIR
+    assert invoke("demo", "--state-dir", str(state)).exit_code == 0
+    incident_id = fake_console["demo"].incident_id
+    ids = demo_journal_ids(state)
+    assert ids[-1] == incident_id
+    demo_dir = state.resolve() / "demo"
+    count = "incident" if len(ids) == 1 else f"{len(ids)} incidents"
+    span = ids[0] if len(ids) == 1 else f"{ids[0]} to {ids[-1]}"
+    verb = "is" if len(ids) == 1 else "are"
+
+    listed = invoke("list", "--state-dir", str(state))
+    assert listed.exit_code == 0
+    assert listed.stdout == f"no incidents in {state / 'journal.sqlite3'}\n"
+    assert listed.stderr == (
+        f"warroom: the demo's {count} ({span}) {verb} in its own journal: warroom list --state-dir {demo_dir}\n"
+    )
+    demo_list = invoke("list", "--state-dir", str(demo_dir))
+    assert incident_id in demo_list.stdout and demo_list.stderr == ""
+
+    latest = invoke("report", "--state-dir", str(state))
+    assert (latest.exit_code, latest.stdout) == (1, "")
+    assert latest.stderr == (
+        f"warroom: report: no incidents in {state / 'journal.sqlite3'}; the demo's {count} ({span}) {verb} "
+        f"in its own journal: warroom report --state-dir {demo_dir}\n"
+    )
+    by_id = invoke("report", incident_id, "--state-dir", str(state))
+    assert by_id.exit_code == 0, by_id.output
+    assert by_id.stdout.startswith(
+        "# Incident Report: SMS campaigns failing: Twilio timeouts and send-sms 504s\n\n"
+        f"**Incident ID**: {incident_id}  \n"
+    )
+    assert "No git repository configured" not in by_id.stdout  # the demo's repository is read
+    assert by_id.stderr == (
+        f"warroom: {incident_id} is a demo incident: reported from the demo's journal "
+        f"{demo_dir / 'journal.sqlite3'}\n"
+    )
+    unknown = invoke("report", "INC-2020-01-01-001", "--state-dir", str(state))
+    assert unknown.exit_code == 2
+    assert (
+        unknown.stderr == f"warroom: report: no incident INC-2020-01-01-001 in {state / 'journal.sqlite3'}\n"
+    )
+
+
+def test_a_new_demo_after_a_resolved_one_never_takes_its_id(
+    state: Path, fake_console: dict[str, Any]
+) -> None:
+    assert invoke("demo", "--state-dir", str(state)).exit_code == 0
+    first = fake_console["demo"].incident_id
+    demo_dir = state.resolve() / "demo"
+    with Journal(demo_dir / "journal.sqlite3", actor="alice") as journal:
+        journal.append(first, ev.Resolved(summary="rolled back send-sms"))
+    (demo_dir / "reports").mkdir(exist_ok=True)
+    (demo_dir / "reports" / f"{first}.md").write_text("# the first demo's report\n")  # as `w` writes it
+
+    assert invoke("demo", "--state-dir", str(state)).exit_code == 0
+    second = fake_console["demo"].incident_id
+    assert second != first and not fake_console["demo"].reused
+    assert not (demo_dir / "reports" / f"{second}.md").exists()
+    assert (demo_dir / "reports" / f"{first}.md").read_text() == "# the first demo's report\n"
+    ids = demo_journal_ids(state)
+    assert ids[-2:] == [first, second]
+    with Journal(demo_dir / "journal.sqlite3") as journal:
+        assert journal.load(first).status == "resolved"
+
+    # --reset while the demo incident is open: a new one, and the abandoned one is closed, saying why.
+    assert invoke("demo", "--state-dir", str(state), "--reset").exit_code == 0
+    third = fake_console["demo"].incident_id
+    assert third not in (first, second)
+    with Journal(demo_dir / "journal.sqlite3") as journal:
+        abandoned = journal.load(second)
+        assert [i.id for i in journal.open_incidents()] == [third]
+    assert abandoned.status == "closed"
+    assert [e.body for e in abandoned.events if isinstance(e.body, ev.Closed)] == [
+        ev.Closed("the demo started over (--reset)")
+    ]

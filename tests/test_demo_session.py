@@ -241,12 +241,10 @@ def test_reset_starts_over(shared_state: Path) -> None:
     try:
         assert not new.reused
         assert new.story.seed != old.story.seed and new.story.origin > old.story.origin
-        with Journal(new.settings.journal_path) as journal:
-            assert [i.id for i in journal.incidents()] == [new.incident_id]
-        aside = sorted(new.settings.state_dir.glob("journal-*.sqlite3"))
-        assert aside, "the old journal is kept aside"
-        with Journal(aside[-1]) as journal:
-            assert old.incident_id in journal.incident_ids()
+        with Journal(new.settings.journal_path) as journal:  # the demo journal goes on
+            assert [i.id for i in journal.open_incidents()] == [new.incident_id]
+            assert journal.incident_ids()[-2:] == [old.incident_id, new.incident_id]
+            assert journal.load(old.incident_id).status == "closed"  # abandoned, saying why
         stored = fetch(new.dsn, "SELECT seed, incident_id FROM warroom_demo.story")[0]
         assert stored["seed"] == new.story.seed and stored["incident_id"] == new.incident_id
         assert _head(new) != old_head, "the repository is rebuilt for the new story"
@@ -278,8 +276,8 @@ def test_a_resolved_demo_incident_starts_over(shared_state: Path) -> None:
         assert not again.reused and again.story.seed != s.story.seed
         with Journal(again.settings.journal_path) as journal:
             assert [i.id for i in journal.open_incidents()] == [again.incident_id]
-        assert not again.settings.outbox_dir.exists(), "the old incident's outbox went with its journal"
-        assert list(again.settings.state_dir.glob("outbox-*/" + s.incident_id))
+        assert again.incident_id != s.incident_id, "a new incident never takes the old one's id"
+        assert (again.settings.outbox_dir / s.incident_id).is_dir(), "the old incident's outbox stays"
         assert again.notices == (
             "starting a new demo incident: the demo incident is no longer open in the demo journal",
         )
@@ -291,6 +289,8 @@ def test_an_unreadable_demo_journal_starts_over(shared_state: Path) -> None:
     s = prepare(make_settings(shared_state))
     s.close()
     s.settings.journal_path.write_bytes(b"not a journal")
+    (s.settings.state_dir / "reports").mkdir(exist_ok=True)
+    (s.settings.state_dir / "reports" / f"{s.incident_id}.md").write_text("# old\n")
     again = prepare(make_settings(shared_state))
     try:
         assert not again.reused
@@ -299,6 +299,12 @@ def test_an_unreadable_demo_journal_starts_over(shared_state: Path) -> None:
             assert journal.incident_ids() == [again.incident_id]
         aside = sorted(again.settings.state_dir.glob("journal-*.sqlite3"), key=lambda p: p.stat().st_mtime)
         assert aside[-1].read_bytes() == b"not a journal"
+        # The new journal numbers from 001 again: the old reports went aside with their journal.
+        assert not (again.settings.state_dir / "reports").exists()
+        suffix = aside[-1].name.removeprefix("journal-").removesuffix(".sqlite3")
+        assert (
+            again.settings.state_dir / f"reports-{suffix}" / f"{s.incident_id}.md"
+        ).read_text() == "# old\n"
     finally:
         again.close()
 

@@ -37,13 +37,14 @@ COMMITS = [
 EXPECTED = """\
 # Incident Report: Checkout API returning 500s
 
-**Incident ID**: INC-2026-11-26-001\x20\x20
-**Severity**: P0 (declared P1; P0 from 15:04 CET)\x20\x20
-**Status**: Resolved\x20\x20
-**Incident Lead**: alice\x20\x20
-**Start Time**: 2026-11-26 15:00 CET (14:00 UTC)\x20\x20
-**End Time**: 2026-11-26 15:40 CET (14:40 UTC)\x20\x20
-**Duration**: 40m 00s
+**Incident ID**: INC-2026-11-26-001 \x20
+**Severity**: P0 (declared P1; P0 from 15:04 CET) \x20
+**Status**: Resolved \x20
+**Incident Lead**: alice \x20
+**Start Time**: 2026-11-26 15:00 CET (14:00 UTC) \x20
+**End Time**: 2026-11-26 15:40 CET (14:40 UTC) \x20
+**Duration**: 40m 00s \x20
+**Post-Incident Review Due**: 2026-11-28 15:40 CET
 
 All times are Europe/Berlin (CET, UTC+01:00 at the start) unless marked UTC.
 
@@ -58,8 +59,60 @@ Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool
 - **Data Loss**: None
 
 ## Timeline
+- 15:00 CET - Detected (declared)
+- 15:05 CET - Investigation started
+- not reached - Root cause identified
+- 15:20 CET - Mitigation applied
+- 15:40 CET - Resolved
+
+- **Time to triage**: 5m 00s
+- **Time to mitigate**: 20m 00s
+- **Time to resolve**: 40m 00s
+
+## Errors per Minute
+| Moment | Errors per minute | Recorded |
+|---|---:|---|
+| At declaration | not recorded (1,250 in the 1h 00m before) | 15:00 CET |
+| At peak | not recorded (3,100 in the 1h 00m before) | 15:12 CET |
+| At resolution | not recorded (3 in the 1h 00m before) | 15:40 CET |
+
+No errors per minute were recorded during the incident.
+
+Top errors in the 1h 00m before the peak (15:12 CET):
+
+| Count | Type | Message |
+|---:|---|---|
+| 2,400 | TimeoutError | connection pool exhausted |
+| 700 | HTTPError | POST /checkout returned 500 |
+
+**Suspected deploy**: errors rose 8 min after deploy a1b2c3d
+
+## Root Cause
+[Detailed explanation of what caused the incident]
+
+Last working theory: Deploy a1b2c3d exhausted the DB connection pool
+
+## Resolution
+Reverted deploy a1b2c3d and restarted the API
+
+## Action Items
+- [ ] [ACTION ITEM 1] - Owner: [NAME] - Due: [DATE]
+
+## Lessons Learned
+**What Went Well**:
+- [ITEM 1]
+
+**What Could Be Improved**:
+- [ITEM 1]
+
+## References
+- Incident Channel: #incident-P1-checkout-api-returning-500s
+- Related Tickets: [LINKS]
+- Monitoring Dashboards: [LINKS]
+
+## Full Timeline
 - 15:00 CET - P1 incident declared: Checkout API returning 500s (alice)
-- 15:00 CET - Evidence (errors, at declaration): 1,250 errors in the last 1 h; top: TimeoutError (812)
+- 15:00 CET - Errors at declaration: 1,250 errors in the last 1 h; top: TimeoutError (812)
 - 15:01 CET - ✔ Notify engineering team in Slack (alice)
 - 15:02 CET - ✔ Create incident channel (bob)
 - 15:04 CET - Severity P1 → P0 (checkout fully down) (alice)
@@ -67,35 +120,27 @@ Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool
 - 15:06 CET - ✔ Check recent code deployments (bob)
 - 15:07 CET - Note: Pool at 100/100 since the 14:52 deploy (alice)
 - 15:08 CET - Current theory: Deploy a1b2c3d exhausted the DB connection pool (alice)
-- 15:08 CET - ETA to resolution: 30 minutes (alice)
-- 15:09 CET - Feature customers see: Checkout (alice)
+- 15:08 CET - Edited ETA to resolution, Feature customers see (alice)
 - 15:10 CET - Internal update sent: Internal - Status Update (alice)
-- 15:12 CET - Evidence (errors, peak): 3,100 errors in the last 1 h; top: TimeoutError (2,400)
-- 15:13 CET - Evidence (errors, peak): 2,900 errors in the last 1 h; top: TimeoutError (2,400)
-- 15:14 CET - Evidence (deploy, suspected): errors rose 8 min after deploy a1b2c3d
+- 15:12 CET - Errors peaked: 3,100 errors in the last 1 h; top: TimeoutError (2,400)
+- 15:13 CET - Errors peaked: 2,900 errors in the last 1 h; top: TimeoutError (2,400)
+- 15:14 CET - Suspected deploy: errors rose 8 min after deploy a1b2c3d
 - 15:15 CET - Phase: Investigation → Mitigation (alice)
 - 15:16 CET - Customer update sent: Customer - P0 Notification (alice)
 - 15:20 CET - Phase: Mitigation → Recovery & Verification (alice)
 - 15:30 CET - ✔ Error rate returned to normal (alice)
-- 15:35 CET - Resolution (internal): Reverted deploy a1b2c3d and restarted the API (alice)
-- 15:35 CET - Users affected: about 4,000 shoppers (alice)
-- 15:35 CET - Services affected (internal): Checkout API (alice)
-- 15:36 CET - Data loss: None (alice)
+- 15:35 CET - Edited Resolution (internal), Users affected, Services affected (internal), Data loss (alice)
 - 15:40 CET - Incident resolved: Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool (alice)
-- 15:40 CET - Evidence (errors, at resolution): 3 errors in the last 1 h
+- 15:40 CET - Errors at resolution: 3 errors in the last 1 h
 
 ## Phases
 | Phase | Entered | Time spent | Budget |
 |---|---|---|---|
-| 1. Detection & Triage | 15:00 CET | 5m 00s | 5 min |
-| 2. Investigation | 15:05 CET | 10m 00s | 25 min |
+| 1. Detection & Triage | 15:00 CET | 5m 00s | 5m 00s |
+| 2. Investigation | 15:05 CET | 10m 00s | 25m 00s |
 | 3. Mitigation | 15:15 CET | 5m 00s | — |
 | 4. Recovery & Verification | 15:20 CET | 20m 00s | — |
-| 5. Post-Incident Review | — | — | 2 d |
-
-- **Time to triage**: 5m 00s
-- **Time to mitigate**: 20m 00s
-- **Time to resolve**: 40m 00s
+| 5. Post-Incident Review | — | — | 2d 00h |
 
 ## Checklists
 
@@ -140,7 +185,7 @@ Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool
 - [ ] No new related incidents
 - [ ] Stakeholders notified of resolution
 
-## Updates Sent
+## Updates Confirmed Sent
 
 ### 15:10 CET - Internal - Status Update (alice, on time)
 
@@ -179,59 +224,10 @@ our status page for real-time updates: https://status.example.com
 ```
 
 ## Commits in the Incident Window
-Commits that landed from 13:00 CET (2 h before the declaration) to 15:40 CET (the resolution), oldest first.
+Commits that landed from 13:00 CET (2h 00m before the declaration) to 15:40 CET (the resolution), oldest first.
 
 - `a1b2c3d` 14:52 CET bob: Deploy checkout v2 (deploy, migration, suspected)
-- `f00ba47` 15:25 CET alice: Revert "Deploy checkout v2" (during deploy freeze)
-
-**Suspected deploy**: errors rose 8 min after deploy a1b2c3d
-
-## Error Tallies
-
-### At declaration
-Recorded 15:00 CET: 1,250 errors in the last 1 h.
-
-| Count | Type | Message |
-|---:|---|---|
-| 812 | TimeoutError | connection pool exhausted |
-| 377 | HTTPError | POST /checkout returned 500 |
-
-### At peak
-Recorded 15:12 CET: 3,100 errors in the last 1 h.
-
-| Count | Type | Message |
-|---:|---|---|
-| 2,400 | TimeoutError | connection pool exhausted |
-| 700 | HTTPError | POST /checkout returned 500 |
-
-### At resolution
-Recorded 15:40 CET: 3 errors in the last 1 h.
-
-## Root Cause
-[Detailed explanation of what caused the incident]
-
-Last working theory: Deploy a1b2c3d exhausted the DB connection pool
-
-## Resolution
-Reverted deploy a1b2c3d and restarted the API
-
-## Action Items
-- [ ] [ACTION ITEM 1] - Owner: [NAME] - Due: [DATE]
-- [ ] [ACTION ITEM 2] - Owner: [NAME] - Due: [DATE]
-
-## Lessons Learned
-**What Went Well**:
-- [ITEM 1]
-- [ITEM 2]
-
-**What Could Be Improved**:
-- [ITEM 1]
-- [ITEM 2]
-
-## References
-- Incident Channel: #incident-P1-checkout-api-returning-500s
-- Related Tickets: [LINKS]
-- Monitoring Dashboards: [LINKS]
+- `f00ba47` 15:25 CET alice: Revert "Deploy checkout v2" (the fix)
 
 ---
 Generated by warroom 0.1.0 at 2026-11-26 16:00 CET (15:00 UTC) from 25 journal events.
@@ -288,9 +284,9 @@ def test_the_report_uses_the_git_sources_commits_when_none_are_given(
         state_dir=state_dir, timezone_name="Europe/Berlin", user="alice", git=GitSettings(repo=repo)
     )
     text = build_report(s.incident(), settings, now=REPORT_NOW, commits=None, facts=None)
-    section = text.split("## Commits in the Incident Window\n")[1].split("\n\n**Suspected deploy**")[0]
+    section = commits_section(text)
     assert section == (
-        "Commits that landed from 13:00 CET (2 h before the declaration) to 15:40 CET (the resolution), "
+        "Commits that landed from 13:00 CET (2h 00m before the declaration) to 15:40 CET (the resolution), "
         "oldest first.\n\n"
         f"- `{shas[1]}` 14:52 CET Bob Builder: Deploy checkout v2 (deploy, migration)\n"
         f"- `{shas[2]}` 15:25 CET Bob Builder: Roll back checkout v2 (during deploy freeze)"
@@ -298,14 +294,14 @@ def test_the_report_uses_the_git_sources_commits_when_none_are_given(
 
 
 def commits_section(text: str) -> str:
-    return text.split("## Commits in the Incident Window\n")[1].split("\n\n**Suspected deploy**")[0]
+    return text.split("## Commits in the Incident Window\n")[1].split("\n\n---\n")[0]
 
 
 def test_no_repository_or_a_git_problem_give_a_one_line_note(
     state_dir: Path, clock: object, tmp_path: Path
 ) -> None:
     s = script_incident(state_dir, clock)
-    window = "Commits that landed from 13:00 CET (2 h before the declaration) to 15:40 CET (the resolution), oldest first.\n\n"
+    window = "Commits that landed from 13:00 CET (2h 00m before the declaration) to 15:40 CET (the resolution), oldest first.\n\n"
     text = build_report(s.incident(), s.settings, now=REPORT_NOW, facts=None)
     assert (
         commits_section(text)
@@ -328,14 +324,17 @@ def test_tallies_missing_or_unreadable_are_said_so(state_dir: Path, clock: objec
         j.append(iid, ev.EvidenceRecorded("errors", "peak", json.dumps({"rows": "nope"})))
         inc = j.load(iid)
     ctx = report_context(inc, settings, now=T0 + timedelta(minutes=5), commits=[])
-    assert [(t.title, t.note) for t in ctx["tallies"]] == [
+    assert [(r.title, r.per_minute, r.recorded) for r in ctx["rates"]] == [
         (
             "At declaration",
-            "The tally recorded at 15:00 CET cannot be read: not JSON (Expecting property name enclosed in double quotes).",
+            "cannot be read (not JSON (Expecting property name enclosed in double quotes))",
+            "15:00 CET",
         ),
-        ("At peak", "The tally recorded at 15:00 CET cannot be read: rows is not a list."),
-        ("At resolution", "No error tally was recorded at the resolution."),
+        ("At peak", "cannot be read (rows is not a list)", "15:00 CET"),
+        ("At resolution", "not recorded", "—"),
     ]
+    assert ctx["top_errors"] is None
+    assert ctx["errors_sparkline"] == "No errors per minute were recorded during the incident."
 
 
 def test_errors_evidence_writes_the_documented_json() -> None:
@@ -377,8 +376,8 @@ def test_an_open_incident_reports_up_to_now_with_placeholders(state_dir: Path, c
     assert "- **Users Affected**: [NUMBER or PERCENTAGE]\n" in text
     assert "- **Data Loss**: [YES/NO - DETAILS]\n" in text
     assert "- **Time to resolve**: not reached\n" in text
-    assert "| 1. Detection & Triage | 15:00 CET | 1h 35m (over budget by 1h 30m) | 5 min |" in text
-    assert "## Updates Sent\nNo updates were recorded as sent.\n" in text
+    assert "| 1. Detection & Triage | 15:00 CET | 1h 35m (over budget by 1h 30m) | 5m 00s |" in text
+    assert "## Updates Confirmed Sent\nNo update was confirmed sent.\n" in text
     assert "to 16:35 CET (now; still open), oldest first.\n\nNo commits landed in this window.\n" in text
     assert "## Root Cause\n[Detailed explanation of what caused the incident]\n\n## Resolution\n" in text
 
@@ -413,9 +412,9 @@ def test_a_broken_team_report_template_is_a_one_line_error(
         str(err.value)
         == f"cannot write the report: {team / 'incident_report.md.j2'} line 2: unknown variable 'timelime'"
     )
-    (team / "incident_report.md.j2").write_text("# {{ title }} ({{ timeline | length }} events)\n")
+    (team / "incident_report.md.j2").write_text("# {{ title }} ({{ timeline | length }} timeline lines)\n")
     text = build_report(s.incident(), s.settings, now=REPORT_NOW, commits=[], templates=TemplateSet(team))
-    assert text == "# Checkout API returning 500s (25 events)\n"
+    assert text == "# Checkout API returning 500s (21 timeline lines)\n"
 
 
 # -- warroom report ------------------------------------------------------------------------------------
@@ -435,11 +434,11 @@ def test_warroom_report_writes_the_file(state_dir: Path, clock: object, tmp_path
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     expected_commits = (
-        "Commits that landed from 13:00 CET (2 h before the declaration) to 15:40 CET (the resolution), "
+        "Commits that landed from 13:00 CET (2h 00m before the declaration) to 15:40 CET (the resolution), "
         "oldest first.\n\nNo git repository configured ([git] repo in warroom.toml, or --repo).\n"
     )
     want = EXPECTED.replace(
-        EXPECTED.split("## Commits in the Incident Window\n")[1].split("\n**Suspected")[0], expected_commits
+        EXPECTED.split("## Commits in the Incident Window\n")[1].split("\n---\n")[0], expected_commits
     )
     # Everything but the generation time (the command uses the real clock).
     assert text.rsplit("\n---\n", 1)[0] == want.rsplit("\n---\n", 1)[0]

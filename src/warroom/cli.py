@@ -144,6 +144,43 @@ def open_journal(settings: Settings) -> Journal:
     return journal
 
 
+DEMO_FOLDER = "demo"  # warroom.demo.session.DEMO_DIR (not imported here: it loads the demo's machinery)
+
+
+def demo_settings(settings: Settings) -> Settings | None:
+    """The settings that read the demo's own journal (``warroom demo`` keeps its incidents apart, in
+    the state dir's demo folder), or None when there is no demo journal."""
+    from dataclasses import replace
+
+    demo_dir = Path(settings.state_dir).expanduser() / DEMO_FOLDER
+    if not (demo_dir / settings.journal_path.name).is_file():
+        return None
+    repo = demo_dir / "repo"
+    git = replace(settings.git, repo=repo) if repo.is_dir() else settings.git
+    return replace(settings, state_dir=demo_dir, git=git)
+
+
+def demo_ids(demo: Settings | None) -> list[str]:
+    """The demo journal's incident ids, oldest first ([] when there is none or it cannot be read)."""
+    if demo is None:
+        return []
+    try:
+        with Journal(demo.journal_path, actor=demo.user) as journal:
+            return journal.incident_ids()
+    except JournalError:
+        return []
+
+
+def demo_pointer(demo: Settings, ids: Sequence[str], command: str) -> str:
+    """``the demo's 2 incidents (INC-...-001 to INC-...-002) are in its own journal: warroom list
+    --state-dir ~/.local/state/warroom/demo``."""
+    span = ids[0] if len(ids) == 1 else f"{ids[0]} to {ids[-1]}"
+    count = "incident" if len(ids) == 1 else f"{len(ids)} incidents"
+    verb = "is" if len(ids) == 1 else "are"
+    where = f"warroom {command} --state-dir {demo.state_dir}"
+    return f"the demo's {count} ({span}) {verb} in its own journal: {where}"
+
+
 @click.group(
     cls=WarroomGroup,
     invoke_without_command=True,
@@ -217,8 +254,12 @@ def list_(ctx: click.Context, only_open: bool, **flags: Any) -> None:
         listing = journal.incidents(settings.playbook)
     tell_problems(listing.problems)
     incidents = [i for i in listing if i.is_open] if only_open else list(listing)
+    demo = demo_settings(settings)
+    ids = demo_ids(demo)
     if not incidents:
         click.echo("no incidents" + (" open" if only_open else "") + f" in {settings.journal_path}")
+        if demo is not None and ids:
+            say(demo_pointer(demo, ids, "list"))
         return
     now = utc_now()
     rows = [("ID", "SEV", "STATUS", "STARTED", "DURATION", "TITLE")]
@@ -239,6 +280,8 @@ def list_(ctx: click.Context, only_open: bool, **flags: Any) -> None:
             c.rjust(w) if i == 4 else c.ljust(w) for i, (c, w) in enumerate(zip(r[:5], widths, strict=True))
         ]
         click.echo("  ".join(cells) + "  " + r[5])
+    if demo is not None and ids:
+        say(demo_pointer(demo, ids, "list"))
 
 
 @main.command()
@@ -318,13 +361,19 @@ def report(ctx: click.Context, incident_id: str | None, output: Path | None, **f
     settings = settings_from(ctx, **flags)
     with open_journal(settings) as journal:
         ids = journal.incident_ids()
-        if incident_id is None:
-            if not ids:
-                fail(f"report: no incidents in {settings.journal_path}", 1)
-            incident_id = ids[-1]
-        elif incident_id not in ids:
+    demo = demo_settings(settings)
+    if incident_id is None and not ids:
+        found = demo_ids(demo)
+        where = f"; {demo_pointer(demo, found, 'report')}" if demo is not None and found else ""
+        fail(f"report: no incidents in {settings.journal_path}{where}", 1)
+    if incident_id is not None and incident_id not in ids:
+        if demo is None or incident_id not in demo_ids(demo):
             fail(f"report: no incident {incident_id} in {settings.journal_path}", 2)
-        incident = journal.load(incident_id, settings.playbook)
+        say(f"{incident_id} is a demo incident: reported from the demo's journal {demo.journal_path}")
+        settings = demo
+    with open_journal(settings) as journal:
+        incident = journal.load(incident_id or ids[-1], settings.playbook)
+    incident_id = incident.id
     from warroom.comms.report import ReportError, build_report
 
     try:

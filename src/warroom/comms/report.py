@@ -5,43 +5,43 @@ other template) with the message context (:func:`warroom.comms.context.build_con
 
 ==================  ==================================================================================
 zone_line           "All times are Europe/Berlin (CET, UTC+01:00) unless marked UTC."
-duration_hhmm       ``01:05`` (the playbook's ``Duration: [HH:MM]``)
+duration_hhmm       ``40m 00s`` (the one duration format, for the playbook's ``Duration: [HH:MM]``)
+review_due          when the post-incident review is due, with its date ("" while open)
 severity_note       ``declared P1; P0 from 15:04 CET`` ("" when the severity never changed)
-summary             the last resolution summary (``warroom resolve``'s text); else the placeholder
-timeline            list of :class:`TimelineEntry` (time, text): every journal event, sorted by time
+summary             the summary field (``e``); else the resolution's words when they differ from the
+                    resolution field; else the placeholder
+milestones          list of :class:`MilestoneRow`: detected, investigating, root cause identified,
+                    mitigation applied, resolved, each with its time (or ``not reached``)
+timeline            list of :class:`TimelineEntry` (time, text): the journal, condensed
+                    (:mod:`warroom.comms.timeline`)
 phases              list of :class:`PhaseRow` (number, name, entered, spent, budget, note)
-time_to_triage      ``4 min`` (declaration until Investigation began), or ``not reached``
+time_to_triage      ``4m 00s`` (declaration until Investigation began), or ``not reached``
 time_to_mitigate    declaration until Recovery & Verification began (the mitigation was in place)
 time_to_resolve     declaration until resolution
 checklists          list of :class:`ChecklistBlock` (title, items of :class:`ChecklistRow`)
-updates             list of :class:`UpdateRow`: every update sent, with its text and timeliness
+updates             list of :class:`UpdateRow`: every update confirmed sent, with its text
+copied              list of :class:`UpdateRow`: messages copied and never confirmed sent
+action_items        list of :class:`ActionRow` captured during the incident (text, owner, due)
+went_well           the lessons that went well (list of str); ``to_improve`` what could be improved
 commits             list of :class:`CommitRow` in the window (``git.recent`` before the declaration
                     until the end), oldest first; ``commits_window`` says the window and
                     ``commits_note`` why there are none (no repository, git source failed...)
-tallies             list of :class:`TallyBlock`: errors at declaration, at peak, at resolution
+rates               list of :class:`~warroom.comms.report_errors.RateRow`: errors per minute at
+                    declaration, at the peak, at resolution; ``errors_sparkline`` the whole
+                    incident's minutes; ``top_errors`` the top errors before the peak (or None)
 generated           :class:`~warroom.comms.context.Stamp` of ``now``; ``version``; ``event_count``
 ==================  ==================================================================================
 
-Error tallies come from the journal. The console records them as
-``EvidenceRecorded(source="errors", label=<label>, data=<JSON>, summary=<one line>)`` with
-``label`` one of ``"at declaration"``, ``"peak"``, ``"at resolution"`` and ``data``::
-
-    {"window_minutes": 60,
-     "rows": [{"type": "TimeoutError", "message": "pool exhausted", "count": 812}, ...],
-     "total": 1234}
-
-``rows`` is the playbook's top-errors query (largest first), ``total`` every error in the window
-(may exceed the sum of the rows). Use :func:`errors_evidence` to build the event. For the same
-label the last record wins, except ``peak``, where the largest total wins. A suspected deploy is
-recorded as ``EvidenceRecorded(source="deploy", label="suspected", data={"sha": ...},
-summary="errors rose 4 min after deploy a1b2c3d")``; the report prefers ``facts.suspected_deploy``.
+Error evidence is described in :mod:`warroom.comms.evidence`; a suspected deploy is recorded as
+``EvidenceRecorded(source="deploy", label="suspected", data={"sha": ...}, summary="errors rose 4
+min after deploy a1b2c3d")``; the report prefers ``facts.suspected_deploy``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,16 +57,12 @@ from warroom.comms.context import (
     human_duration,
 )
 from warroom.comms.evidence import (
-    AT_DECLARATION,
-    AT_RESOLUTION,
     DEPLOY_SOURCE,
-    ERRORS_SOURCE,
-    PEAK,
-    TALLY_LABELS,
-    TALLY_TITLES,
 )
+from warroom.comms.report_errors import errors_records, rates, sparkline_text
 from warroom.comms.templates import REPORT, TemplateSet
-from warroom.durations import clock_time, describe_duration, local, stamp, utc
+from warroom.comms.timeline import condensed
+from warroom.durations import clock_time, local, stamp, utc
 from warroom.files import write_private
 from warroom.incident import events as ev
 from warroom.incident.state import Incident, fold
@@ -75,6 +71,9 @@ from warroom.text import clean
 if TYPE_CHECKING:
     from warroom.settings import Settings
     from warroom.sources.git import Commit
+
+
+MARKED_SENT = "marked sent"  # the template name `u` records: an update marked sent without a copy
 
 
 class ReportError(Exception):
@@ -139,21 +138,16 @@ class CommitRow:
 
 
 @dataclass(frozen=True)
-class TallyRow:
-    count: str  # "1,234"
-    type: str
-    message: str
+class MilestoneRow:
+    time: str  # "15:05 CET" or "not reached"
+    name: str
 
 
 @dataclass(frozen=True)
-class TallyBlock:
-    label: str  # "at declaration"
-    title: str  # "At declaration"
-    recorded: str  # "15:00 CET" or ""
-    window: str  # "60 min"
-    total: str  # "1,234"
-    rows: list[TallyRow] = field(default_factory=list)
-    note: str = ""  # why there is nothing to show
+class ActionRow:
+    text: str
+    owner: str  # the placeholder when nobody was named
+    due: str
 
 
 # -- evidence helpers (for the UI) -----------------------------------------------------------------
@@ -166,11 +160,6 @@ def _fmt_time(when: datetime, tz: tzinfo | None, start_day: Any) -> str:
     if local(when, tz).date() != start_day:
         return stamp(when, tz)
     return clock_time(when, tz, seconds=False)
-
-
-def _hhmm(td: timedelta) -> str:
-    minutes = max(0, int(td.total_seconds()) // 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _fence(text: str) -> str:
@@ -201,6 +190,8 @@ def _describe(incident: Incident, event: ev.Event, titles: Mapping[str, str]) ->
         names = {p.key: p.name for p in pb.phases}
         return f"Phase: {names.get(b.previous, b.previous)} → {names.get(b.phase, b.phase)}"
     if isinstance(b, ev.UpdateSent):
+        if b.template in ("", MARKED_SENT) and not b.text.strip():
+            return f"{b.audience.capitalize()} update marked sent (no copied text)"
         title = titles.get(b.template) or b.template
         return f"{b.audience.capitalize()} update sent" + (f": {title}" if title else "")
     return event.describe()
@@ -209,14 +200,30 @@ def _describe(incident: Incident, event: ev.Event, titles: Mapping[str, str]) ->
 def _timeline(
     incident: Incident, titles: Mapping[str, str], tz: tzinfo | None, day: Any
 ) -> list[TimelineEntry]:
-    ordered = sorted(incident.events, key=lambda e: (e.at, e.seq))
-    out = []
-    for e in ordered:
-        text = clean(_describe(incident, e, titles), max_len=300)
-        if e.actor and not isinstance(e.body, ev.Observed | ev.EvidenceRecorded):
-            text = f"{text} ({clean(e.actor, max_len=60)})"
-        out.append(TimelineEntry(_fmt_time(e.at, tz, day), text))
-    return out
+    lines = condensed(incident, titles, lambda e: _describe(incident, e, titles))
+    return [TimelineEntry(_fmt_time(line.at, tz, day), line.text) for line in lines]
+
+
+def _milestones(incident: Incident, tz: tzinfo | None, day: Any) -> list[MilestoneRow]:
+    return [
+        MilestoneRow(_fmt_time(m.at, tz, day) if m.at else "not reached", m.name)
+        for m in incident.milestones()
+    ]
+
+
+def _action_items(incident: Incident) -> list[ActionRow]:
+    return [
+        ActionRow(
+            clean(a.text, max_len=500),
+            clean(a.owner, max_len=100) or Placeholder("[NAME]"),
+            clean(a.due, max_len=100) or Placeholder("[DATE]"),
+        )
+        for a in incident.action_items
+    ]
+
+
+def _lessons(incident: Incident, went_well: bool) -> list[str]:
+    return [clean(x.text, max_len=500) for x in incident.lessons if x.went_well == went_well]
 
 
 def _phases(incident: Incident, now: datetime, tz: tzinfo | None, day: Any) -> list[PhaseRow]:
@@ -235,7 +242,7 @@ def _phases(incident: Incident, now: datetime, tz: tzinfo | None, day: Any) -> l
                 name=ph.name,
                 entered=_fmt_time(entered, tz, day) if entered else "—",
                 spent=human_duration(took) if visited else "—",
-                budget=describe_duration(ph.budget) if ph.budget else "—",
+                budget=human_duration(ph.budget) if ph.budget else "—",
                 note=note,
             )
         )
@@ -269,40 +276,76 @@ def _checklists(incident: Incident, tz: tzinfo | None, day: Any) -> list[Checkli
     return blocks
 
 
+def _title(titles: Mapping[str, str], template: str, audience: str) -> str:
+    title = titles.get(template) or ("" if template in ("", MARKED_SENT) else clean(template, max_len=80))
+    if not title:
+        return f"{audience} update" if audience else "Message"
+    if audience and not title.lower().startswith(audience.lower()):
+        return f"{audience}: {title}"
+    return title
+
+
 def _update_rows(
     incident: Incident, titles: Mapping[str, str], tz: tzinfo | None, day: Any
 ) -> list[UpdateRow]:
+    """Every update confirmed sent, with the text it confirmed (its copy's when it names one)."""
     rows = []
     events = sorted(incident.events, key=lambda e: e.seq)
+    copies = {c.event_id: c for c in incident.copies}
     for u in incident.updates:
         # When was this update owed? Fold the journal up to just before it.
         before = [e for e in events if e.seq < _seq_of(incident, u.event_id)]
-        note = ""
+        notes = []
         try:
             due = fold(before, incident.playbook).next_update_due(u.audience) if before else None
         except Exception:
             due = None
         if due is not None:
-            note = "on time" if u.at <= due else f"late by {human_duration(u.at - due)}"
+            notes.append("on time" if u.at <= due else f"late by {human_duration(u.at - due)}")
+        copied = copies.get(u.copy)
+        raw, template = (u.text, u.template)
+        if not raw.strip() and copied is not None:
+            raw, template = copied.text, copied.template
+        text = clean(raw, max_len=None, multiline=True)
+        if not text.strip():
+            notes.append("marked sent; no copied text")
         if u.undone_at is not None:
-            taken_back = f"taken back at {_fmt_time(u.undone_at, tz, day)}"
-            note = f"{note}; {taken_back}" if note else taken_back
-        text = clean(u.text, max_len=None, multiline=True)
+            notes.append(f"taken back at {_fmt_time(u.undone_at, tz, day)}")
         audience = clean(u.audience, max_len=20).capitalize()
-        title = titles.get(u.template) or clean(u.template, max_len=80)
-        if not title:
-            title = f"{audience} update"
-        elif not title.lower().startswith(audience.lower()):
-            title = f"{audience}: {title}"
         rows.append(
             UpdateRow(
                 time=_fmt_time(u.at, tz, day),
                 audience=audience,
-                title=title,
+                title=_title(titles, template, audience),
                 actor=clean(u.actor, max_len=60),
-                text=text,
+                text=text if text.strip() else "",
                 fence=_fence(text),
-                note=note,
+                note="; ".join(notes),
+            )
+        )
+    return rows
+
+
+def _copied_rows(
+    incident: Incident, titles: Mapping[str, str], tz: tzinfo | None, day: Any
+) -> list[UpdateRow]:
+    """Messages copied and never confirmed sent (or whose update was taken back)."""
+    confirmed = {u.copy for u in incident.updates if u.copy and u.undone_at is None}
+    rows = []
+    for c in incident.copies:
+        if c.event_id in confirmed:
+            continue
+        text = clean(c.text, max_len=None, multiline=True)
+        audience = clean(c.audience, max_len=20).capitalize()
+        rows.append(
+            UpdateRow(
+                time=_fmt_time(c.at, tz, day),
+                audience=audience,
+                title=_title(titles, c.template, audience),
+                actor=clean(c.actor, max_len=60),
+                text=text if text.strip() else "",
+                fence=_fence(text),
+                note="",
             )
         )
     return rows
@@ -318,88 +361,6 @@ def _evidence(incident: Incident, source: str) -> list[tuple[ev.Event, ev.Eviden
         if isinstance(e.body, ev.EvidenceRecorded) and e.body.source == source:
             out.append((e, e.body))
     return out
-
-
-def _parse_tally(body: ev.EvidenceRecorded) -> tuple[int, list[TallyRow], int] | str:
-    try:
-        data = json.loads(body.data)
-    except json.JSONDecodeError as exc:
-        return f"not JSON ({exc.msg})"
-    except (ValueError, RecursionError):  # a number of 5,000 digits; nesting 100,000 deep
-        return "not JSON a tally can hold"
-    if not isinstance(data, dict):
-        return "not a JSON object"
-    window = data.get("window_minutes", 60)
-    rows_raw = data.get("rows", [])
-    if not isinstance(window, int) or isinstance(window, bool) or window <= 0:
-        return "window_minutes is not a positive whole number"
-    if not isinstance(rows_raw, list):
-        return "rows is not a list"
-    rows = []
-    counted = 0
-    for r in rows_raw:
-        if not isinstance(r, dict):
-            return "a row is not an object"
-        count = r.get("count", 0)
-        if not isinstance(count, int) or isinstance(count, bool):
-            return "a row's count is not a whole number"
-        counted += count
-        rows.append(
-            TallyRow(
-                f"{count:,}", clean(r.get("type", ""), max_len=200), clean(r.get("message", ""), max_len=300)
-            )
-        )
-    total = data.get("total", counted)
-    if not isinstance(total, int) or isinstance(total, bool):
-        return "total is not a whole number"
-    return window, rows, total
-
-
-def _tallies(incident: Incident, tz: tzinfo | None, day: Any) -> list[TallyBlock]:
-    parsed: dict[str, tuple[ev.Event, tuple[int, list[TallyRow], int] | str]] = {}
-    for event, body in _evidence(incident, ERRORS_SOURCE):
-        if body.label not in TALLY_LABELS:
-            continue
-        result = _parse_tally(body)
-        if body.label == PEAK and body.label in parsed:
-            prev = parsed[PEAK][1]
-            if isinstance(result, tuple) and isinstance(prev, tuple) and result[2] < prev[2]:
-                continue
-        parsed[body.label] = (event, result)
-    blocks = []
-    for label in TALLY_LABELS:
-        title = TALLY_TITLES[label]
-        if label not in parsed:
-            note = f"No error tally was recorded {_label_words(label)}."
-            blocks.append(TallyBlock(label, title, "", "", "", note=note))
-            continue
-        event, result = parsed[label]
-        when = _fmt_time(event.at, tz, day)
-        if isinstance(result, str):
-            blocks.append(
-                TallyBlock(
-                    label, title, when, "", "", note=f"The tally recorded at {when} cannot be read: {result}."
-                )
-            )
-            continue
-        window, rows, total = result
-        blocks.append(
-            TallyBlock(
-                label,
-                title,
-                when,
-                describe_duration(timedelta(minutes=window)),
-                f"{total:,}",
-                rows,
-                note="",
-            )
-        )
-    return blocks
-
-
-def _label_words(label: str) -> str:
-    words = {AT_DECLARATION: "at the declaration", PEAK: "at the peak", AT_RESOLUTION: "at the resolution"}
-    return words[label]
 
 
 # -- commits -------------------------------------------------------------------------------------------
@@ -439,6 +400,18 @@ def _in_freeze(when: datetime, spans: Sequence[tuple[datetime, datetime | None]]
     return any(s <= when <= (e or end) for s, e in spans)
 
 
+def _same_sha(a: str, b: str) -> bool:
+    return bool(a and b) and (a.startswith(b) or b.startswith(a))
+
+
+def _reverts(subject: str, suspect: CommitLine | None, suspected_sha: str) -> bool:
+    """``git revert`` writes ``Revert "<subject>"``; a team may name the sha instead."""
+    if not suspected_sha or not subject.lower().startswith("revert"):
+        return False
+    named = suspect is not None and bool(suspect.subject) and suspect.subject in subject
+    return named or suspected_sha[:7] in subject
+
+
 def _commit_rows(
     incident: Incident,
     commits: Sequence[CommitLine],
@@ -450,6 +423,8 @@ def _commit_rows(
 ) -> list[CommitRow]:
     freeze = incident.freeze_intervals()
     picked = [c for c in commits if c.at is None or start <= c.at <= end]
+    suspect = next((c for c in commits if _same_sha(c.sha, suspected_sha)), None) if suspected_sha else None
+    fixes = {sha for sha, role in incident.marked_commits.items() if role == "fix"}
     picked.sort(key=lambda c: (c.at is None, c.at or start))
     rows = []
     for c in picked:
@@ -458,9 +433,12 @@ def _commit_rows(
             marks.append("deploy")
         if c.migration:
             marks.append("migration")
-        if c.freeze_breach or (c.at is not None and _in_freeze(c.at, freeze, end)):
+        is_fix = any(_same_sha(c.sha, sha) for sha in fixes) or _reverts(c.subject, suspect, suspected_sha)
+        if is_fix:
+            marks.append("the fix")  # a mitigation, not a freeze breach
+        elif c.freeze_breach or (c.at is not None and _in_freeze(c.at, freeze, end)):
             marks.append("during deploy freeze")
-        if suspected_sha and c.sha and (c.sha.startswith(suspected_sha) or suspected_sha.startswith(c.sha)):
+        if suspected_sha and _same_sha(c.sha, suspected_sha):
             marks.append("suspected")
         rows.append(
             CommitRow(
@@ -501,10 +479,15 @@ def report_context(
         severity_note = "; ".join(steps)
 
     summary: str = Placeholder("[Brief description of what happened]")
-    for e in reversed(incident.events):
-        if isinstance(e.body, ev.Resolved) and e.body.summary.strip():
-            summary = clean(e.body.summary, max_len=2000, multiline=True)
-            break
+    resolution_words = incident.fields.get("resolution", "").strip()
+    if incident.fields.get("summary", "").strip():
+        summary = clean(incident.fields["summary"], max_len=2000, multiline=True)
+    else:
+        for e in reversed(incident.events):
+            said = e.body.summary.strip() if isinstance(e.body, ev.Resolved) else ""
+            if said and said != resolution_words:  # the resolution has its own section
+                summary = clean(said, max_len=2000, multiline=True)
+                break
 
     # The suspected deploy: the live facts, else what the console journaled.
     suspected_sha = ""
@@ -528,13 +511,20 @@ def report_context(
     commit_rows = _commit_rows(incident, lines, suspected_sha, window_start, end, tz, day)
     if not commit_rows and not commits_note:
         commits_note = "No commits landed in this window."
-    before = describe_duration(settings.git.recent)
+    before = human_duration(settings.git.recent)
     commits_window = (
         f"Commits that landed from {_fmt_time(window_start, tz, day)} ({before} before the declaration) "
         f"to {_fmt_time(end, tz, day)}"
         + (" (the resolution)" if incident.resolved_at else " (now; still open)")
         + ", oldest first."
     )
+
+    def when(at: datetime) -> str:
+        return _fmt_time(at, tz, day)
+
+    records = errors_records(incident)
+    rate_rows, top_errors = rates(records, when)
+    review = incident.review_due()
 
     def took(td: timedelta | None) -> str:
         return human_duration(td) if td is not None else "not reached"
@@ -545,6 +535,7 @@ def report_context(
             "duration_hhmm": human_duration(incident.elapsed(now)),  # one format everywhere
             "severity_note": severity_note,
             "summary": summary,
+            "milestones": _milestones(incident, tz, day),
             "timeline": _timeline(incident, titles or {}, tz, day),
             "phases": _phases(incident, now, tz, day),
             "time_to_triage": took(incident.time_to_triage()),
@@ -552,10 +543,17 @@ def report_context(
             "time_to_resolve": took(incident.time_to_resolve()),
             "checklists": _checklists(incident, tz, day),
             "updates": _update_rows(incident, titles or {}, tz, day),
+            "copied": _copied_rows(incident, titles or {}, tz, day),
+            "action_items": _action_items(incident),
+            "went_well": _lessons(incident, True),
+            "to_improve": _lessons(incident, False),
+            "review_due": stamp(review, tz) if review is not None else "",
             "commits": commit_rows,
             "commits_window": commits_window,
             "commits_note": commits_note,
-            "tallies": _tallies(incident, tz, day),
+            "rates": rate_rows,
+            "top_errors": top_errors,
+            "errors_sparkline": sparkline_text(records, incident.declared_at, end, when),
             "generated": Stamp.of(now, tz),
             "version": __version__,
             "event_count": len(incident.events),

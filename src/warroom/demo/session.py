@@ -12,7 +12,10 @@ puts together, under ``settings.state_dir / "demo"``:
   time since the last demo stopped is filled in, so the last hour is never empty;
 - ``repo/``: the demo git repository (rebuilt with the database, or when it is missing);
 - ``journal.sqlite3``: the demo's own journal with the demo P0 (so demo incidents never mix with
-  real ones); a journal that is replaced is kept as ``journal-<UTC time>.sqlite3``;
+  real ones). A new demo incident is declared in it after the earlier ones (so it never takes the
+  id of one that has a report, ``reports/<id>.md``); an earlier one still open is closed, saying
+  why. A journal that cannot be read is kept as ``journal-<UTC time>.sqlite3``, its ``outbox/`` and
+  ``reports/`` beside it under the same suffix;
 - the status pages stand-in on 127.0.0.1 (unless ``online``).
 
 The previous demo is continued (same incident, same story) when its database holds a story whose
@@ -201,9 +204,10 @@ def _run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
-def _move_journal_aside(journal_path: Path, outbox: Path, now: datetime) -> Path | None:
-    """Keep the previous demo's journal (and its outbox) as ``journal-<UTC time>.sqlite3``: the new
-    journal numbers its incidents from 001 again, so their outbox folders must not mix."""
+def _move_journal_aside(journal_path: Path, demo_dir: Path, now: datetime) -> Path | None:
+    """Keep a demo journal that cannot be read as ``journal-<UTC time>.sqlite3``, and its outbox and
+    reports as ``outbox-<UTC time>`` and ``reports-<UTC time>``: the new journal numbers its
+    incidents from 001 again, so their outbox folders and reports must not mix."""
     if not journal_path.exists():
         return None
     stamp = now.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
@@ -217,9 +221,23 @@ def _move_journal_aside(journal_path: Path, outbox: Path, now: datetime) -> Path
         src = Path(f"{journal_path}{suffix}")
         if src.exists():
             src.replace(Path(f"{target}{suffix}"))
-    if outbox.is_dir():
-        outbox.replace(outbox.with_name(f"outbox-{name}"))
+    for folder in ("outbox", "reports"):
+        if (demo_dir / folder).is_dir():
+            (demo_dir / folder).replace(demo_dir / f"{folder}-{name}")
     return target
+
+
+def _close_abandoned(
+    journal_path: Path, settings: Settings, clock: Clock, open_ids: set[str], reason: str
+) -> None:
+    """The demo starts over: its incidents still open are closed, saying why (one open demo
+    incident at a time; their journal, outbox and reports stay where they are)."""
+    if not open_ids:
+        return
+    why = f"the demo started over ({reason})" if reason else "the demo started over"
+    with Journal(journal_path, actor=settings.user, clock=clock) as journal:
+        for incident_id in sorted(open_ids):
+            journal.append(incident_id, ev.Closed(reason=why))
 
 
 def _open_incidents(journal_path: Path, settings: Settings) -> set[str] | None:
@@ -423,7 +441,11 @@ def prepare(
             # -- the journal and the incident -----------------------------------------------------
             t = time.perf_counter()
             if result.fresh:
-                _move_journal_aside(journal_path, demo_dir / "outbox", now)
+                still_open = _open_incidents(journal_path, settings)
+                if still_open is None:  # unreadable: kept aside, with what was written for it
+                    _move_journal_aside(journal_path, demo_dir, now)
+                else:  # the demo journal goes on: a new incident never takes an old one's id
+                    _close_abandoned(journal_path, settings, clock, still_open, result.reason)
                 incident_id = _declare(journal_path, settings, clock)
                 _run_sync(lambda: _set_story(server.dsn(DEMO_DB), incident_id=incident_id))
                 story = replace(story, incident_id=incident_id)

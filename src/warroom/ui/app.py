@@ -497,6 +497,16 @@ class WarroomApp(App[int]):
     def action_escalate(self) -> None:
         self.actions.escalate()
 
+    def action_add_action_item(self) -> None:
+        from warroom.ui.screens.capture import add_action_item
+
+        add_action_item(self)
+
+    def action_add_lesson(self) -> None:
+        from warroom.ui.screens.capture import add_lesson
+
+        add_lesson(self)
+
     def action_toggle_item(self) -> None:
         self.actions.toggle_item()
 

@@ -120,6 +120,22 @@ CONSOLE_BINDINGS: list[Binding] = [
         tooltip="Record an escalation (level and reason)",
     ),
     Binding(
+        "A",
+        "app.add_action_item",
+        "Action item",
+        show=False,
+        id="add_action_item",
+        tooltip="Add an action item for the report (owner, optional due date)",
+    ),
+    Binding(
+        "O",
+        "app.add_lesson",
+        "Lesson",
+        show=False,
+        id="add_lesson",
+        tooltip="Add a lesson for the report (went well / could be improved)",
+    ),
+    Binding(
         "ctrl+z",
         "app.undo_update",
         "Undo sent",
