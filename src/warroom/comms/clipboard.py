@@ -154,6 +154,21 @@ class CopyResult:
         return self.path is not None
 
     @property
+    def where(self) -> str:
+        """Where the text went, in a few words (``terminal + system clipboard + outbox``); the
+        ``*_detail`` lines say the rest."""
+        went = [
+            name
+            for name, ok in (
+                ("terminal", self.terminal == "ok"),
+                ("system clipboard", self.system == "ok"),
+                ("outbox", self.saved),
+            )
+            if ok
+        ]
+        return " + ".join(went) if went else "nowhere (v shows the text to select by hand)"
+
+    @property
     def severity(self) -> Literal["information", "warning", "error"]:
         """For ``App.notify``: information when copied and saved, error when nothing worked."""
         if self.copied and self.saved:
