@@ -89,6 +89,7 @@ class LiveFacts:
     degraded_components: Sequence[str] = ()  # "Twilio: SMS (major outage)"
     status_page_link: str | None = None  # the team's own status page
     error_rate: str | None = None  # "12.5% of requests"
+    errors_per_minute: str | None = None  # "increasing +240% (38/min, was 11/min)"
     commits: Sequence[CommitLine] = ()  # recent commits, newest first (the report may use them)
 
 
@@ -191,6 +192,7 @@ LIVE_FILLS: dict[str, str] = {
     "error_rate": "the database source: error rate",
     "db_health": "the database source",
     "errors_summary": "the database source: error tallies",
+    "errors_per_minute": "the database source: error tallies",
     "suspected_deploy": "the commits source: no deploy suspected",
     "internal_cadence": "the severity's cadence in [playbook]",
     "customer_cadence": "the severity's cadence in [playbook]",
@@ -199,6 +201,12 @@ LIVE_FILLS: dict[str, str] = {
     "internal_update_due": "none owed: no cadence, or resolved",
     "customer_update_due": "none owed: no cadence, or resolved",
     "end": "set when resolved (r)",
+    "id": "set when the incident is declared",
+    "start": "set when the incident is declared",
+    "now": "set when the incident is declared",
+    "elapsed": "set when the incident is declared",
+    "duration": "set when the incident is declared",
+    "timezone": "[incident] timezone",
     "review_at": "set when resolved (r)",
     "completed_actions": "tick checklist items",
     "in_progress_actions": "open phase items",
@@ -447,9 +455,10 @@ class MessageContext(MutableMapping[str, Any]):
     services_affected_list: list[str] = field(default_factory=list)
     top_errors: list[ErrorLine] = field(default_factory=list)  # largest first
     errors_summary: str = _ph("[ERRORS]")  # the top 3: "TimeoutError: pool exhausted (1,234); ..."
-    error_rate: str = _ph("[ERROR_RATE]")
+    error_rate: str = _ph("[ERROR_RATE]")  # the rate and how long below the threshold
+    errors_per_minute: str = _ph("[ERRORS_PER_MINUTE]")  # with the trend
     db_health: str = _ph("[DB_HEALTH]")
-    suspected_deploy: str = _ph("[SUSPECTED_DEPLOY]")
+    suspected_deploy: str = _ph("[SUSPECTED_DEPLOY]")  # and the commit that fixed it, if any
     degraded_components: list[str] = field(default_factory=list)
     recent_commits: list[CommitLine] = field(default_factory=list)  # newest first
     timezone: str = _ph("[TIMEZONE]")  # Europe/Berlin, or "local time (CET)"
@@ -580,6 +589,7 @@ def build_context(
         top_errors=errors,
         errors_summary=_errors_summary(errors),
         error_rate=_text(facts.error_rate, "[ERROR_RATE]", max_len=200),
+        errors_per_minute=_text(facts.errors_per_minute, "[ERRORS_PER_MINUTE]", max_len=200),
         db_health=_text(facts.db_health, "[DB_HEALTH]", max_len=300),
         suspected_deploy=_text(facts.suspected_deploy, "[SUSPECTED_DEPLOY]", max_len=300),
         degraded_components=[c for c in (clean(x, max_len=200) for x in facts.degraded_components) if c],
