@@ -1,6 +1,6 @@
 """The console's words: the playbook's messages rendered with live facts (off the UI loop),
-copied to every clipboard there is, recorded as updates; the last copy shown again; the
-post-incident report written.
+copied to every clipboard there is (a copy, never an update), confirmed sent with u / U; the last
+copy shown again with where it went; the post-incident report written.
 
 :class:`Comms` belongs to the app (``app.comms``); panes call it to copy what they show.
 """
@@ -8,10 +8,8 @@ post-incident report written.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from warroom.text import clean
 
@@ -21,8 +19,6 @@ if TYPE_CHECKING:
     from warroom.incident import events as ev
     from warroom.ui.app import WarroomApp
 
-T = TypeVar("T")
-
 RESOLUTION_QUESTION = "The incident is still open — copy the resolution anyway?"
 CONFIRM_KEYS = {"internal": "u", "customer": "U"}  # the key that confirms a copy sent
 
@@ -30,32 +26,6 @@ CONFIRM_KEYS = {"internal": "u", "customer": "U"}  # the key that confirms a cop
 def _unfilled(result: RenderResult) -> list[tuple[str, str]]:
     """Each placeholder left in a rendered message once, with the context key it stands for."""
     return list(dict.fromkeys((s.placeholder, s.field) for s in result.spans))
-
-
-async def in_daemon_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``func(*args, **kwargs)`` in a thread of its own that never holds up the process's exit
-    (asyncio.to_thread's pool threads are joined when the interpreter ends)."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
-
-    def run() -> None:
-        try:
-            result, error = func(*args, **kwargs), None
-        except BaseException as exc:
-            result, error = None, exc
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, result, error)
-
-    threading.Thread(target=run, name="warroom-worker", daemon=True).start()
-    return await future
 
 
 class Comms:
@@ -105,6 +75,8 @@ class Comms:
     async def render(self, info: TemplateInfo) -> RenderResult:
         """Render off the UI loop (a team's template is bounded, but may still take its whole
         deadline), in a daemon thread a closing console never waits for."""
+        from warroom.comms.clipboard import in_daemon_thread
+
         return await in_daemon_thread(self.templates.render, info, self.context(), cancel=self.stop_renders)
 
     # -- copying --------------------------------------------------------------------------------
