@@ -61,13 +61,13 @@ START_TIMEOUT = 40.0  # a restarted console showing the journal's state
 RECOVER_TIMEOUT = 45.0  # the database panes after the server is back (the backoff is capped at 30 s)
 DOWN_TIMEOUT = 15.0  # the database panes saying the server is unreachable
 SOURCE_KINDS = frozenset({"evidence_recorded", "observed"})  # what the console writes by itself
-TEMPLATES = {  # key: (template name, audience); every one of them counts as an update sent
-    "1": ("internal_declaration", "internal"),
-    "2": ("internal_update", "internal"),
-    "3": ("internal_resolution", "internal"),
-    "4": ("customer_notification", "customer"),
-    "5": ("customer_resolution", "customer"),
-}
+TEMPLATES = {  # key: template name; copied, then confirmed sent with u / U
+    "1": "internal_declaration",
+    "2": "internal_update",
+    "4": "customer_notification",
+    "6": "customer_update",
+}  # (3 and 5, the resolutions, ask first while the incident is open and are never an update)
+CONFIRM = {"internal": "u", "customer": "U"}
 ERRORS = [
     ("TwilioError", "SMS delivery failed: 30003 handset off"),
     ("DatabaseError", "canceling statement due to statement timeout"),
@@ -556,23 +556,38 @@ class Chaos:
         )
 
     def copy_action(self) -> Action:
-        key = "2" if self.rng.random() < 0.6 else self.rng.choice("1345")
-        name, audience = TEMPLATES[key]
+        """Copy a message (journaled as a copy; its outbox file is written after the journal), or
+        confirm the last copy sent with u / U (the countdown moves)."""
+        key = "2" if self.rng.random() < 0.6 else self.rng.choice("146")
+        name = TEMPLATES[key]
+        inc = self.incident()
+        if inc.copies and self.rng.random() < 0.5:
+            return self.confirm_action(inc.copies[-1].audience)
+        outbox = self.journal_path.parent / "outbox" / self.incident_id
+        before = len(list(outbox.glob("*"))) if outbox.is_dir() else 0
+        return Action(
+            f"copy {key} ({name})",
+            lambda b: isinstance(b, ev.MessageCopied) and b.template == name,
+            lambda s: outbox.is_dir() and len(list(outbox.glob("*"))) > before,
+            [key],
+        )
+
+    def confirm_action(self, audience: str) -> Action:
         inc = self.incident()
         before = inc.next_update_due(audience)
         shown_before = clock_time(before, TZ) if before is not None else None
         last = inc.last_update(audience)
         if last is not None:
-            # the countdown shows whole seconds: a second copy in the same second looks the same
+            # the countdown shows whole seconds: a second update in the same second looks the same
             wait = (
                 last.at.replace(microsecond=0) + timedelta(seconds=1.05) - datetime.now(UTC)
             ).total_seconds()
             time.sleep(max(0.0, wait))
         return Action(
-            f"copy {key} ({name})",
-            lambda b: isinstance(b, ev.UpdateSent) and b.audience == audience and b.template == name,
+            f"sent {CONFIRM[audience]} ({audience})",
+            lambda b: isinstance(b, ev.UpdateSent) and b.audience == audience,
             lambda s: shown_dues(s).get(audience) not in (None, shown_before),
-            [key],
+            [CONFIRM[audience]],
         )
 
     def random_action(self, weights: tuple[int, ...] = (45, 20, 20, 15)) -> Action:

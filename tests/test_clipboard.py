@@ -365,7 +365,8 @@ def test_in_tmux_with_set_clipboard_on_the_copy_lands_in_the_paste_buffer(tmp_pa
         while time.monotonic() < deadline:
             got = subprocess.run([*base, "show-buffer"], capture_output=True, text=True, encoding="utf-8")
             buffer = got.stdout
-            if got.returncode == 0 and buffer == text:
+            # the sequence reaches tmux before the script has saved the file and written its message
+            if got.returncode == 0 and buffer == text and (tmp_path / "message.txt").exists():
                 break
             time.sleep(0.05)
         assert buffer == text

@@ -707,6 +707,7 @@ def test_a_status_page_url_given_with_its_api_path_is_read_as_the_base(tmp_path:
 EVERY_KEY = """[incident]
 user = "ana"
 timezone = "Europe/Berlin"
+status_page_link = "https://status.example.com"
 
 [ui]
 theme = "light"
@@ -806,7 +807,7 @@ resolution = ["Write the report"]
 # The keys of every table, as the "unknown key" message lists them (where: how messages name it).
 KNOWN_KEYS = {
     "": "database, errors, git, incident, playbook, status, status_pages, templates, ui",
-    "[incident]": "timezone, user",
+    "[incident]": "status_page_link, timezone, user",
     "[ui]": "bell, theme",
     "[templates]": "dir",
     "[database]": "connect_timeout, dsn, panes, pgbouncer, poll_interval, queries, resync_interval, "
@@ -862,7 +863,7 @@ def test_every_key_is_read_into_its_setting(tmp_path: Path) -> None:
     s = load(every_key_file(tmp_path))
     defaults = Settings(state_dir=tmp_path)
     sections = [
-        (s, defaults, ("user", "timezone_name", "theme", "bell", "templates_dir")),
+        (s, defaults, ("user", "timezone_name", "status_page_link", "theme", "bell", "templates_dir")),
         (s.database, DatabaseSettings(), tuple(keys_of(DatabaseSettings))),
         (s.errors, ErrorSettings(), tuple(keys_of(ErrorSettings))),
         (s.git, GitSettings(), tuple(keys_of(GitSettings))),
@@ -925,6 +926,7 @@ def test_check_shows_every_setting(tmp_path: Path) -> None:
         f"journal            = {d}/state/journal.sqlite3",
         "user               = ana",
         "timezone           = Europe/Berlin",
+        "status page link   = https://status.example.com",
         "theme              = light",
         f"templates dir      = {d}/tpl",
         "",

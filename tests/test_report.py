@@ -196,9 +196,17 @@ Incident: Checkout API returning 500s
 Time Elapsed: 10m 00s
 
 Progress:
-✅ Notify engineering team in Slack; Create incident channel; Check recent code deployments
+✅ Check recent code deployments; Create incident channel; Notify engineering team in Slack
 🔄 Check recent database migrations; Check environment variable changes; Check external service status (Twilio, etc.); Check rate limits; Check disk space / database size; (+1 more)
 ⏳ Error rate returned to normal; Key features tested and working; Performance metrics within acceptable range; No new errors appearing; User feedback positive; (+5 more)
+
+Latest:
+- Pool at 100/100 since the 14:52 deploy
+
+Live:
+- Error rate: 38% of requests
+- Top errors: TimeoutError: connection pool exhausted (812); HTTPError: POST /checkout returned 500 (377)
+- Suspected deploy: a1b2c3d Deploy checkout v2 (errors rose 8 min later)
 
 Current Theory: Deploy a1b2c3d exhausted the DB connection pool
 ETA to Resolution: 30 minutes
@@ -213,7 +221,7 @@ Subject: Service Disruption - Checkout Temporarily Unavailable
 
 We're currently experiencing an issue affecting Checkout.\x20
 
-What's affected: Customers cannot complete checkout
+What's affected: [DESCRIPTION]
 Current status: Our team is investigating
 Updates: We'll provide updates every 30 minutes
 

@@ -20,7 +20,8 @@ from warroom.comms.context import (
     blank_context,
     build_context,
 )
-from warroom.comms.templates import BUILTINS, TemplateSet, undo_event, update_event
+from warroom.comms.templates import BUILTINS, TemplateSet
+from warroom.comms.updates import undo_event, update_event
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal
 from warroom.resources import shipped_dir
@@ -104,7 +105,8 @@ Thank you for your patience.
 - The ACE Engage Team""",
 }
 
-# The same five, filled from the scripted incident at the moment each is copied.
+# The same five, filled from the scripted incident at the moment each is copied. The script fills
+# no customer field: the customer messages keep those placeholders (never the internal words).
 SCRIPTED = {
     "internal_declaration": """\
 🚨 P0 INCIDENT DECLARED 🚨
@@ -128,11 +130,19 @@ Incident: Checkout API returning 500s
 Time Elapsed: 10m 00s
 
 Progress:
-✅ Notify engineering team in Slack; Create incident channel; Check recent code deployments
+✅ Check recent code deployments; Create incident channel; Notify engineering team in Slack
 🔄 Check recent database migrations; Check environment variable changes; Check external service \
 status (Twilio, etc.); Check rate limits; Check disk space / database size; (+1 more)
 ⏳ Error rate returned to normal; Key features tested and working; Performance metrics within \
 acceptable range; No new errors appearing; User feedback positive; (+5 more)
+
+Latest:
+- Pool at 100/100 since the 14:52 deploy
+
+Live:
+- Error rate: 38% of requests
+- Top errors: TimeoutError: connection pool exhausted (812); HTTPError: POST /checkout returned 500 (377)
+- Suspected deploy: a1b2c3d Deploy checkout v2 (errors rose 8 min later)
 
 Current Theory: Deploy a1b2c3d exhausted the DB connection pool
 ETA to Resolution: 30 minutes
@@ -143,7 +153,7 @@ Subject: Service Disruption - Checkout Temporarily Unavailable
 
 We're currently experiencing an issue affecting Checkout.\x20
 
-What's affected: Customers cannot complete checkout
+What's affected: [DESCRIPTION]
 Current status: Our team is investigating
 Updates: We'll provide updates every 30 minutes
 
@@ -173,8 +183,8 @@ Subject: Service Restored - Checkout Back to Normal
 The issue affecting Checkout has been resolved.
 
 Issue duration: 40m 00s
-Affected services: Checkout API, Supabase Database (degraded performance)
-Resolution: Reverted deploy a1b2c3d and restarted the API
+Affected services: Checkout
+Resolution: [BRIEF_DESCRIPTION]
 
 Everything is now operating normally. If you continue to\x20
 experience issues, please contact support.
@@ -182,6 +192,11 @@ experience issues, please contact support.
 Thank you for your patience.
 
 - The ACE Engage Team""",
+}
+
+SCRIPTED_UNFILLED = {
+    "customer_notification": ("[DESCRIPTION]",),
+    "customer_resolution": ("[BRIEF_DESCRIPTION]",),
 }
 
 
@@ -203,7 +218,7 @@ def fresh_incident(state_dir: Path, clock: object, severity: str = "P0", **kw: s
 def test_the_five_templates_are_the_playbooks_words(state_dir: Path) -> None:
     ts = TemplateSet()
     ctx = blank_context()
-    assert [i.name for i in ts.messages()] == list(PLAYBOOK)
+    assert [i.name for i in ts.messages()] == [*PLAYBOOK, "customer_update"]  # the playbook has none
     for name, expected in PLAYBOOK.items():
         result = ts.render(name, ctx)
         assert result.error is None
@@ -228,7 +243,9 @@ def test_keys_titles_audiences_and_what_counts_as_an_update() -> None:
         ("3", "internal_resolution", "Internal - Resolution", "internal", True, "built-in"),
         ("4", "customer_notification", "Customer - P0 Notification", "customer", True, "built-in"),
         ("5", "customer_resolution", "Customer - Resolution Notification", "customer", True, "built-in"),
+        ("6", "customer_update", "Customer - Status Update", "customer", True, "built-in"),
     ]
+    assert [i.name for i in ts.messages() if i.resolution] == ["internal_resolution", "customer_resolution"]
     assert ts.by_key("2").name == "internal_update"  # type: ignore[union-attr]
     report = ts.get("incident_report")
     assert report is not None and report.kind == "report" and report.key is None
@@ -246,7 +263,7 @@ def test_every_template_renders_the_scripted_incident_exactly(state_dir: Path, c
     for name, expected in SCRIPTED.items():
         result = s.rendered[name]
         assert result.text == expected, name
-        assert result.spans == ()
+        assert result.unfilled == SCRIPTED_UNFILLED.get(name, ()), name
 
 
 def test_a_copied_update_records_its_audience_and_the_undo_takes_it_back(
@@ -311,7 +328,7 @@ def test_unfilled_fields_render_as_the_playbooks_placeholders_with_spans(
 
     customer = ts.render("customer_notification", ctx)
     assert customer.unfilled == ("[FEATURE]", "[DESCRIPTION]", "[STATUS_PAGE_LINK]")
-    assert customer.unfilled_fields == ("feature", "impact", "status_page_link")  # relabelled: still impact
+    assert customer.unfilled_fields == ("feature", "customer_impact", "status_page_link")
     assert [customer.text[s.start : s.end] for s in customer.spans] == [  # type: ignore[index]
         "[FEATURE]",
         "[FEATURE]",
@@ -335,8 +352,8 @@ def test_unfilled_fields_render_as_the_playbooks_placeholders_with_spans(
     assert ts.variables("internal_update") & ev.FIELDS.keys() == {"title", "theory", "eta", "planned_actions"}
     assert ts.variables("customer_resolution") & ev.FIELDS.keys() == {
         "feature",
-        "services_affected",
-        "resolution",
+        "customer_affected",
+        "customer_resolution",
     }
 
 
@@ -445,11 +462,12 @@ def test_a_team_overrides_a_template_and_adds_its_own(tmp_path: Path, state_dir:
         ("3", "internal_resolution", "Internal - Resolution", "built-in"),
         ("4", "customer_notification", "Customer - P0 Notification", "built-in"),
         ("5", "customer_resolution", "Customer - Resolution Notification", "built-in"),
+        ("6", "customer_update", "Customer - Status Update", "built-in"),
         (None, "exec_summary", "Executive summary", "team"),
         (None, "zz_notes", "Zz notes", "team"),
     ]
     assert infos[1].counts_as_update and infos[1].audience == "internal"  # an override keeps the meaning
-    assert not infos[5].counts_as_update and infos[5].audience == "internal"
+    assert not infos[6].counts_as_update and infos[6].audience == "internal"
     ctx = build_context(inc, settings, None, T0 + timedelta(minutes=5))
     assert ts.render("internal_update", ctx).text == "UPDATE INC-2026-11-26-001: [ROOT_CAUSE_THEORY]"
     assert ts.render("exec_summary", ctx).text == "P0 Checkout down (5m 00s)"
@@ -461,7 +479,7 @@ def test_a_team_overrides_a_template_and_adds_its_own(tmp_path: Path, state_dir:
     os.utime(path, ns=(10**18, 10**18))
     write(team, "aa_first.j2", "new")
     assert ts.render("internal_update", ctx).text == "CHANGED INC-2026-11-26-001"
-    assert [i.name for i in ts.messages()][5] == "aa_first"
+    assert [i.name for i in ts.messages()][6] == "aa_first"
 
 
 def test_a_broken_team_template_names_file_and_line_and_the_others_keep_working(

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from warroom.comms.context import ErrorLine, LiveFacts, build_context
 from warroom.comms.evidence import AT_DECLARATION, AT_RESOLUTION, PEAK, errors_evidence
-from warroom.comms.templates import RenderResult, TemplateSet, update_event
+from warroom.comms.templates import RenderResult, TemplateSet
+from warroom.comms.updates import update_event
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal
 from warroom.incident.state import Incident

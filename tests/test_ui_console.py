@@ -15,6 +15,7 @@ from warroom.ui.panes.timer import TimerPane
 from warroom.ui.screens.console import ConsoleScreen
 from warroom.ui.screens.declare import DeclareScreen
 from warroom.ui.screens.help import HelpScreen
+from warroom.ui.screens.modals import ChoiceModal
 from warroom.ui.screens.pick import PickIncidentScreen
 
 SIZE = (160, 48)
@@ -215,7 +216,7 @@ async def test_e_edits_only_changed_fields(world) -> None:  # type: ignore[no-un
         await pilot.pause()
         await pilot.press("e")
         await pilot.pause()
-        for _ in range(3):  # title -> impact -> lead -> theory
+        for _ in range(4):  # title -> summary -> impact -> lead -> theory
             await pilot.press("tab")
         await pilot.press(*"bad deploy of sms-sender")
         await pilot.press("tab")
@@ -311,8 +312,12 @@ async def test_digit_keys_are_answered(world) -> None:  # type: ignore[no-untype
     app = make_app(settings, journal, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        for key in "12345":
+        for key in "123456":
             await pilot.press(key)
+            await pilot.pause()
+            if key in "35":  # a resolution while the incident is open asks first
+                assert isinstance(app.screen, ChoiceModal)
+                await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ConsoleScreen)
         assert app.incident is not None and app.incident.is_open
@@ -340,6 +345,7 @@ async def test_question_mark_lists_every_key(world) -> None:  # type: ignore[no-
             ("y", "Copy the focused item"),
             ("1", "internal P0 declaration"),
             ("5", "customer resolution"),
+            ("6", "customer status update"),
             ("q", "Quit"),
             ("space / x", "Tick"),
             ("tab / shift+tab", "Move between panes"),

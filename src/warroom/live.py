@@ -420,7 +420,9 @@ class LiveState:
         for st in self.page_readings():
             degraded += [f"{st.name}: {c.label} ({c.status_text})" for c in st.components]
         commits = []
+        suspected = self.suspect.describe(UTC) if self.suspect is not None else None
         if isinstance(self.git, GitSnapshot):
+            fixes = self.fixes(incident)
             commits = [
                 CommitLine(
                     c.short_sha,
@@ -430,15 +432,20 @@ class LiveState:
                     c.is_deploy,
                     c.is_migration,
                     c.freeze_breach,
+                    c.sha in fixes,
                 )
                 for c in self.git.commits
             ]
+            fix = next((c for c in commits if c.fix), None)
+            if suspected is not None and fix is not None:
+                suspected += f"; fixed by {fix.sha} {fix.subject}"  # what was done about it
         return LiveFacts(
             top_errors=tuple(error_lines(snap)) if snap else (),
             db_health=db_line,
-            suspected_deploy=self.suspect.describe(UTC) if self.suspect is not None else None,
+            suspected_deploy=suspected,
             degraded_components=tuple(degraded),
             error_rate=rate_line,
+            errors_per_minute=snap.trend.describe() if snap is not None else None,
             commits=tuple(commits),
         )
 

@@ -389,6 +389,15 @@ class Settings:
             show=lambda s: [line("timezone", s.timezone_name or "(local)")],
         ),
     )
+    # The team's own status page, for the customer messages (an incident's `e` field overrides it).
+    status_page_link: str = field(
+        default="",
+        metadata=key(
+            Text(LONG_TEXT_MAX),
+            table="incident",
+            show=lambda s: [line("status page link", s.status_page_link)] if s.status_page_link else [],
+        ),
+    )
     theme: str = field(default="dark", metadata=key(Text(allow_empty=False), table="ui", show="theme"))
     bell: bool = field(default=True, metadata=key(Flag(), table="ui"))
     templates_dir: Path | None = field(

@@ -154,6 +154,21 @@ class CopyResult:
         return self.path is not None
 
     @property
+    def where(self) -> str:
+        """Where the text went, in a few words (``terminal + system clipboard + outbox``); the
+        ``*_detail`` lines say the rest."""
+        went = [
+            name
+            for name, ok in (
+                ("terminal", self.terminal == "ok"),
+                ("system clipboard", self.system == "ok"),
+                ("outbox", self.saved),
+            )
+            if ok
+        ]
+        return " + ".join(went) if went else "nowhere (v shows the text to select by hand)"
+
+    @property
     def severity(self) -> Literal["information", "warning", "error"]:
         """For ``App.notify``: information when copied and saved, error when nothing worked."""
         if self.copied and self.saved:
@@ -166,8 +181,10 @@ class CopyResult:
 # -- threads -------------------------------------------------------------------------------------------------
 
 
-def _in_daemon_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-    """Run ``fn`` in a daemon thread; the future completes on the calling loop."""
+def in_daemon_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> asyncio.Future[T]:
+    """Run ``fn(*args, **kwargs)`` in a daemon thread; the future completes on the calling loop.
+    A daemon thread never holds up the process's exit (asyncio.to_thread's pool threads are joined
+    when the interpreter ends): a hung xclip or template render never keeps a closing console."""
     loop = asyncio.get_running_loop()
     fut: asyncio.Future[T] = loop.create_future()
 
@@ -181,7 +198,7 @@ def _in_daemon_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
 
     def work() -> None:
         try:
-            result, exc = fn(*args), None
+            result, exc = fn(*args, **kwargs), None
         except BaseException as e:  # report everything to the caller, never to stderr
             result, exc = None, e
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
@@ -327,7 +344,7 @@ class Clipboard:
             await asyncio.wait({self._pending}, timeout=self.system_timeout)
             if not self._pending.done():
                 return "busy", "system clipboard busy (the previous copy has not returned)"
-        fut = _in_daemon_thread(self.system_copy, text)
+        fut = in_daemon_thread(self.system_copy, text)
         self._pending = fut
         try:
             name = await asyncio.wait_for(asyncio.shield(fut), self.system_timeout)
@@ -344,7 +361,7 @@ class Clipboard:
         return "ok", f"copied to system clipboard ({name or 'pyperclip'})"
 
     async def _save(self, text: str, incident_id: str, name: str, when: datetime) -> tuple[Path | None, str]:
-        fut = _in_daemon_thread(write_outbox, self.outbox_dir, incident_id, name, text, when)
+        fut = in_daemon_thread(write_outbox, self.outbox_dir, incident_id, name, text, when)
         try:
             path = await asyncio.wait_for(asyncio.shield(fut), self.file_timeout)
         except TimeoutError:

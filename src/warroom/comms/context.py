@@ -1,69 +1,18 @@
 """The template context: everything the console knows about an incident, ready for a message.
 
 :func:`build_context` turns an :class:`~warroom.incident.state.Incident`, the settings, the live
-facts the sources saw (:class:`LiveFacts`) and ``now`` into a plain ``dict`` whose keys are always
-the same (:data:`CONTEXT_KEYS`). A field the responder has not filled is a :class:`Placeholder`:
-a ``str`` holding the playbook's bracketed placeholder (``[ROOT_CAUSE_THEORY]``), so the message
-still reads like the playbook and the preview can highlight what is missing.
+facts the sources saw (:class:`LiveFacts`) and ``now`` into a :class:`MessageContext`: one typed
+object whose fields are the keys a template reads (:data:`CONTEXT_KEYS`), each documented where it
+is declared. A template reads ``{{ theory }}``; Python reads ``ctx.theory`` or ``ctx["theory"]``.
+A field the responder has not filled is a :class:`Placeholder`: a ``str`` holding the playbook's
+bracketed placeholder (``[ROOT_CAUSE_THEORY]``), so the message still reads like the playbook and
+the preview can highlight what is missing; :func:`fill_hint` says where each one is filled (a
+field of ``e``, a configuration key, or a live source). Every string is cleaned with
+:func:`warroom.text.clean`.
 
-Keys (every string is cleaned with :func:`warroom.text.clean`):
-
-==========================  =====================================================================
-id                          ``INC-2026-11-26-001``
-severity                    ``P0``; ``severity_name`` ``Critical``; ``severity_label`` ``P0 - Critical``
-status                      the status line: Investigating / Mitigating / Monitoring / Resolved / Closed
-phase                       the current phase's name (``Investigation``)
-title                       placeholder ``[BRIEF_DESCRIPTION]``
-impact                      placeholder ``[USER_IMPACT]``
-lead                        the incident lead without a leading ``@``; placeholder ``[NAME]``
-channel                     the incident channel; placeholder ``#incident-YYYY-MM-DD-HH-MM``
-feature                     the affected feature (customer messages); placeholder ``[FEATURE]``
-is_open, resolved           booleans
-deploy_freeze               True while the severity calls for a deploy freeze (P0)
-was_frozen                  True if a deploy freeze held at any time (the all-clear line)
-start, now, end             :class:`Stamp`; ``end`` is the resolution (placeholder ``[TIMESTAMP]``)
-next_internal_update        :class:`Stamp`: when the next internal update is owed *if this message
-                            goes out now* (``now`` + the severity's internal cadence; every
-                            internal template counts as an update, see templates.py);
-                            placeholder ``[TIME]`` when there is no cadence or it is resolved
-next_customer_update        the same for customers (placeholder ``[TIME]``)
-internal_update_due         :class:`Stamp`: when the countdown says the next internal update is
-customer_update_due         owed right now (``Incident.next_update_due``); placeholder ``[TIME]``
-review_at                   :class:`Stamp`: resolution + ``playbook.review_within``; ``[DATE/TIME]``
-elapsed                     ``1 h 5 min``: declaration to now (to the resolution once resolved)
-duration                    the same value (``Duration:`` / ``Issue duration:`` lines)
-internal_cadence            ``15 minutes``; placeholder ``[INTERVAL]`` when the severity has none
-customer_cadence            ``30 minutes``; placeholder ``[INTERVAL]``
-completed_actions           ticked checklist items, in the order they were ticked, joined with
-                            ``"; "``; placeholder ``[COMPLETED_ACTIONS]``
-in_progress_actions         the open items of the checklists that belong to the current phase;
-                            when there are none, the current phase's name (the phase is what is in
-                            progress, e.g. ``Mitigation``); placeholder ``[IN_PROGRESS_ACTIONS]``
-                            once resolved
-planned_actions             the open items of the next phase that has any; placeholder
-                            ``[PLANNED_ACTIONS]``. Each of the three joined lines names at most
-                            five actions, then ``(+N more)``
-*_actions_list              the same three as lists of strings
-theory                      current theory; placeholder ``[ROOT_CAUSE_THEORY]``
-eta                         ETA to resolution; placeholder ``[ESTIMATE]``
-users_affected              placeholder ``[COUNT]``
-services_affected           the responder's list plus the degraded status-page components not
-                            already named, joined with ``", "``; placeholder ``[LIST]``
-services_affected_list      the same as a list
-revenue_impact              placeholder ``[$ AMOUNT or NONE]``
-data_loss                   placeholder ``[NONE/DETAILS]``
-root_cause                  placeholder ``[ROOT_CAUSE]``
-resolution                  what was done; placeholder ``[WHAT_WAS_DONE]``
-top_errors                  list of :class:`ErrorLine` (type, message, count), largest first
-errors_summary              ``TimeoutError: pool exhausted (1,234); ...`` (top 3); ``[ERRORS]``
-error_rate                  placeholder ``[ERROR_RATE]``
-db_health                   one line; placeholder ``[DB_HEALTH]``
-suspected_deploy            one line; placeholder ``[SUSPECTED_DEPLOY]``
-degraded_components         list of strings
-recent_commits              list of :class:`CommitLine` from the live facts (newest first)
-status_page_link            the team's own status page; placeholder ``[STATUS_PAGE_LINK]``
-timezone                    the display zone: ``Europe/Berlin``, or ``local time (CET)``
-==========================  =====================================================================
+Internal and customer words are different fields: a customer message reads only ``feature``,
+``customer_impact``, ``customer_affected``, ``customer_resolution``, ``customer_status`` and the
+times, never the internal impact, services, resolution, commits or a vendor's components.
 
 Checklists belong to phases as the playbook orders them: the severity's actions to Detection &
 Triage, the investigation checklist to Investigation, the verification checklist and the
@@ -78,8 +27,8 @@ Times: :class:`Stamp` renders as local time with its zone and UTC,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, MutableMapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +89,7 @@ class LiveFacts:
     degraded_components: Sequence[str] = ()  # "Twilio: SMS (major outage)"
     status_page_link: str | None = None  # the team's own status page
     error_rate: str | None = None  # "12.5% of requests"
+    errors_per_minute: str | None = None  # "increasing +240% (38/min, was 11/min)"
     commits: Sequence[CommitLine] = ()  # recent commits, newest first (the report may use them)
 
 
@@ -210,13 +160,16 @@ def zone_name(settings: Settings, when: datetime) -> str:
 
 # -- fields ----------------------------------------------------------------------------------------
 
-# The placeholder each responder-edited field shows while empty (the playbook's words).
+# The placeholder each responder-edited field (``e``, warroom.incident.events.FIELDS) shows while
+# empty: the playbook's words.
 FIELD_PLACEHOLDERS: dict[str, str] = {
     "title": "[BRIEF_DESCRIPTION]",
+    "summary": "[SUMMARY]",
     "impact": "[USER_IMPACT]",
     "lead": "[NAME]",
     "theory": "[ROOT_CAUSE_THEORY]",
     "eta": "[ESTIMATE]",
+    "planned_actions": "[PLANNED_ACTIONS]",
     "users_affected": "[COUNT]",
     "services_affected": "[LIST]",
     "revenue_impact": "[$ AMOUNT or NONE]",
@@ -224,65 +177,60 @@ FIELD_PLACEHOLDERS: dict[str, str] = {
     "root_cause": "[ROOT_CAUSE]",
     "resolution": "[WHAT_WAS_DONE]",
     "feature": "[FEATURE]",
+    "customer_impact": "[DESCRIPTION]",
+    "customer_affected": "[LIST]",
+    "customer_resolution": "[BRIEF_DESCRIPTION]",
+    "status_page_link": "[STATUS_PAGE_LINK]",
 }
 CHANNEL_PLACEHOLDER = "#incident-YYYY-MM-DD-HH-MM"
 FIELD_MAX = 2000  # characters kept of one field
 
-CONTEXT_KEYS: frozenset[str] = frozenset(
-    {
-        "id",
-        "severity",
-        "severity_name",
-        "severity_label",
-        "status",
-        "phase",
-        "title",
-        "impact",
-        "lead",
-        "channel",
-        "feature",
-        "is_open",
-        "resolved",
-        "deploy_freeze",
-        "was_frozen",
-        "start",
-        "now",
-        "end",
-        "next_internal_update",
-        "next_customer_update",
-        "internal_update_due",
-        "customer_update_due",
-        "review_at",
-        "elapsed",
-        "duration",
-        "internal_cadence",
-        "customer_cadence",
-        "completed_actions",
-        "in_progress_actions",
-        "planned_actions",
-        "completed_actions_list",
-        "in_progress_actions_list",
-        "planned_actions_list",
-        "theory",
-        "eta",
-        "users_affected",
-        "services_affected",
-        "services_affected_list",
-        "revenue_impact",
-        "data_loss",
-        "root_cause",
-        "resolution",
-        "top_errors",
-        "errors_summary",
-        "error_rate",
-        "db_health",
-        "suspected_deploy",
-        "degraded_components",
-        "recent_commits",
-        "status_page_link",
-        "timezone",
-    }
-)
+# Where an unfilled key that is not a field of ``e`` comes from (the notice after a copy says it).
+CONFIG_FILLS: dict[str, str] = {"status_page_link": "[incident] status_page_link"}
+LIVE_FILLS: dict[str, str] = {
+    "channel": "the severity's channel in [playbook]",
+    "error_rate": "the database source: error rate",
+    "db_health": "the database source",
+    "errors_summary": "the database source: error tallies",
+    "errors_per_minute": "the database source: error tallies",
+    "suspected_deploy": "the commits source: no deploy suspected",
+    "internal_cadence": "the severity's cadence in [playbook]",
+    "customer_cadence": "the severity's cadence in [playbook]",
+    "next_internal_update": "none owed: no cadence, or resolved",
+    "next_customer_update": "none owed: no cadence, or resolved",
+    "internal_update_due": "none owed: no cadence, or resolved",
+    "customer_update_due": "none owed: no cadence, or resolved",
+    "end": "set when resolved (r)",
+    "id": "set when the incident is declared",
+    "start": "set when the incident is declared",
+    "now": "set when the incident is declared",
+    "elapsed": "set when the incident is declared",
+    "duration": "set when the incident is declared",
+    "timezone": "[incident] timezone",
+    "review_at": "set when resolved (r)",
+    "completed_actions": "tick checklist items",
+    "in_progress_actions": "open phase items",
+}
+
+
+def fill_hint(key: str) -> str:
+    """Where the unfilled context key ``key`` is filled: ``e: Current theory``,
+    ``e: Status page link or [incident] status_page_link``, ``the database source``; "" if unknown."""
+    from warroom.incident.events import FIELDS
+
+    if key in FIELDS:
+        config = CONFIG_FILLS.get(key)
+        return f"e: {FIELDS[key]}" + (f" or {config}" if config else "")
+    return CONFIG_FILLS.get(key) or LIVE_FILLS.get(key, "")
+
+
+# The customer's words for the phase (Statuspage's incident statuses).
+CUSTOMER_STATUS: dict[str, str] = {
+    "triage": "investigating",
+    "investigation": "investigating",
+    "mitigation": "identified",
+    "recovery": "monitoring",
+}
 
 
 def _text(value: object, placeholder: str, *, max_len: int = FIELD_MAX) -> str:
@@ -291,6 +239,7 @@ def _text(value: object, placeholder: str, *, max_len: int = FIELD_MAX) -> str:
 
 
 ACTIONS_SHOWN = 5  # a status update names at most this many actions per line, then "(+N more)"
+LATEST_NOTES = 3  # a status update gives the newest notes
 
 
 def _most(items: list[str], limit: int = ACTIONS_SHOWN) -> list[str]:
@@ -343,12 +292,12 @@ class ActionLists:
 
 
 def action_lists(incident: Incident) -> ActionLists:
-    """Completed (ticked, by tick time), in progress (the current phase's open items) and planned
+    """Completed (ticked, newest first: the news), in progress (the current phase's open items) and planned
     (the open items of the next phase that has any) actions, each text once."""
     pb = incident.playbook
     out = ActionLists()
     seen: set[str] = set()
-    for tick in sorted(incident.ticks.values(), key=lambda t: t.at):
+    for tick in sorted(incident.ticks.values(), key=lambda t: t.at, reverse=True):
         text = clean(tick.text or _item_text(incident, tick.checklist, tick.item), max_len=300)
         if text and text not in seen:
             seen.add(text)
@@ -428,18 +377,149 @@ def _clean_errors(rows: Sequence[ErrorLine]) -> list[ErrorLine]:
     return out
 
 
+_NO_TIMESTAMP = Stamp.unknown("[TIMESTAMP]")
+_NO_TIME = Stamp.unknown("[TIME]")
+_NO_DATE = Stamp.unknown("[DATE/TIME]")
+
+
+def _ph(text: str) -> Any:
+    return field(default=Placeholder(text))
+
+
+@dataclass
+class MessageContext(MutableMapping[str, Any]):
+    """What a message is filled with: one field per key a template reads. The defaults are the
+    playbook's placeholders (a blank P0), so rendering the shipped templates with
+    ``MessageContext()`` gives the playbook's templates word for word.
+
+    It is a mapping too (``ctx["theory"]``, ``set(ctx)``, ``ctx.update(...)``): the report adds
+    its own keys, kept apart from the fields."""
+
+    id: str = _ph("INC-YYYY-MM-DD-###")  # INC-2026-11-26-001
+    severity: str = "P0"
+    severity_name: str = "Critical"
+    severity_label: str = "P0 - Critical"
+    status: str = "Investigating"  # Investigating / Mitigating / Monitoring / Resolved / Closed
+    phase: str = "Detection & Triage"  # the current phase's name
+    customer_status: str = "investigating"  # the phase in customers' words: identified, monitoring, resolved
+    # The fields of `e` (FIELD_PLACEHOLDERS); lead without its leading "@".
+    title: str = _ph("[BRIEF_DESCRIPTION]")
+    summary: str = _ph("[SUMMARY]")
+    impact: str = _ph("[USER_IMPACT]")  # internal
+    lead: str = _ph("[NAME]")
+    theory: str = _ph("[ROOT_CAUSE_THEORY]")
+    eta: str = _ph("[ESTIMATE]")
+    users_affected: str = _ph("[COUNT]")
+    revenue_impact: str = _ph("[$ AMOUNT or NONE]")
+    data_loss: str = _ph("[NONE/DETAILS]")
+    root_cause: str = _ph("[ROOT_CAUSE]")
+    resolution: str = _ph("[WHAT_WAS_DONE]")  # internal: what was done
+    feature: str = _ph("[FEATURE]")  # what customers use, in their words
+    customer_impact: str = _ph("[DESCRIPTION]")  # what customers see
+    customer_affected: str = _ph("[LIST]")  # affected for customers; the feature when not given
+    customer_resolution: str = _ph("[BRIEF_DESCRIPTION]")
+    status_page_link: str = _ph("[STATUS_PAGE_LINK]")  # the field, else [incident] status_page_link
+    channel: str = _ph(CHANNEL_PLACEHOLDER)
+    is_open: bool = True
+    resolved: bool = False
+    deploy_freeze: bool = True  # the severity calls for a deploy freeze (P0)
+    was_frozen: bool = True  # a deploy freeze held at any time (the all-clear line)
+    start: Stamp = _NO_TIMESTAMP
+    now: Stamp = _NO_TIMESTAMP
+    end: Stamp = _NO_TIMESTAMP  # the resolution
+    # When the next update is owed *if this message goes out now* (now + the severity's cadence).
+    next_internal_update: Stamp = _NO_TIME
+    next_customer_update: Stamp = _NO_TIME
+    # When the countdown says the next update is owed right now (Incident.next_update_due).
+    internal_update_due: Stamp = _NO_TIME
+    customer_update_due: Stamp = _NO_TIME
+    review_at: Stamp = _NO_DATE  # resolution + playbook.review_within
+    elapsed: str = _ph("[DURATION]")  # declaration to now (to the resolution once resolved)
+    duration: str = _ph("[TOTAL_TIME]")  # the same value
+    internal_cadence: str = _ph("[INTERVAL]")  # "15 minutes"
+    customer_cadence: str = _ph("[INTERVAL]")
+    # Ticked items, newest first; the current phase's open items (else the phase's name); the
+    # responder's planned actions, else the open items of the next phase that has any. Each line
+    # names at most five, then "(+N more)"; the *_list fields hold them all.
+    completed_actions: str = _ph("[COMPLETED_ACTIONS]")
+    in_progress_actions: str = _ph("[IN_PROGRESS_ACTIONS]")
+    planned_actions: str = _ph("[PLANNED_ACTIONS]")
+    completed_actions_list: list[str] = field(default_factory=list)
+    in_progress_actions_list: list[str] = field(default_factory=list)
+    planned_actions_list: list[str] = field(default_factory=list)
+    latest_notes: list[str] = field(
+        default_factory=list
+    )  # the timeline's notes, newest first (at most three)
+    # Internal: the responder's list plus the degraded status-page components not already named.
+    services_affected: str = _ph("[LIST]")
+    services_affected_list: list[str] = field(default_factory=list)
+    top_errors: list[ErrorLine] = field(default_factory=list)  # largest first
+    errors_summary: str = _ph("[ERRORS]")  # the top 3: "TimeoutError: pool exhausted (1,234); ..."
+    error_rate: str = _ph("[ERROR_RATE]")  # the rate and how long below the threshold
+    errors_per_minute: str = _ph("[ERRORS_PER_MINUTE]")  # with the trend
+    db_health: str = _ph("[DB_HEALTH]")
+    suspected_deploy: str = _ph("[SUSPECTED_DEPLOY]")  # and the commit that fixed it, if any
+    degraded_components: list[str] = field(default_factory=list)
+    recent_commits: list[CommitLine] = field(default_factory=list)  # newest first
+    timezone: str = _ph("[TIMEZONE]")  # Europe/Berlin, or "local time (CET)"
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)  # keys the report adds
+
+    # -- the mapping -------------------------------------------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        if key in CONTEXT_KEYS:
+            return getattr(self, key)
+        return self.extra[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in CONTEXT_KEYS:
+            setattr(self, key, value)
+        else:
+            self.extra[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key in CONTEXT_KEYS:
+            raise KeyError(f"{key} is a field of the message context")
+        del self.extra[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from _FIELD_ORDER
+        yield from self.extra
+
+    def __len__(self) -> int:
+        return len(_FIELD_ORDER) + len(self.extra)
+
+
+_FIELD_ORDER: tuple[str, ...] = tuple(f.name for f in fields(MessageContext) if f.name != "extra")
+CONTEXT_KEYS: frozenset[str] = frozenset(_FIELD_ORDER)
+
+
+def _severity(pb: Playbook, severity: str) -> dict[str, Any]:
+    """The fields that follow from the severity alone."""
+    sev = pb.severity(severity)
+
+    def cadence(c: timedelta | None) -> str:
+        return cadence_text(c) if c else Placeholder("[INTERVAL]")
+
+    return {
+        "severity": sev.key,
+        "severity_name": sev.name,
+        "severity_label": sev.label,
+        "internal_cadence": cadence(sev.internal_update),
+        "customer_cadence": cadence(sev.customer_update),
+    }
+
+
 def build_context(
     incident: Incident,
     settings: Settings,
     facts: LiveFacts | None,
     now: datetime,
-) -> dict[str, Any]:
-    """Everything a template may use (see the module docstring for each key)."""
+) -> MessageContext:
+    """Everything a template may use (see :class:`MessageContext` for each field)."""
     facts = facts or LiveFacts()
     now = utc(now)
     tz = settings.tz
     pb = incident.playbook
-    sev = pb.severity(incident.severity)
     f = incident.fields
 
     def stamp_or(when: datetime | None, placeholder: str) -> Stamp:
@@ -451,68 +531,74 @@ def build_context(
             return Stamp.unknown("[TIME]")
         return Stamp.of(now + cadence, tz)
 
-    def cadence(audience: str) -> str:
-        c = sev.internal_update if audience == "internal" else sev.customer_update
-        return cadence_text(c) if c else Placeholder("[INTERVAL]")
-
-    fields = {name: _text(f.get(name, ""), ph) for name, ph in FIELD_PLACEHOLDERS.items()}
-    lead = fields["lead"]
+    fields_ = {name: _text(f.get(name, ""), ph) for name, ph in FIELD_PLACEHOLDERS.items()}
+    lead = fields_["lead"]
     if not isinstance(lead, Placeholder):
-        fields["lead"] = _text(lead.lstrip("@").strip(), FIELD_PLACEHOLDERS["lead"])
-    named = fields["services_affected"]
+        fields_["lead"] = _text(lead.lstrip("@").strip(), FIELD_PLACEHOLDERS["lead"])
+    if isinstance(fields_["customer_affected"], Placeholder) and not isinstance(
+        fields_["feature"], Placeholder
+    ):
+        fields_["customer_affected"] = fields_["feature"]  # plain words customers already read
+    if isinstance(fields_["status_page_link"], Placeholder):
+        fields_["status_page_link"] = _text(
+            settings.status_page_link or facts.status_page_link, "[STATUS_PAGE_LINK]", max_len=500
+        )
+    named = fields_.pop("services_affected")  # with the degraded components, below
     services = _services("" if isinstance(named, Placeholder) else named, facts.degraded_components)
     actions = action_lists(incident)
+    planned = actions.planned
+    if not isinstance(fields_["planned_actions"], Placeholder):
+        planned = [fields_["planned_actions"], *planned]
+    del fields_["planned_actions"]  # the field's words first, then the playbook's next items
     errors = _clean_errors(facts.top_errors)
     elapsed = human_duration(incident.elapsed(now))
-    review = incident.review_due()
-
-    ctx: dict[str, Any] = {
-        "id": incident.id,
-        "severity": sev.key,
-        "severity_name": sev.name,
-        "severity_label": sev.label,
-        "status": incident.status_text,
-        "phase": pb.phase(incident.phase).name,
-        **fields,
-        "channel": _text(incident.channel, CHANNEL_PLACEHOLDER, max_len=200),
-        "is_open": incident.is_open,
-        "resolved": not incident.is_open,
-        "deploy_freeze": incident.deploy_freeze,
-        "was_frozen": bool(incident.freeze_intervals()),
-        "start": Stamp.of(incident.declared_at, tz),
-        "now": Stamp.of(now, tz),
-        "end": stamp_or(incident.resolved_at, "[TIMESTAMP]"),
-        "next_internal_update": next_after_send("internal"),
-        "next_customer_update": next_after_send("customer"),
-        "internal_update_due": stamp_or(incident.next_update_due("internal"), "[TIME]"),
-        "customer_update_due": stamp_or(incident.next_update_due("customer"), "[TIME]"),
-        "review_at": stamp_or(review, "[DATE/TIME]"),
-        "elapsed": elapsed,
-        "duration": elapsed,
-        "internal_cadence": cadence("internal"),
-        "customer_cadence": cadence("customer"),
-        "completed_actions": _joined(_most(actions.completed), "; ", "[COMPLETED_ACTIONS]"),
-        "in_progress_actions": _joined(_most(actions.in_progress), "; ", "[IN_PROGRESS_ACTIONS]"),
-        "planned_actions": _joined(_most(actions.planned), "; ", "[PLANNED_ACTIONS]"),
-        "completed_actions_list": actions.completed,
-        "in_progress_actions_list": actions.in_progress,
-        "planned_actions_list": actions.planned,
-        "services_affected": _joined(services, ", ", FIELD_PLACEHOLDERS["services_affected"]),
-        "services_affected_list": services,
-        "top_errors": errors,
-        "errors_summary": _errors_summary(errors),
-        "error_rate": _text(facts.error_rate, "[ERROR_RATE]", max_len=200),
-        "db_health": _text(facts.db_health, "[DB_HEALTH]", max_len=300),
-        "suspected_deploy": _text(facts.suspected_deploy, "[SUSPECTED_DEPLOY]", max_len=300),
-        "degraded_components": [c for c in (clean(x, max_len=200) for x in facts.degraded_components) if c],
-        "recent_commits": [clean_commit(c) for c in facts.commits],
-        "status_page_link": _text(facts.status_page_link, "[STATUS_PAGE_LINK]", max_len=500),
-        "timezone": zone_name(settings, incident.declared_at),
-    }
-    return ctx
+    notes = [clean(text, max_len=300) for _at, _who, text in reversed(incident.notes)][:LATEST_NOTES]
+    return MessageContext(
+        id=incident.id,
+        **_severity(pb, incident.severity),
+        status=incident.status_text,
+        phase=pb.phase(incident.phase).name,
+        customer_status=CUSTOMER_STATUS.get(incident.phase, "investigating")
+        if incident.is_open
+        else "resolved",
+        **fields_,
+        channel=_text(incident.channel, CHANNEL_PLACEHOLDER, max_len=200),
+        is_open=incident.is_open,
+        resolved=not incident.is_open,
+        deploy_freeze=incident.deploy_freeze,
+        was_frozen=bool(incident.freeze_intervals()),
+        start=Stamp.of(incident.declared_at, tz),
+        now=Stamp.of(now, tz),
+        end=stamp_or(incident.resolved_at, "[TIMESTAMP]"),
+        next_internal_update=next_after_send("internal"),
+        next_customer_update=next_after_send("customer"),
+        internal_update_due=stamp_or(incident.next_update_due("internal"), "[TIME]"),
+        customer_update_due=stamp_or(incident.next_update_due("customer"), "[TIME]"),
+        review_at=stamp_or(incident.review_due(), "[DATE/TIME]"),
+        elapsed=elapsed,
+        duration=elapsed,
+        completed_actions=_joined(_most(actions.completed), "; ", "[COMPLETED_ACTIONS]"),
+        in_progress_actions=_joined(_most(actions.in_progress), "; ", "[IN_PROGRESS_ACTIONS]"),
+        planned_actions=_joined(_most(planned), "; ", "[PLANNED_ACTIONS]"),
+        completed_actions_list=actions.completed,
+        in_progress_actions_list=actions.in_progress,
+        planned_actions_list=planned,
+        latest_notes=notes,
+        services_affected=_joined(services, ", ", FIELD_PLACEHOLDERS["services_affected"]),
+        services_affected_list=services,
+        top_errors=errors,
+        errors_summary=_errors_summary(errors),
+        error_rate=_text(facts.error_rate, "[ERROR_RATE]", max_len=200),
+        errors_per_minute=_text(facts.errors_per_minute, "[ERRORS_PER_MINUTE]", max_len=200),
+        db_health=_text(facts.db_health, "[DB_HEALTH]", max_len=300),
+        suspected_deploy=_text(facts.suspected_deploy, "[SUSPECTED_DEPLOY]", max_len=300),
+        degraded_components=[c for c in (clean(x, max_len=200) for x in facts.degraded_components) if c],
+        recent_commits=[clean_commit(c) for c in facts.commits],
+        timezone=zone_name(settings, incident.declared_at),
+    )
 
 
-def blank_context(playbook: Playbook | None = None, severity: str = "P0") -> dict[str, Any]:
+def blank_context(playbook: Playbook | None = None, severity: str = "P0") -> MessageContext:
     """A context in which every field is the playbook's placeholder (for a P0 by default).
 
     Rendering the shipped templates with it gives the playbook's templates word for word; the
@@ -520,53 +606,13 @@ def blank_context(playbook: Playbook | None = None, severity: str = "P0") -> dic
     from warroom.playbook import DEFAULT
 
     pb = playbook or DEFAULT
-    sev = pb.severity(severity)
-    ctx: dict[str, Any] = {name: Placeholder(ph) for name, ph in FIELD_PLACEHOLDERS.items()}
-    ctx.update(
-        {
-            "id": Placeholder("INC-YYYY-MM-DD-###"),
-            "severity": sev.key,
-            "severity_name": sev.name,
-            "severity_label": sev.label,
-            "status": pb.phases[0].status,
-            "phase": pb.phases[0].name,
-            "channel": Placeholder(CHANNEL_PLACEHOLDER),
-            "is_open": True,
-            "resolved": False,
-            "deploy_freeze": sev.key in pb.freeze_severities,
-            "was_frozen": sev.key in pb.freeze_severities,
-            "start": Stamp.unknown("[TIMESTAMP]"),
-            "now": Stamp.unknown("[TIMESTAMP]"),
-            "end": Stamp.unknown("[TIMESTAMP]"),
-            "next_internal_update": Stamp.unknown("[TIME]"),
-            "next_customer_update": Stamp.unknown("[TIME]"),
-            "internal_update_due": Stamp.unknown("[TIME]"),
-            "customer_update_due": Stamp.unknown("[TIME]"),
-            "review_at": Stamp.unknown("[DATE/TIME]"),
-            "elapsed": Placeholder("[DURATION]"),
-            "duration": Placeholder("[TOTAL_TIME]"),
-            "internal_cadence": cadence_text(sev.internal_update)
-            if sev.internal_update
-            else Placeholder("[INTERVAL]"),
-            "customer_cadence": cadence_text(sev.customer_update)
-            if sev.customer_update
-            else Placeholder("[INTERVAL]"),
-            "completed_actions": Placeholder("[COMPLETED_ACTIONS]"),
-            "in_progress_actions": Placeholder("[IN_PROGRESS_ACTIONS]"),
-            "planned_actions": Placeholder("[PLANNED_ACTIONS]"),
-            "completed_actions_list": [],
-            "in_progress_actions_list": [],
-            "planned_actions_list": [],
-            "services_affected_list": [],
-            "top_errors": [],
-            "errors_summary": Placeholder("[ERRORS]"),
-            "error_rate": Placeholder("[ERROR_RATE]"),
-            "db_health": Placeholder("[DB_HEALTH]"),
-            "suspected_deploy": Placeholder("[SUSPECTED_DEPLOY]"),
-            "degraded_components": [],
-            "recent_commits": [],
-            "status_page_link": Placeholder("[STATUS_PAGE_LINK]"),
-            "timezone": Placeholder("[TIMEZONE]"),
-        }
+    frozen = pb.severity(severity).key in pb.freeze_severities
+    first = pb.phases[0]
+    return MessageContext(
+        **_severity(pb, severity),
+        status=first.status,
+        phase=first.name,
+        customer_status=CUSTOMER_STATUS.get(first.key, "investigating"),
+        deploy_freeze=frozen,
+        was_frozen=frozen,
     )
-    return ctx

@@ -7,22 +7,16 @@ key  name                       title                               audience  co
 ===  =========================  ==================================  ========  ==================
 1    ``internal_declaration``   Internal - Incident Declaration     internal  yes
 2    ``internal_update``        Internal - Status Update            internal  yes
-3    ``internal_resolution``    Internal - Resolution               internal  yes
+3    ``internal_resolution``    Internal - Resolution               internal  once resolved
 4    ``customer_notification``  Customer - P0 Notification          customer  yes
-5    ``customer_resolution``    Customer - Resolution Notification  customer  yes
+5    ``customer_resolution``    Customer - Resolution Notification  customer  once resolved
+6    ``customer_update``        Customer - Status Update            customer  yes
 -    ``incident_report``        Incident Report (``warroom report``)  -       no
 ===  =========================  ==================================  ========  ==================
 
-"Counts as update": copying the message records ``UpdateSent(audience, text, template)`` and
-restarts that audience's countdown (see :func:`update_event`). The internal status update and the
-customer messages count by the issue's definition. We also count:
-
-- the **declaration**: it is the first internal update. Its "Next Update: [TIME] (15 minutes)"
-  is ``now`` + the cadence, and counting it makes the console's countdown say the same thing as
-  the message that just went out; its text also lands in the report's "Updates sent".
-- the **internal resolution**: it is the last internal update ("Stakeholders notified of
-  resolution"). Copied after resolving it changes no countdown (none runs once resolved); copied
-  just before, it restarts one that is about to stop. Either way the report keeps its text.
+Copied is not posted: what copying and confirming a message journal is :mod:`warroom.comms.updates`.
+A resolution message (``resolution``: 3, 5) announces what is true only once the incident is
+resolved; the customer status update (6) is the message the customer countdown asks for.
 
 A team overrides a template, or adds its own, in ``settings.templates_dir`` (``[templates] dir``):
 a file whose name matches a built-in up to its first dot (``internal_update.j2`` or
@@ -67,7 +61,6 @@ from warroom.comms.sandbox import (
     make_environment,
     template_frame,
 )
-from warroom.incident import events as ev
 from warroom.text import clean
 
 if TYPE_CHECKING:
@@ -108,14 +101,19 @@ class Builtin:
     audience: Audience | None
     counts_as_update: bool
     kind: Kind = "message"
+    resolution: bool = False  # announces the resolution: true only once the incident is resolved
 
 
+CUSTOMER_UPDATE = "customer_update"  # the message the customer countdown asks for
 BUILTINS: tuple[Builtin, ...] = (
     Builtin("internal_declaration", "1", "Internal - Incident Declaration", "internal", True),
     Builtin("internal_update", "2", "Internal - Status Update", "internal", True),
-    Builtin("internal_resolution", "3", "Internal - Resolution", "internal", True),
+    Builtin("internal_resolution", "3", "Internal - Resolution", "internal", True, resolution=True),
     Builtin("customer_notification", "4", "Customer - P0 Notification", "customer", True),
-    Builtin("customer_resolution", "5", "Customer - Resolution Notification", "customer", True),
+    Builtin(
+        "customer_resolution", "5", "Customer - Resolution Notification", "customer", True, resolution=True
+    ),
+    Builtin(CUSTOMER_UPDATE, "6", "Customer - Status Update", "customer", True),
     Builtin(REPORT, None, "Incident Report", None, False, "report"),
 )
 _BUILTIN_BY_NAME = {b.name: b for b in BUILTINS}
@@ -132,6 +130,7 @@ class TemplateInfo:
     path: Path
     origin: Origin  # "team" when the file comes from settings.templates_dir
     error: str | None = None  # the file cannot be used (unreadable, bad front matter)
+    resolution: bool = False  # announces the resolution (see the module docstring)
 
     @property
     def file(self) -> str:
@@ -173,25 +172,6 @@ class RenderResult:
 
 class TemplateError(Exception):
     """A template could not be rendered; ``str(error)`` is one line naming file and line."""
-
-
-# -- updates sent ------------------------------------------------------------------------------------
-
-
-def update_event(template: TemplateInfo, text: str) -> ev.UpdateSent | None:
-    """The event to journal when ``text`` rendered from ``template`` was copied, or None when
-    copying this template does not count as an update."""
-    if not template.counts_as_update or template.audience is None:
-        return None
-    return ev.UpdateSent(audience=template.audience, text=text, template=template.name)
-
-
-def undo_event(sent: ev.Event) -> ev.UpdateUndone:
-    """The event that takes back the journaled ``UpdateSent`` event ``sent`` (the undo action)."""
-    body = sent.body
-    if not isinstance(body, ev.UpdateSent):
-        raise ValueError(f"event {sent.event_id} is a {sent.kind} event, not an update sent")
-    return ev.UpdateUndone(event_id=sent.event_id, audience=body.audience)
 
 
 # -- marking placeholders ----------------------------------------------------------------------------
@@ -439,6 +419,7 @@ class TemplateSet:
                     path=path,
                     origin=origin,
                     error=error,
+                    resolution=b.resolution,
                 )
             )
         for name, path in sorted(team_by_name.items(), key=lambda kv: kv[1].name):

@@ -105,17 +105,9 @@ class IncidentActions:
         self.app.push_screen(EditFieldsModal(dict(inc.fields), focus, save=save))
 
     def mark_update(self, audience: str) -> None:
-        inc = self.need_incident()
-        if inc is None:
-            return
-        if not inc.is_open:
-            self.app.say("The incident is not open; no update is owed.", severity="warning")
-            return
-        event = self.app.record(ev.UpdateSent(audience, "", "marked sent"))
-        if event is not None:
-            due = inc.next_update_due(audience)
-            nxt = f"; next due {self.app.at(due)}" if due else ""
-            self.app.say(f"{audience.capitalize()} update marked sent{nxt}.", severity="information")
+        """``u`` / ``U``: confirm the last copied message of ``audience`` sent (see Comms)."""
+        if self.need_incident() is not None:
+            self.app.comms.confirm_sent(audience)
 
     def resolution_criteria(self) -> list[tuple[str, str, str]]:
         inc = self.app.incident

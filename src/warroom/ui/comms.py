@@ -1,6 +1,6 @@
 """The console's words: the playbook's messages rendered with live facts (off the UI loop),
-copied to every clipboard there is, recorded as updates; the last copy shown again; the
-post-incident report written.
+copied to every clipboard there is (a copy, never an update), confirmed sent with u / U; the last
+copy shown again with where it went; the post-incident report written.
 
 :class:`Comms` belongs to the app (``app.comms``); panes call it to copy what they show.
 """
@@ -8,10 +8,8 @@ post-incident report written.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from warroom.text import clean
 
@@ -21,33 +19,13 @@ if TYPE_CHECKING:
     from warroom.incident import events as ev
     from warroom.ui.app import WarroomApp
 
-T = TypeVar("T")
+RESOLUTION_QUESTION = "The incident is still open — copy the resolution anyway?"
+CONFIRM_KEYS = {"internal": "u", "customer": "U"}  # the key that confirms a copy sent
 
 
-async def in_daemon_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``func(*args, **kwargs)`` in a thread of its own that never holds up the process's exit
-    (asyncio.to_thread's pool threads are joined when the interpreter ends)."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
-
-    def run() -> None:
-        try:
-            result, error = func(*args, **kwargs), None
-        except BaseException as exc:
-            result, error = None, exc
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, result, error)
-
-    threading.Thread(target=run, name="warroom-worker", daemon=True).start()
-    return await future
+def _unfilled(result: RenderResult) -> list[tuple[str, str]]:
+    """Each placeholder left in a rendered message once, with the context key it stands for."""
+    return list(dict.fromkeys((s.placeholder, s.field) for s in result.spans))
 
 
 class Comms:
@@ -59,7 +37,7 @@ class Comms:
         self._templates: TemplateSet | None = None
         self._copier: Clipboard | None = None
         self._undoable: ev.Event | None = None
-        self.last_copy: tuple[str, str] | None = None
+        self.last_copy: tuple[str, str, str] | None = None  # what, the text, where it went
         self.stop_renders = threading.Event()  # set when the console exits: renders under way stop
 
     # -- what there is to copy ---------------------------------------------------------------------
@@ -97,6 +75,8 @@ class Comms:
     async def render(self, info: TemplateInfo) -> RenderResult:
         """Render off the UI loop (a team's template is bounded, but may still take its whole
         deadline), in a daemon thread a closing console never waits for."""
+        from warroom.comms.clipboard import in_daemon_thread
+
         return await in_daemon_thread(self.templates.render, info, self.context(), cancel=self.stop_renders)
 
     # -- copying --------------------------------------------------------------------------------
@@ -108,15 +88,32 @@ class Comms:
         self.copy_template(info)
 
     def copy_template(self, info: TemplateInfo) -> None:
-        """Render (off the loop), copy, and (for messages that count) record the update as sent."""
-        if self.app.incident is None:
+        """Render (off the loop) and copy; a resolution message asks first while the incident is
+        open. Copied is not sent: ``u`` / ``U`` confirm it (:meth:`confirm_sent`)."""
+        inc = self.app.incident
+        if inc is None:
             return
+        if info.resolution and inc.is_open:
+            from warroom.ui.screens.modals import ChoiceModal
+
+            def answered(answer: str | None) -> None:
+                if answer == "yes":
+                    self._start_copy(info)
+
+            choices = [("yes", "Copy it anyway (it is not counted as an update)"), ("no", "Cancel")]
+            hint = "↑↓ choose · enter · esc cancels"
+            self.app.push_screen(ChoiceModal(RESOLUTION_QUESTION, choices, hint), answered)
+            return
+        self._start_copy(info)
+
+    def _start_copy(self, info: TemplateInfo) -> None:
         self.app.run_worker(
             self._copy_template(info), group="clipboard", exit_on_error=False, description=f"copy {info.name}"
         )
 
     async def _copy_template(self, info: TemplateInfo) -> None:
-        from warroom.comms.templates import update_event
+        from warroom.comms.context import fill_hint
+        from warroom.comms.updates import copied_event
 
         app = self.app
         result = await self.render(info)
@@ -126,19 +123,18 @@ class Comms:
         if not result.ok or result.text is None:
             app.say(result.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
             return
-        note = ""
-        if result.unfilled:
-            shown = " ".join(result.unfilled[:4]) + (" …" if len(result.unfilled) > 4 else "")
-            note = f" Unfilled: {shown} (e fills them)."
-        body = update_event(info, result.text) if inc.is_open else None
-        if body is not None:
-            event = app.record(body)
-            if event is not None:
-                self._undoable = event
-                due = inc.next_update_due(body.audience)
-                nxt = f", next due {app.at(due)}" if due else ""
-                note = f" Recorded as the {body.audience} update sent{nxt}; ctrl+z takes it back." + note
-        await self._copy(result.text, what=info.title, name=info.name, note=note)
+        app.record(copied_event(info, result.text))
+        if info.resolution and inc.is_open:
+            then = "not an update while the incident is open"
+        elif info.counts_as_update and info.audience is not None:
+            then = f"{CONFIRM_KEYS[info.audience]} confirms it sent"
+        else:
+            then = ""
+        left = _unfilled(result)
+        hints = list(dict.fromkeys(fill_hint(key) or ph for ph, key in left))
+        note = " · ".join(p for p in (then, f"to fill: {'; '.join(hints)}" if hints else "") if p)
+        detail = "\n".join(f"{ph}: {fill_hint(key) or 'not known'}" for ph, key in left)
+        await self._copy(result.text, what=info.title, name=info.name, note=note, detail=detail)
 
     def copy_text(self, text: str, *, what: str, name: str, note: str = "") -> None:
         """Copy to every clipboard there is (in a worker: never blocks) and say what worked."""
@@ -149,19 +145,48 @@ class Comms:
             description=f"copy {name}",
         )
 
-    async def _copy(self, text: str, *, what: str, name: str, note: str = "") -> None:
+    async def _copy(self, text: str, *, what: str, name: str, note: str = "", detail: str = "") -> None:
+        """Copy, then one line: what was copied, where it went, what is left (``v``: the rest)."""
         app = self.app
         incident_id = app.incident.id if app.incident is not None else "no-incident"
         result = await self.copier.copy(text, incident_id=incident_id, name=name)
-        self.last_copy = (what, text)
-        app.say(f"{what}: {result.message}.{note}", severity=result.severity, timeout=12)
+        where = (result.terminal_detail, result.system_detail, result.file_detail)
+        self.last_copy = (what, text, "\n".join((*where, detail)).strip())
+        line = " · ".join(p for p in (f"{what} copied to {result.where}", note, "v: details") if p)
+        app.say(line, severity=result.severity, timeout=8)
 
-    # -- taking an update back --------------------------------------------------------------------
+    # -- confirming an update sent, taking it back --------------------------------------------------
+    def confirm_sent(self, audience: str) -> None:
+        """``u`` / ``U``: the last copied message of ``audience`` confirmed sent (restarts its
+        countdown); without one, the update is marked sent as posted by other means."""
+        from warroom.comms.updates import confirmation
+
+        app = self.app
+        inc = app.incident
+        if inc is None:
+            return
+        found = confirmation(inc, audience, self.templates)
+        if found.body is None:
+            app.say(found.refusal, severity="warning")
+            return
+        event = app.record(found.body)
+        if event is None:
+            return
+        self._undoable = event
+        due = inc.next_update_due(audience) if inc.is_open else None
+        nxt = f"; next due {app.at(due)}" if due else ""
+        what = (
+            f"{audience.capitalize()} update sent: {found.body.template} copied {app.at(found.copied.at)}"
+            if found.copied is not None
+            else f"{audience.capitalize()} update marked sent"
+        )
+        app.say(f"{what}{nxt}; ctrl+z takes it back.")
+
     def forget_undo(self) -> None:
         self._undoable = None
 
     def undo_update(self) -> None:
-        from warroom.comms.templates import undo_event
+        from warroom.comms.updates import undo_event
 
         app = self.app
         inc = app.incident
@@ -188,7 +213,7 @@ class Comms:
             return
         from warroom.ui.screens.modals import TextModal
 
-        app.push_screen(TextModal(self.last_copy[0], self.last_copy[1]))
+        app.push_screen(TextModal(*self.last_copy))
 
     # -- the report ---------------------------------------------------------------------------------
     def write_report(self) -> None:

@@ -1,6 +1,6 @@
 """The templates pane: the playbook's messages with their keys and a live preview.
 
-Keys 1-5 copy a message from anywhere in the console; here, enter or y copies the highlighted
+Keys 1-6 copy a message from anywhere in the console; here, enter or y copies the highlighted
 one, v shows its text to select by hand, e fills the fields it is missing. Unfilled fields are
 the playbook's bracketed placeholders, highlighted in the preview.
 """
@@ -34,6 +34,7 @@ SHORT = {
     "internal_resolution": "Resolved",
     "customer_notification": "Customer",
     "customer_resolution": "Restored",
+    "customer_update": "Cust. update",
 }
 
 
@@ -96,7 +97,7 @@ class TemplatesPane(Pane):
                 yield Static(id="template-text")
 
     def on_mount(self) -> None:
-        self.border_subtitle = "1-5 copy · enter copy · v text · e fill"
+        self.border_subtitle = "1-6 copy · enter copy · v text · e fill"
         # Rendering imports Jinja2: do it after the first frame is on screen.
         self.call_after_refresh(self._first_render)
 
@@ -184,7 +185,14 @@ class TemplatesPane(Pane):
             text.update("")
             return
         assert result.text is not None
-        counts = f"copying records the {info.audience} update" if info.counts_as_update else "does not count"
+        from warroom.ui.comms import CONFIRM_KEYS
+
+        if info.resolution and self.wapp.incident is not None and self.wapp.incident.is_open:
+            counts = "not an update while open"
+        elif info.counts_as_update and info.audience is not None:
+            counts = f"{CONFIRM_KEYS[info.audience]} confirms it sent"
+        else:
+            counts = "not an update"
         unfilled = result.unfilled
         if unfilled:
             status.update(

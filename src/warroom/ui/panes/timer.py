@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Digits, Static
 
+from warroom.comms.updates import status_update_key
 from warroom.durations import clock_time, describe_duration, format_duration
 from warroom.incident.state import Countdown
 from warroom.ui.base import Pane
@@ -137,11 +138,12 @@ class TimerPane(Pane):
                 digits.update(_digits(primary))
                 assert primary.due is not None
                 key = "u" if primary.audience == "internal" else "U"
+                copy = status_update_key(primary.audience)
                 due.update(
                     Content.assemble(
                         ("due ", "$text-muted"),
                         (clock_time(primary.due, tz), "bold"),
-                        (f"  ·  {key} marks it sent", "$text-muted"),
+                        (f"  ·  {copy} copies, {key} sent", "$text-muted"),
                     )
                 )
                 other = customer if primary is internal else internal
@@ -261,6 +263,7 @@ class TimerPane(Pane):
             (f"{who:<9} ", "$text-muted"),
             (value, _STATE_STYLE.get(cd.state, "")),
             (f" · due {clock_time(cd.due, tz)}", "$text-muted"),  # type: ignore[arg-type]
+            (f" · {status_update_key(cd.audience)}", "$text-muted"),  # the key that copies its update
         )
 
     def _set_state(self, state: str) -> None:

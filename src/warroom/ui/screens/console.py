@@ -53,7 +53,7 @@ CONSOLE_BINDINGS: list[Binding] = [
         "app.mark_update('internal')",
         "Int. sent",
         id="internal_sent",
-        tooltip="Mark the internal update sent (restarts its countdown)",
+        tooltip="Mark the internal update sent (confirms the last copy)",
     ),
     Binding(
         "U",
@@ -61,7 +61,7 @@ CONSOLE_BINDINGS: list[Binding] = [
         "Cust. sent",
         show=False,
         id="customer_sent",
-        tooltip="Mark the customer update sent (restarts its countdown)",
+        tooltip="Mark the customer update sent (confirms the last copy)",
     ),
     Binding(
         "r",
@@ -112,6 +112,14 @@ CONSOLE_BINDINGS: list[Binding] = [
         tooltip="Copy the customer resolution (template 5)",
     ),
     Binding(
+        "6",
+        "app.template(6)",
+        "Customer update",
+        show=False,
+        id="template_6",
+        tooltip="Copy the customer status update (template 6)",
+    ),
+    Binding(
         "L",
         "app.escalate",
         "Escalate",
@@ -141,7 +149,7 @@ CONSOLE_BINDINGS: list[Binding] = [
         "Undo sent",
         show=False,
         id="undo_update",
-        tooltip="Take back the update a copy just recorded as sent",
+        tooltip="Take back the update u / U just confirmed sent",
     ),
     Binding(
         "v",

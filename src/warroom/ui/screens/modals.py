@@ -156,20 +156,8 @@ class SeverityModal(Dialog):
         self.finish((opt.id, reason))
 
 
-EDITABLE = (
-    "title",
-    "impact",
-    "lead",
-    "theory",
-    "eta",
-    "users_affected",
-    "services_affected",
-    "data_loss",
-    "feature",
-    "revenue_impact",
-    "root_cause",
-    "resolution",
-)
+# Every field the messages use, in the order events.FIELDS gives (internal, then customer words).
+EDITABLE = tuple(FIELDS)
 
 
 class EditFieldsModal(Dialog):
@@ -331,21 +319,30 @@ class TextModal(Dialog):
     DEFAULT_CSS = """
     TextModal > #box { width: 100; height: 90%; }
     TextModal TextArea { height: 1fr; }
+    TextModal #detail { height: auto; max-height: 8; color: $text-muted; margin-bottom: 1; }
     """
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: str, text: str, detail: str = "") -> None:
         super().__init__(title, "select with the mouse (shift+drag in most terminals) · esc closes")
         self._text = text
+        self._detail = detail  # where the text went (clipboards, the outbox file), what is left
 
     def body(self) -> ComposeResult:
+        if self._detail:
+            yield Static(Content(self._detail), id="detail")
         yield TextArea(self._text, read_only=True, soft_wrap=True, id="text")
 
 
 class ChoiceModal(Dialog):
     """A question with a few answers; returns the chosen answer's key."""
 
-    def __init__(self, question: str, choices: list[tuple[str, str]]) -> None:
-        super().__init__(question, "↑↓ choose · enter records the answer in the journal · esc cancels")
+    def __init__(
+        self,
+        question: str,
+        choices: list[tuple[str, str]],
+        hint: str = "↑↓ choose · enter records the answer in the journal · esc cancels",
+    ) -> None:
+        super().__init__(question, hint)
         self._choices = choices
 
     def body(self) -> ComposeResult:
