@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from warroom.ui.filter import matching, row_text
+
 
 class KeyedTable(DataTable):  # type: ignore[type-arg]
     BINDINGS: ClassVar = [
@@ -32,7 +34,9 @@ def sync_table(
     """Make ``table`` show ``rows`` (key, cells) in that order, updating rows in place by key
     (never clearing the table: the cursor and scroll stay). When the order differs,
     ``table.sort(*sort_columns, key=sort_key)`` restores it, or, with no sort given, the rows
-    out of place are removed and added again. The cursor follows its row."""
+    out of place are removed and added again. The cursor follows its row. Rows a filter (``/``)
+    hides are left out."""
+    rows = matching(table, rows, row_text)
     cols = list(table.columns.keys())
     wanted = [k for k, _ in rows]
     existing = {r.value for r in table.rows}

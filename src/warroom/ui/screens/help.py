@@ -16,6 +16,7 @@ KEY_NAMES = {
     "left_square_bracket": "[",
     "right_square_bracket": "]",
     "space": "space",
+    "slash": "/",
     "ctrl+p": "ctrl+p",
 }
 
