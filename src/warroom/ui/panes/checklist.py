@@ -96,6 +96,9 @@ class ChecklistPane(Pane):
         self.border_title = f"Checklists · ticked times in {zone}"
         sync_options(self.query_one(ChecklistList), self.desired())
 
+    def refresh_rows(self) -> None:
+        self._render_list()
+
     def focused_item(self) -> tuple[str, str] | None:
         ol = self.query_one(ChecklistList)
         opt = ol.highlighted_option

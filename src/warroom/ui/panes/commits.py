@@ -70,6 +70,9 @@ class CommitsPane(Pane):
     def watch_correlation(self) -> None:
         self.show_commits(self.wapp.clock())
 
+    def refresh_rows(self) -> None:
+        self.show_commits(self.wapp.clock())
+
     def show_clock(self, now: datetime) -> None:
         minute = now.replace(second=0, microsecond=0)
         if minute != self._minute:  # ages are shown to the minute

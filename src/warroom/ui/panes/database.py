@@ -98,6 +98,9 @@ class DbPane(Pane):
     view: reactive[DbView | None] = reactive(None)
     _good_at: datetime | None = None  # when the data on screen was fetched
 
+    def refresh_rows(self) -> None:
+        self.watch_view(self.view)
+
     def watch_view(self, view: DbView | None) -> None:
         if not self.is_mounted:
             return
