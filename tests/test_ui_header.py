@@ -43,7 +43,11 @@ async def test_the_upstream_alarm_stays_and_the_demo_badge_goes_at_80_columns(
         app.live.pages = statuses(clock.now)
         app.feed_all()
         wide = (await shown(pilot, app)).splitlines()[0]
-        assert "UPSTREAM ■ Twilio" in wide and "DEMO" in wide
+        assert "UPSTREAM ■ Twilio (local stand-in)" in wide  # the stand-in said beside its alarm
+        await pilot.resize_terminal(200, 48)
+        await pilot.pause()
+        roomy = (await shown(pilot, app)).splitlines()[0]
+        assert "UPSTREAM ■ Twilio (local stand-in)" in roomy and " DEMO " in roomy
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         narrow = (await shown(pilot, app)).splitlines()[0]

@@ -135,14 +135,14 @@ async def test_zoom_and_filter_are_in_the_footer_and_the_help(tmp_path: Path, cl
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = await shown(pilot, app)
-        assert "Zoom the focused pane" in text and "Filter the focused list or table" in text
+        assert "Zoom the focused pane" in text and "Filter the focused list or table (esc clears)" in text
 
 
 async def test_help_keeps_every_key_in_its_column_and_wraps_under_the_description(
     tmp_path: Path, clock: ManualClock
 ) -> None:
     app = console(tmp_path, clock)
-    async with app.run_test(size=(100, 80)) as pilot:
+    async with app.run_test(size=(90, 80)) as pilot:
         await pilot.pause()
         await pilot.press("question_mark")
         lines = (await shown(pilot, app)).splitlines()
@@ -154,7 +154,7 @@ async def test_help_keeps_every_key_in_its_column_and_wraps_under_the_descriptio
         column = starts["Next"]
         key_line = next(ln for ln in lines if "j / down / right / l" in ln)
         assert key_line.index("j / down / right / l") + len("j / down / right / l") < column
-        # the filter's description wraps at this width: its second line starts under the first
-        first = next(i for i, ln in enumerate(lines) if "Filter the focused list" in ln)
+        # the zoom's description wraps at this width: its second line starts under the first
+        first = next(i for i, ln in enumerate(lines) if "Zoom the focused pane" in ln)
         assert lines[first + 1][:column].strip(" █▊▎▐▌▕▏│┃") == ""
         assert lines[first + 1][column:].strip()

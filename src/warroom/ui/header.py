@@ -42,17 +42,20 @@ class Piece(NamedTuple):
     short: Parts | None = None
 
 
-def upstream_piece(upstream: Upstream) -> Piece:
+def upstream_piece(upstream: Upstream, source: str = "") -> Piece:
     """(priority, parts) of the upstream badge, with the status page's own marks: ■ for a page
     saying major or critical (an alarm, kept as long as the incident itself), ▲ for trouble short
     of that, and no mark, no colour, for pages that could not be read (no network is not an
-    outage upstream)."""
+    outage upstream). ``source`` says where the pages come from when they are not the real ones
+    (the demo's "local stand-in"), beside the alarm it explains."""
+    said = f"{upstream.names} ({source})" if source else upstream.names
     if upstream.alarm:
-        alarm = f" ■ {upstream.names} "
-        return Piece(1, [(f" UPSTREAM{alarm}", UPSTREAM_ALARM)], [(alarm, UPSTREAM_ALARM)])
+        short = [(f" ■ {upstream.names} ", UPSTREAM_ALARM)]
+        return Piece(1, [(f" UPSTREAM ■ {said} ", UPSTREAM_ALARM)], short)
     if upstream.trouble:
-        return Piece(2, [(f" UPSTREAM ▲ {upstream.names} ", UPSTREAM_WARNING)])
-    return Piece(2, [(f"upstream unread: {upstream.names.replace('?', '')}", UPSTREAM_UNKNOWN)])
+        return Piece(2, [(f" UPSTREAM ▲ {said} ", UPSTREAM_WARNING)])
+    unread = upstream.names.replace("?", "")
+    return Piece(2, [(f"upstream unread: {unread}" + (f" ({source})" if source else ""), UPSTREAM_UNKNOWN)])
 
 
 def shorten(text: str, width: int) -> str:
@@ -158,7 +161,7 @@ class IncidentHeader(Widget):
             pieces.append(Piece(0, [(" DEPLOY FREEZE ", "bold $text on $error-darken-2")]))
         upstream = self.upstream
         if upstream is not None:
-            pieces.append(upstream_piece(upstream))
+            pieces.append(upstream_piece(upstream, "local stand-in" if app.status_note else ""))
         if app.demo is not None:  # dropped before anything the responder needs
             badge = [(" DEMO ", "bold $text on $accent-darken-2")]
             note = [("· local stand-in status pages ", "bold $text on $accent-darken-2")]

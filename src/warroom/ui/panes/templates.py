@@ -135,7 +135,7 @@ class TemplatesPane(Pane):
             label = f"{info.key} {SHORT.get(info.name, info.title)}" if info.key else info.title
             if info.error:
                 label += " (unusable)"
-            self.tab_labels.append((info.key or str(n + 1), label))
+            self.tab_labels.append((info.key or label, label))  # a team's own: always whole
             tabs.append(Tab(Content(label), id=f"t-{n}"))  # a team's title: never markup
         return tabs
 
@@ -144,7 +144,8 @@ class TemplatesPane(Pane):
 
     def fit_tab_labels(self) -> None:
         """Every tab's whole label when the row holds them all; else the selected tab's label
-        and the others' keys ("1 Declare  2  3  4  5"), so no label is ever cut in the middle."""
+        and the others' keys ("1 Declare  2  3  4  5"), so no label is ever cut in the middle (a
+        team's template without a key keeps its label)."""
         tab_list = self.query_one(TemplateList)
         room = tab_list.size.width or self.size.width
         tabs = list(tab_list.query(Tab))

@@ -158,7 +158,7 @@ CONSOLE_BINDINGS: list[Binding] = [
         "filter",
         "Filter",
         id="filter",
-        tooltip="Filter the focused list or table: rows containing the text (esc clears)",
+        tooltip="Filter the focused list or table (esc clears)",
     ),
     Binding(
         "escape",

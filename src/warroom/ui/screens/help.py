@@ -26,7 +26,7 @@ EXTRA = [
     ("j / k, ↑ / ↓", "Move inside a pane"),
     ("ctrl+p", "Command palette: every action, themes, declare, switch incident"),
     ("ctrl+c", "Quit (no prompt: everything is already saved)"),
-    ("esc", "Close a dialog"),
+    ("esc", "Close a dialog, clear a pane's filter, put a zoomed pane back"),
 ]
 
 
@@ -38,8 +38,8 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar = [Binding("escape,q,question_mark", "dismiss", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen #box { width: 96; max-width: 95%; height: 90%; border: thick $primary; background: $surface;
-                      padding: 1 2; }
+    HelpScreen #box { width: 96; max-width: 95%; height: 100%; border: thick $primary; background: $surface;
+                      padding: 0 2; }
     HelpScreen #title { text-style: bold; margin-bottom: 1; }
     HelpScreen .section.later { margin-top: 1; }
     HelpScreen .entry { height: auto; }
@@ -55,8 +55,8 @@ class HelpScreen(ModalScreen[None]):
         for title, bindings in self._sections:
             rows.append(title)
             for b in bindings:
-                if b.description in ("Down", "Up"):
-                    continue  # j / k: listed once under "Everywhere"
+                if b.description in ("Down", "Up") or b.key == "escape":
+                    continue  # j / k and esc: listed once under "Everywhere"
                 rows.append((key_label(b.key), b.tooltip or b.description))
         rows.append("Everywhere")
         rows.extend(EXTRA)
