@@ -376,6 +376,22 @@ def test_rate_criterion_not_met_while_recent_or_current():
     assert now_failing.current == 2.0
 
 
+def test_rate_criterion_just_below_says_less_than_a_minute_not_immediate():
+    """A rate that fell below the threshold this minute has been below it for less than a minute
+    (it read "below 1% for immediate")."""
+    snap = judge({1: (5, 100), 0: (0, 100)})
+    assert snap.criterion == "not met"
+    assert snap.summary == "below 1% for less than a minute (needs 30 min)"
+    tr = RateTracker(1.0, 30 * M, max_gap=M)
+    tr.observe(5.0, T0, T0)
+    assert (
+        tr.observe(0.5, T0 + 30 * S, T0 + 30 * S).summary == "below 1% for less than a minute (needs 30 min)"
+    )
+    for seconds in (60, 90, 120, 150):
+        later = tr.observe(0.5, T0 + seconds * S, T0 + seconds * S)
+    assert later.summary == "below 1% for ~2 min (needs 30 min)"
+
+
 def test_rate_criterion_unknown_without_traffic_and_at_least_when_data_runs_out():
     assert judge({}).criterion == "unknown"
     gaps = judge({k: (0, 10) for k in range(0, 41, 7)})  # some minutes without traffic

@@ -76,3 +76,40 @@ async def test_a_theme_is_chosen_by_its_short_name(
         await pilot.pause()
         assert app.theme == expected
         assert app._notifications == [] or not list(app._notifications)
+
+
+def contrast(a: object, b: object) -> float:
+    """The WCAG contrast ratio of two rich colours."""
+
+    def luminance(colour: object) -> float:
+        r, g, b = (c / 255 for c in colour.get_truecolor())  # type: ignore[attr-defined]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["dark", "light", "high-contrast"])
+async def test_the_tick_reads_on_the_highlighted_row_in_every_theme(tmp_path: Path, theme: str) -> None:
+    """☑ on the checklist's cursor row: green on white in high contrast could not be seen."""
+    from warroom.incident import events as ev
+
+    clock = ManualClock()
+    settings = replace(make_settings(tmp_path), theme=theme)
+    journal = make_journal(settings, clock)
+    i = journal.declare("P0", "SMS failing", lead="alice").incident_id
+    journal.append(
+        i, ev.ItemTicked("actions-P0", "page-on-call-engineer-immediately", "Page on-call engineer")
+    )
+    app = make_app(settings, journal, clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        strips = app.screen._compositor.render_strips()
+        row = next(s for s in strips if "Page on-call engineer immediately" in "".join(g.text for g in s))
+        mark = next(g for g in row if "☑" in g.text)
+        text = next(g for g in row if "Page on-call" in g.text)
+        for seg in (mark, text):
+            assert seg.style is not None and seg.style.color and seg.style.bgcolor
+            assert contrast(seg.style.color, seg.style.bgcolor) >= 3.0, (theme, seg)

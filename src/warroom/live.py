@@ -76,6 +76,7 @@ class Upstream:
 
     names: str
     alarm: bool  # a page says major or critical
+    trouble: bool = True  # a readable page says something is wrong (False: only unreadable pages)
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,7 @@ class LiveState:
         if not bad and not unreadable:
             return None
         names = ", ".join([*(s.name for s in bad), *(f"{n}?" for n in unreadable)])
-        return Upstream(names, any(s.alarm for s in bad))
+        return Upstream(names, any(s.alarm for s in bad), trouble=bool(bad))
 
     def health(self) -> HealthSnapshot | None:
         data = self.db.health if self.db is not None else None

@@ -70,21 +70,25 @@ def rate_from_series(
     at_least = "" if broke else "at least "
     if not traffic:
         criterion: Criterion = "unknown"
-        summary = f"no traffic for {at_least}{describe_duration(_minutes(below_for))}: rate unknown"
+        summary = f"no traffic for {at_least}{_for_text(below_for)}: rate unknown"
     elif below_for >= sustain:
         criterion = "met"
-        summary = f"below {threshold:g}% for {at_least}{describe_duration(_minutes(below_for))}"
+        summary = f"below {threshold:g}% for {at_least}{_for_text(below_for)}"
     else:
         criterion = "not met"
-        summary = (
-            f"below {threshold:g}% for {describe_duration(_minutes(below_for))} "
-            f"(needs {describe_duration(sustain)})"
-        )
+        summary = f"below {threshold:g}% for {_for_text(below_for)} (needs {describe_duration(sustain)})"
     return snapshot(below_since, below_for, criterion, summary)
 
 
 def _minutes(td: timedelta) -> timedelta:
     return timedelta(minutes=int(td.total_seconds() // 60))
+
+
+def _for_text(td: timedelta) -> str:
+    """How long, in whole minutes: "12 min", "less than a minute" (never "immediate", which is
+    what :func:`describe_duration` calls zero)."""
+    whole = _minutes(td)
+    return describe_duration(whole) if whole else "less than a minute"
 
 
 class RateTracker:
@@ -118,15 +122,14 @@ class RateTracker:
         if self._below_since is None:
             self._below_since = at
         below_for = at - self._below_since
-        d = describe_duration(_minutes(below_for))
+        d = _for_text(below_for)
+        d = d if below_for < timedelta(minutes=1) else f"~{d}"  # polls: about, to the minute
         if below_for >= self.sustain:
-            return self._snap(
-                fetched_at, value, self._below_since, below_for, "met", f"below {t:g}% for ~{d}"
-            )
+            return self._snap(fetched_at, value, self._below_since, below_for, "met", f"below {t:g}% for {d}")
         if self._below_since == self._watching_since:
-            summary = f"below {t:g}% since watching began ~{d} ago (not known before)"
+            summary = f"below {t:g}% since watching began {d} ago (not known before)"
             return self._snap(fetched_at, value, self._below_since, below_for, "unknown", summary)
-        summary = f"below {t:g}% for ~{d} (needs {describe_duration(self.sustain)})"
+        summary = f"below {t:g}% for {d} (needs {describe_duration(self.sustain)})"
         return self._snap(fetched_at, value, self._below_since, below_for, "not met", summary)
 
     def _snap(

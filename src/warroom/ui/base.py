@@ -18,6 +18,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from warroom.durations import format_duration
+from warroom.ui.filter import matching, option_text
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
@@ -112,7 +113,8 @@ def rich_style(app: object, spec: str) -> str:
 def sync_options(ol: OptionList, wanted: list[Option]) -> None:
     """Make ``ol`` show ``wanted``: prompts replaced in place when the ids are the same (the
     highlight and scroll stay), else rebuilt with the highlight kept on the same id (or the first
-    enabled option)."""
+    enabled option). Rows a filter (``/``) hides are left out."""
+    wanted = matching(ol, wanted, option_text)
     if [ol.get_option_at_index(i).id for i in range(ol.option_count)] == [o.id for o in wanted]:
         for opt in wanted:
             assert opt.id is not None

@@ -4,7 +4,7 @@ and the DEPLOY FREEZE badge while a freeze severity (P0) is open."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from textual.content import Content
 from textual.reactive import reactive
@@ -27,6 +27,35 @@ SEVERITY_STYLE = {
 
 UPSTREAM_ALARM = "bold $text on $error-darken-1"
 UPSTREAM_WARNING = "bold $text on $warning-darken-2"
+UPSTREAM_UNKNOWN = "$text-muted"
+DROP_FIRST = 6  # the demo badge: the first piece to go when the line is short
+
+Parts = list[tuple[str, str]]
+
+
+class Piece(NamedTuple):
+    """A piece of the line: lower ``priority`` numbers are kept longer; ``short`` is what it
+    shrinks to before it goes."""
+
+    priority: int
+    parts: Parts
+    short: Parts | None = None
+
+
+def upstream_piece(upstream: Upstream, source: str = "") -> Piece:
+    """(priority, parts) of the upstream badge, with the status page's own marks: ■ for a page
+    saying major or critical (an alarm, kept as long as the incident itself), ▲ for trouble short
+    of that, and no mark, no colour, for pages that could not be read (no network is not an
+    outage upstream). ``source`` says where the pages come from when they are not the real ones
+    (the demo's "local stand-in"), beside the alarm it explains."""
+    said = f"{upstream.names} ({source})" if source else upstream.names
+    if upstream.alarm:
+        short = [(f" ■ {upstream.names} ", UPSTREAM_ALARM)]
+        return Piece(1, [(f" UPSTREAM ■ {said} ", UPSTREAM_ALARM)], short)
+    if upstream.trouble:
+        return Piece(2, [(f" UPSTREAM ▲ {said} ", UPSTREAM_WARNING)])
+    unread = upstream.names.replace("?", "")
+    return Piece(2, [(f"upstream unread: {unread}" + (f" ({source})" if source else ""), UPSTREAM_UNKNOWN)])
 
 
 def shorten(text: str, width: int) -> str:
@@ -40,6 +69,40 @@ def shorten(text: str, width: int) -> str:
     if space >= max(4, width // 3):
         cut = cut[:space]
     return cut.rstrip(" ,;:-") + "…"
+
+
+def fit(pieces: list[Piece], width: int, title_wanted: int) -> list[Piece]:
+    """The pieces kept on a line of ``width`` cells: the least needed (highest priority number,
+    the last one first) shrink to their short form, then go, until the title gets
+    ``title_wanted`` cells; then what went and fits again in the room left comes back (the
+    most needed first). Priority 0 stays always; priority 1 (the upstream alarm) shrinks or goes
+    only when the line could not hold it even without a title."""
+    forms: list[Parts | None] = [p.parts for p in pieces]  # what each piece shows (None: gone)
+
+    def room() -> int:
+        kept = [f for f in forms if f is not None]
+        return width - sum(sum(len(t) for t, _ in f) for f in kept) - len(kept) - 2
+
+    while room() < title_wanted:
+        shown = [i for i, f in enumerate(forms) if f is not None]
+        droppable = [i for i in shown if pieces[i].priority >= 2] or [
+            i for i in shown if pieces[i].priority == 1 and room() < 0
+        ]
+        if not droppable:
+            break
+        i = max(droppable, key=lambda i: (pieces[i].priority, i))
+        short = pieces[i].short
+        forms[i] = short if forms[i] is pieces[i].parts and short is not None else None
+    for i in sorted(range(len(pieces)), key=lambda i: pieces[i].priority):
+        if forms[i] is not pieces[i].parts:
+            was = forms[i]
+            for form in (pieces[i].parts, pieces[i].short):
+                if form is not None and form is not was:
+                    forms[i] = form
+                    if room() >= title_wanted:
+                        break
+                    forms[i] = was
+    return [Piece(p.priority, f) for p, f in zip(pieces, forms, strict=True) if f is not None]
 
 
 class IncidentHeader(Widget):
@@ -88,48 +151,38 @@ class IncidentHeader(Widget):
         level = inc.escalation_level(now)
         elapsed = format_duration(inc.elapsed(now))
         sep = (" ", "")
-        # (priority, parts): lower priority number = kept longer when space runs out.
-        pieces: list[tuple[int, list[tuple[str, str]]]] = [
-            (0, [(f" {inc.id} ", "bold")]),
-            (0, [(f" {sev.key} {sev.name.upper()} ", SEVERITY_STYLE.get(sev.key, "bold reverse"))]),
-            (1, [(f" {inc.status_text} ", "bold" if inc.is_open else "bold $text-success")]),
-            (0, [("T+", "$text-muted"), (elapsed, "bold")]),
+        pieces: list[Piece] = [
+            Piece(0, [(f" {inc.id} ", "bold")]),
+            Piece(0, [(f" {sev.key} {sev.name.upper()} ", SEVERITY_STYLE.get(sev.key, "bold reverse"))]),
+            Piece(2, [(f" {inc.status_text} ", "bold" if inc.is_open else "bold $text-success")]),
+            Piece(0, [("T+", "$text-muted"), (elapsed, "bold")]),
         ]
         if inc.deploy_freeze:
-            pieces.append((0, [(" DEPLOY FREEZE ", "bold $text on $error-darken-2")]))
-        if app.demo is not None:
-            note = " DEMO · local stand-in status pages " if app.status_note else " DEMO "
-            pieces.append((1, [(note, "bold $text on $accent-darken-2")]))
+            pieces.append(Piece(0, [(" DEPLOY FREEZE ", "bold $text on $error-darken-2")]))
         upstream = self.upstream
         if upstream is not None:
-            mark, style = ("■", UPSTREAM_ALARM) if upstream.alarm else ("▲", UPSTREAM_WARNING)
-            pieces.append((1, [(f" UPSTREAM {mark} {upstream.names} ", style)]))
-        pieces.append((2, [(f"L{level.level} ", "bold"), (level.name, "")]))
+            pieces.append(upstream_piece(upstream, "local stand-in" if app.status_note else ""))
+        if app.demo is not None:  # dropped before anything the responder needs
+            badge = [(" DEMO ", "bold $text on $accent-darken-2")]
+            note = [("· local stand-in status pages ", "bold $text on $accent-darken-2")]
+            pieces.append(
+                Piece(DROP_FIRST, badge + note, badge) if app.status_note else Piece(DROP_FIRST, badge)
+            )
+        pieces.append(Piece(3, [(f"L{level.level} ", "bold"), (level.name, "")]))
         pieces.append(
-            (3, [("lead ", "$text-muted"), (inc.lead or "unassigned", "" if inc.lead else "italic")])
+            Piece(4, [("lead ", "$text-muted"), (inc.lead or "unassigned", "" if inc.lead else "italic")])
         )
         if inc.channel:
-            pieces.append((4, [(inc.channel, "$text-primary")]))
-        title_room = max(0, width)
-        # Drop low-priority pieces until what is fixed fits, then give the title what remains.
-        fixed = list(pieces)
-        while True:
-            used = sum(sum(len(t) for t, _ in parts) for _, parts in fixed) + len(fixed) * len(sep[0])
-            title_room = width - used - 2
-            if title_room >= min(len(inc.title), 40) or all(p == 0 for p, _ in fixed):
-                break
-            worst = max(p for p, _ in fixed)
-            # remove the last piece with the worst priority
-            for i in range(len(fixed) - 1, -1, -1):
-                if fixed[i][0] == worst:
-                    del fixed[i]
-                    break
+            pieces.append(Piece(5, [(inc.channel, "$text-primary")]))
+        fixed = fit(pieces, width, min(len(inc.title), 40))
+        used = sum(sum(len(t) for t, _ in piece.parts) for piece in fixed) + len(fixed) * len(sep[0])
+        title_room = width - used - 2
         title = shorten(inc.title, title_room)
         out: list[tuple[str, str] | str] = []
-        for i, (_, parts) in enumerate(fixed):
+        for i, piece in enumerate(fixed):
             if i:
                 out.append(sep[0])
-            out.extend(parts)
+            out.extend(piece.parts)
             if title and i == 1:
                 out.append(sep[0])
                 out.append((title, "bold"))

@@ -9,6 +9,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from warroom.ui.filter import matching, row_text
+
 
 class KeyedTable(DataTable):  # type: ignore[type-arg]
     BINDINGS: ClassVar = [
@@ -29,12 +31,19 @@ def sync_table(
     rows: list[tuple[str, list[Any]]],
     sort_columns: tuple[str, ...] = (),
     sort_key: Any = None,
+    search: dict[str, str] | None = None,
 ) -> None:
     """Make ``table`` show ``rows`` (key, cells) in that order, updating rows in place by key
     (never clearing the table: the cursor and scroll stay). When the order differs,
     ``table.sort(*sort_columns, key=sort_key)`` restores it, or, with no sort given, the rows
     out of place are removed and added again. The cursor follows its row; a column's width
-    follows its cells (narrower too: a sparkline redrawn for a narrower pane)."""
+    follows its cells (narrower too: a sparkline redrawn for a narrower pane). Rows a filter
+    (``/``) hides are left out; ``search`` gives the text a row is found by when its cells show
+    less (a subject cut to the pane's width)."""
+    if search is None:
+        rows = matching(table, rows, row_text)
+    else:
+        rows = matching(table, rows, lambda r: f"{row_text(r)} {search.get(r[0], '')}")
     cols = list(table.columns.keys())
     wanted = [k for k, _ in rows]
     existing = {r.value for r in table.rows}

@@ -137,6 +137,9 @@ class ChecklistPane(Pane):
                 ol.highlighted = i
                 return
 
+    def refresh_rows(self) -> None:
+        self._render_list()
+
     def focused_item(self) -> tuple[str, str] | None:
         ol = self.query_one(ChecklistList)
         opt = ol.highlighted_option

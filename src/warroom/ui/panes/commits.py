@@ -132,6 +132,9 @@ class CommitsPane(Pane):
         if self.size.width != self._shown_width:
             self.show_commits(self.wapp.clock())  # the subject takes the new width
 
+    def refresh_rows(self) -> None:
+        self.show_commits(self.wapp.clock())
+
     def show_clock(self, now: datetime) -> None:
         minute = now.replace(second=0, microsecond=0)
         if minute != self._minute:  # ages are shown to the minute
@@ -234,7 +237,8 @@ class CommitsPane(Pane):
                     ],
                 )
             )
-        sync_table(table, rows)
+        # found by the whole subject, author and SHA, not only what the width shows
+        sync_table(table, rows, search={c.sha: f"{c.sha} {c.subject} {c.author}" for c in commits})
 
     def _cursor_to_suspect(self, table: KeyedTable) -> None:
         """Put the cursor on the suspect once, when it is first shown (then it is the responder's)."""

@@ -55,8 +55,14 @@ def kinds(data: Any) -> str:
     """``12 kinds``; past the tallies' cap, ``500+ kinds (1,234 in rarer ones)``: the errors of the
     kinds not tracked one by one, in the totals and in no row of the table."""
     if not data.other:
-        return f"{data.distinct} kinds"
-    return f"{data.distinct}+ kinds ({data.other:,} in rarer ones)"
+        return f"{data.distinct:,} kinds"
+    return f"{data.distinct:,}+ kinds ({data.other:,} in rarer ones)"
+
+
+def at_declaration(count: int, delta_declared: int | None) -> str:
+    """The window's count as it stood at the declaration ("–" without one): compared with the
+    count now, it cannot read as negative errors the way a signed difference did."""
+    return "–" if delta_declared is None else f"{count - delta_declared:,}"
 
 
 def signed(n: int | None) -> str:
@@ -98,6 +104,9 @@ class DbPane(Pane):
     view: reactive[DbView | None] = reactive(None)
     _good_at: datetime | None = None  # when the data on screen was fetched
     _drawn_width = 0  # the pane's width when its data was last drawn
+
+    def refresh_rows(self) -> None:
+        self.watch_view(self.view)
 
     def watch_view(self, view: DbView | None) -> None:
         if not self.is_mounted:
@@ -189,7 +198,7 @@ class ErrorsPane(DbPane):
     COLUMNS: ClassVar = [
         ("count", "Count"),
         ("dpoll", "Δpoll"),
-        ("ddecl", "Δdecl"),
+        ("ddecl", "At declaration"),  # the same window's count then: a count, never negative
         ("spark", "per minute"),
         ("first", "First"),
         ("type", "Type"),
@@ -216,7 +225,7 @@ class ErrorsPane(DbPane):
             return
         tz = self.wapp.settings.tz
         minutes = int(data.window.total_seconds() // 60)
-        self.border_title = f"Errors · top {data.limit} in the last {minutes} min"
+        self.border_title = f"Errors · top {data.limit:,} in the last {minutes} min"
         totals = [n for _, n in data.totals_per_minute]
         trend = data.trend
         arrow = {"increasing": ("▲", "bold $text-error"), "decreasing": ("▼", "bold $text-success")}.get(
@@ -249,7 +258,7 @@ class ErrorsPane(DbPane):
                     [
                         Text(f"{row.count:,}", style="bold", justify="right"),
                         Text(signed(row.delta_poll), style=up if row.delta_poll > 0 else "", justify="right"),
-                        Text(signed(row.delta_declared), justify="right"),
+                        Text(at_declaration(row.count, row.delta_declared), justify="right"),
                         Text(sparkline(row.per_minute, width), style=spark),
                         Text(("✦ NEW " if new else "") + first, style=fresh if new else ""),
                         Text(row.error_type, style="bold"),
@@ -310,7 +319,7 @@ class HealthPane(DbPane):
             lines.append(
                 Content.assemble(
                     ("Connections ", "$text-muted"),
-                    (f"{data.total}/{data.max_connections} ", "bold"),
+                    (f"{data.total:,}/{data.max_connections:,} ", "bold"),
                     ("█" * filled, style),
                     ("░" * (width - filled), "$text-muted"),
                     (f" {frac:.0%}", style),
@@ -319,22 +328,25 @@ class HealthPane(DbPane):
             lines.append(
                 Content.assemble(
                     ("  active ", "$text-muted"),
-                    (str(data.active), "bold"),
+                    (f"{data.active:,}", "bold"),
                     (" · lock wait ", "$text-muted"),
-                    (str(data.waiting), "bold $text-error" if data.waiting else "bold"),
+                    (f"{data.waiting:,}", "bold $text-error" if data.waiting else "bold"),
                     (" · idle ", "$text-muted"),
-                    (str(data.idle), ""),
+                    (f"{data.idle:,}", ""),
                     (" · idle in tx ", "$text-muted"),
-                    (str(data.idle_in_transaction), "bold $text-warning" if data.idle_in_transaction else ""),
+                    (
+                        f"{data.idle_in_transaction:,}",
+                        "bold $text-warning" if data.idle_in_transaction else "",
+                    ),
                 )
             )
             lines.append(
                 Content.assemble(
                     ("Running ", "$text-muted"),
-                    (str(data.running), "bold"),
+                    (f"{data.running:,}", "bold"),
                     ("  blocked ", "$text-muted"),
                     # every session waiting on a lock, not only the few listed below
-                    (str(data.blocked_count), "bold $text-error" if data.blocked_count else "bold"),
+                    (f"{data.blocked_count:,}", "bold $text-error" if data.blocked_count else "bold"),
                 )
             )
             if data.longest is not None:
@@ -423,7 +435,7 @@ class SmsPane(DbPane):
         if not isinstance(data, SmsSnapshot):
             return
         minutes = int(data.window.total_seconds() // 60)
-        more = f" (top {len(data.rows)} of {data.groups})" if data.truncated else ""
+        more = f" (top {len(data.rows):,} of {data.groups:,})" if data.truncated else ""
         self.border_title = f"SMS failures · {data.total_failed:,} in {minutes} min{more}"
         rows = [
             (
@@ -482,7 +494,7 @@ class QueryTablePane(DbPane):
         rows = [(f"r{i}", [Text(c) for c in row]) for i, row in enumerate(data.rows)]
         sync_table(table, rows)
         if data.truncated:
-            self.border_subtitle = f"first {len(data.rows)} rows"
+            self.border_subtitle = f"first {len(data.rows):,} rows"
 
     def action_retry(self) -> None:
         from warroom.sources.postgres import pane_name

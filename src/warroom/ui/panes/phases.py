@@ -23,6 +23,9 @@ def _budget(td: timedelta) -> str:
     return f"{minutes}min"
 
 
+MARK_STYLE = {"▶": "bold $text-primary", "✓": "$text-success", "○": "$text-muted"}
+
+
 class PhasePane(Pane):
     TITLE = "Phase"
     _incident: Incident | None = None
@@ -56,7 +59,8 @@ class PhasePane(Pane):
         for phase, name in zip(pb.phases, names, strict=True):
             spent = durations.get(phase.key, timedelta(0))
             is_current = phase.key == current and inc.is_open
-            marker = "▶" if is_current else ("✓" if phase.key in visited else " ")
+            # ▶ now, ✓ done, ○ not yet (or passed over): every phase carries a mark
+            marker = "▶" if is_current else ("✓" if phase.key in visited else "○")
             took = format_duration(spent) if phase.key in visited else "—"
             over = phase.budget is not None and spent > phase.budget
             if phase.budget is not None:
@@ -69,7 +73,7 @@ class PhasePane(Pane):
             time_style = "bold $text-error" if over else ("bold" if is_current else "")
             lines.append(
                 Content.assemble(
-                    (f"{marker} ", "bold $text-primary" if is_current else "$text-success"),
+                    (f"{marker} ", MARK_STYLE[marker]),
                     (f"{phase.number} ", "$text-muted"),
                     (f"{name:<{name_w}}", "bold reverse" if is_current else ""),
                     (f" {took:>8}", time_style),

@@ -38,6 +38,9 @@ SHORT = {
 }
 
 
+TAB_PADDING = 2  # a tab's padding (0 1), see TemplatesPane.DEFAULT_CSS
+
+
 class TemplateList(Tabs):
     """The templates as one row of tabs (key and short name), so the preview gets the room."""
 
@@ -88,6 +91,7 @@ class TemplatesPane(Pane):
         self._inputs: tuple[Any, ...] | None = None
         self._minute: datetime | None = None
         self._names: list[str] = []  # the messages' names, in tab order
+        self.tab_labels: list[tuple[str, str]] = []  # (key, whole label), in tab order
 
     def compose(self) -> ComposeResult:
         yield TemplateList(*self._tabs(), id="template-list")
@@ -127,12 +131,33 @@ class TemplatesPane(Pane):
         """One tab per message, by position (a team's file name is no widget id)."""
         tabs = []
         self._names = [info.name for info in self.wapp.comms.templates.messages()]
+        self.tab_labels = []
         for n, info in enumerate(self.wapp.comms.templates.messages()):
             label = f"{info.key} {SHORT.get(info.name, info.title)}" if info.key else info.title
             if info.error:
                 label += " (unusable)"
+            self.tab_labels.append((info.key or label, label))  # a team's own: always whole
             tabs.append(Tab(Content(label), id=f"t-{n}"))  # a team's title: never markup
         return tabs
+
+    def on_resize(self) -> None:
+        self.fit_tab_labels()
+
+    def fit_tab_labels(self) -> None:
+        """Every tab's whole label when the row holds them all; else the selected tab's label
+        and the others' keys ("1 Declare  2  3  4  5"), so no label is ever cut in the middle (a
+        team's template without a key keeps its label)."""
+        tab_list = self.query_one(TemplateList)
+        room = tab_list.size.width or self.size.width
+        tabs = list(tab_list.query(Tab))
+        if not room or len(tabs) != len(self.tab_labels):
+            return
+        active = tab_list.active
+        whole = sum(len(label) + TAB_PADDING for _, label in self.tab_labels)
+        for tab, (key, label) in zip(tabs, self.tab_labels, strict=True):
+            wanted = label if whole <= room or tab.id == active else key
+            if tab.label.plain != wanted:
+                tab.label = Content(wanted)
 
     def selected(self) -> TemplateInfo | None:
         tab = self.query_one(TemplateList).active_tab
@@ -143,6 +168,7 @@ class TemplatesPane(Pane):
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         event.stop()  # not for the console's TabbedContent around this pane
+        self.fit_tab_labels()
         if self._ready:
             self.refresh_preview()
 

@@ -13,6 +13,7 @@ from warroom.durations import local
 from warroom.incident import events as ev
 from warroom.text import clean
 from warroom.ui.base import Pane
+from warroom.ui.filter import FILTERS, matching, option_text
 from warroom.ui.widgets import NoWrapOptionList
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class TimelinePane(Pane):
         self.border_title = f"Timeline · {zone}"
         have = ol.option_count
         events = inc.events
-        if have > len(events):
+        if have > len(events) or ol in FILTERS:  # a filter (/) shows the matching events anew
             ol.clear_options()
             have = 0
         if have == len(events):
@@ -85,14 +86,23 @@ class TimelinePane(Pane):
         follow = at_end and (ol.highlighted is None or ol.highlighted >= have - 1)
         multi_day = events[0].at.date() != events[-1].at.date()
         ol.add_options(
-            [
-                Option(event_line(e, tz, app.settings.playbook, with_date=multi_day), id=f"e{e.seq}")
-                for e in events[have:]
-            ]
+            matching(
+                ol,
+                [
+                    Option(event_line(e, tz, app.settings.playbook, with_date=multi_day), id=f"e{e.seq}")
+                    for e in events[have:]
+                ],
+                option_text,
+            )
         )
         if follow:
             ol.highlighted = ol.option_count - 1
             ol.scroll_end(animate=False, immediate=False)
+
+    def refresh_rows(self) -> None:
+        self.query_one(TimelineList).clear_options()
+        if self.wapp.incident is not None:
+            self.show_incident(self.wapp.incident)
 
     def copy_text(self) -> tuple[str, str] | None:
         ol = self.query_one(TimelineList)

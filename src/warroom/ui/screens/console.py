@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
@@ -19,12 +20,14 @@ from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from warroom.sources.dbpoll import query_pane_index, query_pane_name
+from warroom.ui.filter import clear, open_filter
 from warroom.ui.header import IncidentHeader
 from warroom.ui.panes.checklist import ChecklistPane
 from warroom.ui.panes.not_configured import NotConfiguredPane
 from warroom.ui.panes.phases import PhasePane
 from warroom.ui.panes.timeline import TimelinePane
 from warroom.ui.panes.timer import TimerPane
+from warroom.ui.zoom import pane_of, restore, toggle_zoom
 
 if TYPE_CHECKING:
     from warroom.settings import Settings
@@ -167,6 +170,28 @@ CONSOLE_BINDINGS: list[Binding] = [
         id="report",
         tooltip="Write the post-incident report (Markdown) to the state dir",
     ),
+    Binding(
+        "z",
+        "zoom",
+        "Zoom",
+        id="zoom",
+        tooltip="Zoom the focused pane to the whole console (z or esc restores)",
+    ),
+    Binding(
+        "slash",
+        "filter",
+        "Filter",
+        id="filter",
+        tooltip="Filter the focused list or table (esc clears)",
+    ),
+    Binding(
+        "escape",
+        "back",
+        "Back",
+        show=False,
+        id="back",
+        tooltip="Clear the focused pane's filter, then unzoom",
+    ),
     Binding("question_mark", "app.help", "Help", id="help", tooltip="This help"),
     Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit (no prompt: everything is already saved)"),
     Binding("left_square_bracket", "previous_tab", "Prev tab", show=False, id="previous_tab"),
@@ -235,6 +260,8 @@ def extra_tabs(settings: Settings) -> list[tuple[str, str]]:
 
 class ConsoleScreen(Screen[None]):
     BINDINGS: ClassVar = CONSOLE_BINDINGS
+    ALLOW_IN_MAXIMIZED_VIEW: ClassVar[str | None] = "IncidentHeader, Footer"
+    ESCAPE_TO_MINIMIZE: ClassVar[bool | None] = False  # escape: the focused widget's first (a filter)
     DEFAULT_CSS = """
     ConsoleScreen #body { height: 1fr; }
     ConsoleScreen #grid {
@@ -353,8 +380,25 @@ class ConsoleScreen(Screen[None]):
                 found.first().focus()
                 return
 
+    def action_zoom(self) -> None:
+        if not toggle_zoom(self):
+            self.wapp.say("Nothing to zoom: focus a pane first (tab moves between panes).")
+
+    def action_filter(self) -> None:
+        if not open_filter(pane_of(self.focused)):
+            self.wapp.say("Nothing to filter here: focus a checklist, the timeline, commits or a table.")
+
+    def action_back(self) -> None:
+        """Escape: the focused pane's filter goes first, then the zoom."""
+        if clear(pane_of(self.focused)):
+            return
+        if self.maximized is None:
+            raise SkipAction
+        restore(self)
+
     async def on_resize(self) -> None:
         if self.layout_mode and self.wanted_mode() != self.layout_mode:
+            restore(self)  # the panes are composed again: none stays zoomed
             focused = self.focused.id if self.focused is not None else None
             await self.recompose()
             # The data panes mount lazily after the next refresh: restore the focus after that.

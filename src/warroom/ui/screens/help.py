@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -16,6 +16,8 @@ KEY_NAMES = {
     "left_square_bracket": "[",
     "right_square_bracket": "]",
     "space": "space",
+    "slash": "/",
+    "escape": "esc",
     "ctrl+p": "ctrl+p",
 }
 
@@ -24,7 +26,7 @@ EXTRA = [
     ("j / k, ↑ / ↓", "Move inside a pane"),
     ("ctrl+p", "Command palette: every action, themes, declare, switch incident"),
     ("ctrl+c", "Quit (no prompt: everything is already saved)"),
-    ("esc", "Close a dialog"),
+    ("esc", "Close a dialog, clear a pane's filter, put a zoomed pane back"),
 ]
 
 
@@ -36,9 +38,12 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar = [Binding("escape,q,question_mark", "dismiss", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen #box { width: 96; max-width: 95%; height: 90%; border: thick $primary; background: $surface;
-                      padding: 1 2; }
+    HelpScreen #box { width: 96; max-width: 95%; height: 100%; border: thick $primary; background: $surface;
+                      padding: 0 2; }
     HelpScreen #title { text-style: bold; margin-bottom: 1; }
+    HelpScreen .section.later { margin-top: 1; }
+    HelpScreen .entry { height: auto; }
+    HelpScreen .entry .does { width: 1fr; }
     """
 
     def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
@@ -46,22 +51,27 @@ class HelpScreen(ModalScreen[None]):
         self._sections = sections
 
     def compose(self) -> ComposeResult:
-        lines: list[Content] = []
+        rows: list[tuple[str, str] | str] = []  # (keys, what they do), or a section title
         for title, bindings in self._sections:
-            lines.append(Content.styled(title, "bold $text-primary"))
+            rows.append(title)
             for b in bindings:
-                if b.description in ("Down", "Up"):
-                    continue  # j / k: listed once under "Everywhere"
-                lines.append(
-                    Content.assemble(
-                        (f"  {key_label(b.key):<18}", "bold $text-accent"), (b.tooltip or b.description, "")
-                    )
-                )
-            lines.append(Content(""))
-        lines.append(Content.styled("Everywhere", "bold $text-primary"))
-        for key, text in EXTRA:
-            lines.append(Content.assemble((f"  {key:<18}", "bold $text-accent"), (text, "")))
+                if b.description in ("Down", "Up") or b.key == "escape":
+                    continue  # j / k and esc: listed once under "Everywhere"
+                rows.append((key_label(b.key), b.tooltip or b.description))
+        rows.append("Everywhere")
+        rows.extend(EXTRA)
+        # The keys' column is as wide as its widest keys; a long description wraps under itself.
+        width = max(len(r[0]) for r in rows if isinstance(r, tuple)) + 4
         with Vertical(id="box"):
             yield Static(Content("warroom keys (esc closes)"), id="title")
             with VerticalScroll():
-                yield Static(Content("\n").join(lines))
+                for i, row in enumerate(rows):
+                    if isinstance(row, str):
+                        classes = "section" if i == 0 else "section later"
+                        yield Static(Content.styled(row, "bold $text-primary"), classes=classes)
+                        continue
+                    with Horizontal(classes="entry"):
+                        key = Static(Content.styled(f"  {row[0]}", "bold $text-accent"), classes="keys")
+                        key.styles.width = width
+                        yield key
+                        yield Static(Content(row[1]), classes="does")

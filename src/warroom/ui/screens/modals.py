@@ -14,8 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.events import DescendantFocus
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static, TextArea
+from textual.widgets.input import Selection
 from textual.widgets.option_list import Option
 
 from warroom.durations import describe_duration
@@ -156,6 +158,8 @@ class SeverityModal(Dialog):
         self.finish((opt.id, reason))
 
 
+BOX_OUTSIDE_FIELDS = 9  # border 2, title and its margins 3, more-below 1, error 1, hint and margin 2
+
 # Every field the messages use, in the order events.FIELDS gives (internal, then customer words).
 EDITABLE = tuple(FIELDS)
 
@@ -167,18 +171,27 @@ class EditFieldsModal(Dialog):
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save"),
     ]
+    # One line a field (a label, then a borderless input), so that at 80x24 a dozen fit; the
+    # fields scroll between the title and the hints, which always stay in view.
     DEFAULT_CSS = """
-    EditFieldsModal > #box { width: 90; }
-    EditFieldsModal #fields { height: auto; max-height: 30; }
-    EditFieldsModal .row { height: 3; }
-    EditFieldsModal .row Label { width: 20; margin-top: 1; }
-    EditFieldsModal .row Input { width: 1fr; }
+    EditFieldsModal > #box { width: 96; padding: 0 2; }
+    EditFieldsModal #title { margin: 1 0; }
+    EditFieldsModal #fields { height: auto; }
+    EditFieldsModal .row { height: 1; }
+    EditFieldsModal .row Label { width: 29; margin: 0; color: $text-muted; }
+    EditFieldsModal .row Input {
+        width: 1fr; height: 1; border: none; padding: 0 1; background: $panel;
+    }
+    EditFieldsModal .row Input:focus { background: $primary 30%; }
+    EditFieldsModal .row:focus-within Label { color: $text; text-style: bold; }
+    EditFieldsModal #more { color: $text-warning; height: 1; }
+    EditFieldsModal .hint { margin: 0 0 1 0; }
     """
 
     def __init__(self, values: dict[str, str], focus: str = "title", *, save: Save | None = None) -> None:
         super().__init__(
             "Edit incident fields",
-            "tab / shift+tab move · enter on the last field or ctrl+s saves · esc cancels",
+            "ctrl+s saves · tab / shift+tab move · esc cancels",
             save=save,
         )
         self._values = values
@@ -190,9 +203,53 @@ class EditFieldsModal(Dialog):
                 with Horizontal(classes="row"):
                     yield Label(FIELDS[key])
                     yield Input(value=self._values.get(key, ""), id=f"f-{key}")
+        yield Static(Content(""), id="more")
 
     def on_mount(self) -> None:
+        for field in self.query(Input):
+            field.cursor_position = 0  # every value shows from its first letter
         self.query_one(f"#f-{self._focus}", Input).focus()
+        self.fit_fields()
+        fields = self.query_one("#fields", VerticalScroll)
+        self.watch(fields, "scroll_y", self.say_what_is_hidden, init=False)
+
+    def on_resize(self) -> None:
+        self.fit_fields()
+
+    def fit_fields(self) -> None:
+        """The fields get the screen's height less what the box needs for its title, the error,
+        the hints and its border (so "ctrl+s saves" shows at 80x24); they scroll inside it."""
+        fields = self.query_one("#fields", VerticalScroll)
+        room = int(self.size.height * 0.9) - BOX_OUTSIDE_FIELDS
+        fields.styles.max_height = max(2, room)
+        self.call_after_refresh(self.say_what_is_hidden)
+
+    def say_what_is_hidden(self) -> None:
+        """How many fields are out of view below (and above), in a line under the fields."""
+        fields = self.query_one("#fields", VerticalScroll)
+        top, bottom = fields.scroll_y, fields.scroll_y + fields.scrollable_content_region.height
+        rows = list(self.query(".row"))
+        below = sum(1 for r in rows if r.virtual_region.y + 1 > bottom)
+        above = sum(1 for r in rows if r.virtual_region.y < top)
+        words = []
+        if below:
+            words.append(f"↓ {below} more field{'s' if below > 1 else ''} below")
+        if above:
+            words.append(f"↑ {above} above")
+        text = " · ".join(words) + (" (tab moves to them)" if words else "")
+        self.query_one("#more", Static).update(Content(text))
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        if isinstance(event.widget, Input):
+            self.call_later(self.show_from_the_start, event.widget)
+        self.call_after_refresh(self.say_what_is_hidden)
+
+    @staticmethod
+    def show_from_the_start(field: Input) -> None:
+        """All of the value selected (typing replaces it), the cursor on its first letter, so a
+        long value shows from its start rather than its end."""
+        if field.has_focus and field.value:
+            field.selection = Selection(len(field.value), 0)
 
     @on(Input.Submitted)
     def next_or_save(self, event: Input.Submitted) -> None:
