@@ -14,7 +14,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
-from textual.widgets import OptionList
+from textual.content import Content
+from textual.visual import visualize
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from warroom.durations import format_duration
@@ -129,3 +131,25 @@ def sync_options(ol: OptionList, wanted: list[Option]) -> None:
         ol.highlighted = ids.index(keep)
     else:
         ol.highlighted = next((i for i, o in enumerate(wanted) if not o.disabled), None)
+
+
+def update_static(static: Static, content: Content) -> None:
+    """``static.update(content)``, with a layout only when its height may change.
+
+    ``Static.update`` lays out the whole screen by default, and a layout repaints every widget on
+    it: text that follows the clock would repaint the screen every second. When the new text
+    wraps to the height the widget has (at its width, which the text does not decide), the size
+    stays and the text alone is repainted."""
+    if static.content == content:
+        return
+    region = static.content_region
+    if region.width == 0:  # not on screen (a hidden tab): laid out when shown
+        static.update(content, layout=False)
+        return
+    auto_width = static.styles.width is not None and static.styles.width.is_auto
+    same_size = (
+        region.width > 0
+        and not auto_width
+        and visualize(static, content, markup=False).get_height(static.styles, region.width) == region.height
+    )
+    static.update(content, layout=not same_size)

@@ -25,7 +25,7 @@ from textual.widgets import Static
 from warroom.durations import format_duration, local
 from warroom.sources.dbpoll import query_pane_name
 from warroom.text import mask_phones
-from warroom.ui.base import Pane, age_text, rich_style
+from warroom.ui.base import Pane, age_text, rich_style, update_static
 from warroom.ui.tables import KeyedTable, sync_table
 
 if TYPE_CHECKING:
@@ -137,8 +137,7 @@ class DbPane(Pane):
     def show_clock(self, now: datetime) -> None:
         line, stale, failed = self.status_line(self.view, now)
         status = self.query_one(".db-status", Static)
-        if status.content != line:
-            status.update(line)
+        update_static(status, line)
         self.set_class(stale, "-stale")
         self.set_class(failed, "-failed")
 
@@ -243,7 +242,7 @@ class ErrorsPane(DbPane):
         for note in (data.baseline_error, *data.notes):
             if note:
                 head = Content.assemble(head, ("\n" + note, "$text-warning"))
-        self.query_one("#errors-total", Static).update(head)
+        update_static(self.query_one("#errors-total", Static), head)
         width = self.spark_width()
         up, spark, fresh = (
             rich_style(self.app, s) for s in ("$text-error", "$text-accent", "bold $text-warning")
@@ -408,7 +407,9 @@ class HealthPane(DbPane):
                     (" · R retries", "$text-muted"),
                 )
             )
-        self.query_one("#health-body", Static).update(Content("\n").join(lines) if lines else "")
+        update_static(
+            self.query_one("#health-body", Static), Content("\n").join(lines) if lines else Content()
+        )
 
     def action_retry(self) -> None:
         self.wapp.retry_db("health")

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from warroom.durations import format_duration
-from warroom.ui.base import Pane
+from warroom.ui.base import Pane, update_static
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
@@ -81,4 +81,4 @@ class PhasePane(Pane):
                 )
             )
         hint = Content.styled("p next · P previous", "$text-muted")
-        self.query_one("#phase-lines", Static).update(Content("\n").join([*lines, hint]))
+        update_static(self.query_one("#phase-lines", Static), Content("\n").join([*lines, hint]))

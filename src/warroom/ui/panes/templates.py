@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.widgets import Static, Tab, Tabs
 
 from warroom.comms.context import LiveFacts
-from warroom.ui.base import Pane
+from warroom.ui.base import Pane, update_static
 
 if TYPE_CHECKING:
     from warroom.comms.templates import RenderResult, TemplateInfo
@@ -221,25 +221,20 @@ class TemplatesPane(Pane):
             counts = "not an update"
         unfilled = result.unfilled
         if unfilled:
-            status.update(
-                Content.assemble(
-                    (f"{len(unfilled)} unfilled: ", "bold $text-warning"),
-                    (" ".join(unfilled), "$text-warning"),
-                    (f" · e fills · {counts}", "$text-muted"),
-                )
+            line = Content.assemble(
+                (f"{len(unfilled)} unfilled: ", "bold $text-warning"),
+                (" ".join(unfilled), "$text-warning"),
+                (f" · e fills · {counts}", "$text-muted"),
             )
         else:
-            status.update(
-                Content.assemble(("all fields filled", "$text-success"), (f" · {counts}", "$text-muted"))
-            )
+            line = Content.assemble(("all fields filled", "$text-success"), (f" · {counts}", "$text-muted"))
         if problems:
-            status.update(
-                Content.assemble(Content.styled("; ".join(problems) + "\n", "$text-error"), status.content)
-            )
+            line = Content.assemble(Content.styled("; ".join(problems) + "\n", "$text-error"), line)
+        update_static(status, line)
         content = Content(result.text)
         for span in result.spans:
             content = content.stylize(PLACEHOLDER_STYLE, span.start, span.end)
-        text.update(content)
+        update_static(text, content)
 
     def show_text(self) -> None:
         if self._last is not None and self._last.ok and self._last.text is not None:

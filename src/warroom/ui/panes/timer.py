@@ -16,7 +16,7 @@ from textual.widgets import Digits, Static
 from warroom.comms.updates import status_update_key
 from warroom.durations import clock_time, describe_duration, format_duration
 from warroom.incident.state import Countdown
-from warroom.ui.base import Pane
+from warroom.ui.base import Pane, update_static
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
@@ -212,10 +212,10 @@ class TimerPane(Pane):
         if self.has_class("-compact"):
             self._show_compact(inc, now, label_c, value)
             return
-        self.query_one("#timer-label", Static).update(label_c)
+        update_static(self.query_one("#timer-label", Static), label_c)
         self.query_one("#timer-digits", Digits).update(value)
-        self.query_one("#timer-due", Static).update(due_c)
-        self.query_one("#timer-lines", Static).update(Content("\n").join(lines))
+        update_static(self.query_one("#timer-due", Static), due_c)
+        update_static(self.query_one("#timer-lines", Static), Content("\n").join(lines))
 
     def _show_compact(self, inc: Incident, now: datetime, label: Content, value: str) -> None:
         """Two lines: the countdown, then customer / response / escalation in short form."""

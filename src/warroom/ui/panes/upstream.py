@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from warroom.ui.base import Pane, age_text
+from warroom.ui.base import Pane, age_text, update_static
 
 if TYPE_CHECKING:
     from warroom.sources.statuspage import PageStatus
@@ -104,10 +104,7 @@ class StatusPane(Pane):
                 lines.append(Content.styled(f"  … and {left_out:,} more incidents not listed", "$text-muted"))
         self.border_title = "Status pages" + (f" · {alarms} ALARM" if alarms else "")
         self.set_class(alarms > 0, "-alarm")
-        body = self.query_one("#status-body", Static)
-        content = Content("\n").join(lines)
-        if body.content != content:
-            body.update(content)
+        update_static(self.query_one("#status-body", Static), Content("\n").join(lines))
 
     def copy_text(self) -> tuple[str, str] | None:
         from warroom.sources.statuspage import describe_pages

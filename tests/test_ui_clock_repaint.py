@@ -1,0 +1,77 @@
+"""A clock tick repaints the text that follows the clock, and lays nothing out: a layout
+repaints every widget on the screen, which once a second was most of an idle console's CPU
+(bench/RESULTS.md, idle)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.content import Content
+from textual.widgets import Static
+
+from conftest import ManualClock
+from uihelpers import make_app, make_journal, make_settings, shown
+from warroom.ui.base import update_static
+
+
+def count_layouts(app: Any) -> list[int]:
+    """How many times the screen is laid out from now on (a one-element list, counting)."""
+    screen = app.screen
+    real = screen._refresh_layout
+    seen = [0]
+
+    def counting(*args: Any, **kwargs: Any) -> None:
+        seen[0] += 1
+        real(*args, **kwargs)
+
+    screen._refresh_layout = counting
+    return seen
+
+
+async def test_a_tick_changes_the_clock_text_without_a_layout(tmp_path: Path, clock: ManualClock) -> None:
+    settings = make_settings(tmp_path)
+    journal = make_journal(settings, clock)
+    journal.declare("P0", "SMS failing", impact="all sends", lead="alice", playbook=settings.playbook)
+    app = make_app(settings, journal, clock)
+    async with app.run_test(size=(200, 60)) as pilot:
+        app.tick()
+        before = await shown(pilot, app)
+        layouts = count_layouts(app)
+        for _ in range(3):
+            clock.advance(seconds=1)
+            app.tick()
+            await pilot.pause()
+        after = await shown(pilot, app)
+        assert "T+3s" in after and "T+3s" not in before  # the header, the timer and the phase moved on
+        assert "3s / 5min" in after  # the time spent in the phase
+        assert layouts[0] == 0
+
+
+class OneLine(App[None]):
+    CSS = "Static { width: 20; height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("a", id="text")
+
+
+async def test_update_static_lays_out_only_when_the_height_changes() -> None:
+    app = OneLine()
+    async with app.run_test(size=(40, 10)) as pilot:
+        static = app.query_one("#text", Static)
+        await pilot.pause()
+        layouts = count_layouts(app)
+        update_static(static, Content("b"))  # one line for one line
+        await pilot.pause()
+        assert layouts[0] == 0 and static.content == Content("b")
+        update_static(static, Content("x" * 30))  # wraps to two lines
+        await pilot.pause()
+        assert layouts[0] > 0 and static.size.height == 2
+        seen = layouts[0]
+        update_static(static, Content("c\nd"))  # two lines for two
+        await pilot.pause()
+        assert layouts[0] == seen and static.size.height == 2
+        update_static(static, Content("e"))
+        await pilot.pause()
+        assert layouts[0] > seen and static.size.height == 1
