@@ -120,6 +120,14 @@ CONSOLE_BINDINGS: list[Binding] = [
         tooltip="Record an escalation (level and reason)",
     ),
     Binding(
+        "exclamation_mark",
+        "app.page_on_call",
+        "Page on-call",
+        show=False,
+        id="page_on_call",
+        tooltip="Page on-call through PagerDuty (its answer goes to the timeline)",
+    ),
+    Binding(
         "ctrl+z",
         "app.undo_update",
         "Undo sent",
