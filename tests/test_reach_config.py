@@ -159,3 +159,16 @@ def test_check_probes_each_integration_without_side_effects(
     p = run(e, "--config", str(conf), "check")
     assert p.returncode == 1
     assert "twilio: account: credentials rejected (20003: Authenticate)" in p.stdout.splitlines()
+
+
+def test_the_documented_integrations_are_accepted(tmp_path: Path) -> None:
+    """The README's Integrations section: each table's example is a valid configuration."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Integrations", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```toml\n")[1:]]
+    assert [b.splitlines()[0] for b in blocks] == ["[pagerduty]", "[slack]", "[twilio]"]
+    conf = tmp_path / "warroom.toml"
+    conf.write_text("\n".join(blocks))
+    s = load_settings(config=conf, env={}, state_dir=tmp_path / "state", user="ana")
+    assert s.pagerduty.events_url == "https://events.pagerduty.com/v2/enqueue"
+    assert s.slack.configured and s.twilio.configured and s.twilio.low_balance == 10.0
