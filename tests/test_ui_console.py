@@ -321,7 +321,7 @@ async def test_question_mark_lists_every_key(world) -> None:  # type: ignore[no-
     settings, journal, clock = world
     declare_p0(journal, clock)
     app = make_app(settings, journal, clock)
-    async with app.run_test(size=(120, 60)) as pilot:
+    async with app.run_test(size=(120, 64)) as pilot:
         await pilot.pause()
         await pilot.press("question_mark")
         await pilot.pause()
