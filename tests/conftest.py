@@ -25,6 +25,13 @@ os.environ.pop("WARROOM_DSN", None)
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("WARROOM_CONFIG", None)
 os.environ.pop("WARROOM_STATE_DIR", None)
+for _var in (
+    "WARROOM_PAGERDUTY_ROUTING_KEY",
+    "WARROOM_SLACK_WEBHOOK_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+):
+    os.environ.pop(_var, None)  # the integrations: configured only where a test says so
 
 
 class ManualClock:

@@ -15,10 +15,13 @@ from warroom.settings import (
     DatabaseSettings,
     ErrorSettings,
     GitSettings,
+    PagerDutySettings,
     QueryPane,
     Settings,
+    SlackSettings,
     StatusPage,
     StatusSettings,
+    TwilioSettings,
     keys_of,
 )
 from warroom.text import clean
@@ -766,6 +769,23 @@ timeout = "10s"
 name = "Stripe"
 url = "https://status.stripe.com/"
 
+[pagerduty]
+routing_key = "R0UT1NGKEY0123456789abcdefABCDEF"
+events_url = "https://pd.internal/v2/enqueue"
+timeout = "3s"
+
+[slack]
+webhook_url = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"
+timeout = "4s"
+
+[twilio]
+account_sid = "AC0123456789abcdef0123456789abcdef"
+auth_token = "0123456789abcdef0123456789abcdef"
+api_url = "https://twilio.internal"
+low_balance = 25.5
+poll_interval = "5m"
+timeout = "6s"
+
 [playbook]
 freeze_severities = ["P0", "P1"]
 review_within = "72h"
@@ -806,7 +826,8 @@ resolution = ["Write the report"]
 
 # The keys of every table, as the "unknown key" message lists them (where: how messages name it).
 KNOWN_KEYS = {
-    "": "database, errors, git, incident, playbook, status, status_pages, templates, ui",
+    "": "database, errors, git, incident, pagerduty, playbook, slack, status, status_pages, templates, "
+    "twilio, ui",
     "[incident]": "status_page_link, timezone, user",
     "[ui]": "bell, theme",
     "[templates]": "dir",
@@ -817,6 +838,9 @@ KNOWN_KEYS = {
     "[git]": "count, deploy_pattern, deploy_tags, migration_globs, poll_interval, recent, repo",
     "[status]": "poll_interval, timeout",
     "[[status_pages]] #1": "name, url",
+    "[pagerduty]": "events_url, routing_key, timeout",
+    "[slack]": "timeout, webhook_url",
+    "[twilio]": "account_sid, api_url, auth_token, low_balance, poll_interval, timeout",
     "[playbook]": "bell_every, business_day_start, checklists, due_soon, escalation, freeze_severities, "
     "phases, review_within, severities",
     "[playbook.severities.P1]": SEVERITY_KEYS,
@@ -868,6 +892,9 @@ def test_every_key_is_read_into_its_setting(tmp_path: Path) -> None:
         (s.errors, ErrorSettings(), tuple(keys_of(ErrorSettings))),
         (s.git, GitSettings(), tuple(keys_of(GitSettings))),
         (s.status, StatusSettings(), (*keys_of(StatusSettings), "pages")),
+        (s.pagerduty, PagerDutySettings(), keys_of(PagerDutySettings)),
+        (s.slack, SlackSettings(), keys_of(SlackSettings)),
+        (s.twilio, TwilioSettings(), keys_of(TwilioSettings)),
         (s.playbook.severity("P1"), DEFAULT.severity("P1"), SEVERITY_KEYS.split(", ")),
         (s.playbook.phase("triage"), DEFAULT.phase("triage"), ("name", "budget", "window", "status")),
         (s.playbook, DEFAULT, KNOWN_KEYS["[playbook]"].replace("checklists", "investigation").split(", ")),
@@ -960,6 +987,22 @@ def test_check_shows_every_setting(tmp_path: Path) -> None:
         "page               = Stripe: https://status.stripe.com",
         "poll_interval      = 2 min, timeout 10 s",
         "",
+        "[pagerduty]",
+        "routing_key        = ***",
+        "events_url         = https://pd.internal/v2/enqueue",
+        "timeout            = 3 s",
+        "",
+        "[slack]",
+        "webhook_url        = https://hooks.slack.com/***",
+        "timeout            = 4 s",
+        "",
+        "[twilio]",
+        "account_sid        = AC0123456789abcdef0123456789abcdef",
+        "auth_token         = ***",
+        "api_url            = https://twilio.internal",
+        "low_balance        = 25.5",
+        "poll_interval      = 5 min",
+        "",
         "[playbook]",
         "P0 Critical = response immediate, internal update 15 min, customer update 30 min, channel #incident-{time:%Y-%m-%d-%H-%M}",
         "P1 Urgent   = response 10 min, internal update 20 min, customer update 45 min, channel #inc-{severity}-{slug}",
@@ -1007,6 +1050,22 @@ def test_check_shows_the_defaults(tmp_path: Path) -> None:
         "page               = Supabase: https://status.supabase.com",
         "page               = Twilio: https://status.twilio.com",
         "poll_interval      = 1 min, timeout 5 s",
+        "",
+        "[pagerduty]",
+        "routing_key        = (not configured)",
+        "events_url         = https://events.pagerduty.com/v2/enqueue",
+        "timeout            = 10 s",
+        "",
+        "[slack]",
+        "webhook_url        = (not configured)",
+        "timeout            = 10 s",
+        "",
+        "[twilio]",
+        "account_sid        = (not configured)",
+        "auth_token         = (not configured)",
+        "api_url            = https://api.twilio.com",
+        "low_balance        = 10.0",
+        "poll_interval      = 1 min",
         "",
         "[playbook]",
         "P0 Critical = response immediate, internal update 15 min, customer update 30 min, channel #incident-{time:%Y-%m-%d-%H-%M}",

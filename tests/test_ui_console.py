@@ -327,7 +327,7 @@ async def test_question_mark_lists_every_key(world) -> None:  # type: ignore[no-
     settings, journal, clock = world
     declare_p0(journal, clock)
     app = make_app(settings, journal, clock)
-    async with app.run_test(size=(120, 80)) as pilot:  # every line of help in view, no scrolling
+    async with app.run_test(size=(120, 90)) as pilot:  # every line of help in view, no scrolling
         await pilot.pause()
         await pilot.press("question_mark")
         await pilot.pause()

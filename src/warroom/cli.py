@@ -289,7 +289,8 @@ def list_(ctx: click.Context, only_open: bool, **flags: Any) -> None:
 @click.pass_context
 def check(ctx: click.Context, **flags: Any) -> None:
     """Print the effective configuration (secrets masked) and probe the sources. Exits 1 when
-    the database is unreachable, a query fails, or the journal cannot be read or written."""
+    the database is unreachable, a query fails, an integration does not answer as it should, or the
+    journal cannot be read or written."""
     from warroom.text import clean
 
     settings = settings_from(ctx, **flags)
@@ -305,6 +306,11 @@ def check(ctx: click.Context, **flags: Any) -> None:
     probe = run_probe(settings)
     for line in probe:
         show(line)
+    from warroom.reach.check import probe_integrations
+
+    reached = probe_integrations(settings)
+    for _, line in reached:
+        show(line)
     click.echo("")
     with open_journal(settings) as journal:
         listing = journal.incidents(settings.playbook)
@@ -316,7 +322,7 @@ def check(ctx: click.Context, **flags: Any) -> None:
         show(f"journal: {len(listing)} incident(s), {damaged} cannot be opened (run `{RECOVER_COMMAND}`)")
     else:
         click.echo(f"journal ok: {len(listing)} incident(s), writable")
-    if probe.failed or why or damaged:
+    if probe.failed or why or damaged or not all(ok for ok, _ in reached):
         sys.exit(1)
 
 

@@ -39,9 +39,7 @@ from warroom.settings import (
     TEXT_MAX,
     DatabaseSettings,
     Duration,
-    ErrorSettings,
     Flag,
-    GitSettings,
     Key,
     Number,
     PathTo,
@@ -55,12 +53,14 @@ from warroom.settings import (
     TextList,
     Whole,
     keys_of,
+    secrets_of,
     sections,
+    with_environment,
 )
-from warroom.text import clean, dsn_problem, register_dsn, unsafe_character
+from warroom.text import clean, dsn_problem, register_dsn, register_secret, unsafe_character
 
 CONFIG_FILE = "warroom.toml"
-_S = TypeVar("_S", DatabaseSettings, ErrorSettings, GitSettings, StatusSettings)
+_S = TypeVar("_S")
 
 
 class ConfigError(Exception):
@@ -548,6 +548,7 @@ def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
 
 # The top level: the tables of Settings' own keys, its sections, and the status pages.
 _OWN_TABLES = tuple(dict.fromkeys(key.table for key in keys_of(Settings)))
+_OWN_READER = ("database", "status", "playbook")  # the tables read by a function of their own
 _TOP_KEYS = (*_OWN_TABLES, *(name for _, name in sections()), "status_pages")
 
 
@@ -560,15 +561,13 @@ def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_di
         keys = [key for key in keys_of(Settings) if key.table == table]
         own |= _whole_table(top.table(table), keys, defaults)
     database = _database(top.table("database"))
-    errors = _section(top.table("errors"), ErrorSettings())
-    git = _section(top.table("git"), GitSettings())
     pages = top.tables("status_pages") if top.has("status_pages") else None
     status = _status(top.table("status"), pages)
     playbook = _playbook(top.table("playbook"))
+    # The other tables hold only their settings type's keys: errors, git, pagerduty, slack, twilio.
+    plain = {a: _section(top.table(n), getattr(defaults, a)) for a, n in sections() if a not in _OWN_READER}
     top.known(*_TOP_KEYS).done()
-    return replace(
-        defaults, **own, database=database, errors=errors, git=git, status=status, playbook=playbook
-    )
+    return replace(defaults, **own, **plain, database=database, status=status, playbook=playbook)
 
 
 # -- putting it together ----------------------------------------------------------------------
@@ -693,4 +692,7 @@ def load_settings(
 
         settings = replace(settings, user=login_name())
     register_dsn(settings.database.dsn)
+    settings = with_environment(settings, env)
+    for secret in secrets_of(settings):  # the routing key, the webhook URL, the auth token...
+        register_secret(secret)
     return settings

@@ -1,6 +1,7 @@
 """What warroom runs with: the settings' types and defaults, and each ``warroom.toml`` key, declared once.
 
-No TOML, environment or file system here (:mod:`warroom.config` reads those into a :class:`Settings`).
+No TOML, environment or file system here (:mod:`warroom.config` reads those into a :class:`Settings`;
+:func:`with_environment` lays a mapping the caller read over it).
 A key is one field whose metadata is :func:`key`: with its default, that says its :data:`Kind` (what
 the file may hold and its bounds: config checks them and writes the one-line errors) and its
 ``warroom check`` line (:meth:`Settings.describe`). The known keys an "unknown key" error lists are
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import Field, dataclass, field, fields
+from dataclasses import Field, dataclass, field, fields, replace
 from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warroom.durations import describe_duration
 from warroom.playbook import DEFAULT, Playbook
-from warroom.text import mask_dsn
+from warroom.text import MASK, mask_dsn
 
 TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
 LONG_TEXT_MAX = 4096  # a DSN, a path, a URL, a pattern
@@ -112,6 +113,8 @@ class Key:
     attr: str = ""  # the field it fills, when its name differs
     table: str = ""  # a key of Settings itself: the table it is in ("incident", "ui", ...)
     required: str = ""  # a key that must be given: what the message says is expected when it is not
+    env: str = ""  # the environment variable that gives it (over the file)
+    secret: bool = False  # masked wherever text is shown, journaled or logged (see secrets_of)
 
     @property
     def field_name(self) -> str:
@@ -130,11 +133,16 @@ def key(
     table: str = "",
     required: str = "",
     show: str | Show | None = None,
+    env: str = "",
+    secret: bool = False,
 ) -> dict[str, Any]:
     """The metadata of a field that is a ``warroom.toml`` key (``name``: when it differs from the
     field's; ``kind``: :class:`Special` when not given). ``show``: a label (the value plainly on a
-    ``label = value`` line) or a function giving the field's lines in ``warroom check``."""
-    return {_KEY: Key(name, kind or Special(), table=table, required=required), _SHOW: show}
+    ``label = value`` line) or a function giving the field's lines in ``warroom check``. ``env``:
+    the environment variable that gives the key over the file; ``secret``: its value is masked
+    everywhere (:func:`secrets_of`)."""
+    declared = Key(name, kind or Special(), table=table, required=required, env=env, secret=secret)
+    return {_KEY: declared, _SHOW: show}
 
 
 def shown_as(show: Show) -> dict[str, Any]:
@@ -154,7 +162,7 @@ def keys_of(cls: type) -> tuple[Key, ...]:
 
 def _key(f: Field[Any]) -> Key:
     declared: Key = f.metadata[_KEY]
-    return Key(declared.name or f.name, declared.kind, f.name, declared.table, declared.required)
+    return replace(declared, name=declared.name or f.name, attr=f.name)
 
 
 def sections() -> tuple[tuple[str, str], ...]:
@@ -374,6 +382,109 @@ class StatusSettings:
     timeout: timedelta = field(default=5 * _SEC, metadata=key(Duration(lo=100 * _MS, hi=5 * _MIN)))
 
 
+# -- reaching other systems: paging, chat, the SMS provider (warroom.reach) ------------------------
+
+URL_EXPECTED = 'an http(s) URL, like "https://example.com/path"'
+
+
+def http_url(value: str) -> Refusal | None:
+    return None if not value or _URL.fullmatch(value) else (URL_EXPECTED, value)
+
+
+def masked_url(url: str) -> str:
+    """A URL that is a secret as a whole (a Slack webhook): its scheme and host, the rest ``***``."""
+    head, sep, rest = url.partition("://")
+    return f"{head}{sep}{rest.split('/', 1)[0]}/{MASK}" if sep else MASK
+
+
+def _secret_lines(label: str, attr: str) -> Show:
+    def show(obj: Any) -> list[str]:
+        value = getattr(obj, attr)
+        return [line(label, (masked_url(value) if "://" in value else MASK) if value else "(not configured)")]
+
+    return show
+
+
+_REACH_TIMEOUT = Duration(lo=100 * _MS, hi=2 * _MIN)
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+TWILIO_API_URL = "https://api.twilio.com"
+
+
+@dataclass(frozen=True)
+class PagerDutySettings:
+    """PagerDuty's Events API v2: the integration's routing key pages on-call."""
+
+    routing_key: str = field(
+        default="",
+        metadata=key(
+            Text(),
+            env="WARROOM_PAGERDUTY_ROUTING_KEY",
+            secret=True,
+            show=_secret_lines("routing_key", "routing_key"),
+        ),
+    )
+    events_url: str = field(
+        default=PAGERDUTY_EVENTS_URL,
+        metadata=key(Text(LONG_TEXT_MAX, allow_empty=False, check=http_url), show="events_url"),
+    )
+    timeout: timedelta = field(default=10 * _SEC, metadata=key(_REACH_TIMEOUT, show="timeout"))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.routing_key)
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """A Slack incoming webhook: a message posted to the incident's channel."""
+
+    webhook_url: str = field(
+        default="",
+        metadata=key(
+            Text(LONG_TEXT_MAX, check=http_url),
+            env="WARROOM_SLACK_WEBHOOK_URL",
+            secret=True,
+            show=_secret_lines("webhook_url", "webhook_url"),
+        ),
+    )
+    timeout: timedelta = field(default=10 * _SEC, metadata=key(_REACH_TIMEOUT, show="timeout"))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.webhook_url)
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """Twilio's REST API, read only: the account's status and balance."""
+
+    account_sid: str = field(
+        default="",
+        metadata=key(
+            Text(),
+            env="TWILIO_ACCOUNT_SID",
+            show=lambda t: [line("account_sid", t.account_sid or "(not configured)")],
+        ),
+    )
+    auth_token: str = field(
+        default="",
+        metadata=key(
+            Text(), env="TWILIO_AUTH_TOKEN", secret=True, show=_secret_lines("auth_token", "auth_token")
+        ),
+    )
+    api_url: str = field(
+        default=TWILIO_API_URL,
+        metadata=key(Text(LONG_TEXT_MAX, allow_empty=False, check=http_url), show="api_url"),
+    )
+    low_balance: float = field(default=10.0, metadata=key(Number(0.0, 1e9), show="low_balance"))
+    poll_interval: timedelta = field(default=_MIN, metadata=key(Duration(lo=10 * _SEC), show="poll_interval"))
+    timeout: timedelta = field(default=10 * _SEC, metadata=key(_REACH_TIMEOUT))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.account_sid and self.auth_token)
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path
@@ -413,6 +524,9 @@ class Settings:
     errors: ErrorSettings = field(default_factory=ErrorSettings, metadata=section("errors"))
     git: GitSettings = field(default_factory=GitSettings, metadata=section("git"))
     status: StatusSettings = field(default_factory=StatusSettings, metadata=section("status"))
+    pagerduty: PagerDutySettings = field(default_factory=PagerDutySettings, metadata=section("pagerduty"))
+    slack: SlackSettings = field(default_factory=SlackSettings, metadata=section("slack"))
+    twilio: TwilioSettings = field(default_factory=TwilioSettings, metadata=section("twilio"))
     playbook: Playbook = field(default=DEFAULT, metadata=section("playbook"))
 
     @property
@@ -440,6 +554,31 @@ class Settings:
             part = getattr(self, attr)
             lines += ["", f"[{name}]", *(playbook_lines(part) if attr == "playbook" else shown(part))]
         return lines
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret the settings hold (the keys declared ``secret``), to register with
+    :func:`warroom.text.register_secret`."""
+    found = []
+    for attr, _ in sections():
+        part = getattr(settings, attr)
+        for k in keys_of(type(part)):
+            value = getattr(part, k.field_name) if k.secret else ""
+            # A URL that is a secret (a webhook): its path, and its last part (the token), alone
+            # are secrets too (an error may quote them).
+            path = value.partition("://")[2].partition("/")[2]
+            found += [value, *(p for p in (path, path.rstrip("/").rpartition("/")[2]) if len(p) >= 8)]
+    return [value for value in found if value]
+
+
+def with_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """The keys an environment (a mapping the caller read) gives over the file's: each key declared
+    with its variable (``env=``), like ``WARROOM_PAGERDUTY_ROUTING_KEY``."""
+    for attr, _ in sections():
+        part = getattr(settings, attr)
+        given = {k.field_name: env[k.env] for k in keys_of(type(part)) if k.env and env.get(k.env)}
+        settings = replace(settings, **{attr: replace(part, **given)}) if given else settings
+    return settings
 
 
 def playbook_lines(pb: Playbook) -> list[str]:

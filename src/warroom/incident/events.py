@@ -319,6 +319,29 @@ class EvidenceRecorded(Body):
         return f"Evidence ({self.source}, {self.label})" + (f": {self.summary}" if self.summary else "")
 
 
+@dataclass(frozen=True)
+class Reached(Body):
+    """The console reached another system for the responder (paged on-call, posted to Slack) and
+    what came back: ``outcome`` "accepted", "rejected", "rate-limited" or "unreachable", with the
+    other side's reason. ``ref`` ties it to what it was about: PagerDuty's dedup key, the copied
+    message's event id."""
+
+    kind: ClassVar[str] = "reached"
+    system: str  # "PagerDuty", "Slack"
+    action: str  # "trigger", "resolve", "post"
+    outcome: str
+    reason: str = ""
+    ref: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome == "accepted"
+
+    def describe(self) -> str:
+        why = f": {self.reason}" if self.reason else ""
+        return f"{self.system} {self.action} {self.outcome}{why}"
+
+
 BODIES: dict[str, type[Body]] = {
     cls.kind: cls
     for cls in (
@@ -342,6 +365,7 @@ BODIES: dict[str, type[Body]] = {
         Answered,
         Observed,
         EvidenceRecorded,
+        Reached,
     )
 }
 

@@ -146,6 +146,7 @@ class IncidentActions:
                 problem = self.app.try_record(ev.Resolved(resolution))
                 if problem:
                     return problem
+                self.app.reach.resolved(inc)  # PagerDuty's alert too, if it was paged
             review = self.app.settings.playbook.phases[-1].key
             if inc.phase != review:
                 self.app.record(ev.PhaseChanged(review, inc.phase))

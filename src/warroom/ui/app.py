@@ -36,6 +36,7 @@ from warroom.ui.actions import IncidentActions
 from warroom.ui.base import Pane
 from warroom.ui.comms import Comms
 from warroom.ui.pollers import DbPolled, GitRead, PageRead, Pollers
+from warroom.ui.reach import Reach
 from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
 from warroom.ui.themes import DEFAULT_THEME, load_themes, resolve_name
 
@@ -79,6 +80,7 @@ class WarroomApp(App[int]):
         self._tick_interval = tick_interval
         self.comms = Comms(self, system_copy=system_copy)
         self.actions = IncidentActions(self)
+        self.reach = Reach(self)  # PagerDuty, Slack, Twilio (warroom.ui.reach)
         self.demo = demo
         self.live = LiveState(settings)
         self.pollers = Pollers(self)
@@ -102,6 +104,7 @@ class WarroomApp(App[int]):
         if self._watch_terminal and self.lifeline is not None:
             self.lifeline.attach(asyncio.get_running_loop(), self._hangup)
         self.call_later(self._choose_incident)
+        self.call_after_refresh(self.reach.start_polls)
 
     def _register_themes(self) -> None:
         loaded = load_themes()
@@ -515,6 +518,9 @@ class WarroomApp(App[int]):
 
     def action_close(self) -> None:
         self.actions.close()
+
+    def action_page_on_call(self) -> None:
+        self.reach.page_on_call()
 
     def focused_pane(self) -> Pane | None:
         widget: Any = self.focused

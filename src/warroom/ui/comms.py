@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from warroom.text import clean
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from warroom.incident import events as ev
     from warroom.ui.app import WarroomApp
 
-RESOLUTION_QUESTION = "The incident is still open — copy the resolution anyway?"
+RESOLUTION_QUESTION = "The incident is still open — {verb} the resolution anyway?"
 CONFIRM_KEYS = {"internal": "u", "customer": "U"}  # the key that confirms a copy sent
 
 
@@ -93,18 +94,26 @@ class Comms:
         inc = self.app.incident
         if inc is None:
             return
-        if info.resolution and inc.is_open:
-            from warroom.ui.screens.modals import ChoiceModal
+        self.unless_premature(info, "Copy", lambda: self._start_copy(info))
 
-            def answered(answer: str | None) -> None:
-                if answer == "yes":
-                    self._start_copy(info)
-
-            choices = [("yes", "Copy it anyway (it is not counted as an update)"), ("no", "Cancel")]
-            hint = "↑↓ choose · enter · esc cancels"
-            self.app.push_screen(ChoiceModal(RESOLUTION_QUESTION, choices, hint), answered)
+    def unless_premature(self, info: TemplateInfo, verb: str, then: Callable[[], None]) -> None:
+        """Run ``then``, but for a resolution message while the incident is open ask first: it
+        announces what is not true yet (and it is never counted as an update)."""
+        inc = self.app.incident
+        if inc is None or not (info.resolution and inc.is_open):
+            then()
             return
-        self._start_copy(info)
+        from warroom.ui.screens.modals import ChoiceModal
+
+        def answered(answer: str | None) -> None:
+            if answer == "yes":
+                then()
+
+        choices = [("yes", f"{verb} it anyway (it is not counted as an update)"), ("no", "Cancel")]
+        hint = "↑↓ choose · enter · esc cancels"
+        self.app.push_screen(
+            ChoiceModal(RESOLUTION_QUESTION.format(verb=verb.lower()), choices, hint), answered
+        )
 
     def _start_copy(self, info: TemplateInfo) -> None:
         self.app.run_worker(

@@ -421,14 +421,29 @@ class SmsPane(DbPane):
 
     TITLE = "SMS failures"
     QUERY = "sms"
+    twilio: reactive[Any] = reactive(None)  # TwilioAccount | None: the account's status and balance
 
     def compose(self) -> ComposeResult:
         yield Static(classes="db-status")
+        twilio = Static(id="sms-twilio")
+        twilio.display = False  # until Twilio is configured and read
+        yield twilio
         table = KeyedTable(id="sms-table", classes="db-body", cursor_type="row", zebra_stripes=True)
         table.add_column("Failed", key="count")
         table.add_column("Phone", key="phone")
         table.add_column("Error", key="error")
         yield table
+
+    def on_mount(self) -> None:
+        self.twilio = self.wapp.reach.twilio
+
+    def watch_twilio(self, reading: Any) -> None:
+        from warroom.ui.reach import twilio_line
+
+        if self.is_mounted:
+            line = self.query_one("#sms-twilio", Static)
+            line.display = reading is not None
+            line.update(twilio_line(reading) if reading is not None else "")
 
     def show_data(self, data: Any) -> None:
         from warroom.sources.dbpoll import SmsSnapshot

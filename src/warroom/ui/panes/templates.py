@@ -48,6 +48,7 @@ class TemplateList(Tabs):
         Binding("enter,y", "copy_selected", "Copy", id="template_copy"),
         Binding("v", "show_text", "Show text", id="template_show"),
         Binding("e", "fill_fields", "Fill fields", id="template_fill"),
+        Binding("o", "post_selected", "Post to Slack", id="template_post"),
         Binding("j,down,right,l", "next_tab", "Next", show=False),
         Binding("k,up,left,h", "previous_tab", "Previous", show=False),
     ]
@@ -59,6 +60,11 @@ class TemplateList(Tabs):
         info = self._pane().selected()
         if info is not None:
             self._pane().wapp.comms.copy_template(info)
+
+    def action_post_selected(self) -> None:
+        info = self._pane().selected()
+        if info is not None:
+            self._pane().wapp.reach.post_template(info)
 
     def action_show_text(self) -> None:
         self._pane().show_text()

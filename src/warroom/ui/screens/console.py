@@ -147,6 +147,14 @@ CONSOLE_BINDINGS: list[Binding] = [
         tooltip="Add a lesson for the report (went well / could be improved)",
     ),
     Binding(
+        "exclamation_mark",
+        "app.page_on_call",
+        "Page on-call",
+        show=False,
+        id="page_on_call",
+        tooltip="Page on-call through PagerDuty (its answer goes to the timeline)",
+    ),
+    Binding(
         "ctrl+z",
         "app.undo_update",
         "Undo sent",

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 KEY_NAMES = {
     "question_mark": "?",
+    "exclamation_mark": "!",
     "left_square_bracket": "[",
     "right_square_bracket": "]",
     "space": "space",
