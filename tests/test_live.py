@@ -15,9 +15,10 @@ from warroom.comms.evidence import AT_DECLARATION, PEAK, SERIES
 from warroom.incident import events as ev
 from warroom.incident.journal import Journal
 from warroom.incident.state import Incident
-from warroom.live import LiveState, Suspect, is_revert_of, rate_before
+from warroom.live import LiveState, Suspect, is_revert_of, rate_before, rate_words
 from warroom.settings import GitSettings, Settings
-from warroom.sources.dbpoll import ConnectionState, DbPoll
+from warroom.sources.dbpoll import ConnectionState, DbPoll, RateMinute
+from warroom.sources.error_rate import rate_from_series
 from warroom.sources.git import Commit, GitSnapshot
 from warroom.sources.tallies import TallyRow, TallySnapshot
 from warroom.sources.trend import trend_of
@@ -259,3 +260,21 @@ def test_errors_per_minute_and_series_in_the_evidence(setup: tuple[Settings, Jou
     (only,) = live.take_db(poll(calm, flat(calm)), incident, calm)
     assert isinstance(only, ev.EvidenceRecorded) and only.label == SERIES
     assert json.loads(only.data)["series"] == [[m.strftime("%Y-%m-%dT%H:%M:%SZ"), n] for m, n in flat(calm)]
+
+
+def test_the_error_rate_in_a_status_update_says_it_once() -> None:
+    now = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+
+    def minutes(*rates: tuple[int, int]) -> list[RateMinute]:
+        start = now - timedelta(minutes=len(rates) - 1)
+        return [RateMinute(start + timedelta(minutes=i), f, t) for i, (f, t) in enumerate(rates)]
+
+    judge = dict(now=now, lookback=timedelta(hours=1), threshold=1.0, sustain=timedelta(minutes=30))
+    above = rate_from_series(minutes((258, 1000)), fetched_at=now, **judge)  # type: ignore[arg-type]
+    assert rate_words(above) == "25.8%, above the 1% threshold"
+    falling = rate_from_series(
+        minutes((300, 1000), *[(4, 1000)] * 12),
+        fetched_at=now,
+        **judge,  # type: ignore[arg-type]
+    )
+    assert rate_words(falling) == "0.4%; below 1% for 11 min (needs 30 min)"  # since 14:49

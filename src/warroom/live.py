@@ -416,7 +416,7 @@ class LiveState:
                 db_line = f"unreachable ({poll.connection.last_error})"
             r = poll.error_rate
             if isinstance(r, ErrorRateSnapshot) and r.current is not None:
-                rate_line = f"{r.current:.1f}% ({r.summary})"
+                rate_line = rate_words(r)
         degraded = []
         for st in self.page_readings():
             degraded += [f"{st.name}: {c.label} ({c.status_text})" for c in st.components]
@@ -459,6 +459,16 @@ class LiveState:
             r.criterion if r.criterion in ("met", "not met") else "unknown"  # type: ignore[assignment]
         )
         return RateHint(f"live: {r.summary} [{r.criterion}]", criterion)
+
+
+def rate_words(r: ErrorRateSnapshot) -> str | None:
+    """The error rate as a status update says it: "25.8%, above the 1% threshold", or
+    "0.4%; below 1% for 12 min (needs 30 min)"."""
+    if r.current is None:
+        return None
+    if r.below_since is None:
+        return f"{r.current:.1f}%, above the {r.threshold:g}% threshold"
+    return f"{r.current:.1f}%; {r.summary}"
 
 
 def _tally_now(label: str, snap: TallySnapshot) -> ev.EvidenceRecorded:
