@@ -70,7 +70,7 @@ Checkout failed for 40 minutes after deploy a1b2c3d exhausted the pool
 - **Time to resolve**: 40m 00s
 
 ## Errors per Minute
-| Moment | Errors per minute | Recorded |
+| Moment | Errors per minute (mean of the 5 minutes before) | Recorded |
 |---|---:|---|
 | At declaration | not recorded (1,250 in the 1h 00m before) | 15:00 CET |
 | At peak | not recorded (3,100 in the 1h 00m before) | 15:12 CET |

@@ -188,7 +188,7 @@ SMS campaigns failed for 20 minutes: a deploy tripped Twilio's limits.
 - **Time to resolve**: 20m 17s
 
 ## Errors per Minute
-| Moment | Errors per minute | Recorded |
+| Moment | Errors per minute (mean of the 5 minutes before) | Recorded |
 |---|---:|---|
 | At declaration | 12 | 15:00 CET |
 | At peak | 410 | 15:10 CET |
