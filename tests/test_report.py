@@ -504,3 +504,35 @@ def test_the_zone_line_names_the_zone(state_dir: Path, clock: object) -> None:
         _zone_line(ny, at)
         == "All times are America/New_York (EDT, UTC-04:00 at the start) unless marked UTC."
     )
+
+
+def test_the_peak_comes_from_the_series_when_no_peak_was_recorded(state_dir: Path, clock: object) -> None:
+    """The demo: errors kept climbing after the declaration, but never 10 % above it as a 5-minute
+    mean when the console looked, so no peak was recorded live; the report finds it in the
+    per-minute series (the same numbers its sparkline draws)."""
+    settings = Settings(state_dir=state_dir, timezone_name="Europe/Berlin")
+    clock.set(T0)  # type: ignore[attr-defined]
+    lead_up = [(T0 - timedelta(minutes=10 - i), 100) for i in range(10)]
+    after = [(T0 + timedelta(minutes=i), n) for i, n in enumerate([110, 150, 300, 500, 600, 400, 120])]
+    row = [ErrorLine("TwilioTimeout", "timed out", 900)]
+    with Journal(settings.journal_path, actor="alice", clock=clock) as j:  # type: ignore[arg-type]
+        iid = j.declare("P0", "SMS failing").incident_id
+        j.append(
+            iid,
+            errors_evidence(AT_DECLARATION, row, window=timedelta(hours=1), per_minute=100, series=lead_up),
+        )
+        clock.set(T0 + timedelta(minutes=7, seconds=30))  # type: ignore[attr-defined]
+        j.append(
+            iid,
+            errors_evidence(
+                "at resolution", row, window=timedelta(hours=1), per_minute=384, series=lead_up + after
+            ),
+        )
+        j.append(iid, ev.Resolved("reverted"))
+        inc = j.load(iid)
+    ctx = report_context(inc, settings, now=T0 + timedelta(minutes=8), commits=[])
+    assert [(r.title, r.per_minute, r.recorded) for r in ctx["rates"]] == [
+        ("At declaration", "100", "15:00 CET"),
+        ("At peak", "390", "15:06 CET"),  # 150+300+500+600+400: the 5 minutes 15:01-15:05
+        ("At resolution", "384", "15:07 CET"),
+    ]

@@ -191,14 +191,14 @@ SMS campaigns failed for 20 minutes: a deploy tripped Twilio's limits.
 | Moment | Errors per minute (mean of the 5 minutes before) | Recorded |
 |---|---:|---|
 | At declaration | 12 | 15:00 CET |
-| At peak | 410 | 15:10 CET |
+| At peak | 430 | 15:07 CET |
 | At resolution | 0.4 | 15:20 CET |
 
 Errors per minute from 14:55 CET to 15:20 CET (declared 15:00 CET; one mark per minute; the highest, 520, at 15:03 CET):
 
 `▁▁▁▁▁▁▃▆█▇▇▆▅▄▄▃▂▁▁▁▁▁▁▁▁▁`
 
-Top errors in the 1h 00m before the peak (15:10 CET):
+Top errors in the 1h 00m before the highest tally recorded (15:10 CET):
 
 | Count | Type | Message |
 |---:|---|---|

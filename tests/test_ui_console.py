@@ -268,7 +268,7 @@ async def test_r_resolves_after_showing_the_criteria(world) -> None:  # type: ig
         assert "Resolve the incident?" in text
         assert "☑ No new related incidents" in text
         assert "☐ Error rate < 1% for 30 minutes" in text
-        assert "3 criterion(s) not confirmed" in text
+        assert "3 criteria not confirmed" in text
         await pilot.press(*"rolled back a1b2c3d")
         await pilot.press("enter")
         await pilot.pause()

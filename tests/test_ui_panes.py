@@ -70,7 +70,7 @@ async def test_commits_pane_marks_and_correlation(tmp_path: Path, clock: ManualC
         with_state(app, git=git_snapshot(clock.now), corr=deploy_correlation(clock.now))
         text = await shown(pilot, app)
         assert "⚠ errors rose 13 min after deploy 86a46ab" in text
-        assert "⛔ 1 commit(s) landed during" in text
+        assert "⛔ 1 commit landed during" in text
         for needle in ("f00dfee", "FREEZE BREACH", "86a46ab", "deploy", "cf9717f", "migration"):
             assert needle in text, needle
 
@@ -151,7 +151,7 @@ async def test_commits_f_marks_the_fix_which_is_no_freeze_breach(tmp_path: Path,
         with_suspect(app, clock.now)
         app.screen.query_one("#commits-table").focus()
         text = await shown(pilot, app)
-        assert "FREEZE BREACH" in row_of(text, "f00dfee") and "⛔ 1 commit(s)" in text
+        assert "FREEZE BREACH" in row_of(text, "f00dfee") and "⛔ 1 commit" in text
         await pilot.press("up", "f")
         text = await shown(pilot, app)
         row = row_of(text, "f00dfee")

@@ -523,7 +523,7 @@ def report_context(
         return _fmt_time(at, tz, day)
 
     records = errors_records(incident)
-    rate_rows, top_errors = rates(records, when)
+    rate_rows, top_errors = rates(records, when, incident.declared_at, end)
     review = incident.review_due()
 
     def took(td: timedelta | None) -> str:

@@ -64,11 +64,39 @@ def errors_records(incident: Incident) -> list[tuple[ev.Event, ErrorsRecord | st
     return [(e, read_errors(b)) for e, b in _evidence_of(incident)]
 
 
+MEAN_SPAN = 5  # minutes: errors per minute are recorded as the mean of the 5 before (live.rate_before)
+
+
+def series_peak(
+    records: list[tuple[ev.Event, ErrorsRecord | str]], declared: datetime, end: datetime
+) -> tuple[datetime, float] | None:
+    """The highest mean of ``MEAN_SPAN`` complete, measured minutes ending after the declaration
+    and by ``end``, from the per-minute series recorded (the peak a mean recorded live can miss: it
+    is recorded only when it rises 10 % above the last one), and when that window ended."""
+    readable = [r for _, r in records if isinstance(r, ErrorsRecord)]
+    minutes = incident_series(readable, declared - timedelta(minutes=MEAN_SPAN), end)
+    best: tuple[datetime, float] | None = None
+    for i in range(MEAN_SPAN - 1, len(minutes)):
+        window = minutes[i - MEAN_SPAN + 1 : i + 1]
+        counts = [n for _, n in window if n is not None]
+        at = window[-1][0] + timedelta(minutes=1)
+        if len(counts) < MEAN_SPAN or at <= declared or at > end:
+            continue
+        mean = sum(counts) / MEAN_SPAN
+        if best is None or mean > best[1]:
+            best = (at, mean)
+    return best
+
+
 def rates(
-    records: list[tuple[ev.Event, ErrorsRecord | str]], when: Callable[[datetime], str]
+    records: list[tuple[ev.Event, ErrorsRecord | str]],
+    when: Callable[[datetime], str],
+    declared: datetime | None = None,
+    end: datetime | None = None,
 ) -> tuple[list[RateRow], TallyBlock | None]:
-    """Errors per minute at declaration, at the peak (the highest recorded) and at resolution; and
-    the top errors of the hour before the peak (else the declaration)."""
+    """Errors per minute at declaration, at the peak (the highest recorded, or the highest mean of
+    the per-minute series between ``declared`` and ``end`` when that is higher) and at resolution;
+    and the top errors of the hour before the recorded peak (else the declaration)."""
     picked: dict[str, tuple[ev.Event, ErrorsRecord | str]] = {}
     for event, rec in records:
         label = rec.label if isinstance(rec, ErrorsRecord) else _label_of(event)
@@ -96,6 +124,18 @@ def rates(
             rows.append(RateRow(title, f"not recorded ({rec.total:,} in the {window} before)", recorded))
         else:
             rows.append(RateRow(title, rate_text(rec.per_minute), recorded))
+    from_series = False
+    if declared is not None and end is not None:
+        peak = series_peak(records, declared, end)
+        i = list(TALLY_LABELS).index(PEAK)
+        recorded_peak = picked.get(PEAK, (None, None))[1]
+        if peak is not None and (
+            not isinstance(recorded_peak, ErrorsRecord)
+            or recorded_peak.per_minute is None
+            or peak[1] > recorded_peak.per_minute
+        ):
+            rows[i] = RateRow(TALLY_TITLES[PEAK], rate_text(peak[1]), when(peak[0]))
+            from_series = True
     top = None
     for label in (PEAK, AT_DECLARATION):
         if label in picked and isinstance(picked[label][1], ErrorsRecord):
@@ -104,7 +144,9 @@ def rates(
             if rec.rows:
                 top = TallyBlock(
                     label,
-                    "the peak" if label == PEAK else "the declaration",
+                    ("the highest tally recorded" if from_series else "the peak")
+                    if label == PEAK
+                    else "the declaration",
                     when(event.at),
                     human_duration(timedelta(minutes=rec.window_minutes)),
                     f"{rec.total:,}",

@@ -304,7 +304,7 @@ class ResolveModal(Dialog):
         if unmet:
             yield Static(
                 Content.styled(
-                    f"{unmet} criterion(s) not confirmed. You can still resolve.", "$text-warning"
+                    f"{unmet} {'criterion' if unmet == 1 else 'criteria'} not confirmed. You can still resolve.", "$text-warning"
                 ),
             )
         yield Label("What was done (resolution)")
