@@ -295,6 +295,22 @@ async def test_r_escape_does_not_resolve(world) -> None:  # type: ignore[no-unty
         assert app.incident is not None and app.incident.is_open
 
 
+async def test_a_dialog_is_not_covered_by_an_earlier_notice(world) -> None:  # type: ignore[no-untyped-def]
+    """At 80x24 the notice of a confirmed update covered the resolve dialog's "enter resolves"."""
+    settings, journal, clock = world
+    declare_p0(journal, clock)
+    app = make_app(settings, journal, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("u")  # "Internal update marked sent; ...; ctrl+z takes it back."
+        await pilot.pause()
+        assert app._notifications
+        await pilot.press("r")
+        await pilot.pause()
+        assert not app._notifications
+        assert "enter resolves · esc cancels" in await shown(pilot, app)
+
+
 async def test_y_copies_the_focused_item(world) -> None:  # type: ignore[no-untyped-def]
     settings, journal, clock = world
     declare_p0(journal, clock)

@@ -186,7 +186,12 @@ class CommitsPane(Pane):
             (f"{snap.head}{extra} · read {age_text(snap.read_at, now)}", "$text-muted"),
         ]
         if breaches:
-            parts.append((f"  ⛔ {breaches} {'commit' if breaches == 1 else 'commits'} landed during the deploy freeze", "bold $text-error"))
+            parts.append(
+                (
+                    f"  ⛔ {breaches} {'commit' if breaches == 1 else 'commits'} landed during the deploy freeze",
+                    "bold $text-error",
+                )
+            )
         if note:
             parts.append((note, "$text-warning"))
         status.update(Content.assemble(*parts))

@@ -65,6 +65,11 @@ class Dialog(ModalScreen):  # type: ignore[type-arg]
             if self._hint:
                 yield Static(Content(self._hint), classes="hint")
 
+    def on_mount(self) -> None:
+        # Notices are drawn above every screen: one left over from before would cover the
+        # dialog's hint at 80x24 (what they said is in the timeline, or was for a moment ago).
+        self.app.clear_notifications()
+
     def body(self) -> ComposeResult:
         yield from ()
 
@@ -304,7 +309,8 @@ class ResolveModal(Dialog):
         if unmet:
             yield Static(
                 Content.styled(
-                    f"{unmet} {'criterion' if unmet == 1 else 'criteria'} not confirmed. You can still resolve.", "$text-warning"
+                    f"{unmet} {'criterion' if unmet == 1 else 'criteria'} not confirmed. You can still resolve.",
+                    "$text-warning",
                 ),
             )
         yield Label("What was done (resolution)")
