@@ -311,6 +311,19 @@ async def test_a_dialog_is_not_covered_by_an_earlier_notice(world) -> None:  # t
         assert "enter resolves · esc cancels" in await shown(pilot, app)
 
 
+async def test_a_resolved_incident_says_how_long_once_at_80x24(world) -> None:  # type: ignore[no-untyped-def]
+    settings, journal, clock = world
+    iid = declare_p0(journal, clock)
+    clock.advance(minutes=5, seconds=14)
+    journal.append(iid, ev.Resolved("reverted"))
+    app = make_app(settings, journal, clock, incident_id=iid)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = await shown(pilot, app)
+        assert "RESOLVED after" in text
+        assert text.count("5m 14s") == 2, text  # T+ in the header, the timer's digits
+
+
 async def test_y_copies_the_focused_item(world) -> None:  # type: ignore[no-untyped-def]
     settings, journal, clock = world
     declare_p0(journal, clock)

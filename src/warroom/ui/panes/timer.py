@@ -101,10 +101,8 @@ class TimerPane(Pane):
         if not inc.is_open:
             self._set_state("none")
             label.update(
-                Content.styled(
-                    f"{inc.status_text.upper()} after {format_duration(inc.elapsed(now))}",
-                    "bold $text-success",
-                )
+                # the digits say how long (beside the label in the compact layout: said once)
+                Content.styled(f"{inc.status_text.upper()} after", "bold $text-success")
             )
             digits.update(format_duration(inc.elapsed(now)))
             review = inc.review_due()
