@@ -157,13 +157,19 @@ async def test_commits_f_marks_the_fix_which_is_no_freeze_breach(tmp_path: Path,
         row = row_of(text, "f00dfee")
         assert "fix" in row.split() and "FREEZE" not in row and "⛔" not in text
         assert app.screen.query_one(CommitsPane).border_subtitle.startswith("y git revert f00dfee (fix)")
-        await pilot.press("f")  # once is enough
-        await pilot.pause()
         notes = [n.message for n in app._notifications]
         assert "f00dfee marked as the fix (no freeze breach)." in notes
-        assert notes[-1] == "f00dfee is already marked as the fix."
+        await pilot.press("f")  # a wrong row: the mark is taken back, the breach is back
+        text = await shown(pilot, app)
+        assert "FREEZE BREACH" in row_of(text, "f00dfee") and "⛔ 1 commit" in text
+        notes = [n.message for n in app._notifications]
+        assert notes[-1] == "f00dfee is no longer marked as the fix (f marks it again)."
     marked = [e.body for e in app.journal.events(app.incident.id) if isinstance(e.body, ev.CommitMarked)]  # type: ignore[union-attr]
-    assert marked == [ev.CommitMarked("f00dfee" * 5, "fix", "fix typo in campaign list")]
+    assert marked == [
+        ev.CommitMarked("f00dfee" * 5, "fix", "fix typo in campaign list"),
+        ev.CommitMarked("f00dfee" * 5, "", "fix typo in campaign list"),
+    ]
+    assert marked[1].describe() == "Commit f00dfee no longer marked as the fix"
 
 
 async def test_commits_a_revert_of_the_suspect_is_marked_revert(tmp_path: Path, clock: ManualClock) -> None:

@@ -215,7 +215,7 @@ class LessonAdded(Body):
 @dataclass(frozen=True)
 class CommitMarked(Body):
     """The responder marked a commit: ``role`` "fix" (it ends the incident: a mitigation, not a
-    freeze breach)."""
+    freeze breach), or "" (the mark taken back)."""
 
     kind: ClassVar[str] = "commit_marked"
     sha: str
@@ -223,6 +223,8 @@ class CommitMarked(Body):
     subject: str = ""
 
     def describe(self) -> str:
+        if not self.role:
+            return f"Commit {self.sha[:7]} no longer marked as the fix"
         return f"Commit {self.sha[:7]} marked as the {self.role}" + (
             f": {self.subject}" if self.subject else ""
         )

@@ -204,7 +204,10 @@ class Incident:
             case ev.LessonAdded(went_well=went_well, text=text):
                 self.lessons.append(Lesson(at, event.actor, went_well == "yes", text))
             case ev.CommitMarked(sha=sha, role=role):
-                self.marked_commits[sha] = role
+                if role:
+                    self.marked_commits[sha] = role
+                else:  # the mark taken back
+                    self.marked_commits.pop(sha, None)
             case ev.UpdateUndone(event_id=target):
                 for u in self.updates:
                     if u.event_id == target and u.undone_at is None:

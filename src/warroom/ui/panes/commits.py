@@ -89,7 +89,13 @@ class CommitsPane(Pane):
     BINDINGS: ClassVar = [
         Binding("y", "copy_revert", "Copy git revert", id="commit_revert"),
         Binding("Y", "copy_function_rollback", "Copy function rollback", id="commit_function_rollback"),
-        Binding("f", "mark_fix", "Mark as the fix", id="commit_fix"),
+        Binding(
+            "f",
+            "mark_fix",
+            "Mark as the fix",
+            id="commit_fix",
+            tooltip="Mark the commit as the fix, or take the mark back",
+        ),
     ]
     DEFAULT_CSS = """
     CommitsPane #commits-status { height: auto; max-height: 2; }
@@ -186,12 +192,8 @@ class CommitsPane(Pane):
             (f"{snap.head}{extra} · read {age_text(snap.read_at, now)}", "$text-muted"),
         ]
         if breaches:
-            parts.append(
-                (
-                    f"  ⛔ {breaches} {'commit' if breaches == 1 else 'commits'} landed during the deploy freeze",
-                    "bold $text-error",
-                )
-            )
+            landed = f"{breaches} {'commit' if breaches == 1 else 'commits'} landed"
+            parts.append((f"  ⛔ {landed} during the deploy freeze", "bold $text-error"))
         if note:
             parts.append((note, "$text-warning"))
         status.update(Content.assemble(*parts))
@@ -305,13 +307,16 @@ class CommitsPane(Pane):
         )
 
     def action_mark_fix(self) -> None:
-        """Journal the commit under the cursor as the fix: the mitigation, not a freeze breach."""
+        """Journal the commit under the cursor as the fix: the mitigation, not a freeze breach;
+        on a commit marked so, take the mark back (a wrong row)."""
         commit = self.focused_commit()
         if commit is None:
             self.wapp.say("No commit is focused.", severity="warning")
             return
         if commit.sha in self._marked or commit.short_sha in self._marked:
-            self.wapp.say(f"{commit.short_sha} is already marked as the fix.")
+            marked_as = commit.sha if commit.sha in self._marked else commit.short_sha
+            if self.wapp.record(ev.CommitMarked(marked_as, "", commit.subject)) is not None:
+                self.wapp.say(f"{commit.short_sha} is no longer marked as the fix (f marks it again).")
             return
         if self.wapp.record(ev.CommitMarked(commit.sha, "fix", commit.subject)) is not None:
             self.wapp.say(f"{commit.short_sha} marked as the fix (no freeze breach).")

@@ -309,7 +309,8 @@ class ResolveModal(Dialog):
         if unmet:
             yield Static(
                 Content.styled(
-                    f"{unmet} {'criterion' if unmet == 1 else 'criteria'} not confirmed. You can still resolve.",
+                    f"{unmet} {'criterion' if unmet == 1 else 'criteria'} not confirmed. "
+                    "You can still resolve.",
                     "$text-warning",
                 ),
             )
