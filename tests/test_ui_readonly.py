@@ -267,3 +267,42 @@ async def test_no_open_incident_is_said_not_declared(tmp_path: Path, clock: Manu
     finally:
         journal.close()
     assert not any(isinstance(s, DeclareScreen) for s in app.screen_stack)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A real git repository with one commit."""
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=a", "-c", "user.email=a@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "app.py").write_text("print('hi')\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "deploy: the fix"], check=True)
+    return repo
+
+
+async def test_the_commits_pane_keys_are_refused(world, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    settings, journal, clock, incident_id = world
+    settings = replace(settings, git=replace(settings.git, repo=repo))
+    before = digest(settings.journal_path)
+    app = make_app(settings, journal, clock, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        app.screen.query_one("#commits-table").focus()
+        for key, what in (
+            ("y", "copying git revert"),
+            ("Y", "copying the function rollback"),
+            ("f", "marking the fix"),
+        ):
+            app.clear_notifications()
+            await pilot.press(key)
+            await pilot.pause()
+            assert f"read-only view: {what} is not available" in notices(app), key
+    assert digest(settings.journal_path) == before
+    assert [e.kind for e in journal.events(incident_id)] == ["declared"]

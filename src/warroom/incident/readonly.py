@@ -7,9 +7,10 @@ Two locks, so a write path nobody thought of still writes nothing:
 - the SQLite connection itself is opened with ``mode=ro``: SQLite refuses any statement that
   would change the file (``attempt to write a readonly database``), whoever runs it.
 
-Opening it changes nothing either: no folder is created or tightened, no file is created, the
-journal mode is not switched and no schema is written. A journal that does not exist yet is an
-error (there is nothing to show).
+Opening it changes nothing either: no folder is created or tightened, the journal mode is not
+switched and no schema is written. (SQLite may create the journal's empty ``-wal`` and ``-shm``
+companions, 0600 like the journal, which any reader of a WAL database needs; the journal file and
+its events are never changed.) A journal that does not exist yet is an error: nothing to show.
 """
 
 from __future__ import annotations
