@@ -188,6 +188,10 @@ async def test_every_write_key_is_refused_with_a_notice(world) -> None:  # type:
         text = await shown(pilot, app)
         assert "read-only view" in text.splitlines()[0]
         assert "SMS sending failing" in text
+        footer = text.splitlines()[-1]
+        assert "Help" in footer and "Quit" in footer and "Zoom" in footer
+        for word in ("Tick", "Note", "Severity", "Phase", "Edit", "Int. sent", "Resolve", "Copy"):
+            assert word not in footer, (word, footer)  # refused keys are not offered
         for focus, key, what in WRITE_KEYS:
             if focus is not None:
                 found = app.screen.query(focus)

@@ -110,6 +110,16 @@ class WarroomApp(App[int]):
                 return True
         return await super().run_action(action, default_namespace, namespaces)
 
+    def _check_action_state(self, action: str, default_namespace: Any) -> bool | None:
+        """The footer of the read-only view leaves out the keys it refuses (they still answer,
+        through run_action, with their notice)."""
+        if self.read_only:
+            from warroom.ui.readonly import action_name, refusal
+
+            if refusal(action_name(action)) is not None:
+                return False
+        return super()._check_action_state(action, default_namespace)
+
     # -- start-up ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self._register_themes()
