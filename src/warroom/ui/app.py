@@ -65,13 +65,20 @@ class WarroomApp(App[int]):
         system_copy: Any = "pyperclip",
         demo: Any = None,
         lifeline: Lifeline | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        # The read-only view (warroom.ui.readonly): write actions refused in run_action, and a
+        # journal that cannot write underneath.
+        self.read_only = read_only
         self.lifeline = lifeline
         self.settings = settings
         self.clock = clock
         self.blink = blink
-        self.journal = journal or Journal(settings.journal_path, actor=settings.user, clock=clock)
+        if read_only:
+            self.journal: Journal = read_only_journal(journal, settings, clock)
+        else:
+            self.journal = journal or Journal(settings.journal_path, actor=settings.user, clock=clock)
         self.requested_incident = incident_id
         self.incident: Incident | None = None
         self.bells: list[tuple[datetime, str]] = []
@@ -90,6 +97,28 @@ class WarroomApp(App[int]):
             if demo is not None and getattr(demo, "standin", False)
             else ""
         )
+
+    async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
+        """Every action (keys, clicks, palette) passes here: the read-only view refuses those that
+        write, with one line saying so."""
+        if self.read_only:
+            from warroom.ui.readonly import action_name, refusal
+
+            refused = refusal(action_name(action))
+            if refused is not None:
+                self.say(refused, severity="warning", timeout=4)
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def _check_action_state(self, action: str, default_namespace: Any) -> bool | None:
+        """The footer of the read-only view leaves out the keys it refuses (they still answer,
+        through run_action, with their notice)."""
+        if self.read_only:
+            from warroom.ui.readonly import action_name, refusal
+
+            if refusal(action_name(action)) is not None:
+                return False
+        return super()._check_action_state(action, default_namespace)
 
     # -- start-up ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -132,6 +161,9 @@ class WarroomApp(App[int]):
             self.exit(1, message=str(exc))
             return
         self._tell_problems(open_.problems)
+        if not open_ and self.read_only:
+            self.exit(1, message="read-only view: no incident is open")
+            return
         if len(open_) == 1:
             self.open_incident(open_[0].id)
         elif not open_:
@@ -237,6 +269,8 @@ class WarroomApp(App[int]):
         inc = self.incident
         if inc is None:
             return None, "No incident is open."
+        if self.read_only:
+            return None, "read-only view: nothing is written"
         try:
             event = self.journal.append(inc.id, body)
         except JournalError as exc:
@@ -248,7 +282,7 @@ class WarroomApp(App[int]):
         """Like :meth:`record`, with the write (its fsync) off the UI loop: for what the sources
         write down, which nobody is waiting to see at once."""
         inc = self.incident
-        if inc is None:
+        if inc is None or self.read_only:  # the responders' consoles journal the evidence
             return None
         try:
             event = await asyncio.to_thread(self.journal.append, inc.id, body, actor=actor)
@@ -570,6 +604,11 @@ class WarroomApp(App[int]):
 
     # -- command palette ------------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+        if self.read_only:  # the palette's commands are called directly, not through run_action
+            if self.incident is not None and isinstance(screen, ConsoleScreen):
+                yield SystemCommand("Show keys", "key ? · every key the console answers to", self.action_help)
+            yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
+            return
         if self.incident is not None and isinstance(screen, ConsoleScreen):
             for b in CONSOLE_BINDINGS:
                 if b.id in ("quit", "help", "next_tab", "previous_tab"):
@@ -618,6 +657,17 @@ class WarroomApp(App[int]):
     def _hangup(self, status: int) -> None:
         """The lifeline asks (a signal, or the terminal hung up): exit now."""
         self.exit(status)
+
+
+def read_only_journal(journal: Journal | None, settings: Settings, clock: Clock) -> Journal:
+    """The journal of the read-only view: ``journal`` if it is read-only already, else one opened
+    read-only on the same file."""
+    from warroom.incident.readonly import ReadOnlyJournal
+
+    if isinstance(journal, ReadOnlyJournal):
+        return journal
+    path = journal.path if journal is not None else settings.journal_path
+    return ReadOnlyJournal(path, actor=settings.user, clock=clock)
 
 
 def run_console(settings: Settings, *, incident_id: str | None = None, demo: Any = None) -> int:

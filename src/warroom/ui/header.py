@@ -12,6 +12,7 @@ from textual.widget import Widget
 
 from warroom.durations import format_duration
 from warroom.live import Upstream
+from warroom.ui.readonly import READ_ONLY_BADGE
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
@@ -144,7 +145,9 @@ class IncidentHeader(Widget):
         app = self.wapp
         inc = self._incident
         if inc is None:
-            return Content.styled(" warroom", "bold")
+            return Content.styled(
+                " warroom" + (" · read-only view" if getattr(app, "read_only", False) else ""), "bold"
+            )
         now = self._now or app.clock()
         width = self.size.width or 80
         sev = app.settings.playbook.severity(inc.severity)
@@ -157,6 +160,8 @@ class IncidentHeader(Widget):
             Piece(2, [(f" {inc.status_text} ", "bold" if inc.is_open else "bold $text-success")]),
             Piece(0, [("T+", "$text-muted"), (elapsed, "bold")]),
         ]
+        if getattr(app, "read_only", False):  # said before anything else the line may drop
+            pieces.append(Piece(0, [(READ_ONLY_BADGE, "bold $text on $primary-darken-2")]))
         if inc.deploy_freeze:
             pieces.append(Piece(0, [(" DEPLOY FREEZE ", "bold $text on $error-darken-2")]))
         upstream = self.upstream
