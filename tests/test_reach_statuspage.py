@@ -199,6 +199,7 @@ async def test_statuspages_refusals_say_why(
     assert (result.action, result.outcome, result.reason) == ("create", outcome, reason)
     assert (result.incident_id, result.link) == ("", "")
     assert len(loopback.hits(INCIDENTS)) == 1  # never sent twice: two creates are two incidents
+    assert not result.gone  # a create: nothing was gone
 
 
 async def test_an_update_refused_keeps_the_incident_it_was_about(
@@ -208,7 +209,12 @@ async def test_an_update_refused_keeps_the_incident_it_was_about(
     result = await statuspage.publish(
         settings(loopback), name="n", status="monitoring", body="b", incident_id=REMOTE, client=client
     )
-    assert (result.action, result.outcome, result.incident_id) == ("update", "rejected", REMOTE)
+    assert (result.action, result.outcome, result.incident_id, result.gone) == (
+        "update",
+        "rejected",
+        REMOTE,
+        True,
+    )
 
 
 async def test_a_server_that_never_answers_times_out(loopback: Loopback, client: httpx.AsyncClient) -> None:

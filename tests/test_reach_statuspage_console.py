@@ -149,6 +149,35 @@ async def test_s_publishes_creates_then_updates_one_incident_following_the_phase
     assert KEY not in journal.path.read_bytes().decode("utf-8", "replace")
 
 
+async def test_an_incident_deleted_on_the_page_is_created_anew(world, loopback: Loopback) -> None:  # type: ignore[no-untyped-def]
+    settings, journal, clock, incident_id = world
+    journal.append(
+        incident_id,
+        ev.Reached("Statuspage", "create", "accepted", "", "", "gone0000", "https://stspg.io/old"),
+    )
+    loopback.routes[f"{INCIDENTS}/gone0000"] = Reply.json(404, {"error": "Incident not found"})
+    loopback.routes[INCIDENTS] = incident
+    app = make_app(settings, journal, clock, system_copy=lambda text: "xclip")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await publish(app, pilot, "6")
+        inc = app.incident
+        assert inc is not None and inc.remotes["Statuspage"] == (REMOTE, SHORTLINK)
+        assert inc.last_update("customer") is not None
+        assert any(
+            f"Status page incident created anew (the page no longer had the last one) {SHORTLINK}" in m
+            for m in notes(app)
+        ), notes(app)
+    assert [(r.method, r.path) for r in loopback.requests] == [
+        ("PATCH", f"{INCIDENTS}/gone0000"),
+        ("POST", INCIDENTS),
+    ]
+    assert [(b.action, b.outcome, b.remote) for b in reached(journal, incident_id)[1:]] == [
+        ("update", "rejected", "gone0000"),
+        ("create", "accepted", REMOTE),
+    ]
+
+
 async def test_a_link_set_by_hand_wins_over_the_journaled_one(world, loopback: Loopback) -> None:  # type: ignore[no-untyped-def]
     settings, journal, clock, incident_id = world
     journal.append(incident_id, ev.Reached("Statuspage", "create", "accepted", "", "", REMOTE, SHORTLINK))

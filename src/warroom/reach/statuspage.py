@@ -10,7 +10,8 @@ is ``{"error": "..."}`` (a string, or a list of strings for a 422).
 :func:`publish` returns a :class:`PublishResult` and never raises: accepted (the incident's id and
 link), rejected (Statuspage's reason: a refused key, an unknown page, an invalid incident),
 rate-limited (420/429, with when to try again) or unreachable (timeout, refused, 5xx). It is not
-retried: a create sent twice is two incidents on the page. :func:`probe` reads the page
+retried: a create sent twice is two incidents on the page (an update that finds its incident gone
+says so: :attr:`PublishResult.gone`, and the caller creates another). :func:`probe` reads the page
 (``GET /pages/{page_id}``): nothing is published.
 """
 
@@ -60,6 +61,8 @@ class PublishResult:
     incident_id: str = ""
     link: str = ""
     status: str = ""
+    # An update that found no such incident (deleted on the page, by hand): a create must follow.
+    gone: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -176,7 +179,8 @@ async def publish(
             action, "rate-limited", f"HTTP {answer.status}: too many requests{later}", incident_id
         )
     outcome: Outcome = "unreachable" if answer.status >= 500 else "rejected"
-    return PublishResult(action, outcome, _refusal(answer), incident_id)
+    gone = action == "update" and answer.status == 404
+    return PublishResult(action, outcome, _refusal(answer), incident_id, gone=gone)
 
 
 async def probe(settings: StatuspageSettings, *, client: httpx.AsyncClient) -> tuple[bool, str]:

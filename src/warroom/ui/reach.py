@@ -11,10 +11,12 @@ of them is a dependency: unconfigured, down or refusing, the console works as be
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 
+from warroom.comms.context import STATUSPAGE
 from warroom.incident import events as ev
 
 if TYPE_CHECKING:
@@ -131,7 +133,7 @@ class Reach:
             incident_id=inc.id,
             severity=inc.severity,
             title=inc.title,
-            link=inc.fields.get("status_page_link", ""),
+            link=inc.fields.get("status_page_link", "") or inc.remotes.get(STATUSPAGE, ("", ""))[1],
         )
         self._paging = True
         app.say("Paging on-call through PagerDuty…")
@@ -315,27 +317,35 @@ class Reach:
         name, body = statuspage.split_message(published_text(rendered))
         status = page_status(info, inc)
         remote = inc.remotes.get(statuspage.SYSTEM, ("", ""))[0]
+        ref = copied.event_id if copied is not None else ""
+
+        def reached(result: statuspage.PublishResult) -> ev.Reached:
+            return ev.Reached(
+                statuspage.SYSTEM,
+                result.action,
+                result.outcome,
+                result.reason,
+                ref,
+                result.incident_id,
+                result.link,
+            )
+
         async with make_client() as client:
-            result = await statuspage.publish(
+            publish = partial(
+                statuspage.publish,
                 app.settings.statuspage,
                 name=name or f"{info.title} ({inc.id})",
                 status=status,
                 body=body or name,
                 severity=inc.severity,
-                incident_id=remote,
                 client=client,
             )
-        ref = copied.event_id if copied is not None else ""
-        body_ = ev.Reached(
-            statuspage.SYSTEM,
-            result.action,
-            result.outcome,
-            result.reason,
-            ref,
-            result.incident_id,
-            result.link,
-        )
-        self._journal(inc.id, body_)
+            result = await publish(incident_id=remote)
+            replaced = result.gone
+            if replaced:  # deleted on the page by hand: this publish opens a new one
+                self._journal(inc.id, reached(result))
+                result = await publish(incident_id="")
+        self._journal(inc.id, reached(result))
         if not result.accepted:
             app.say(
                 f"The status page did not take {info.title}: {result.reason}. "
@@ -353,6 +363,8 @@ class Reach:
                 f", next due {app.at(due)}" if due else ""
             )
         what = "created" if result.action == "create" else "updated"
+        if replaced:
+            what += " anew (the page no longer had the last one)"
         link = f" {result.link}" if result.link else ""
         fills = ""
         if result.link and "status_page_link" in rendered.unfilled_fields:
