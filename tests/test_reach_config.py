@@ -190,6 +190,10 @@ def test_check_probes_each_integration_without_side_effects(
     line = f"statuspage: page {PAGE}: HTTP 401: Could not authenticate (the API key was refused)"
     assert line in p.stdout.splitlines()
 
+    half = {k: v for k, v in e.items() if k != "WARROOM_STATUSPAGE_API_KEY"}
+    p = run(half, "--config", str(conf), "check")
+    assert p.returncode == 1 and "statuspage: both page_id and api_key are needed" in p.stdout.splitlines()
+
 
 def test_the_documented_integrations_are_accepted(tmp_path: Path) -> None:
     """The README's Integrations section: each table's example is a valid configuration."""

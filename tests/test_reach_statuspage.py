@@ -305,3 +305,21 @@ def test_the_request_bodies_are_json_statuspage_reads() -> None:
     assert len(body["incident"]["name"]) == 255 and len(body["incident"]["body"]) == 25_000
     assert body["incident"]["impact_override"] == "minor"
     assert json.loads(json.dumps(body)) == body
+
+
+async def test_the_api_key_is_in_no_log_record(
+    loopback: Loopback, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx and httpcore log every request at DEBUG: the key (in a header only) is in none."""
+    loopback.routes[INCIDENTS] = incident
+    loopback.routes[ONE] = Reply.json(401, {"error": "Could not authenticate"})
+    with caplog.at_level("DEBUG"):
+        await statuspage.publish(
+            settings(loopback), name="n", status="investigating", body="b", client=client
+        )
+        await statuspage.publish(
+            settings(loopback), name="n", status="resolved", body="b", incident_id=REMOTE, client=client
+        )
+        await statuspage.probe(settings(loopback), client=client)
+    assert any("POST" in r.getMessage() or "request" in r.getMessage().lower() for r in caplog.records)
+    assert KEY not in caplog.text
