@@ -20,6 +20,7 @@ from warroom.settings import (
     Settings,
     SlackSettings,
     StatusPage,
+    StatuspageSettings,
     StatusSettings,
     TwilioSettings,
     keys_of,
@@ -778,6 +779,11 @@ timeout = "3s"
 webhook_url = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"
 timeout = "4s"
 
+[statuspage]
+page_id = "kctbh9vrtdwd"
+api_key = "0123abcd-4567-89ef-0123-456789abcdef"
+api_url = "https://statuspage.internal/v1"
+timeout = "7s"
 [twilio]
 account_sid = "AC0123456789abcdef0123456789abcdef"
 auth_token = "0123456789abcdef0123456789abcdef"
@@ -826,8 +832,8 @@ resolution = ["Write the report"]
 
 # The keys of every table, as the "unknown key" message lists them (where: how messages name it).
 KNOWN_KEYS = {
-    "": "database, errors, git, incident, pagerduty, playbook, slack, status, status_pages, templates, "
-    "twilio, ui",
+    "": "database, errors, git, incident, pagerduty, playbook, slack, status, status_pages, statuspage, "
+    "templates, twilio, ui",
     "[incident]": "status_page_link, timezone, user",
     "[ui]": "bell, theme",
     "[templates]": "dir",
@@ -840,6 +846,7 @@ KNOWN_KEYS = {
     "[[status_pages]] #1": "name, url",
     "[pagerduty]": "events_url, routing_key, timeout",
     "[slack]": "timeout, webhook_url",
+    "[statuspage]": "api_key, api_url, page_id, timeout",
     "[twilio]": "account_sid, api_url, auth_token, low_balance, poll_interval, timeout",
     "[playbook]": "bell_every, business_day_start, checklists, due_soon, escalation, freeze_severities, "
     "phases, review_within, severities",
@@ -894,6 +901,7 @@ def test_every_key_is_read_into_its_setting(tmp_path: Path) -> None:
         (s.status, StatusSettings(), (*keys_of(StatusSettings), "pages")),
         (s.pagerduty, PagerDutySettings(), keys_of(PagerDutySettings)),
         (s.slack, SlackSettings(), keys_of(SlackSettings)),
+        (s.statuspage, StatuspageSettings(), keys_of(StatuspageSettings)),
         (s.twilio, TwilioSettings(), keys_of(TwilioSettings)),
         (s.playbook.severity("P1"), DEFAULT.severity("P1"), SEVERITY_KEYS.split(", ")),
         (s.playbook.phase("triage"), DEFAULT.phase("triage"), ("name", "budget", "window", "status")),
@@ -996,6 +1004,12 @@ def test_check_shows_every_setting(tmp_path: Path) -> None:
         "webhook_url        = https://hooks.slack.com/***",
         "timeout            = 4 s",
         "",
+        "[statuspage]",
+        "page_id            = kctbh9vrtdwd",
+        "api_key            = ***",
+        "api_url            = https://statuspage.internal/v1",
+        "timeout            = 7 s",
+        "",
         "[twilio]",
         "account_sid        = AC0123456789abcdef0123456789abcdef",
         "auth_token         = ***",
@@ -1058,6 +1072,12 @@ def test_check_shows_the_defaults(tmp_path: Path) -> None:
         "",
         "[slack]",
         "webhook_url        = (not configured)",
+        "timeout            = 10 s",
+        "",
+        "[statuspage]",
+        "page_id            = (not configured)",
+        "api_key            = (not configured)",
+        "api_url            = https://api.statuspage.io/v1",
         "timeout            = 10 s",
         "",
         "[twilio]",

@@ -217,7 +217,9 @@ def test_every_placeholder_of_every_message_says_where_it_is_filled() -> None:
         editable = ts.variables(info) & ev.FIELDS.keys()
         assert editable <= set(EDITABLE), info.name
     assert set(EDITABLE) == set(ev.FIELDS)
-    assert fill_hint("status_page_link") == "e: Status page link or [incident] status_page_link"
+    assert fill_hint("status_page_link") == (
+        "e: Status page link or [incident] status_page_link, or a publish to the status page (S)"
+    )
     assert fill_hint("theory") == "e: Current theory"
     assert fill_hint("error_rate") == "the database source: error rate"
 

@@ -564,7 +564,8 @@ def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_di
     pages = top.tables("status_pages") if top.has("status_pages") else None
     status = _status(top.table("status"), pages)
     playbook = _playbook(top.table("playbook"))
-    # The other tables hold only their settings type's keys: errors, git, pagerduty, slack, twilio.
+    # The other tables hold only their settings type's keys: errors, git, pagerduty, slack, statuspage,
+    # twilio.
     plain = {a: _section(top.table(n), getattr(defaults, a)) for a, n in sections() if a not in _OWN_READER}
     top.known(*_TOP_KEYS).done()
     return replace(defaults, **own, **plain, database=database, status=status, playbook=playbook)
@@ -693,6 +694,6 @@ def load_settings(
         settings = replace(settings, user=login_name())
     register_dsn(settings.database.dsn)
     settings = with_environment(settings, env)
-    for secret in secrets_of(settings):  # the routing key, the webhook URL, the auth token...
+    for secret in secrets_of(settings):  # the routing key, the webhook URL, the API key, the auth token...
         register_secret(secret)
     return settings

@@ -408,6 +408,15 @@ def _secret_lines(label: str, attr: str) -> Show:
 _REACH_TIMEOUT = Duration(lo=100 * _MS, hi=2 * _MIN)
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 TWILIO_API_URL = "https://api.twilio.com"
+STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
+_PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def statuspage_page_id(value: str) -> Refusal | None:
+    """A Statuspage page id goes into the API's URLs: letters, digits, - and _ only."""
+    if value and not _PAGE_ID.fullmatch(value):
+        return 'a Statuspage page id (letters and digits, like "kctbh9vrtdwd")', value
+    return None
 
 
 @dataclass(frozen=True)
@@ -452,6 +461,38 @@ class SlackSettings:
     @property
     def configured(self) -> bool:
         return bool(self.webhook_url)
+
+
+@dataclass(frozen=True)
+class StatuspageSettings:
+    """The team's own status page (Atlassian Statuspage's REST API v1): the customer messages
+    create, then update, one incident on it."""
+
+    page_id: str = field(
+        default="",
+        metadata=key(
+            Text(80, check=statuspage_page_id),
+            show=lambda sp: [line("page_id", sp.page_id or "(not configured)")],
+        ),
+    )
+    api_key: str = field(
+        default="",
+        metadata=key(
+            Text(),
+            env="WARROOM_STATUSPAGE_API_KEY",
+            secret=True,
+            show=_secret_lines("api_key", "api_key"),
+        ),
+    )
+    api_url: str = field(
+        default=STATUSPAGE_API_URL,
+        metadata=key(Text(LONG_TEXT_MAX, allow_empty=False, check=http_url), show="api_url"),
+    )
+    timeout: timedelta = field(default=10 * _SEC, metadata=key(_REACH_TIMEOUT, show="timeout"))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.page_id and self.api_key)
 
 
 @dataclass(frozen=True)
@@ -526,6 +567,7 @@ class Settings:
     status: StatusSettings = field(default_factory=StatusSettings, metadata=section("status"))
     pagerduty: PagerDutySettings = field(default_factory=PagerDutySettings, metadata=section("pagerduty"))
     slack: SlackSettings = field(default_factory=SlackSettings, metadata=section("slack"))
+    statuspage: StatuspageSettings = field(default_factory=StatuspageSettings, metadata=section("statuspage"))
     twilio: TwilioSettings = field(default_factory=TwilioSettings, metadata=section("twilio"))
     playbook: Playbook = field(default=DEFAULT, metadata=section("playbook"))
 

@@ -186,7 +186,11 @@ CHANNEL_PLACEHOLDER = "#incident-YYYY-MM-DD-HH-MM"
 FIELD_MAX = 2000  # characters kept of one field
 
 # Where an unfilled key that is not a field of ``e`` comes from (the notice after a copy says it).
-CONFIG_FILLS: dict[str, str] = {"status_page_link": "[incident] status_page_link"}
+CONFIG_FILLS: dict[str, str] = {
+    "status_page_link": "[incident] status_page_link, or a publish to the status page (S)"
+}
+# The system whose journaled link fills ``status_page_link`` (warroom.reach.statuspage.SYSTEM).
+STATUSPAGE = "Statuspage"
 LIVE_FILLS: dict[str, str] = {
     "channel": "the severity's channel in [playbook]",
     "error_rate": "the database source: error rate",
@@ -215,7 +219,8 @@ LIVE_FILLS: dict[str, str] = {
 
 def fill_hint(key: str) -> str:
     """Where the unfilled context key ``key`` is filled: ``e: Current theory``,
-    ``e: Status page link or [incident] status_page_link``, ``the database source``; "" if unknown."""
+    ``e: Status page link or [incident] status_page_link, ...``, ``the database source``; "" if
+    unknown."""
     from warroom.incident.events import FIELDS
 
     if key in FIELDS:
@@ -418,7 +423,9 @@ class MessageContext(MutableMapping[str, Any]):
     customer_impact: str = _ph("[DESCRIPTION]")  # what customers see
     customer_affected: str = _ph("[LIST]")  # affected for customers; the feature when not given
     customer_resolution: str = _ph("[BRIEF_DESCRIPTION]")
-    status_page_link: str = _ph("[STATUS_PAGE_LINK]")  # the field, else [incident] status_page_link
+    # The field set by hand, else the status page incident's link (journaled when warroom published
+    # it), else [incident] status_page_link.
+    status_page_link: str = _ph("[STATUS_PAGE_LINK]")
     channel: str = _ph(CHANNEL_PLACEHOLDER)
     is_open: bool = True
     resolved: bool = False
@@ -540,8 +547,11 @@ def build_context(
     ):
         fields_["customer_affected"] = fields_["feature"]  # plain words customers already read
     if isinstance(fields_["status_page_link"], Placeholder):
+        published = incident.remotes.get(STATUSPAGE, ("", ""))[1]
         fields_["status_page_link"] = _text(
-            settings.status_page_link or facts.status_page_link, "[STATUS_PAGE_LINK]", max_len=500
+            published or settings.status_page_link or facts.status_page_link,
+            "[STATUS_PAGE_LINK]",
+            max_len=500,
         )
     named = fields_.pop("services_affected")  # with the degraded components, below
     services = _services("" if isinstance(named, Placeholder) else named, facts.degraded_components)

@@ -323,17 +323,20 @@ class EvidenceRecorded(Body):
 
 @dataclass(frozen=True)
 class Reached(Body):
-    """The console reached another system for the responder (paged on-call, posted to Slack) and
-    what came back: ``outcome`` "accepted", "rejected", "rate-limited" or "unreachable", with the
-    other side's reason. ``ref`` ties it to what it was about: PagerDuty's dedup key, the copied
-    message's event id."""
+    """The console reached another system for the responder (paged on-call, posted to Slack,
+    published to the status page) and what came back: ``outcome`` "accepted", "rejected",
+    "rate-limited" or "unreachable", with the other side's reason. ``ref`` ties it to what it was
+    about: PagerDuty's dedup key, the copied message's event id. ``remote`` is the other side's id
+    for what it made (the status page's incident), ``link`` its public address (its shortlink)."""
 
     kind: ClassVar[str] = "reached"
-    system: str  # "PagerDuty", "Slack"
-    action: str  # "trigger", "resolve", "post"
+    system: str  # "PagerDuty", "Slack", "Statuspage"
+    action: str  # "trigger", "resolve", "post", "create", "update"
     outcome: str
     reason: str = ""
     ref: str = ""
+    remote: str = ""
+    link: str = ""
 
     @property
     def accepted(self) -> bool:
@@ -341,7 +344,8 @@ class Reached(Body):
 
     def describe(self) -> str:
         why = f": {self.reason}" if self.reason else ""
-        return f"{self.system} {self.action} {self.outcome}{why}"
+        made = " · ".join(p for p in (f"incident {self.remote}" if self.remote else "", self.link) if p)
+        return f"{self.system} {self.action} {self.outcome}{why}" + (f" ({made})" if made else "")
 
 
 BODIES: dict[str, type[Body]] = {

@@ -138,6 +138,9 @@ class Incident:
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     responded_at: datetime | None = None
+    # What another system made for the incident and accepted, by system ("Statuspage"): the other
+    # side's id and its public link (the status page's incident and its shortlink).
+    remotes: dict[str, tuple[str, str]] = field(default_factory=dict)
     events: list[ev.Event] = field(default_factory=list)
 
     # -- building --------------------------------------------------------------------------
@@ -233,6 +236,9 @@ class Incident:
                 self.closed_at = None
             case ev.Answered(question=q, answer=a):
                 self.answers[q] = (a, at)
+            case ev.Reached(system=system, remote=remote, link=link) if b.accepted and remote:
+                before = self.remotes.get(system, ("", ""))
+                self.remotes[system] = (remote, link or (before[1] if before[0] == remote else ""))
             case ev.Observed() | ev.EvidenceRecorded():
                 pass
         self.events.append(event)

@@ -86,13 +86,20 @@ async def exchange(
     timeout: float,  # noqa: ASYNC109 - the whole exchange, via asyncio.timeout
     json_body: Any = None,
     auth: tuple[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Answer | Unreachable:
     """One request; never raises (except ``CancelledError``). ``timeout`` bounds the whole
     exchange (connect, headers and body); at most :data:`MAX_ANSWER` bytes of the body are read."""
     try:
         async with asyncio.timeout(timeout):
             async with client.stream(
-                method, url, json=json_body, auth=auth, timeout=timeout, follow_redirects=False
+                method,
+                url,
+                json=json_body,
+                auth=auth,
+                headers=headers,
+                timeout=timeout,
+                follow_redirects=False,
             ) as resp:
                 body = bytearray()
                 async for chunk in resp.aiter_raw():

@@ -620,6 +620,13 @@ class WarroomApp(App[int]):
                     (lambda a=action: self.run_action(a)),  # type: ignore[misc]
                 )
             yield SystemCommand("Show keys", "key ? · every key the console answers to", self.action_help)
+            for info in self.comms.templates.messages():
+                if info.audience == "customer":
+                    yield SystemCommand(
+                        f"Publish to the status page: {info.title}",
+                        "key S on the templates pane · the first creates the page's incident, then updates",
+                        (lambda i=info: self.reach.publish_template(i)),  # type: ignore[misc]
+                    )
         if self.incident is not None and isinstance(screen, ConsoleScreen) and not self.incident.is_open:
             yield SystemCommand(
                 "Reopen the incident", "it is open again, its countdowns restart", self.action_reopen

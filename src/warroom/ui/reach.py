@@ -1,6 +1,7 @@
 """The console reaching other systems: paging on-call through PagerDuty (``!``), posting a message
-to Slack (``o`` on the templates pane), and the Twilio account's status and balance polled for the
-SMS pane. The calls are :mod:`warroom.reach`'s (no Textual there); each runs in a worker
+to Slack (``o`` on the templates pane), publishing a customer message to the team's status page
+(``S`` on the templates pane, or the command palette), and the Twilio account's status and balance
+polled for the SMS pane. The calls are :mod:`warroom.reach`'s (no Textual there); each runs in a worker
 (``exit_on_error=False``, a named group) and its result is journaled as a ``Reached`` event. None
 of them is a dependency: unconfigured, down or refusing, the console works as before.
 
@@ -10,20 +11,46 @@ of them is a dependency: unconfigured, down or refusing, the console works as be
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 
+from warroom.comms.context import STATUSPAGE
 from warroom.incident import events as ev
 
 if TYPE_CHECKING:
-    from warroom.comms.templates import TemplateInfo
+    from warroom.comms.templates import RenderResult, TemplateInfo
     from warroom.incident.state import Incident
     from warroom.reach.pagerduty import PageResult
     from warroom.reach.twilio import TwilioAccount
     from warroom.ui.app import WarroomApp
 
 PAGE_ITEM = "page on-call"  # the playbook's "Page on-call engineer immediately"
+# What an unfilled [STATUS_PAGE_LINK] reads as in a message published on the status page itself
+# (the incident's link is known only once the page has created it).
+THIS_PAGE = "this page"
+
+
+def page_status(info: TemplateInfo, incident: Incident) -> str:
+    """The status page incident's status for a publish of ``info``: the phase in customers' words
+    (investigating, identified, monitoring), resolved for a resolution message or a resolved
+    incident."""
+    from warroom.comms.context import CUSTOMER_STATUS
+
+    if info.resolution or not incident.is_open:
+        return "resolved"
+    return CUSTOMER_STATUS.get(incident.phase, "investigating")
+
+
+def published_text(rendered: RenderResult) -> str:
+    """The text published on the status page: the message, an unfilled status page link reading
+    :data:`THIS_PAGE` (the page is where the customer reads it)."""
+    text = rendered.text or ""
+    for span in sorted(rendered.spans, key=lambda sp: sp.start, reverse=True):
+        if span.field == "status_page_link":
+            text = text[: span.start] + THIS_PAGE + text[span.end :]
+    return text
 
 
 def page_item(app: WarroomApp, incident: Incident) -> tuple[str, str, str] | None:
@@ -65,6 +92,7 @@ class Reach:
     def __init__(self, app: WarroomApp) -> None:
         self.app = app
         self._paging = False
+        self._publishing = False
         self.twilio: TwilioAccount | None = None  # the last reading, for the SMS pane
         self._twilio_started = False
 
@@ -105,7 +133,7 @@ class Reach:
             incident_id=inc.id,
             severity=inc.severity,
             title=inc.title,
-            link=inc.fields.get("status_page_link", ""),
+            link=inc.fields.get("status_page_link", "") or inc.remotes.get(STATUSPAGE, ("", ""))[1],
         )
         self._paging = True
         app.say("Paging on-call through PagerDuty…")
@@ -228,6 +256,120 @@ class Reach:
                 f", next due {app.at(due)}" if due else ""
             )
         app.say(f"Posted to Slack: {info.title}{note}.")
+
+    # -- Statuspage --------------------------------------------------------------------------------
+    def publish_template(self, info: TemplateInfo) -> None:
+        """Render, copy (clipboard and outbox, as ``y`` does) and publish a customer message to the
+        status page: the first publish creates the incident there, the next ones update it. A
+        publish the page accepts is the customer update sent."""
+        app = self.app
+        if app.actions.need_incident() is None:
+            return
+        if not app.settings.statuspage.configured:
+            app.say(
+                "The status page is not configured: set [statuspage] page_id and api_key "
+                "(or WARROOM_STATUSPAGE_API_KEY); y copies.",
+                severity="warning",
+            )
+            return
+        if info.audience != "customer":
+            app.say(
+                f"{info.title} is not a customer message: only those (4, 5, 6) go to the status page.",
+                severity="warning",
+            )
+            return
+        if self._publishing:
+            app.say("A publish to the status page is already on its way.", severity="warning")
+            return
+        app.comms.unless_premature(info, "Publish", lambda: self._start_publish(info))
+
+    def _start_publish(self, info: TemplateInfo) -> None:
+        if self._publishing:  # a second one asked while the question was open
+            self.app.say("A publish to the status page is already on its way.", severity="warning")
+            return
+        self._publishing = True  # one at a time: two creates would be two incidents on the page
+        self.app.run_worker(
+            self._publish(info), group="statuspage", exit_on_error=False, description=f"publish {info.name}"
+        )
+
+    async def _publish(self, info: TemplateInfo) -> None:
+        try:
+            await self._publish_now(info)
+        finally:
+            self._publishing = False
+
+    async def _publish_now(self, info: TemplateInfo) -> None:
+        from warroom.comms.updates import copied_event, update_event
+        from warroom.reach import statuspage
+        from warroom.reach.http import make_client
+
+        app = self.app
+        rendered = await app.comms.render(info)
+        inc = app.incident
+        if inc is None:
+            return
+        if not rendered.ok or rendered.text is None:
+            app.say(rendered.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
+            return
+        text = rendered.text
+        copied = app.record(copied_event(info, text))
+        app.comms.copy_text(text, what=info.title, name=info.name)
+        name, body = statuspage.split_message(published_text(rendered))
+        status = page_status(info, inc)
+        remote = inc.remotes.get(statuspage.SYSTEM, ("", ""))[0]
+        ref = copied.event_id if copied is not None else ""
+
+        def reached(result: statuspage.PublishResult) -> ev.Reached:
+            return ev.Reached(
+                statuspage.SYSTEM,
+                result.action,
+                result.outcome,
+                result.reason,
+                ref,
+                result.incident_id,
+                result.link,
+            )
+
+        async with make_client() as client:
+            publish = partial(
+                statuspage.publish,
+                app.settings.statuspage,
+                name=name or f"{info.title} ({inc.id})",
+                status=status,
+                body=body or name,
+                severity=inc.severity,
+                client=client,
+            )
+            result = await publish(incident_id=remote)
+            replaced = result.gone
+            if replaced:  # deleted on the page by hand: this publish opens a new one
+                self._journal(inc.id, reached(result))
+                result = await publish(incident_id="")
+        self._journal(inc.id, reached(result))
+        if not result.accepted:
+            app.say(
+                f"The status page did not take {info.title}: {result.reason}. "
+                "The text is on the clipboard and in the outbox.",
+                severity="error",
+                timeout=20,
+            )
+            return
+        note = ""
+        sent = update_event(info, text, copy=ref)
+        premature = info.resolution and inc.is_open  # published anyway: never counted as an update
+        if sent is not None and not premature and app.incident is inc and app.record(sent) is not None:
+            due = inc.next_update_due(sent.audience) if inc.is_open else None
+            note = f"; recorded as the {sent.audience} update sent" + (
+                f", next due {app.at(due)}" if due else ""
+            )
+        what = "created" if result.action == "create" else "updated"
+        if replaced:
+            what += " anew (the page no longer had the last one)"
+        link = f" {result.link}" if result.link else ""
+        fills = ""
+        if result.link and "status_page_link" in rendered.unfilled_fields:
+            fills = f"; its link fills [STATUS_PAGE_LINK] from now on ({info.key or 'y'} copies it again)"
+        app.say(f"Status page incident {what}{link} ({result.status or status}): {info.title}{note}{fills}.")
 
     # -- Twilio ------------------------------------------------------------------------------------
     def start_polls(self) -> None:

@@ -45,6 +45,7 @@ WRITE_ACTIONS: dict[str, str] = {
     "copy_selected": "copying a message",
     "fill_fields": "filling a message's fields",
     "post_selected": "posting to Slack",
+    "publish_selected": "publishing to the status page",
     "copy_revert": "copying git revert",
     "copy_function_rollback": "copying the function rollback",
     "mark_fix": "marking the fix",

@@ -1,7 +1,8 @@
 """The templates pane: the playbook's messages with their keys and a live preview.
 
 Keys 1-6 copy a message from anywhere in the console; here, enter or y copies the highlighted
-one, v shows its text to select by hand, e fills the fields it is missing. Unfilled fields are
+one, v shows its text to select by hand, e fills the fields it is missing, o posts it to Slack and
+S publishes a customer message to the team's status page. Unfilled fields are
 the playbook's bracketed placeholders, highlighted in the preview.
 """
 
@@ -48,7 +49,16 @@ class TemplateList(Tabs):
         Binding("enter,y", "copy_selected", "Copy", id="template_copy"),
         Binding("v", "show_text", "Show text", id="template_show"),
         Binding("e", "fill_fields", "Fill fields", id="template_fill"),
-        Binding("o", "post_selected", "Post to Slack", id="template_post"),
+        # In help and the palette, not the footer: with them it lost "q Quit" at 160 columns.
+        Binding("o", "post_selected", "Post to Slack", id="template_post", show=False),
+        Binding(
+            "S",
+            "publish_selected",
+            "Status page",
+            id="template_publish",
+            tooltip="Publish to the status page",
+            show=False,
+        ),
         Binding("j,down,right,l", "next_tab", "Next", show=False),
         Binding("k,up,left,h", "previous_tab", "Previous", show=False),
     ]
@@ -65,6 +75,11 @@ class TemplateList(Tabs):
         info = self._pane().selected()
         if info is not None:
             self._pane().wapp.reach.post_template(info)
+
+    def action_publish_selected(self) -> None:
+        info = self._pane().selected()
+        if info is not None:
+            self._pane().wapp.reach.publish_template(info)
 
     def action_show_text(self) -> None:
         self._pane().show_text()
