@@ -398,6 +398,54 @@ def report(ctx: click.Context, incident_id: str | None, output: Path | None, **f
     click.echo(f"{incident_id}: report written to {output}", err=True)
 
 
+def _shared_settings(ctx: click.Context, flags: dict[str, Any], command: str) -> Settings:
+    settings = settings_from(ctx, **flags)
+    if not settings.shared.configured:
+        fail(f"{command}: no shared database: set [shared] dsn in warroom.toml or WARROOM_SHARED_DSN", 2)
+    return settings
+
+
+@main.group(name="shared")
+def shared_group() -> None:
+    """The team's shared database (see `warroom shared init --help`)."""
+
+
+@shared_group.command(name="init")
+@common_options
+@click.pass_context
+def shared_init(ctx: click.Context, **flags: Any) -> None:
+    """Create the shared war room's tables in [shared] dsn (WARROOM_SHARED_DSN). Safe to run again."""
+    import asyncio
+
+    from warroom.shared.schema import SharedError, connect, init, why
+
+    settings = _shared_settings(ctx, flags, "shared init")
+
+    async def run() -> tuple[int, bool]:
+        try:
+            conn = await connect(settings.shared.dsn, settings.shared.connect_timeout.total_seconds())
+        except Exception as exc:
+            raise SharedError(why(exc)) from None
+        try:
+            return await init(conn)
+        except SharedError:
+            raise
+        except Exception as exc:
+            raise SharedError(why(exc)) from None
+        finally:
+            await conn.close()
+
+    try:
+        version, created = asyncio.run(run())
+    except SharedError as exc:
+        fail(f"shared init: {exc}", 1)
+    where = settings.shared.masked_dsn
+    if created:
+        click.echo(f"shared war room ready in {where} (schema {version})")
+    else:
+        click.echo(f"shared war room already set up in {where} (schema {version}); nothing changed")
+
+
 @main.group(name="journal")
 def journal_group() -> None:
     """Look after the journal (see `warroom journal recover --help`)."""

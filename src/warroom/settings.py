@@ -485,6 +485,39 @@ class TwilioSettings:
         return bool(self.account_sid and self.auth_token)
 
 
+def _shared_dsn_lines(shared: SharedSettings) -> list[str]:
+    source = "   (from WARROOM_SHARED_DSN)" if shared.dsn and shared.dsn_from_env else ""
+    return [line("dsn", (mask_dsn(shared.dsn) if shared.dsn else "(not configured: working alone)") + source)]
+
+
+@dataclass(frozen=True)
+class SharedSettings:
+    """The team's shared PostgreSQL for a shared war room (not the monitored database, which
+    may be the one that is down): events, incident ids, presence. Its password is masked like
+    the database DSN's."""
+
+    dsn: str = field(
+        default="", metadata=key(Text(LONG_TEXT_MAX), env="WARROOM_SHARED_DSN", show=_shared_dsn_lines)
+    )
+    dsn_from_env: bool = False  # given by WARROOM_SHARED_DSN (over the file)
+    connect_timeout: timedelta = field(default=5 * _SEC, metadata=key(_TIMEOUT, show="connect_timeout"))
+    # How often a console says it is still there; a responder is gone after presence_timeout.
+    heartbeat: timedelta = field(
+        default=5 * _SEC, metadata=key(Duration(lo=500 * _MS, hi=10 * _MIN), show="heartbeat")
+    )
+    presence_timeout: timedelta = field(
+        default=20 * _SEC, metadata=key(Duration(lo=_SEC, hi=60 * _MIN), show="presence_timeout")
+    )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.dsn)
+
+    @property
+    def masked_dsn(self) -> str:
+        return mask_dsn(self.dsn)
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path
@@ -527,6 +560,7 @@ class Settings:
     pagerduty: PagerDutySettings = field(default_factory=PagerDutySettings, metadata=section("pagerduty"))
     slack: SlackSettings = field(default_factory=SlackSettings, metadata=section("slack"))
     twilio: TwilioSettings = field(default_factory=TwilioSettings, metadata=section("twilio"))
+    shared: SharedSettings = field(default_factory=SharedSettings, metadata=section("shared"))
     playbook: Playbook = field(default=DEFAULT, metadata=section("playbook"))
 
     @property
