@@ -18,10 +18,10 @@ from warroom.settings import (
     PagerDutySettings,
     QueryPane,
     Settings,
+    SharedSettings,
     SlackSettings,
     StatusPage,
     StatusSettings,
-    SharedSettings,
     TwilioSettings,
     keys_of,
 )

@@ -229,14 +229,25 @@ def declare(ctx: click.Context, severity: str, title: str, impact: str, lead: st
     if not title:
         fail("declare: --title must not be empty", 2)
     settings = settings_from(ctx, **flags)
+    fields = {
+        "impact": clean(impact, max_len=500),
+        "lead": clean(lead, max_len=100),
+        "playbook": settings.playbook,
+    }
     with open_journal(settings) as journal:
-        event = journal.declare(
-            severity,
-            title,
-            impact=clean(impact, max_len=500),
-            lead=clean(lead, max_len=100),
-            playbook=settings.playbook,
-        )
+        if settings.shared.configured:
+            import asyncio
+
+            from warroom.shared.room import declare_shared
+
+            timeout = settings.shared.connect_timeout.total_seconds()
+            event, alone = asyncio.run(
+                declare_shared(journal, settings.shared.dsn, timeout, severity, title, **fields)
+            )
+            if alone:
+                say(f"{event.incident_id} {alone}")
+        else:
+            event = journal.declare(severity, title, **fields)
     click.echo(event.incident_id)
 
 
@@ -444,6 +455,42 @@ def shared_init(ctx: click.Context, **flags: Any) -> None:
         click.echo(f"shared war room ready in {where} (schema {version})")
     else:
         click.echo(f"shared war room already set up in {where} (schema {version}); nothing changed")
+
+
+@main.command()
+@common_options
+@click.argument("incident_id", metavar="ID")
+@click.option("--no-console", "no_console", is_flag=True, help="Only pull the incident into the journal.")
+@click.pass_context
+def join(ctx: click.Context, incident_id: str, no_console: bool, **flags: Any) -> None:
+    """Join a shared incident from the team's shared database: pull its events into this
+    machine's journal, then open the console on it."""
+    import asyncio
+
+    from warroom.incident.journal import incident_id_ok
+    from warroom.shared.room import join as pull
+    from warroom.shared.schema import SharedError
+
+    if not incident_id_ok(incident_id):
+        fail(f"join: {incident_id!r} is not an incident id (INC-YYYY-MM-DD-###)", 2)
+    settings = _shared_settings(ctx, flags, "join")
+    with open_journal(settings) as journal:
+        try:
+            added, problems = asyncio.run(
+                pull(
+                    journal, settings.shared.dsn, settings.shared.connect_timeout.total_seconds(), incident_id
+                )
+            )
+        except SharedError as exc:
+            fail(f"join: {exc}", 1)
+    for problem in problems:
+        say(problem)
+    say(f"{incident_id}: {added} event(s) pulled from the shared database into {settings.journal_path}")
+    if no_console:
+        return
+    from warroom.ui.app import run_console
+
+    sys.exit(run_console(settings, incident_id=incident_id))
 
 
 @main.group(name="journal")

@@ -139,6 +139,7 @@ class Incident:
     closed_at: datetime | None = None
     responded_at: datetime | None = None
     events: list[ev.Event] = field(default_factory=list)
+    seen_seq: int = 0  # the highest journal sequence folded in (events may come out of order)
 
     # -- building --------------------------------------------------------------------------
     @classmethod
@@ -160,6 +161,7 @@ class Incident:
         inc.severity_history.append((event.at, body.severity, ""))
         inc.phase_visits.append(PhaseVisit(inc.phase, event.at))
         inc.events.append(event)
+        inc.seen_seq = event.seq
         return inc
 
     def apply(self, event: ev.Event) -> None:
@@ -233,6 +235,12 @@ class Incident:
             case ev.Observed() | ev.EvidenceRecorded():
                 pass
         self.events.append(event)
+        self.seen_seq = max(self.seen_seq, event.seq)
+
+    def become(self, other: Incident) -> None:
+        """Take ``other``'s state (the same incident folded again, after events came out of
+        order from another console), so whoever holds this object sees the new state."""
+        self.__dict__.update(other.__dict__)
 
     # -- plain values ----------------------------------------------------------------------
     @property
@@ -261,7 +269,7 @@ class Incident:
 
     @property
     def last_seq(self) -> int:
-        return self.events[-1].seq if self.events else 0
+        return self.seen_seq
 
     def end(self, now: datetime) -> datetime:
         """``now`` while open; the moment of resolution afterwards."""
@@ -538,6 +546,19 @@ class Incident:
             Milestone("Mitigation applied", self.phase_entered(keys[3]) if len(keys) > 3 else None),
             Milestone("Resolved", self.resolutions[0] if self.resolutions else None),
         ]
+
+
+def order_key(event: ev.Event) -> tuple[int, datetime, str]:
+    """The order every console folds a shared incident in: its declaration first, then by event
+    time, then by event id (a journal hands out increasing ids, see :mod:`warroom.incident.journal`),
+    so consoles that received the same events in different orders end in the same state: a field
+    edited on two consoles ends with the later edit (last writer wins by event time)."""
+    return (0 if isinstance(event.body, ev.Declared) else 1, event.at, event.event_id)
+
+
+def in_order(events: Iterable[ev.Event]) -> list[ev.Event]:
+    """``events`` in :func:`order_key` order."""
+    return sorted(events, key=order_key)
 
 
 def fold(events: Iterable[ev.Event], playbook: Playbook = DEFAULT) -> Incident:
