@@ -55,10 +55,10 @@ async def test_a_console_cut_off_keeps_working_and_merges_back(pg_dsn: str, tmp_
                 written[c.actor].append(c.do("note", text=f"{c.actor} apart {i}")[0])
                 written[c.actor].append(c.do("tick", item=f"item {c.actor} {i}")[0])
             i += 1
-            time.sleep(0.5)
+            time.sleep(0.5)  # noqa: ASYNC251 (the consoles are other processes)
         # Both edit the same field while apart: the later edit (by event time) wins everywhere.
         written["ana"].append(ana.do("field", field="theory", value="ana's theory")[0])
-        time.sleep(0.05)
+        time.sleep(0.05)  # noqa: ASYNC251
         written["bob"].append(bob.do("field", field="theory", value="bob's theory")[0])
         # Offline, it counts what waits to be replayed (the header shows it).
         ana.wait_for(
