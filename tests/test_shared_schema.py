@@ -30,7 +30,7 @@ def cli_env(tmp_path: Path, shared_dsn: str | None) -> dict[str, str]:
     )
     if shared_dsn is not None:
         e["WARROOM_SHARED_DSN"] = shared_dsn
-    (tmp_path / "cwd").mkdir(exist_ok=True)
+    (tmp_path / "cwd").mkdir(parents=True, exist_ok=True)
     return e
 
 
