@@ -630,19 +630,6 @@ def check_trusted(settings: Settings) -> None:
         )
 
 
-def _shared(settings: Settings, env: Mapping[str, str]) -> Settings:
-    """The shared database's DSN: its password registered as a secret, a bad one refused."""
-    shared = settings.shared
-    from_env = bool(env.get("WARROOM_SHARED_DSN"))
-    shared = replace(shared, dsn_from_env=from_env)
-    register_dsn(shared.dsn or None)
-    problem = dsn_problem(shared.dsn or None)
-    if problem:
-        where = "WARROOM_SHARED_DSN" if from_env else f"{settings.config_path}: [shared] dsn"
-        raise ConfigError(f"{where}: {problem}")
-    return replace(settings, shared=shared)
-
-
 def load_settings(
     *,
     config: Path | None = None,
@@ -706,7 +693,8 @@ def load_settings(
         settings = replace(settings, user=login_name())
     register_dsn(settings.database.dsn)
     settings = with_environment(settings, env)
-    settings = _shared(settings, env)
+    if problem := dsn_problem(settings.shared.dsn or None):  # its password: see secrets_of
+        raise ConfigError(f"{settings.shared.where(settings.config_path)}: {problem}")
     for secret in secrets_of(settings):  # the routing key, the webhook URL, the auth token...
         register_secret(secret)
     return settings

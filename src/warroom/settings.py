@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warroom.durations import describe_duration
 from warroom.playbook import DEFAULT, Playbook
-from warroom.text import MASK, mask_dsn
+from warroom.text import MASK, dsn_secrets, mask_dsn
 
 TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
 LONG_TEXT_MAX = 4096  # a DSN, a path, a URL, a pattern
@@ -517,6 +517,10 @@ class SharedSettings:
     def masked_dsn(self) -> str:
         return mask_dsn(self.dsn)
 
+    def where(self, config_path: Path | None) -> str:
+        """Where the DSN came from, for a message."""
+        return "WARROOM_SHARED_DSN" if self.dsn_from_env else f"{config_path}: [shared] dsn"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -602,6 +606,7 @@ def secrets_of(settings: Settings) -> list[str]:
             # are secrets too (an error may quote them).
             path = value.partition("://")[2].partition("/")[2]
             found += [value, *(p for p in (path, path.rstrip("/").rpartition("/")[2]) if len(p) >= 8)]
+    found += dsn_secrets(settings.shared.dsn)  # the shared database's password, like the database's
     return [value for value in found if value]
 
 
@@ -611,6 +616,8 @@ def with_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
     for attr, _ in sections():
         part = getattr(settings, attr)
         given = {k.field_name: env[k.env] for k in keys_of(type(part)) if k.env and env.get(k.env)}
+        if attr == "shared" and "dsn" in given:
+            given["dsn_from_env"] = True
         settings = replace(settings, **{attr: replace(part, **given)}) if given else settings
     return settings
 

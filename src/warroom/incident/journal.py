@@ -474,10 +474,6 @@ class Journal:
             return when
         return max(when, last)
 
-    def day(self) -> str:
-        """Today (UTC, by this journal's clock), as incident ids name it."""
-        return utc(self.clock()).strftime("%Y-%m-%d")
-
     def next_number(self, day: str) -> int:
         """The number the next incident declared on ``day`` would get from this journal alone."""
         [rows] = self._rows(("SELECT COALESCE(MAX(number), 0) FROM incidents WHERE day = ?", (day,)))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from warroom.durations import iso_utc, utc_now
+from warroom.durations import iso_utc, utc, utc_now
 from warroom.incident import events as ev
 from warroom.incident.journal import DamagedEvent, Journal, JournalError, event_from_row, incident_key
 from warroom.shared.schema import CHANNEL, SharedError, check, connect, why
@@ -62,6 +62,8 @@ class RoomStatus:
         14:03 (4 events to replay)``; ``when`` formats a time."""
         if not self.shared:
             return f"not shared: {self.reason}"
+        if not self.online and self.reason == "connecting":
+            return "team: connecting…"
         if self.online:
             names = ", ".join(dict.fromkeys(p.who for p in self.people))
             return f"team: {names}" if names else "team: online"
@@ -138,7 +140,7 @@ async def declare_shared(
         return event, f"declared on this machine only ({why(exc)})"
     try:
         await check(conn)
-        day = journal.day()
+        day = utc(journal.clock()).strftime("%Y-%m-%d")  # as the journal will name the id
         incident_id = await claim_incident_id(conn, day, journal.next_number(day), journal.actor)
         event = journal.declare(severity, title, incident_id=incident_id, **fields)
         await push(conn, [event])
