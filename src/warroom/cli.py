@@ -493,6 +493,35 @@ def join(ctx: click.Context, incident_id: str, no_console: bool, **flags: Any) -
     sys.exit(run_console(settings, incident_id=incident_id))
 
 
+@main.command()
+@common_options
+@click.argument("role", type=click.Choice(["lead", "comms", "ops", "scribe"]))
+@click.argument("person", required=False, default="")
+@click.option("--incident", "incident_id", metavar="ID", help="The incident (default: the one open).")
+@click.pass_context
+def role(ctx: click.Context, role: str, person: str, incident_id: str | None, **flags: Any) -> None:
+    """Give a war-room role (lead, comms, ops: the driver, scribe) to PERSON, or to nobody:
+    handed over as an event, which a console open on the incident shares with the team."""
+    from warroom.incident import events as ev
+    from warroom.text import clean
+
+    settings = settings_from(ctx, **flags)
+    person = clean(person, max_len=100)
+    with open_journal(settings) as journal:
+        if incident_id is None:
+            open_ = journal.open_incidents(settings.playbook)
+            if len(open_) != 1:
+                fail(f"role: {len(open_)} incidents are open: name one with --incident ID", 2)
+            incident = open_[0]
+        elif not journal.exists(incident_id):
+            fail(f"role: no incident {incident_id} in {settings.journal_path}", 2)
+        else:
+            incident = journal.load(incident_id, settings.playbook)
+        body = ev.RoleAssigned(role=role, person=person, previous=incident.roles.get(role, ""))
+        journal.append(incident.id, body)
+    click.echo(f"{incident.id}: {body.describe()}")
+
+
 @main.group(name="journal")
 def journal_group() -> None:
     """Look after the journal (see `warroom journal recover --help`)."""

@@ -139,6 +139,7 @@ class Incident:
     closed_at: datetime | None = None
     responded_at: datetime | None = None
     events: list[ev.Event] = field(default_factory=list)
+    roles: dict[str, str] = field(default_factory=dict)  # role (events.ROLES) -> who holds it
     seen_seq: int = 0  # the highest journal sequence folded in (events may come out of order)
 
     # -- building --------------------------------------------------------------------------
@@ -158,6 +159,8 @@ class Incident:
             fields={"title": body.title, "impact": body.impact, "lead": body.lead},
             phase=playbook.phases[0].key,
         )
+        if body.lead:
+            inc.roles["lead"] = body.lead
         inc.severity_history.append((event.at, body.severity, ""))
         inc.phase_visits.append(PhaseVisit(inc.phase, event.at))
         inc.events.append(event)
@@ -195,6 +198,12 @@ class Incident:
                 self.notes.append((at, event.actor, text))
             case ev.FieldEdited(field=name, value=value):
                 self.fields[name] = value
+                if name == "lead":
+                    self._hold("lead", value)
+            case ev.RoleAssigned(role=role, person=person):
+                self._hold(role, person)
+                if role == "lead":
+                    self.fields["lead"] = person
             case ev.UpdateSent(audience=aud, text=text, template=template, copy=copy):
                 self.updates.append(
                     SentUpdate(event.event_id, at, event.actor, aud, text, template, copy=copy)
@@ -236,6 +245,12 @@ class Incident:
                 pass
         self.events.append(event)
         self.seen_seq = max(self.seen_seq, event.seq)
+
+    def _hold(self, role: str, person: str) -> None:
+        if person:
+            self.roles[role] = person
+        else:
+            self.roles.pop(role, None)
 
     def become(self, other: Incident) -> None:
         """Take ``other``'s state (the same incident folded again, after events came out of

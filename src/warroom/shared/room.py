@@ -20,7 +20,7 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,15 +57,20 @@ class RoomStatus:
     people: tuple[Presence, ...] = ()
     shared: bool = True  # False: this incident cannot be shared (its id is another incident's)
 
-    def line(self, when: Callable[[datetime], str]) -> str:
-        """One line for the header: ``team: online, 3 here`` or ``OFFLINE from the team since
-        14:03 (4 events to replay)``; ``when`` formats a time."""
+    def line(self, when: Callable[[datetime], str], roles: Mapping[str, str] | None = None) -> str:
+        """One line for the header: ``team: ana (lead), bob (comms)`` (who is here, with the
+        roles they hold) or ``OFFLINE from the team since 14:03, 4 events to replay``; ``when``
+        formats a time."""
         if not self.shared:
             return f"not shared: {self.reason}"
         if not self.online and self.reason == "connecting":
             return "team: connecting…"
         if self.online:
-            names = ", ".join(dict.fromkeys(p.who for p in self.people))
+            held: dict[str, list[str]] = {}
+            for role, who in (roles or {}).items():
+                held.setdefault(who, []).append(role)
+            here = dict.fromkeys(p.who for p in self.people)
+            names = ", ".join(f"{w} ({', '.join(held[w])})" if w in held else w for w in here)
             return f"team: {names}" if names else "team: online"
         waiting = (
             f", {self.pending} event{'s' if self.pending != 1 else ''} to replay" if self.pending else ""

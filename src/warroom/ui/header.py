@@ -60,10 +60,10 @@ def upstream_piece(upstream: Upstream, source: str = "") -> Piece:
     return Piece(2, [(f"upstream unread: {unread}" + (f" ({source})" if source else ""), UPSTREAM_UNKNOWN)])
 
 
-def team_piece(team: RoomStatus, when: Callable[[datetime], str]) -> Piece:
+def team_piece(team: RoomStatus, when: Callable[[datetime], str], roles: dict[str, str]) -> Piece:
     """The shared war room: who is here (online), or OFFLINE from the team since when, kept as
     long as the upstream alarm (the responder must know the team does not see their work)."""
-    text = team.line(when)
+    text = team.line(when, roles)
     if not team.shared or not team.online:
         return Piece(1, [(f" {text} ", UPSTREAM_WARNING)], [(" OFFLINE ", UPSTREAM_WARNING)])
     return Piece(4, [(text, "$text-muted")])
@@ -182,7 +182,7 @@ class IncidentHeader(Widget):
             )
         team = self.team
         if team is not None:
-            pieces.append(team_piece(team, app.at))
+            pieces.append(team_piece(team, app.at, inc.roles))
         pieces.append(Piece(3, [(f"L{level.level} ", "bold"), (level.name, "")]))
         pieces.append(
             Piece(4, [("lead ", "$text-muted"), (inc.lead or "unassigned", "" if inc.lead else "italic")])
