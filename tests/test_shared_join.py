@@ -50,3 +50,15 @@ async def test_join_refuses_what_it_cannot_open_in_one_line(pg_dsn: str, tmp_pat
     assert p.returncode == 2 and "\x1b" not in p.stderr and "is not an incident id" in p.stderr
     p = warroom_cli(cli_env(tmp_path / "none", None), "join", "INC-2026-11-26-001")
     assert p.returncode == 2 and "no shared database" in p.stderr
+
+
+async def test_check_probes_the_shared_database(pg_dsn: str, tmp_path: Path) -> None:
+    env = cli_env(tmp_path, pg_dsn)
+    p = warroom_cli(env, "check")
+    assert "shared: the shared database has no warroom schema yet: run `warroom shared init`" in p.stdout
+    assert p.returncode == 1
+    assert warroom_cli(env, "shared", "init").returncode == 0
+    assert warroom_cli(env, "declare", "-s", "P2", "-t", "x").returncode == 0
+    p = warroom_cli(env, "check")
+    assert "shared: ok (warroom schema 1, 1 incident(s) shared)" in p.stdout
+    assert password_of(pg_dsn) not in p.stdout + p.stderr

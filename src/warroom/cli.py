@@ -322,6 +322,14 @@ def check(ctx: click.Context, **flags: Any) -> None:
     reached = probe_integrations(settings)
     for _, line in reached:
         show(line)
+    if settings.shared.configured:
+        import asyncio
+
+        from warroom.shared.schema import probe as probe_shared
+
+        wait = settings.shared.connect_timeout.total_seconds()
+        reached.append(asyncio.run(probe_shared(settings.shared.dsn, wait)))
+        show(reached[-1][1])
     click.echo("")
     with open_journal(settings) as journal:
         listing = journal.incidents(settings.playbook)

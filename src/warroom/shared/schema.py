@@ -136,3 +136,19 @@ async def check(conn: Any) -> None:
         )
     if found < SCHEMA_VERSION:
         raise SharedError(f"the shared database has an older warroom schema: run `{INIT_COMMAND}`")
+
+
+async def probe(dsn: str, wait: float) -> tuple[bool, str]:
+    """For ``warroom check``: whether the shared database can be used, and one line saying so."""
+    try:
+        conn = await connect(dsn, wait)
+    except Exception as exc:
+        return False, f"shared: {why(exc)}"
+    try:
+        await check(conn)
+        count = await conn.fetchval("SELECT count(*) FROM warroom_incidents")
+        return True, f"shared: ok (warroom schema {SCHEMA_VERSION}, {count} incident(s) shared)"
+    except Exception as exc:
+        return False, f"shared: {why(exc)}"
+    finally:
+        await conn.close()
