@@ -571,6 +571,11 @@ def demo(ctx: click.Context, reset: bool, keep_db: bool, online: bool, **flags: 
     for name in ("dsn", "repo"):
         if given.get(name) is not None:
             click.echo(f"warroom: demo: ignoring --{name} (the demo brings its own)", err=True)
+    if settings.shared.configured:  # made-up incidents never reach the team's shared war room
+        from dataclasses import replace
+
+        settings = replace(settings, shared=replace(settings.shared, dsn=""))
+        click.echo("warroom: demo: not sharing (the demo's incident is not the team's)", err=True)
 
     def _exit_on(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
