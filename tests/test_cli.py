@@ -328,7 +328,9 @@ def test_check_masks_the_password(env: dict[str, str], tmp_path: Path, how: str,
     out = p.stdout + p.stderr
     assert PASSWORD not in out
     assert PASSWORD.replace("-", "%2D") not in out
-    (dsn_line,) = [line for line in p.stdout.splitlines() if line.startswith("dsn ")]
+    dsn_line = next(
+        line for line in p.stdout.splitlines() if line.startswith("dsn ")
+    )  # [database]; [shared] follows
     assert "***" in dsn_line and "db.internal" in dsn_line
     assert "database: unreachable: " in p.stdout
     assert p.stdout.rstrip().endswith("journal ok: 0 incident(s), writable")

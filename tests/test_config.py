@@ -18,6 +18,7 @@ from warroom.settings import (
     PagerDutySettings,
     QueryPane,
     Settings,
+    SharedSettings,
     SlackSettings,
     StatusPage,
     StatuspageSettings,
@@ -792,6 +793,12 @@ low_balance = 25.5
 poll_interval = "5m"
 timeout = "6s"
 
+[shared]
+dsn = "postgresql://team:s3cr3t-shared@shared.internal:5432/warroom"
+connect_timeout = "2s"
+heartbeat = "3s"
+presence_timeout = "40s"
+
 [playbook]
 freeze_severities = ["P0", "P1"]
 review_within = "72h"
@@ -832,8 +839,8 @@ resolution = ["Write the report"]
 
 # The keys of every table, as the "unknown key" message lists them (where: how messages name it).
 KNOWN_KEYS = {
-    "": "database, errors, git, incident, pagerduty, playbook, slack, status, status_pages, statuspage, "
-    "templates, twilio, ui",
+    "": "database, errors, git, incident, pagerduty, playbook, shared, slack, status, status_pages, "
+    "statuspage, templates, twilio, ui",
     "[incident]": "status_page_link, timezone, user",
     "[ui]": "bell, theme",
     "[templates]": "dir",
@@ -848,6 +855,7 @@ KNOWN_KEYS = {
     "[slack]": "timeout, webhook_url",
     "[statuspage]": "api_key, api_url, page_id, timeout",
     "[twilio]": "account_sid, api_url, auth_token, low_balance, poll_interval, timeout",
+    "[shared]": "connect_timeout, dsn, heartbeat, presence_timeout",
     "[playbook]": "bell_every, business_day_start, checklists, due_soon, escalation, freeze_severities, "
     "phases, review_within, severities",
     "[playbook.severities.P1]": SEVERITY_KEYS,
@@ -903,6 +911,7 @@ def test_every_key_is_read_into_its_setting(tmp_path: Path) -> None:
         (s.slack, SlackSettings(), keys_of(SlackSettings)),
         (s.statuspage, StatuspageSettings(), keys_of(StatuspageSettings)),
         (s.twilio, TwilioSettings(), keys_of(TwilioSettings)),
+        (s.shared, SharedSettings(), keys_of(SharedSettings)),
         (s.playbook.severity("P1"), DEFAULT.severity("P1"), SEVERITY_KEYS.split(", ")),
         (s.playbook.phase("triage"), DEFAULT.phase("triage"), ("name", "budget", "window", "status")),
         (s.playbook, DEFAULT, KNOWN_KEYS["[playbook]"].replace("checklists", "investigation").split(", ")),
@@ -1017,6 +1026,12 @@ def test_check_shows_every_setting(tmp_path: Path) -> None:
         "low_balance        = 25.5",
         "poll_interval      = 5 min",
         "",
+        "[shared]",
+        "dsn                = postgresql://team:***@shared.internal:5432/warroom",
+        "connect_timeout    = 2 s",
+        "heartbeat          = 3 s",
+        "presence_timeout   = 40 s",
+        "",
         "[playbook]",
         "P0 Critical = response immediate, internal update 15 min, customer update 30 min, channel #incident-{time:%Y-%m-%d-%H-%M}",
         "P1 Urgent   = response 10 min, internal update 20 min, customer update 45 min, channel #inc-{severity}-{slug}",
@@ -1086,6 +1101,12 @@ def test_check_shows_the_defaults(tmp_path: Path) -> None:
         "api_url            = https://api.twilio.com",
         "low_balance        = 10.0",
         "poll_interval      = 1 min",
+        "",
+        "[shared]",
+        "dsn                = (not configured: working alone)",
+        "connect_timeout    = 5 s",
+        "heartbeat          = 5 s",
+        "presence_timeout   = 20 s",
         "",
         "[playbook]",
         "P0 Critical = response immediate, internal update 15 min, customer update 30 min, channel #incident-{time:%Y-%m-%d-%H-%M}",

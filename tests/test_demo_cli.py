@@ -54,19 +54,23 @@ def fake_console(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return seen
 
 
-def invoke(*args: str) -> Any:
+def invoke(*args: str, shared: bool = False) -> Any:
     env = {"WARROOM_CONFIG": os.devnull, "WARROOM_DSN": "postgresql://u:p@db.invalid/x"}
+    if shared:
+        env["WARROOM_SHARED_DSN"] = "postgresql://team:pw@team-db.invalid/warroom"
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def test_demo_opens_the_console_and_cleans_up(state: Path, fake_console: dict[str, Any]) -> None:
-    result = invoke("demo", "--state-dir", str(state))
+    result = invoke("demo", "--state-dir", str(state), shared=True)
     assert result.exit_code == 0, result.output
     session = fake_console["demo"]
     assert fake_console["running"]
     assert fake_console["incident_id"] == session.incident_id
     assert fake_console["settings"] is session.settings
     assert "127.0.0.1" in fake_console["settings"].database.dsn  # WARROOM_DSN is not used
+    assert not fake_console["settings"].shared.configured  # nor the team's shared database
+    assert "warroom: demo: not sharing (the demo's incident is not the team's)" in result.output
     assert session.closed and not session.postgres.running
     assert not alive(fake_console["postmaster"])
 

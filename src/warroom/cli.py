@@ -229,14 +229,25 @@ def declare(ctx: click.Context, severity: str, title: str, impact: str, lead: st
     if not title:
         fail("declare: --title must not be empty", 2)
     settings = settings_from(ctx, **flags)
+    fields = {
+        "impact": clean(impact, max_len=500),
+        "lead": clean(lead, max_len=100),
+        "playbook": settings.playbook,
+    }
     with open_journal(settings) as journal:
-        event = journal.declare(
-            severity,
-            title,
-            impact=clean(impact, max_len=500),
-            lead=clean(lead, max_len=100),
-            playbook=settings.playbook,
-        )
+        if settings.shared.configured:
+            import asyncio
+
+            from warroom.shared.room import declare_shared
+
+            timeout = settings.shared.connect_timeout.total_seconds()
+            event, alone = asyncio.run(
+                declare_shared(journal, settings.shared.dsn, timeout, severity, title, **fields)
+            )
+            if alone:
+                say(f"{event.incident_id} {alone}")
+        else:
+            event = journal.declare(severity, title, **fields)
     click.echo(event.incident_id)
 
 
@@ -311,6 +322,14 @@ def check(ctx: click.Context, **flags: Any) -> None:
     reached = probe_integrations(settings)
     for _, line in reached:
         show(line)
+    if settings.shared.configured:
+        import asyncio
+
+        from warroom.shared.schema import probe as probe_shared
+
+        wait = settings.shared.connect_timeout.total_seconds()
+        reached.append(asyncio.run(probe_shared(settings.shared.dsn, wait)))
+        show(reached[-1][1])
     click.echo("")
     with open_journal(settings) as journal:
         listing = journal.incidents(settings.playbook)
@@ -398,6 +417,119 @@ def report(ctx: click.Context, incident_id: str | None, output: Path | None, **f
     click.echo(f"{incident_id}: report written to {output}", err=True)
 
 
+def _shared_settings(ctx: click.Context, flags: dict[str, Any], command: str) -> Settings:
+    settings = settings_from(ctx, **flags)
+    if not settings.shared.configured:
+        fail(f"{command}: no shared database: set [shared] dsn in warroom.toml or WARROOM_SHARED_DSN", 2)
+    return settings
+
+
+@main.group(name="shared")
+def shared_group() -> None:
+    """The team's shared database (see `warroom shared init --help`)."""
+
+
+@shared_group.command(name="init")
+@common_options
+@click.pass_context
+def shared_init(ctx: click.Context, **flags: Any) -> None:
+    """Create the shared war room's tables in [shared] dsn (WARROOM_SHARED_DSN). Safe to run again."""
+    import asyncio
+
+    from warroom.shared.schema import SharedError, connect, init, why
+
+    settings = _shared_settings(ctx, flags, "shared init")
+
+    async def run() -> tuple[int, bool]:
+        try:
+            conn = await connect(settings.shared.dsn, settings.shared.connect_timeout.total_seconds())
+        except Exception as exc:
+            raise SharedError(why(exc)) from None
+        try:
+            return await init(conn)
+        except SharedError:
+            raise
+        except Exception as exc:
+            raise SharedError(why(exc)) from None
+        finally:
+            await conn.close()
+
+    try:
+        version, created = asyncio.run(run())
+    except SharedError as exc:
+        fail(f"shared init: {exc}", 1)
+    where = settings.shared.masked_dsn
+    if created:
+        click.echo(f"shared war room ready in {where} (schema {version})")
+    else:
+        click.echo(f"shared war room already set up in {where} (schema {version}); nothing changed")
+
+
+@main.command()
+@common_options
+@click.argument("incident_id", metavar="ID")
+@click.option("--no-console", "no_console", is_flag=True, help="Only pull the incident into the journal.")
+@click.pass_context
+def join(ctx: click.Context, incident_id: str, no_console: bool, **flags: Any) -> None:
+    """Join a shared incident from the team's shared database: pull its events into this
+    machine's journal, then open the console on it."""
+    import asyncio
+
+    from warroom.incident.journal import incident_id_ok
+    from warroom.shared.room import join as pull
+    from warroom.shared.schema import SharedError
+
+    if not incident_id_ok(incident_id):
+        fail(f"join: {incident_id!r} is not an incident id (INC-YYYY-MM-DD-###)", 2)
+    settings = _shared_settings(ctx, flags, "join")
+    with open_journal(settings) as journal:
+        try:
+            added, problems = asyncio.run(
+                pull(
+                    journal, settings.shared.dsn, settings.shared.connect_timeout.total_seconds(), incident_id
+                )
+            )
+        except SharedError as exc:
+            fail(f"join: {exc}", 1)
+    for problem in problems:
+        say(problem)
+    say(f"{incident_id}: {added} event(s) pulled from the shared database into {settings.journal_path}")
+    if no_console:
+        return
+    from warroom.ui.app import run_console
+
+    sys.exit(run_console(settings, incident_id=incident_id))
+
+
+@main.command()
+@common_options
+@click.argument("role", type=click.Choice(["lead", "comms", "ops", "scribe"]))
+@click.argument("person", required=False, default="")
+@click.option("--incident", "incident_id", metavar="ID", help="The incident (default: the one open).")
+@click.pass_context
+def role(ctx: click.Context, role: str, person: str, incident_id: str | None, **flags: Any) -> None:
+    """Give a war-room role (lead, comms, ops: the driver, scribe) to PERSON, or to nobody:
+    handed over as an event, which a console open on the incident shares with the team."""
+    from warroom.incident import events as ev
+    from warroom.text import clean
+
+    settings = settings_from(ctx, **flags)
+    person = clean(person, max_len=100)
+    with open_journal(settings) as journal:
+        if incident_id is None:
+            open_ = journal.open_incidents(settings.playbook)
+            if len(open_) != 1:
+                fail(f"role: {len(open_)} incidents are open: name one with --incident ID", 2)
+            incident = open_[0]
+        elif not journal.exists(incident_id):
+            fail(f"role: no incident {incident_id} in {settings.journal_path}", 2)
+        else:
+            incident = journal.load(incident_id, settings.playbook)
+        body = ev.RoleAssigned(role=role, person=person, previous=incident.roles.get(role, ""))
+        journal.append(incident.id, body)
+    click.echo(f"{incident.id}: {body.describe()}")
+
+
 @main.group(name="journal")
 def journal_group() -> None:
     """Look after the journal (see `warroom journal recover --help`)."""
@@ -439,6 +571,11 @@ def demo(ctx: click.Context, reset: bool, keep_db: bool, online: bool, **flags: 
     for name in ("dsn", "repo"):
         if given.get(name) is not None:
             click.echo(f"warroom: demo: ignoring --{name} (the demo brings its own)", err=True)
+    if settings.shared.configured:  # made-up incidents never reach the team's shared war room
+        from dataclasses import replace
+
+        settings = replace(settings, shared=replace(settings.shared, dsn=""))
+        click.echo("warroom: demo: not sharing (the demo's incident is not the team's)", err=True)
 
     def _exit_on(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)

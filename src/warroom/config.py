@@ -564,8 +564,7 @@ def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_di
     pages = top.tables("status_pages") if top.has("status_pages") else None
     status = _status(top.table("status"), pages)
     playbook = _playbook(top.table("playbook"))
-    # The other tables hold only their settings type's keys: errors, git, pagerduty, slack, statuspage,
-    # twilio.
+    # The other tables (errors, git, pagerduty, slack, statuspage, twilio, shared...) hold their type's keys.
     plain = {a: _section(top.table(n), getattr(defaults, a)) for a, n in sections() if a not in _OWN_READER}
     top.known(*_TOP_KEYS).done()
     return replace(defaults, **own, **plain, database=database, status=status, playbook=playbook)
@@ -694,6 +693,8 @@ def load_settings(
         settings = replace(settings, user=login_name())
     register_dsn(settings.database.dsn)
     settings = with_environment(settings, env)
+    if problem := dsn_problem(settings.shared.dsn or None):  # its password: see secrets_of
+        raise ConfigError(f"{settings.shared.where(settings.config_path)}: {problem}")
     for secret in secrets_of(settings):  # the routing key, the webhook URL, the API key, the auth token...
         register_secret(secret)
     return settings

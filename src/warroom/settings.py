@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warroom.durations import describe_duration
 from warroom.playbook import DEFAULT, Playbook
-from warroom.text import MASK, mask_dsn
+from warroom.text import MASK, dsn_secrets, mask_dsn
 
 TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
 LONG_TEXT_MAX = 4096  # a DSN, a path, a URL, a pattern
@@ -526,6 +526,43 @@ class TwilioSettings:
         return bool(self.account_sid and self.auth_token)
 
 
+def _shared_dsn_lines(shared: SharedSettings) -> list[str]:
+    source = "   (from WARROOM_SHARED_DSN)" if shared.dsn and shared.dsn_from_env else ""
+    return [line("dsn", (mask_dsn(shared.dsn) if shared.dsn else "(not configured: working alone)") + source)]
+
+
+@dataclass(frozen=True)
+class SharedSettings:
+    """The team's shared PostgreSQL for a shared war room (not the monitored database, which
+    may be the one that is down): events, incident ids, presence. Its password is masked like
+    the database DSN's."""
+
+    dsn: str = field(
+        default="", metadata=key(Text(LONG_TEXT_MAX), env="WARROOM_SHARED_DSN", show=_shared_dsn_lines)
+    )
+    dsn_from_env: bool = False  # given by WARROOM_SHARED_DSN (over the file)
+    connect_timeout: timedelta = field(default=5 * _SEC, metadata=key(_TIMEOUT, show="connect_timeout"))
+    # How often a console says it is still there; a responder is gone after presence_timeout.
+    heartbeat: timedelta = field(
+        default=5 * _SEC, metadata=key(Duration(lo=500 * _MS, hi=10 * _MIN), show="heartbeat")
+    )
+    presence_timeout: timedelta = field(
+        default=20 * _SEC, metadata=key(Duration(lo=_SEC, hi=60 * _MIN), show="presence_timeout")
+    )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.dsn)
+
+    @property
+    def masked_dsn(self) -> str:
+        return mask_dsn(self.dsn)
+
+    def where(self, config_path: Path | None) -> str:
+        """Where the DSN came from, for a message."""
+        return "WARROOM_SHARED_DSN" if self.dsn_from_env else f"{config_path}: [shared] dsn"
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path
@@ -569,6 +606,7 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings, metadata=section("slack"))
     statuspage: StatuspageSettings = field(default_factory=StatuspageSettings, metadata=section("statuspage"))
     twilio: TwilioSettings = field(default_factory=TwilioSettings, metadata=section("twilio"))
+    shared: SharedSettings = field(default_factory=SharedSettings, metadata=section("shared"))
     playbook: Playbook = field(default=DEFAULT, metadata=section("playbook"))
 
     @property
@@ -610,6 +648,7 @@ def secrets_of(settings: Settings) -> list[str]:
             # are secrets too (an error may quote them).
             path = value.partition("://")[2].partition("/")[2]
             found += [value, *(p for p in (path, path.rstrip("/").rpartition("/")[2]) if len(p) >= 8)]
+    found += dsn_secrets(settings.shared.dsn)  # the shared database's password, like the database's
     return [value for value in found if value]
 
 
@@ -619,6 +658,8 @@ def with_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
     for attr, _ in sections():
         part = getattr(settings, attr)
         given = {k.field_name: env[k.env] for k in keys_of(type(part)) if k.env and env.get(k.env)}
+        if attr == "shared" and "dsn" in given:
+            given["dsn_from_env"] = True
         settings = replace(settings, **{attr: replace(part, **given)}) if given else settings
     return settings
 

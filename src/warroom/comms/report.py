@@ -290,11 +290,11 @@ def _update_rows(
 ) -> list[UpdateRow]:
     """Every update confirmed sent, with the text it confirmed (its copy's when it names one)."""
     rows = []
-    events = sorted(incident.events, key=lambda e: e.seq)
+    events = incident.events  # in the order they were folded (the same on every console)
     copies = {c.event_id: c for c in incident.copies}
     for u in incident.updates:
         # When was this update owed? Fold the journal up to just before it.
-        before = [e for e in events if e.seq < _seq_of(incident, u.event_id)]
+        before = events[: _position_of(incident, u.event_id)]
         notes = []
         try:
             due = fold(before, incident.playbook).next_update_due(u.audience) if before else None
@@ -351,13 +351,13 @@ def _copied_rows(
     return rows
 
 
-def _seq_of(incident: Incident, event_id: str) -> int:
-    return next((e.seq for e in incident.events if e.event_id == event_id), 0)
+def _position_of(incident: Incident, event_id: str) -> int:
+    return next((i for i, e in enumerate(incident.events) if e.event_id == event_id), 0)
 
 
 def _evidence(incident: Incident, source: str) -> list[tuple[ev.Event, ev.EvidenceRecorded]]:
     out = []
-    for e in sorted(incident.events, key=lambda e: (e.at, e.seq)):
+    for e in sorted(incident.events, key=lambda e: e.at):  # stable: folded order breaks ties
         if isinstance(e.body, ev.EvidenceRecorded) and e.body.source == source:
             out.append((e, e.body))
     return out

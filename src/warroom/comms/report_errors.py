@@ -52,7 +52,7 @@ class TallyBlock:
 
 
 def _evidence_of(incident: Incident) -> list[tuple[ev.Event, ev.EvidenceRecorded]]:
-    ordered = sorted(incident.events, key=lambda e: (e.at, e.seq))
+    ordered = sorted(incident.events, key=lambda e: e.at)  # stable: folded order breaks ties
     return [
         (e, e.body)
         for e in ordered

@@ -58,7 +58,7 @@ def condensed(
     describe: Callable[[ev.Event], str],
 ) -> list[Line]:
     """The condensed timeline, oldest first (see the module docstring)."""
-    events = sorted(incident.events, key=lambda e: (e.at, e.seq))
+    events = sorted(incident.events, key=lambda e: e.at)  # stable: folded order breaks ties
     dropped: set[str] = set()
 
     # Ticks taken back: pair each untick with the open tick of the same item before it.

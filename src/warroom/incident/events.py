@@ -41,6 +41,16 @@ FIELDS: dict[str, str] = {
 }
 
 
+# The war room's roles (the playbook's incident lead, and common practice), assigned and handed
+# over as events (:class:`RoleAssigned`): key -> label.
+ROLES: dict[str, str] = {
+    "lead": "Incident lead",
+    "comms": "Comms",
+    "ops": "Ops (driver)",
+    "scribe": "Scribe",
+}
+
+
 class EventError(ValueError):
     """An event that cannot be read (unknown kind, missing or mistyped field)."""
 
@@ -348,6 +358,23 @@ class Reached(Body):
         return f"{self.system} {self.action} {self.outcome}{why}" + (f" ({made})" if made else "")
 
 
+@dataclass(frozen=True)
+class RoleAssigned(Body):
+    """A role of the war room (:data:`ROLES`) given to ``person`` ("" : nobody now), handed over
+    from ``previous``."""
+
+    kind: ClassVar[str] = "role_assigned"
+    role: str
+    person: str
+    previous: str = ""
+
+    def describe(self) -> str:
+        label = ROLES.get(self.role, self.role)
+        if not self.person:
+            return f"{label}: nobody now" + (f" ({self.previous} stepped down)" if self.previous else "")
+        return f"{label}: {self.person}" + (f" (handed over from {self.previous})" if self.previous else "")
+
+
 BODIES: dict[str, type[Body]] = {
     cls.kind: cls
     for cls in (
@@ -372,6 +399,7 @@ BODIES: dict[str, type[Body]] = {
         Observed,
         EvidenceRecorded,
         Reached,
+        RoleAssigned,
     )
 }
 

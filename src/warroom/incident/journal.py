@@ -33,7 +33,7 @@ from pathlib import Path
 from warroom.durations import iso_utc, parse_utc, utc, utc_now
 from warroom.files import private_dir
 from warroom.incident import events as ev
-from warroom.incident.state import FoldError, Incident, fold
+from warroom.incident.state import FoldError, Incident, fold, in_order
 from warroom.playbook import DEFAULT, Playbook
 from warroom.text import clean
 
@@ -49,6 +49,9 @@ OTHER_INCIDENT_HINT = (
     f"open another incident with --incident ID, or run `{RECOVER_COMMAND}` to set the damaged events aside"
 )
 EVENT_COLUMNS = "seq, event_id, incident_id, at, actor, kind, data"
+# An event id: the journal's own are 32 hex digits (nanoseconds, then random); any other journal's
+# (merged from a shared incident) must at least be short and plain.
+EVENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -239,7 +242,7 @@ def _replay(events: list[ev.Event], playbook: Playbook) -> Incident | str:
     if not events:
         return "it has no events left"
     try:
-        return fold(events, playbook)
+        return fold(in_order(events), playbook)
     except Exception as exc:  # whatever is wrong with one incident never stops the others
         return f"it cannot be replayed ({clean(str(exc), max_len=300)})"
 
@@ -251,6 +254,7 @@ class Journal:
         self.clock = clock
         self.notices: list[str] = []  # things the user should be told (a folder tightened)
         self._lock = threading.RLock()
+        self._last_id_ns = 0
         self._db = self._open()
 
     # -- opening -------------------------------------------------------------------------------
@@ -434,10 +438,19 @@ class Journal:
                     self._db.execute("ROLLBACK")
                 raise
 
+    def _new_event_id(self) -> str:
+        """32 hex digits: the wall clock's nanoseconds, never less than the last id this journal
+        handed out, then 64 random bits. Events of one journal with the same time (a clock that
+        went back, a test's frozen clock) sort in the order they were written (see
+        :func:`warroom.incident.state.order_key`); ids stay unique across machines."""
+        ns = max(time.time_ns(), self._last_id_ns + 1)
+        self._last_id_ns = ns
+        return f"{ns:016x}{uuid.uuid4().int & (2**64 - 1):016x}"
+
     def _insert(
         self, db: sqlite3.Connection, incident_id: str, at: datetime, body: ev.Body, actor: str | None = None
     ) -> ev.Event:
-        event_id = uuid.uuid4().hex
+        event_id = self._new_event_id()
         who = clean(actor, max_len=ACTOR_MAX) if actor else self.actor
         cur = db.execute(
             "INSERT INTO events (event_id, incident_id, at, actor, kind, data) VALUES (?, ?, ?, ?, ?, ?)",
@@ -461,6 +474,12 @@ class Journal:
             return when
         return max(when, last)
 
+    def next_number(self, day: str) -> int:
+        """The number the next incident declared on ``day`` would get from this journal alone."""
+        [rows] = self._rows(("SELECT COALESCE(MAX(number), 0) FROM incidents WHERE day = ?", (day,)))
+        value = rows[0][0]
+        return (value if isinstance(value, int) else 0) + 1
+
     def declare(
         self,
         severity: str,
@@ -469,24 +488,82 @@ class Journal:
         impact: str = "",
         lead: str = "",
         playbook: Playbook = DEFAULT,
+        incident_id: str | None = None,
     ) -> ev.Event:
-        """Record a new incident; returns its declaration (``event.incident_id`` is the new id)."""
+        """Record a new incident; returns its declaration (``event.incident_id`` is the new id).
+        ``incident_id``: the id to use (one a shared database handed out to the team), instead
+        of the journal's next number for today."""
         playbook.severity(severity)
         at = utc(self.clock())
         day = at.strftime("%Y-%m-%d")
         channel = playbook.channel_name(severity, title, at)
         body = ev.Declared(severity=severity, title=title, impact=impact, lead=lead, channel=channel)
+        if incident_id is not None and not incident_id_ok(incident_id):
+            raise self._fail(
+                f"cannot declare {clean(incident_id, max_len=40)!r}: not an INC-YYYY-MM-DD-### id"
+            )
         try:
             with self._write() as db:
+                if incident_id is not None:
+                    day, number = incident_key(incident_id)
+                    if db.execute(
+                        "SELECT 1 FROM incidents WHERE id = ? OR (day = ? AND number = ?)",
+                        (incident_id, day, number),
+                    ).fetchone():
+                        raise self._fail(f"already has an incident {incident_id}")
+                    return self._declare_row(db, incident_id, at, body)
                 row = db.execute("SELECT COALESCE(MAX(number), 0) FROM incidents WHERE day = ?", (day,))
                 number = int(row.fetchone()[0]) + 1
                 incident_id = f"INC-{day}-{number:03d}"
-                db.execute(
-                    "INSERT INTO incidents (id, day, number) VALUES (?, ?, ?)", (incident_id, day, number)
-                )
-                return self._insert(db, incident_id, at, body)
+                return self._declare_row(db, incident_id, at, body)
         except sqlite3.Error as exc:
             raise self._sqlite_fail("cannot record the declaration", exc) from None
+
+    def _declare_row(self, db: sqlite3.Connection, incident_id: str, at: datetime, body: ev.Body) -> ev.Event:
+        day, number = incident_key(incident_id)
+        db.execute("INSERT INTO incidents (id, day, number) VALUES (?, ?, ?)", (incident_id, day, number))
+        return self._insert(db, incident_id, at, body)
+
+    def merge(self, events: Iterable[ev.Event]) -> list[ev.Event]:
+        """Add events written by other consoles (a shared incident), keeping their ids, times and
+        actors; an event already here is skipped (ids are idempotent). Returns those added, with
+        their sequence numbers in this journal. An incident this journal does not know is added
+        with its declaration; one whose declaration differs from this journal's (the same id for
+        another incident) is refused with a one-line :class:`JournalError`."""
+        added: list[ev.Event] = []
+        try:
+            with self._write() as db:
+                for e in events:
+                    if not incident_id_ok(e.incident_id) or not EVENT_ID.fullmatch(e.event_id):
+                        raise self._fail(
+                            f"cannot merge event {clean(e.event_id, max_len=64)!r}: malformed id"
+                        )
+                    if db.execute("SELECT 1 FROM events WHERE event_id = ?", (e.event_id,)).fetchone():
+                        continue
+                    known = db.execute("SELECT 1 FROM incidents WHERE id = ?", (e.incident_id,)).fetchone()
+                    if isinstance(e.body, ev.Declared):
+                        if known:
+                            raise self._fail(
+                                f"already has another incident {e.incident_id}: the shared one was not merged"
+                            )
+                        day, number = incident_key(e.incident_id)
+                        db.execute(
+                            "INSERT INTO incidents (id, day, number) VALUES (?, ?, ?)",
+                            (e.incident_id, day, number),
+                        )
+                    elif not known:
+                        raise self._fail(f"cannot merge an event of {e.incident_id} before its declaration")
+                    who = clean(e.actor, max_len=ACTOR_MAX) or "unknown"
+                    cur = db.execute(
+                        "INSERT INTO events (event_id, incident_id, at, actor, kind, data)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (e.event_id, e.incident_id, iso_utc(e.at), who, e.kind, ev.body_to_json(e.body)),
+                    )
+                    assert cur.lastrowid is not None
+                    added.append(ev.Event(cur.lastrowid, e.event_id, e.incident_id, utc(e.at), who, e.body))
+        except sqlite3.Error as exc:
+            raise self._sqlite_fail("cannot merge the shared events", exc) from None
+        return added
 
     def append(
         self, incident_id: str, body: ev.Body, *, at: datetime | None = None, actor: str | None = None
@@ -571,7 +648,7 @@ class Journal:
         if not events:
             raise self._fail(f"has no incident {incident_id}")
         try:
-            return fold(events, playbook)
+            return fold(in_order(events), playbook)
         except (FoldError, ValueError) as exc:
             why = clean(str(exc), max_len=300)
             raise self._fail(

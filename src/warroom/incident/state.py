@@ -142,6 +142,8 @@ class Incident:
     # side's id and its public link (the status page's incident and its shortlink).
     remotes: dict[str, tuple[str, str]] = field(default_factory=dict)
     events: list[ev.Event] = field(default_factory=list)
+    roles: dict[str, str] = field(default_factory=dict)  # role (events.ROLES) -> who holds it
+    seen_seq: int = 0  # the highest journal sequence folded in (events may come out of order)
 
     # -- building --------------------------------------------------------------------------
     @classmethod
@@ -160,9 +162,12 @@ class Incident:
             fields={"title": body.title, "impact": body.impact, "lead": body.lead},
             phase=playbook.phases[0].key,
         )
+        if body.lead:
+            inc.roles["lead"] = body.lead
         inc.severity_history.append((event.at, body.severity, ""))
         inc.phase_visits.append(PhaseVisit(inc.phase, event.at))
         inc.events.append(event)
+        inc.seen_seq = event.seq
         return inc
 
     def apply(self, event: ev.Event) -> None:
@@ -196,6 +201,12 @@ class Incident:
                 self.notes.append((at, event.actor, text))
             case ev.FieldEdited(field=name, value=value):
                 self.fields[name] = value
+                if name == "lead":
+                    self._hold("lead", value)
+            case ev.RoleAssigned(role=role, person=person):
+                self._hold(role, person)
+                if role == "lead":
+                    self.fields["lead"] = person
             case ev.UpdateSent(audience=aud, text=text, template=template, copy=copy):
                 self.updates.append(
                     SentUpdate(event.event_id, at, event.actor, aud, text, template, copy=copy)
@@ -242,6 +253,18 @@ class Incident:
             case ev.Observed() | ev.EvidenceRecorded():
                 pass
         self.events.append(event)
+        self.seen_seq = max(self.seen_seq, event.seq)
+
+    def _hold(self, role: str, person: str) -> None:
+        if person:
+            self.roles[role] = person
+        else:
+            self.roles.pop(role, None)
+
+    def become(self, other: Incident) -> None:
+        """Take ``other``'s state (the same incident folded again, after events came out of
+        order from another console), so whoever holds this object sees the new state."""
+        self.__dict__.update(other.__dict__)
 
     # -- plain values ----------------------------------------------------------------------
     @property
@@ -270,7 +293,7 @@ class Incident:
 
     @property
     def last_seq(self) -> int:
-        return self.events[-1].seq if self.events else 0
+        return self.seen_seq
 
     def end(self, now: datetime) -> datetime:
         """``now`` while open; the moment of resolution afterwards."""
@@ -547,6 +570,19 @@ class Incident:
             Milestone("Mitigation applied", self.phase_entered(keys[3]) if len(keys) > 3 else None),
             Milestone("Resolved", self.resolutions[0] if self.resolutions else None),
         ]
+
+
+def order_key(event: ev.Event) -> tuple[int, datetime, str]:
+    """The order every console folds a shared incident in: its declaration first, then by event
+    time, then by event id (a journal hands out increasing ids, see :mod:`warroom.incident.journal`),
+    so consoles that received the same events in different orders end in the same state: a field
+    edited on two consoles ends with the later edit (last writer wins by event time)."""
+    return (0 if isinstance(event.body, ev.Declared) else 1, event.at, event.event_id)
+
+
+def in_order(events: Iterable[ev.Event]) -> list[ev.Event]:
+    """``events`` in :func:`order_key` order."""
+    return sorted(events, key=order_key)
 
 
 def fold(events: Iterable[ev.Event], playbook: Playbook = DEFAULT) -> Incident:

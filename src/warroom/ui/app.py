@@ -7,6 +7,10 @@ Textual-free :class:`~warroom.live.LiveState`, journals the evidence it returns,
 pane exactly what it shows (:meth:`WarroomApp.feed`). Every action a responder takes is appended
 to the journal *before* the screen shows it; each journal event reaches the panes through
 ``show_incident``. Once a second the clock reaches only the text that depends on it.
+
+Over 700 lines because it is where every source, integration (reach), the shared war room and
+the read-only view meet the screen; moving the palette and the journal plumbing into modules of
+their own is the next step (issue 12).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ if TYPE_CHECKING:
     from warroom.comms.context import LiveFacts
 from warroom.incident import events as ev
 from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Problem, system_clock
-from warroom.incident.state import Incident
+from warroom.incident.state import Incident, order_key
 from warroom.lifeline import Lifeline
 from warroom.live import LiveState
 from warroom.ui.actions import IncidentActions
@@ -38,6 +42,7 @@ from warroom.ui.comms import Comms
 from warroom.ui.pollers import DbPolled, GitRead, PageRead, Pollers
 from warroom.ui.reach import Reach
 from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
+from warroom.ui.shared import TeamLink
 from warroom.ui.themes import DEFAULT_THEME, load_themes, resolve_name
 
 Clock = Callable[[], datetime]
@@ -91,6 +96,7 @@ class WarroomApp(App[int]):
         self.demo = demo
         self.live = LiveState(settings)
         self.pollers = Pollers(self)
+        self.team = TeamLink(self)  # the shared war room (warroom.ui.shared); idle when not configured
         self.views: set[Any] = set()  # the mounted panes (and the header) the app feeds
         self.status_note = (
             "local stand-in (demo), not the real pages"
@@ -193,10 +199,12 @@ class WarroomApp(App[int]):
 
     # -- incident --------------------------------------------------------------------------------
     def declare(self, severity: str, title: str, impact: str, lead: str) -> str | None:
+        fields: dict[str, Any] = {"impact": impact, "lead": lead, "playbook": self.settings.playbook}
         try:
-            event = self.journal.declare(
-                severity, title, impact=impact, lead=lead, playbook=self.settings.playbook
-            )
+            if self.team.configured:
+                event = self.team.declare(severity, title, **fields)
+            else:
+                event = self.journal.declare(severity, title, **fields)
         except (JournalError, ValueError) as exc:
             self.say(str(exc), severity="error")
             return None
@@ -216,6 +224,7 @@ class WarroomApp(App[int]):
         self._bell_state.clear()
         self.comms.forget_undo()
         self.incident_opened()
+        self.team.start(incident.id)
         while len(self.screen_stack) > 1 and not isinstance(self.screen, ConsoleScreen):
             self.pop_screen()
         if isinstance(self.screen, ConsoleScreen):
@@ -245,12 +254,31 @@ class WarroomApp(App[int]):
             return
         if not new:
             return
+        self.team.poke()
+        if inc.events and min(map(order_key, new)) < order_key(inc.events[-1]):
+            # Another console's events that belong before ours (a shared incident): fold again,
+            # in the one order every console uses.
+            try:
+                inc.become(self.journal.load(inc.id, self.settings.playbook))
+            except JournalError as exc:
+                self.say(str(exc), severity="error")
+                return
+            self.feed_incident()
+            return
         for event in new:
             try:
                 inc.apply(event)
             except ValueError as exc:
                 self.say(f"event {event.seq} cannot be applied: {exc}", severity="error")
         self.feed_incident()
+
+    def team_changed(self) -> None:
+        """The shared war room's status changed (online, offline since, who is here)."""
+        from warroom.ui.header import IncidentHeader
+
+        for view in list(self.views):
+            if isinstance(view, IncidentHeader):
+                view.team = self.team.status
 
     def record(self, body: ev.Body) -> ev.Event | None:
         """Append to the journal (durable), then fold and show. Returns the event, or None (and
@@ -331,6 +359,7 @@ class WarroomApp(App[int]):
                 view.rate = live.rate_hint()
             elif isinstance(view, IncidentHeader):
                 view.upstream = live.upstream()
+                view.team = self.team.status
             if self.incident is not None:
                 view.show_incident(self.incident)
         except Exception as exc:  # a pane that cannot render must not end the console

@@ -3,6 +3,7 @@ and the DEPLOY FREEZE badge while a freeze severity (P0) is open."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -16,6 +17,7 @@ from warroom.ui.readonly import READ_ONLY_BADGE
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
+    from warroom.shared.room import RoomStatus
     from warroom.ui.app import WarroomApp
 
 SEVERITY_STYLE = {
@@ -57,6 +59,15 @@ def upstream_piece(upstream: Upstream, source: str = "") -> Piece:
         return Piece(2, [(f" UPSTREAM ▲ {said} ", UPSTREAM_WARNING)])
     unread = upstream.names.replace("?", "")
     return Piece(2, [(f"upstream unread: {unread}" + (f" ({source})" if source else ""), UPSTREAM_UNKNOWN)])
+
+
+def team_piece(team: RoomStatus, when: Callable[[datetime], str], roles: dict[str, str]) -> Piece:
+    """The shared war room: who is here (online), or OFFLINE from the team since when, kept as
+    long as the upstream alarm (the responder must know the team does not see their work)."""
+    text = team.line(when, roles)
+    if not team.shared or not team.online:
+        return Piece(1, [(f" {text} ", UPSTREAM_WARNING)], [(" OFFLINE ", UPSTREAM_WARNING)])
+    return Piece(4, [(text, "$text-muted")])
 
 
 def shorten(text: str, width: int) -> str:
@@ -120,6 +131,7 @@ class IncidentHeader(Widget):
     """
 
     upstream: reactive[Upstream | None] = reactive(None)
+    team: reactive[RoomStatus | None] = reactive(None)  # the shared war room, when configured
     _incident: Incident | None = None
     _now: datetime | None = None
 
@@ -173,6 +185,9 @@ class IncidentHeader(Widget):
             pieces.append(
                 Piece(DROP_FIRST, badge + note, badge) if app.status_note else Piece(DROP_FIRST, badge)
             )
+        team = self.team
+        if team is not None:
+            pieces.append(team_piece(team, app.at, inc.roles))
         pieces.append(Piece(3, [(f"L{level.level} ", "bold"), (level.name, "")]))
         pieces.append(
             Piece(4, [("lead ", "$text-muted"), (inc.lead or "unassigned", "" if inc.lead else "italic")])

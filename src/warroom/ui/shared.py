@@ -1,0 +1,102 @@
+"""The shared war room in the console: wires :class:`warroom.shared.room.SharedRoom` (the sync
+engine, no Textual) to the app. One worker per open incident (group ``shared``,
+``exit_on_error=False``); events of other consoles reach the panes through the app's journal
+sync (:meth:`WarroomApp.sync_journal`), the team's status through the header."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from typing import TYPE_CHECKING, Any
+
+from warroom.incident import events as ev
+from warroom.incident.journal import JournalError
+
+if TYPE_CHECKING:
+    from warroom.shared.room import RoomStatus, SharedRoom
+    from warroom.ui.app import WarroomApp
+
+
+class TeamLink:
+    """The console's link to the team (nothing at all when no shared database is configured)."""
+
+    def __init__(self, app: WarroomApp) -> None:
+        self.app = app
+        self.room: SharedRoom | None = None
+        self.status: RoomStatus | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self.app.settings.shared.configured
+
+    def start(self, incident_id: str) -> None:
+        """Follow ``incident_id`` with the team (the previous incident's link is stopped)."""
+        self.stop()
+        if not self.configured:
+            return
+        from warroom.shared.room import SharedRoom
+
+        shared = self.app.settings.shared
+        self.room = SharedRoom(
+            self.app.journal,
+            incident_id,
+            shared.dsn,
+            on_events=self._arrived,
+            on_status=self._status,
+            connect_timeout=shared.connect_timeout.total_seconds(),
+            heartbeat=shared.heartbeat.total_seconds(),
+            presence_timeout=shared.presence_timeout.total_seconds(),
+            clock=self.app.clock,
+        )
+        self.status = self.room.status
+        self.app.run_worker(
+            self.room.run(), name="shared", group="shared", exclusive=True, exit_on_error=False
+        )
+
+    def stop(self) -> None:
+        if self.room is not None:
+            self.room.stop()
+            self.room = None
+            self.status = None
+        self.app.workers.cancel_group(self.app, "shared")
+
+    def poke(self) -> None:
+        """An event was written here: out to the team now."""
+        if self.room is not None:
+            self.room.poke()
+
+    def _arrived(self, events: list[ev.Event]) -> None:
+        if events:
+            self.app.sync_journal()
+
+    def _status(self, status: RoomStatus) -> None:
+        was = self.status
+        self.status = status
+        self.app.team_changed()
+        if was is not None and was.online and not status.online:
+            self.app.say(
+                f"Offline from the team: {status.reason}. Working on this machine's journal.",
+                severity="warning",
+            )
+        elif was is not None and not was.online and status.online and was.reason != "connecting":
+            self.app.say("Back with the team: events replayed.")
+
+    def declare(self, severity: str, title: str, **fields: Any) -> ev.Event:
+        """Declare with an id the team's database hands out (bounded by the connect timeout;
+        without the database, on this journal alone, and said)."""
+        from warroom.shared.room import declare_shared
+
+        shared = self.app.settings.shared
+        wait = shared.connect_timeout.total_seconds()
+
+        def run() -> tuple[ev.Event, str]:
+            return asyncio.run(declare_shared(self.app.journal, shared.dsn, wait, severity, title, **fields))
+
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            try:
+                event, alone = pool.submit(run).result(timeout=wait * 3 + 5)
+            except concurrent.futures.TimeoutError:
+                raise JournalError("the shared database did not answer; try again") from None
+        if alone:
+            self.app.say(f"{event.incident_id} {alone}", severity="warning", timeout=12)
+        return event
