@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 from warroom.text import clean
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from warroom.comms.clipboard import Clipboard
+    from warroom.comms.context import MessageContext
     from warroom.comms.templates import RenderResult, TemplateInfo, TemplateSet
     from warroom.incident import events as ev
     from warroom.ui.app import WarroomApp
@@ -65,20 +68,24 @@ class Comms:
             )
         return self._copier
 
-    def context(self) -> dict[str, Any]:
-        """What a message is filled with, now (built on the UI loop, where the incident lives)."""
+    def context(self, now: datetime | None = None) -> MessageContext:
+        """What a message is filled with, at ``now`` (default: the clock's now), built on the UI
+        loop, where the incident lives."""
         from warroom.comms.context import build_context
 
         app = self.app
         assert app.incident is not None
-        return build_context(app.incident, app.settings, app.live_facts(), app.clock())
+        return build_context(app.incident, app.settings, app.live_facts(), now or app.clock())
 
-    async def render(self, info: TemplateInfo) -> RenderResult:
-        """Render off the UI loop (a team's template is bounded, but may still take its whole
-        deadline), in a daemon thread a closing console never waits for."""
+    async def render(self, info: TemplateInfo, context: MessageContext | None = None) -> RenderResult:
+        """Render (with ``context``, default :meth:`context`) off the UI loop (a team's template
+        is bounded, but may still take its whole deadline), in a daemon thread a closing console
+        never waits for."""
         from warroom.comms.clipboard import in_daemon_thread
 
-        return await in_daemon_thread(self.templates.render, info, self.context(), cancel=self.stop_renders)
+        if context is None:
+            context = self.context()
+        return await in_daemon_thread(self.templates.render, info, context, cancel=self.stop_renders)
 
     # -- copying --------------------------------------------------------------------------------
     def copy_by_key(self, key: str) -> None:
