@@ -87,6 +87,17 @@ class Comms:
             context = self.context()
         return await in_daemon_thread(self.templates.render, info, context, cancel=self.stop_renders)
 
+    async def render_for_incident(self, info: TemplateInfo) -> RenderResult | None:
+        """Render ``info`` to send it: the result with its text, or None (and why said) when it
+        cannot be rendered or the incident went away meanwhile."""
+        result = await self.render(info)
+        if self.app.incident is None:
+            return None
+        if not result.ok or result.text is None:
+            self.app.say(result.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
+            return None
+        return result
+
     # -- copying --------------------------------------------------------------------------------
     def copy_by_key(self, key: str) -> None:
         info = self.templates.by_key(key)
@@ -132,13 +143,11 @@ class Comms:
         from warroom.comms.updates import copied_event
 
         app = self.app
-        result = await self.render(info)
+        result = await self.render_for_incident(info)
         inc = app.incident
-        if inc is None:
+        if result is None or inc is None:
             return
-        if not result.ok or result.text is None:
-            app.say(result.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
-            return
+        assert result.text is not None
         app.record(copied_event(info, result.text))
         if info.resolution and inc.is_open:
             then = "not an update while the incident is open"

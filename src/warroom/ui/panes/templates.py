@@ -82,7 +82,7 @@ class TemplatesPane(Pane):
     that changes nothing it shows renders nothing."""
 
     TITLE = "Templates"
-    facts: reactive[LiveFacts | None] = reactive(None)
+    facts: reactive[LiveFacts | None] = reactive(None, repaint=False)
     DEFAULT_CSS = """
     TemplatesPane { layout: vertical; }
     TemplatesPane #template-list { height: 2; }
