@@ -75,3 +75,62 @@ async def test_update_static_lays_out_only_when_the_height_changes() -> None:
         update_static(static, Content("e"))
         await pilot.pause()
         assert layouts[0] > seen and static.size.height == 1
+
+
+def count_refreshes(monkeypatch: Any) -> list[str]:
+    """The widgets refreshed (repainted or laid out) from now on: ``Class#id`` each time."""
+    from textual.widget import Widget
+
+    real = Widget.refresh
+    seen: list[str] = []
+
+    def counting(self: Widget, *args: Any, **kwargs: Any) -> Any:
+        seen.append(f"{type(self).__name__}#{self.id}")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Widget, "refresh", counting)
+    return seen
+
+
+CLOCK_TEXT = {"IncidentHeader#header", "Digits#timer-digits", "Static#timer-lines", "Static#phase-lines"}
+
+
+async def test_a_tick_repaints_only_the_clock_texts(
+    tmp_path: Path, clock: ManualClock, monkeypatch: Any
+) -> None:
+    settings = make_settings(tmp_path)
+    journal = make_journal(settings, clock)
+    journal.declare("P0", "SMS failing", impact="all sends", lead="alice", playbook=settings.playbook)
+    app = make_app(settings, journal, clock)
+    async with app.run_test(size=(200, 60)) as pilot:
+        app.tick()
+        await shown(pilot, app)
+        clock.advance(seconds=-clock().second)  # ticks within one minute (the preview's times)
+        app.tick()
+        await shown(pilot, app)
+        refreshed = count_refreshes(monkeypatch)
+        for _ in range(5):
+            clock.advance(seconds=1)
+            app.tick()
+            await pilot.pause()
+        assert set(refreshed) == CLOCK_TEXT
+        assert len(refreshed) == 5 * len(CLOCK_TEXT)
+
+
+async def test_a_poll_that_changes_nothing_repaints_no_pane(
+    tmp_path: Path, clock: ManualClock, monkeypatch: Any
+) -> None:
+    """The app gives every pane what it shows after each poll (``feed``): a pane whose data is
+    the same repaints nothing (its title, its list's rows, its border)."""
+    settings = make_settings(tmp_path)
+    journal = make_journal(settings, clock)
+    journal.declare("P0", "SMS failing", impact="all sends", lead="alice", playbook=settings.playbook)
+    app = make_app(settings, journal, clock)
+    async with app.run_test(size=(200, 60)) as pilot:
+        app.tick()
+        await shown(pilot, app)
+        refreshed = count_refreshes(monkeypatch)
+        for _ in range(3):
+            app.feed_all()
+            await pilot.pause()
+        assert set(refreshed) <= {"IncidentHeader#header"}, sorted(set(refreshed))

@@ -39,13 +39,20 @@ def private_dir(path: Path) -> str | None:
     return None
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush ``path`` (a file, or a folder: its entries) to the disk; raises OSError."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush ``folder``'s entries (a file just renamed into it), where the system allows it: some
+    file systems cannot open or sync a folder, and the file itself is already on disk."""
     with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_path(folder)
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -90,4 +97,4 @@ def write_private(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)

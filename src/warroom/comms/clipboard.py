@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from warroom.durations import utc_now
-from warroom.files import private_dir
+from warroom.files import fsync_dir, private_dir
 from warroom.text import first_line
 
 OSC52_PREFIX = "\x1b]52;c;"
@@ -249,12 +249,7 @@ def write_outbox(outbox_dir: Path, incident_id: str, name: str, text: str, when:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    fsync_dir(folder)
     return target
 
 

@@ -80,6 +80,7 @@ MAX_TEMPLATE_BYTES = 256 * 1024
 # build a gigabyte string, and must only ever cost one line of error.
 MAX_MESSAGE_OUTPUT = 64 * 1024  # characters a message may render to
 MAX_REPORT_OUTPUT = 2 * 1024 * 1024  # characters the report may render to
+MAX_CACHED_VERSIONS = 64  # template file versions whose text and analysis are kept
 MESSAGE_DEADLINE = 2.0  # seconds to parse, compile and render a message
 REPORT_DEADLINE = 10.0
 # Private-use characters that bracket a placeholder while rendering (clean() turns any private-use
@@ -369,7 +370,10 @@ class TemplateSet:
         self._sig: tuple[Any, ...] | None = None
         self._infos: list[TemplateInfo] = []
         self._problems: list[str] = []
-        self._static: dict[tuple[str, int, int], tuple[set[str], dict[str, int]]] = {}
+        # Per file version (path, mtime, size): its text, and the names it reads with their first
+        # lines plus whether it stands alone (includes, imports or extends no other template).
+        self._sources: dict[tuple[str, int, int], tuple[str | None, str | None]] = {}
+        self._static: dict[tuple[str, int, int], tuple[set[str], dict[str, int], bool]] = {}
         self._lock = threading.RLock()  # the UI lists templates while a thread renders one
         self.revision = 0  # changes whenever the files change (what a rendering depends on)
 
@@ -449,10 +453,11 @@ class TemplateSet:
         self.revision += 1
         self._env = None  # a new loader search path (files may have moved between folders)
         self._static.clear()
+        current = set(sig[0]) | set(sig[1])  # (path, mtime, size): the files' versions now
+        self._sources = {k: v for k, v in self._sources.items() if k in current}
 
-    @staticmethod
-    def _meta(path: Path) -> tuple[dict[str, Any], str | None]:
-        source, error = _read(path)
+    def _meta(self, path: Path) -> tuple[dict[str, Any], str | None]:
+        source, error = self._source(path)
         if error is not None:
             return {}, error
         assert source is not None
@@ -500,14 +505,47 @@ class TemplateSet:
         info = self.get(template) if isinstance(template, str) else template
         if info is None or info.error is not None:
             return frozenset()
-        source, error = _read(info.path)
+        source, error = self._source(info.path)
         if source is None or error is not None:
             return frozenset()
         try:
-            names, _lines = self._undeclared(self._environment(), info, source)
+            names, _lines, _alone = self._undeclared(self._environment(), info, source)
         except Exception:  # a syntax error: render() reports it
             return frozenset()
         return frozenset(names - set(self._environment().globals))
+
+    def reads(self, template: TemplateInfo) -> frozenset[str] | None:
+        """The context keys a rendering of ``template`` depends on, or None when that cannot be
+        told (it includes, imports or extends another template, or cannot be parsed): then any
+        key may matter. The preview renders again only when one of these keys changes."""
+        if template.error is not None:
+            return frozenset()
+        source, error = self._source(template.path)
+        if source is None or error is not None:
+            return frozenset()  # rendering reports the file's problem, whatever the context
+        try:
+            names, _lines, alone = self._undeclared(self._environment(), template, source)
+        except Exception:
+            return None
+        return frozenset(names) if alone else None
+
+    def _source(self, path: Path) -> tuple[str | None, str | None]:
+        """A template file's text (or the problem reading it), read again only when the file's
+        modification time or size changed."""
+        try:
+            st = path.stat()
+        except OSError:
+            return _read(path)  # not there (any more): _read says so
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        with self._lock:
+            cached = self._sources.get(key)
+        if cached is None:
+            cached = _read(path)
+            with self._lock:
+                if len(self._sources) > 4 * MAX_CACHED_VERSIONS:
+                    self._sources.clear()  # a file rewritten again and again: start over
+                self._sources[key] = cached
+        return cached
 
     def render(
         self,
@@ -566,11 +604,11 @@ class TemplateSet:
         where = str(info.path)
         env = self._environment()
         try:
-            source, error = _read(info.path)
+            source, error = self._source(info.path)
             if error is not None:
                 raise TemplateError(error)
             assert source is not None
-            names, lines = self._undeclared(env, info, source)
+            names, lines, _alone = self._undeclared(env, info, source)
             template: Template = env.get_template(info.file)
         except TemplateSyntaxError as exc:
             file = exc.filename or where
@@ -599,8 +637,9 @@ class TemplateSet:
 
     def _undeclared(
         self, env: Environment, info: TemplateInfo, source: str
-    ) -> tuple[set[str], dict[str, int]]:
-        """Names the template reads but never defines, with the first line each appears on."""
+    ) -> tuple[set[str], dict[str, int], bool]:
+        """Names the template reads but never defines, with the first line each appears on, and
+        whether it stands alone (refers to no other template)."""
         from jinja2 import meta, nodes
 
         try:
@@ -617,8 +656,12 @@ class TemplateSet:
         for node in tree.find_all(nodes.Name):
             if node.ctx == "load" and node.name in names:
                 lines[node.name] = min(lines.get(node.name, node.lineno), node.lineno)
-        self._static[cache_key] = (names, lines)
-        return names, lines
+        alone = not any(True for _ in meta.find_referenced_templates(tree))
+        with self._lock:
+            if len(self._static) > 4 * MAX_CACHED_VERSIONS:
+                self._static.clear()
+            self._static[cache_key] = (names, lines, alone)
+        return names, lines, alone
 
 
 def _read(path: Path) -> tuple[str | None, str | None]:

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from warroom.files import fsync_path
 from warroom.incident import events as ev
 from warroom.incident.journal import (
     _SCHEMA,
@@ -390,7 +391,7 @@ def _write(path: Path, plan: _Plan) -> None:
             raise JournalError(f"the new journal does not check out ({clean(check, max_len=200)})")
     finally:
         db.close()
-    _fsync(path)
+    fsync_path(path)
 
 
 def _verify(path: Path, plan: _Plan, playbook: Playbook) -> None:
@@ -411,14 +412,6 @@ def _verify(path: Path, plan: _Plan, playbook: Playbook) -> None:
         if leftover.exists() and leftover.stat().st_size:
             raise JournalError("the new journal left a write-ahead log behind")
         leftover.unlink(missing_ok=True)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- the file, locked --------------------------------------------------------------------------
@@ -539,11 +532,7 @@ def _install(path: Path, new: Path) -> None:
     for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
         leftover.unlink(missing_ok=True)
     new.replace(path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(path.parent)
 
 
 def recover(path: Path, *, playbook: Playbook = DEFAULT, clock: Clock = system_clock) -> RecoveryReport:

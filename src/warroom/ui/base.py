@@ -11,11 +11,14 @@ without losing anything.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from rich.table import Table
+from rich.text import Text
 from textual.containers import Vertical
 from textual.content import Content
 from textual.visual import visualize
+from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -27,8 +30,59 @@ if TYPE_CHECKING:
     from warroom.ui.app import WarroomApp
 
 
-class Pane(Vertical):
-    """A bordered pane the app feeds."""
+_UNSET = object()
+
+
+class QuietBorderTitle:
+    """``border_title`` / ``border_subtitle`` that repaints the pane only when the title changes:
+    Textual's repaints on every assignment, and panes set their titles on every poll (a pane's
+    repaint is its whole region)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.textual = Widget.__dict__[name]  # Textual's own descriptor, which stores and repaints
+
+    def __set__(self, obj: Widget, title: Any) -> None:
+        key = f"_quiet_{self.name}"
+        last = obj.__dict__.get(key, _UNSET)
+        if last is not _UNSET and type(last) is type(title) and last == title:
+            return
+        obj.__dict__[key] = title
+        self.textual.__set__(obj, title)
+
+    def __get__(self, obj: Widget | None, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return self.textual.__get__(obj, objtype)
+
+
+class Fed(Widget):
+    """A widget the app feeds (every pane, and the header): attached to the app while mounted."""
+
+    @property
+    def wapp(self) -> WarroomApp:
+        return self.app  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self.call_later(self.wapp.attach, self)  # once mounted: what it shows can be drawn
+
+    def on_unmount(self) -> None:
+        self.wapp.detach(self)
+
+    def show_incident(self, incident: Incident) -> None:
+        """The incident changed (an event was journaled, here or by another process)."""
+
+    def show_clock(self, now: datetime) -> None:
+        """A second passed: update the text that depends on the time, and nothing else."""
+
+
+class Pane(Fed, Vertical):
+    """A bordered pane the app feeds. Its data attributes (reactives a subclass declares) are
+    declared with ``repaint=False``: the pane's own region is only its border, and the watchers
+    update the widgets inside, which repaint what changed."""
+
+    border_title = QuietBorderTitle()
+    border_subtitle = QuietBorderTitle()
 
     DEFAULT_CSS = """
     Pane {
@@ -64,25 +118,19 @@ class Pane(Vertical):
         super().__init__(id=id, classes=classes)
         self.border_title = self.TITLE
 
-    @property
-    def wapp(self) -> WarroomApp:
-        return self.app  # type: ignore[return-value]
-
-    def on_mount(self) -> None:
-        self.call_later(self.wapp.attach, self)  # once mounted: what it shows can be drawn
-
-    def on_unmount(self) -> None:
-        self.wapp.detach(self)
-
-    def show_incident(self, incident: Incident) -> None:
-        """The incident changed (an event was journaled, here or by another process)."""
-
-    def show_clock(self, now: datetime) -> None:
-        """A second passed: update the text that depends on the time, and nothing else."""
-
     def copy_text(self) -> tuple[str, str] | None:
         """(what, text) for ``y``: the focused item's text, or None if nothing is focused."""
         return None
+
+
+class ClockPane(Pane):
+    """A pane whose every line follows the clock: a new incident is shown as a tick is."""
+
+    _incident: Incident | None = None
+
+    def show_incident(self, incident: Incident) -> None:
+        self._incident = incident
+        self.show_clock(self.wapp.clock())
 
 
 def age_text(fetched_at: datetime, now: datetime) -> str:
@@ -120,7 +168,7 @@ def sync_options(ol: OptionList, wanted: list[Option]) -> None:
     if [ol.get_option_at_index(i).id for i in range(ol.option_count)] == [o.id for o in wanted]:
         for opt in wanted:
             assert opt.id is not None
-            if ol.get_option(opt.id).prompt != opt.prompt:
+            if prompt_key(ol.get_option(opt.id).prompt) != prompt_key(opt.prompt):
                 ol.replace_option_prompt(opt.id, opt.prompt)
         return
     keep = ol.highlighted_option.id if ol.highlighted_option else None
@@ -131,6 +179,22 @@ def sync_options(ol: OptionList, wanted: list[Option]) -> None:
         ol.highlighted = ids.index(keep)
     else:
         ol.highlighted = next((i for i, o in enumerate(wanted) if not o.disabled), None)
+
+
+def prompt_key(prompt: Any) -> Any:
+    """What an option's prompt shows, comparable with ``==`` (a Rich ``Table`` compares by
+    identity: a checklist row built again from the same data must count as the same)."""
+    if isinstance(prompt, Table):
+        return (
+            "table",
+            tuple(
+                (c.width, c.ratio, c.justify, c.no_wrap, tuple(prompt_key(cell) for cell in c.cells))
+                for c in prompt.columns
+            ),
+        )
+    if isinstance(prompt, Text):
+        return ("text", prompt.plain, tuple(prompt.spans), str(prompt.style), prompt.justify)
+    return prompt
 
 
 def update_static(static: Static, content: Content) -> None:

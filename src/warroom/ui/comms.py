@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 from warroom.text import clean
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from warroom.comms.clipboard import Clipboard
+    from warroom.comms.context import MessageContext
     from warroom.comms.templates import RenderResult, TemplateInfo, TemplateSet
     from warroom.incident import events as ev
     from warroom.ui.app import WarroomApp
@@ -65,20 +68,35 @@ class Comms:
             )
         return self._copier
 
-    def context(self) -> dict[str, Any]:
-        """What a message is filled with, now (built on the UI loop, where the incident lives)."""
+    def context(self, now: datetime | None = None) -> MessageContext:
+        """What a message is filled with, at ``now`` (default: the clock's now), built on the UI
+        loop, where the incident lives."""
         from warroom.comms.context import build_context
 
         app = self.app
         assert app.incident is not None
-        return build_context(app.incident, app.settings, app.live_facts(), app.clock())
+        return build_context(app.incident, app.settings, app.live_facts(), now or app.clock())
 
-    async def render(self, info: TemplateInfo) -> RenderResult:
-        """Render off the UI loop (a team's template is bounded, but may still take its whole
-        deadline), in a daemon thread a closing console never waits for."""
+    async def render(self, info: TemplateInfo, context: MessageContext | None = None) -> RenderResult:
+        """Render (with ``context``, default :meth:`context`) off the UI loop (a team's template
+        is bounded, but may still take its whole deadline), in a daemon thread a closing console
+        never waits for."""
         from warroom.comms.clipboard import in_daemon_thread
 
-        return await in_daemon_thread(self.templates.render, info, self.context(), cancel=self.stop_renders)
+        if context is None:
+            context = self.context()
+        return await in_daemon_thread(self.templates.render, info, context, cancel=self.stop_renders)
+
+    async def render_for_incident(self, info: TemplateInfo) -> RenderResult | None:
+        """Render ``info`` to send it: the result with its text, or None (and why said) when it
+        cannot be rendered or the incident went away meanwhile."""
+        result = await self.render(info)
+        if self.app.incident is None:
+            return None
+        if not result.ok or result.text is None:
+            self.app.say(result.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
+            return None
+        return result
 
     # -- copying --------------------------------------------------------------------------------
     def copy_by_key(self, key: str) -> None:
@@ -125,13 +143,11 @@ class Comms:
         from warroom.comms.updates import copied_event
 
         app = self.app
-        result = await self.render(info)
+        result = await self.render_for_incident(info)
         inc = app.incident
-        if inc is None:
+        if result is None or inc is None:
             return
-        if not result.ok or result.text is None:
-            app.say(result.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
-            return
+        assert result.text is not None
         app.record(copied_event(info, result.text))
         if info.resolution and inc.is_open:
             then = "not an update while the incident is open"

@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from warroom.durations import format_duration
 from warroom.live import Upstream
+from warroom.ui.base import Fed
 from warroom.ui.readonly import READ_ONLY_BADGE
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
     from warroom.shared.room import RoomStatus
-    from warroom.ui.app import WarroomApp
 
 SEVERITY_STYLE = {
     "P0": "bold $text on $error",
@@ -117,7 +116,7 @@ def fit(pieces: list[Piece], width: int, title_wanted: int) -> list[Piece]:
     return [Piece(p.priority, f) for p, f in zip(pieces, forms, strict=True) if f is not None]
 
 
-class IncidentHeader(Widget):
+class IncidentHeader(Fed):
     """One line: the incident (``show_incident``), its elapsed time (``show_clock``) and the
     upstream badge (``upstream``, set by the app)."""
 
@@ -134,16 +133,6 @@ class IncidentHeader(Widget):
     team: reactive[RoomStatus | None] = reactive(None)  # the shared war room, when configured
     _incident: Incident | None = None
     _now: datetime | None = None
-
-    @property
-    def wapp(self) -> WarroomApp:
-        return self.app  # type: ignore[return-value]
-
-    def on_mount(self) -> None:
-        self.call_later(self.wapp.attach, self)  # once mounted: what it shows can be drawn
-
-    def on_unmount(self) -> None:
-        self.wapp.detach(self)
 
     def show_incident(self, incident: Incident) -> None:
         self._incident = incident

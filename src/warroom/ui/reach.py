@@ -225,12 +225,9 @@ class Reach:
         from warroom.reach.http import make_client
 
         app = self.app
-        rendered = await app.comms.render(info)
+        rendered = await app.comms.render_for_incident(info)
         inc = app.incident
-        if inc is None:
-            return
-        if not rendered.ok or rendered.text is None:
-            app.say(rendered.error or f"{info.title} cannot be rendered", severity="error", timeout=12)
+        if rendered is None or inc is None or rendered.text is None:
             return
         text = rendered.text
         copied = app.record(copied_event(info, text))

@@ -7,9 +7,22 @@ from typing import Any, ClassVar
 from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.widgets import DataTable
 
 from warroom.ui.filter import matching, row_text
+
+# DataTable's render caches, by its attribute names, and what a pane's table keeps. Their keys
+# include the table's update count, so every poll that changes a cell adds a whole screen of
+# entries and the old ones are never read again: at DataTable's sizes (10,000 cells, 1,000 rows
+# and lines per table) they grew the demo's memory by megabytes over its first minutes. A pane
+# shows at most a screen of rows (60 rows of 10 cells at 200x60): a few updates' worth is kept.
+RENDER_CACHES = {
+    "_cell_render_cache": 2000,
+    "_row_render_cache": 300,
+    "_row_renderable_cache": 300,
+    "_line_cache": 300,
+}
 
 
 class KeyedTable(DataTable):  # type: ignore[type-arg]
@@ -17,6 +30,12 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, size in RENDER_CACHES.items():
+            if isinstance(getattr(self, name, None), LRUCache):  # (a later Textual may rename them)
+                setattr(self, name, LRUCache(size))
 
 
 def same_cell(a: Any, b: Any) -> bool:

@@ -62,7 +62,7 @@ class ChecklistPane(Pane):
     minutes", the rate the database measures (``rate``, set by the app)."""
 
     TITLE = "Checklists"
-    rate: reactive[RateHint | None] = reactive(None)
+    rate: reactive[RateHint | None] = reactive(None, repaint=False)
     _incident: Incident | None = None
 
     def compose(self) -> ComposeResult:

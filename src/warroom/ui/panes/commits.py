@@ -78,10 +78,10 @@ class CommitsPane(Pane):
     revert; ``f`` marks the commit under the cursor as the fix."""
 
     TITLE = "Commits"
-    git: reactive[GitSnapshot | GitProblem | None] = reactive(None)
-    correlation: reactive[Correlation | None] = reactive(None)
-    suspect: reactive[Suspect | None] = reactive(None)  # kept once the spike is over
-    fixes: reactive[frozenset[str]] = reactive(frozenset)  # shas that end the incident
+    git: reactive[GitSnapshot | GitProblem | None] = reactive(None, repaint=False)
+    correlation: reactive[Correlation | None] = reactive(None, repaint=False)
+    suspect: reactive[Suspect | None] = reactive(None, repaint=False)  # kept once the spike is over
+    fixes: reactive[frozenset[str]] = reactive(frozenset, repaint=False)  # shas that end the incident
     _minute: datetime | None = None
     _marked: frozenset[str] = frozenset()  # shas marked as the fix in the journal
     _cursor_on: str | None = None  # the suspect the cursor was last put on

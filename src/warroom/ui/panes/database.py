@@ -101,7 +101,7 @@ class DbPane(Pane):
     DbPane.-failed .db-status { color: $text-error; }
     """
 
-    view: reactive[DbView | None] = reactive(None)
+    view: reactive[DbView | None] = reactive(None, repaint=False)
     _good_at: datetime | None = None  # when the data on screen was fetched
     _drawn_width = 0  # the pane's width when its data was last drawn
 
@@ -287,7 +287,7 @@ class HealthPane(DbPane):
 
     TITLE = "Database"
     QUERY = "health"
-    rate: reactive[Any] = reactive(None)  # ErrorRateSnapshot | QueryFailure | None
+    rate: reactive[Any] = reactive(None, repaint=False)  # ErrorRateSnapshot | QueryFailure | None
     DEFAULT_CSS = """
     HealthPane { height: auto; }
     HealthPane #health-scroll { height: auto; max-height: 14; }
@@ -421,7 +421,9 @@ class SmsPane(DbPane):
 
     TITLE = "SMS failures"
     QUERY = "sms"
-    twilio: reactive[Any] = reactive(None)  # TwilioAccount | None: the account's status and balance
+    twilio: reactive[Any] = reactive(
+        None, repaint=False
+    )  # TwilioAccount | None: the account's status and balance
 
     def compose(self) -> ComposeResult:
         yield Static(classes="db-status")

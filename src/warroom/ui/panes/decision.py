@@ -49,7 +49,7 @@ class DecisionPane(Pane):
     """The playbook's mitigation decision tree, answered live, then the runbooks, best match first."""
 
     TITLE = "Decision tree"
-    decision: reactive[Decision | None] = reactive(None)
+    decision: reactive[Decision | None] = reactive(None, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -10,10 +10,10 @@ from textual.content import Content
 from textual.widgets import Static
 
 from warroom.durations import format_duration
-from warroom.ui.base import Pane, update_static
+from warroom.ui.base import ClockPane, update_static
 
 if TYPE_CHECKING:
-    from warroom.incident.state import Incident
+    pass
 
 
 def _budget(td: timedelta) -> str:
@@ -26,19 +26,14 @@ def _budget(td: timedelta) -> str:
 MARK_STYLE = {"▶": "bold $text-primary", "✓": "$text-success", "○": "$text-muted"}
 
 
-class PhasePane(Pane):
+class PhasePane(ClockPane):
     TITLE = "Phase"
-    _incident: Incident | None = None
     DEFAULT_CSS = """
     PhasePane { height: auto; }
     """
 
     def compose(self) -> ComposeResult:
         yield Static(id="phase-lines")
-
-    def show_incident(self, incident: Incident) -> None:
-        self._incident = incident
-        self.show_clock(self.wapp.clock())
 
     def show_clock(self, now: datetime) -> None:
         """The time spent in the current phase follows the clock."""

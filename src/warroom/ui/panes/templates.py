@@ -23,6 +23,7 @@ from warroom.comms.context import LiveFacts
 from warroom.ui.base import Pane, update_static
 
 if TYPE_CHECKING:
+    from warroom.comms.context import MessageContext
     from warroom.comms.templates import RenderResult, TemplateInfo
     from warroom.incident.state import Incident
 
@@ -91,10 +92,12 @@ class TemplateList(Tabs):
 class TemplatesPane(Pane):
     """The messages and a preview of the selected one, filled with the incident and the live facts
     (``facts``, set by the app). The preview is rendered again only when what it is rendered from
-    changed: the incident, the facts, the template files, or the minute (its times)."""
+    changed: the template file, or a value of the context that this template reads (the
+    incident's fields, the live facts it shows, its times to the minute); a poll or a clock tick
+    that changes nothing it shows renders nothing."""
 
     TITLE = "Templates"
-    facts: reactive[LiveFacts | None] = reactive(None)
+    facts: reactive[LiveFacts | None] = reactive(None, repaint=False)
     DEFAULT_CSS = """
     TemplatesPane { layout: vertical; }
     TemplatesPane #template-list { height: 2; }
@@ -207,17 +210,24 @@ class TemplatesPane(Pane):
             )
             return
         templates = self.wapp.comms.templates
-        inputs = (info, templates.revision, self.wapp.comms.context())
+        # Its times to the minute, as shown (a copy takes the exact now): a tick is no new input.
+        context = self.wapp.comms.context(self.wapp.clock().replace(second=0, microsecond=0))
+        reads = templates.reads(info)  # None: it includes another template, any key may matter
+        used = tuple((k, context[k]) for k in sorted(reads if reads is not None else context))
+        inputs = (info, templates.revision, used)
         if inputs == self._inputs:
             return
         self._inputs = inputs
         # A callable, not a coroutine: a worker replaced before it starts never creates one.
         self.run_worker(
-            partial(self.render_preview, info), group="template-preview", exclusive=True, exit_on_error=False
+            partial(self.render_preview, info, context),
+            group="template-preview",
+            exclusive=True,
+            exit_on_error=False,
         )
 
-    async def render_preview(self, info: TemplateInfo) -> None:
-        result = await self.wapp.comms.render(info)
+    async def render_preview(self, info: TemplateInfo, context: MessageContext) -> None:
+        result = await self.wapp.comms.render(info, context)
         if self.is_attached:
             self.show(result)
 

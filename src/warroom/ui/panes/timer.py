@@ -16,7 +16,7 @@ from textual.widgets import Digits, Static
 from warroom.comms.updates import status_update_key
 from warroom.durations import clock_time, describe_duration, format_duration
 from warroom.incident.state import Countdown
-from warroom.ui.base import Pane, update_static
+from warroom.ui.base import ClockPane, update_static
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
@@ -53,7 +53,7 @@ class _Capture:
         self.value = value
 
 
-class TimerPane(Pane):
+class TimerPane(ClockPane):
     TITLE = "Next update"
 
     DEFAULT_CSS = """
@@ -72,17 +72,12 @@ class TimerPane(Pane):
     """
 
     _state = "none"
-    _incident: Incident | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="timer-label")
         yield Digits("", id="timer-digits")
         yield Static(id="timer-due")
         yield Static(id="timer-lines")
-
-    def show_incident(self, incident: Incident) -> None:
-        self._incident = incident
-        self.show_clock(self.wapp.clock())
 
     def show_clock(self, now: datetime) -> None:
         """Everything here counts down: the whole pane follows the clock."""
@@ -211,7 +206,9 @@ class TimerPane(Pane):
             self._show_compact(inc, now, label_c, value)
             return
         update_static(self.query_one("#timer-label", Static), label_c)
-        self.query_one("#timer-digits", Digits).update(value)
+        shown = self.query_one("#timer-digits", Digits)
+        if shown.value != value:  # Digits.update repaints even the same value
+            shown.update(value)
         update_static(self.query_one("#timer-due", Static), due_c)
         update_static(self.query_one("#timer-lines", Static), Content("\n").join(lines))
 
@@ -248,8 +245,8 @@ class TimerPane(Pane):
         if nxt is not None:
             when = f"in {format_duration(nxt.due - now)}" if nxt.due is not None else "by decision"
             parts.append(Content.styled(f"next L{nxt.level.level} {when}", "$text-muted"))
-        self.query_one("#timer-label", Static).update(first)
-        self.query_one("#timer-due", Static).update(Content("  ·  ").join(parts))
+        update_static(self.query_one("#timer-label", Static), first)
+        update_static(self.query_one("#timer-due", Static), Content("  ·  ").join(parts))
 
     def _line(self, who: str, cd: Countdown, tz: object) -> Content:
         assert cd.due is not None

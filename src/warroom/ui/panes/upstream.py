@@ -30,7 +30,7 @@ class StatusPane(Pane):
     """Upstream status pages: indicator, degraded components, unresolved incidents."""
 
     TITLE = "Status pages"
-    pages: reactive[dict[str, PageStatus]] = reactive(dict, always_update=True)
+    pages: reactive[dict[str, PageStatus]] = reactive(dict, always_update=True, repaint=False)
     DEFAULT_CSS = """
     StatusPane #status-scroll { height: 1fr; }
     """
