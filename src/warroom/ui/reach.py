@@ -220,7 +220,7 @@ class Reach:
         )
 
     async def _post(self, info: TemplateInfo) -> None:
-        from warroom.comms.updates import copied_event, update_event
+        from warroom.comms.updates import copied_event
         from warroom.reach import slack
         from warroom.reach.http import make_client
 
@@ -244,14 +244,7 @@ class Reach:
                 timeout=20,
             )
             return
-        note = ""
-        sent = update_event(info, text, copy=ref)
-        premature = info.resolution and inc.is_open  # posted anyway: never counted as an update
-        if sent is not None and not premature and app.incident is inc and app.record(sent) is not None:
-            due = inc.next_update_due(sent.audience) if inc.is_open else None
-            note = f"; recorded as the {sent.audience} update sent" + (
-                f", next due {app.at(due)}" if due else ""
-            )
+        note = self._sent(info, text, ref, inc)
         app.say(f"Posted to Slack: {info.title}{note}.")
 
     # -- Statuspage --------------------------------------------------------------------------------
@@ -296,7 +289,7 @@ class Reach:
             self._publishing = False
 
     async def _publish_now(self, info: TemplateInfo) -> None:
-        from warroom.comms.updates import copied_event, update_event
+        from warroom.comms.updates import copied_event
         from warroom.reach import statuspage
         from warroom.reach.http import make_client
 
@@ -351,14 +344,7 @@ class Reach:
                 timeout=20,
             )
             return
-        note = ""
-        sent = update_event(info, text, copy=ref)
-        premature = info.resolution and inc.is_open  # published anyway: never counted as an update
-        if sent is not None and not premature and app.incident is inc and app.record(sent) is not None:
-            due = inc.next_update_due(sent.audience) if inc.is_open else None
-            note = f"; recorded as the {sent.audience} update sent" + (
-                f", next due {app.at(due)}" if due else ""
-            )
+        note = self._sent(info, text, ref, inc)
         what = "created" if result.action == "create" else "updated"
         if replaced:
             what += " anew (the page no longer had the last one)"
@@ -367,6 +353,19 @@ class Reach:
         if result.link and "status_page_link" in rendered.unfilled_fields:
             fills = f"; its link fills [STATUS_PAGE_LINK] from now on ({info.key or 'y'} copies it again)"
         app.say(f"Status page incident {what}{link} ({result.status or status}): {info.title}{note}{fills}.")
+
+    def _sent(self, info: TemplateInfo, text: str, ref: str, inc: Incident) -> str:
+        """A post or publish the other side accepted is the update sent (never a resolution
+        message while the incident is open): journal it; what the notice adds about it."""
+        from warroom.comms.updates import update_event
+
+        app = self.app
+        sent = update_event(info, text, copy=ref)
+        premature = info.resolution and inc.is_open  # sent anyway: never counted as an update
+        if sent is None or premature or app.incident is not inc or app.record(sent) is None:
+            return ""
+        due = inc.next_update_due(sent.audience) if inc.is_open else None
+        return f"; recorded as the {sent.audience} update sent" + (f", next due {app.at(due)}" if due else "")
 
     # -- Twilio ------------------------------------------------------------------------------------
     def start_polls(self) -> None:
