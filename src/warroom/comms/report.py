@@ -60,7 +60,7 @@ from warroom.comms.evidence import (
     DEPLOY_SOURCE,
 )
 from warroom.comms.report_errors import errors_records, rates, sparkline_text
-from warroom.comms.templates import REPORT, TemplateSet
+from warroom.comms.templates import MAX_MESSAGE_OUTPUT, REPORT, TemplateSet
 from warroom.comms.timeline import condensed
 from warroom.durations import clock_time, local, stamp, utc
 from warroom.files import write_private
@@ -306,7 +306,7 @@ def _update_rows(
         raw, template = (u.text, u.template)
         if not raw.strip() and copied is not None:
             raw, template = copied.text, copied.template
-        text = clean(raw, max_len=None, multiline=True)
+        text = clean(raw, max_len=MAX_MESSAGE_OUTPUT, multiline=True)  # no message renders longer
         if not text.strip():
             notes.append("marked sent; no copied text")
         if u.undone_at is not None:
@@ -335,7 +335,7 @@ def _copied_rows(
     for c in incident.copies:
         if c.event_id in confirmed:
             continue
-        text = clean(c.text, max_len=None, multiline=True)
+        text = clean(c.text, max_len=MAX_MESSAGE_OUTPUT, multiline=True)
         audience = clean(c.audience, max_len=20).capitalize()
         rows.append(
             UpdateRow(
