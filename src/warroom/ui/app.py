@@ -90,6 +90,8 @@ class WarroomApp(App[int]):
         self._bell_state: dict[str, tuple[datetime, datetime]] = {}
         self._watch_terminal = watch_terminal
         self._tick_interval = tick_interval
+        self._db_feed_due = False  # a poll's data waits for the next tick's paint
+        self._db_shape: tuple[Any, ...] | None = None  # what the last poll shown had (see on_db_polled)
         self.comms = Comms(self, system_copy=system_copy)
         self.actions = IncidentActions(self)
         self.reach = Reach(self)  # PagerDuty, Slack, Twilio (warroom.ui.reach)
@@ -407,13 +409,6 @@ class WarroomApp(App[int]):
 
     # -- what the pollers post --------------------------------------------------------------------
     def on_db_polled(self, message: DbPolled) -> None:
-        from warroom.ui.header import IncidentHeader
-        from warroom.ui.panes.checklist import ChecklistPane
-        from warroom.ui.panes.commits import CommitsPane
-        from warroom.ui.panes.database import DbPane
-        from warroom.ui.panes.decision import DecisionPane
-        from warroom.ui.panes.templates import TemplatesPane
-
         try:
             evidence = self.live.take_db(message.poll, self.incident, self.clock())
         except Exception as exc:  # evidence is a nicety; the panes must still update
@@ -421,6 +416,32 @@ class WarroomApp(App[int]):
             evidence = []
         for body in evidence:
             self.run_worker(self.record_in_thread(body), group="evidence", exit_on_error=False)
+        # A poll that brings the same kinds of answer as the last one shown (data where there was
+        # data, the same failures, the same connection state) is drawn with the next tick, at most
+        # a second later, in the paint that tick makes anyway: one paint a second instead of two
+        # (polls and ticks are not aligned, and each paint is the bulk of the idle cost). A first
+        # answer, a failure, a recovery or a lost connection is shown at once. Only at the
+        # console's one-second tick (tests that tick by hand see every poll at once).
+        poll = message.poll
+        shape = (
+            poll.connection.status,
+            *(type(x) for x in (poll.errors, poll.health, poll.sms, poll.error_rate, *poll.panes)),
+        )
+        if shape == self._db_shape and self._tick_interval <= 1.0:
+            self._db_feed_due = True
+            return
+        self._db_shape = shape
+        self._feed_db_poll()
+
+    def _feed_db_poll(self) -> None:
+        from warroom.ui.header import IncidentHeader
+        from warroom.ui.panes.checklist import ChecklistPane
+        from warroom.ui.panes.commits import CommitsPane
+        from warroom.ui.panes.database import DbPane
+        from warroom.ui.panes.decision import DecisionPane
+        from warroom.ui.panes.templates import TemplatesPane
+
+        self._db_feed_due = False
         self._feed_where(DbPane, CommitsPane, DecisionPane, TemplatesPane, ChecklistPane, IncidentHeader)
 
     def on_git_read(self, message: GitRead) -> None:
@@ -469,7 +490,10 @@ class WarroomApp(App[int]):
 
     # -- the clock ----------------------------------------------------------------------------------
     def tick(self) -> None:
-        """Once a second: the text that depends on the clock, and the bell when overdue."""
+        """Once a second: the text that depends on the clock, a poll's data that waited for
+        this paint (on_db_polled), and the bell when overdue."""
+        if self._db_feed_due:
+            self._feed_db_poll()
         if self.incident is None:
             return
         now = self.clock()

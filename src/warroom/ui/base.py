@@ -134,10 +134,27 @@ class ClockPane(Pane):
 
 
 def age_text(fetched_at: datetime, now: datetime) -> str:
+    """The exact age, to the second: for data that is stale (it says so beside it)."""
     seconds = max(0, int((now - fetched_at).total_seconds()))
     if seconds < 60:
         return f"{seconds} s ago"
     return f"{format_duration(timedelta(seconds=seconds))} ago"
+
+
+def fresh_age_text(fetched_at: datetime, now: datetime) -> str:
+    """The age of data that is not stale, coarsely: ``under 10 s ago``, then to the 10 seconds
+    (``20 s ago``), then to the minute (``3m ago``), rounded down. An age to the second changes
+    the text, so repaints its line, every second, and a source polling every 2 s is always
+    "under 10 s"; stale data says so with its exact age (:func:`age_text`)."""
+    seconds = max(0, int((now - fetched_at).total_seconds()))
+    if seconds < 10:
+        return "under 10 s ago"
+    if seconds < 60:
+        return f"{seconds // 10 * 10} s ago"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m ago"
+    return f"{format_duration(timedelta(minutes=minutes))} ago"
 
 
 def rich_style(app: object, spec: str) -> str:
