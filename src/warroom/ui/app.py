@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -142,6 +143,7 @@ class WarroomApp(App[int]):
             self.lifeline.attach(asyncio.get_running_loop(), self._hangup)
         self.call_later(self._choose_incident)
         self.call_after_refresh(self.reach.start_polls)
+        self.set_timer(HEAP_SETTLED_AFTER, freeze_heap, name="gc-freeze")
 
     def _register_themes(self) -> None:
         loaded = load_themes()
@@ -717,6 +719,24 @@ class WarroomApp(App[int]):
     def _hangup(self, status: int) -> None:
         """The lifeline asks (a signal, or the terminal hung up): exit now."""
         self.exit(status)
+
+
+# Seconds after start when what the console keeps for its lifetime (modules, the screen, the
+# sources' libraries, all imported by then) is set aside from the garbage collector (freeze_heap).
+HEAP_SETTLED_AFTER = 10.0
+
+
+def freeze_heap() -> None:
+    """Collect, then move every object alive to the collector's permanent generation.
+
+    The console holds about 180,000 objects once started (mostly imported modules and Textual's
+    widgets), and a full collection walks them all: about 0.15 s, every 20 s or so while the
+    panes redraw (their cells, strips and caches are short-lived but survive to the oldest
+    generation), 0.6-0.75 % of a core, measured with ``gc.callbacks`` in the running demo. Frozen,
+    they are no longer walked; they are still freed by reference counting when dropped, and
+    objects made later are collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 def read_only_journal(journal: Journal | None, settings: Settings, clock: Clock) -> Journal:
