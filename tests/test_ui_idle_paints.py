@@ -92,7 +92,7 @@ async def test_one_changed_list_row_is_rendered_again_alone() -> None:
         ol = app.query_one(OptionList)
         await pilot.pause()
         others = [ol.get_option(f"o{i}") for i in (0, 1, 3, 4, 5)]
-        cached = {k: ol._option_render_cache.get(k) for k in ol._option_render_cache.keys() if k[0] in others}
+        cached = {k: ol._option_render_cache.get(k) for k in ol._option_render_cache.keys() if k[0] in others}  # noqa: SIM118
         assert cached  # every shown option was rendered once
         sync_options(
             ol, [Option(prompt("item 2 live: 4.2%" if i == 2 else f"item {i}"), id=f"o{i}") for i in range(6)]

@@ -220,7 +220,7 @@ def replace_prompt(ol: OptionList, option_id: str, prompt: Any) -> None:
     if height != lines.heights[index]:
         ol._clear_caches()  # what replace_option_prompt does after setting the prompt
         return
-    for key in [k for k in renders.keys() if k[0] is option]:
+    for key in [k for k in renders.keys() if k[0] is option]:  # noqa: SIM118 (an LRUCache: no __iter__)
         renders.discard(key)
     ol.refresh_lines(lines.index_to_line[index], height)
 
