@@ -123,7 +123,9 @@ def clean(
     text = _ESCAPES.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n" if multiline else " ")
     text = text.translate(_BIDI)
-    text = "".join(_char_ok(ch, multiline) for ch in text)
+    if not (text.isascii() and text.isprintable()):  # printable ASCII is kept as it is, and
+        # checking it character by character was most of the cost of cleaning a poll's rows
+        text = "".join(_char_ok(ch, multiline) for ch in text)
     if not multiline:
         text = _SPACE_RUN.sub(" ", text).strip()
     text = redact(text)

@@ -378,7 +378,7 @@ class WarroomApp(App[int]):
         if isinstance(pane, ErrorsPane):
             pane.view = DbView.of(poll, poll.errors)
         elif isinstance(pane, HealthPane):
-            pane.rate = poll.error_rate
+            pane.set_reactive(HealthPane.rate, poll.error_rate)  # drawn with the view, just below
             pane.view = DbView.of(poll, poll.health)
         elif isinstance(pane, SmsPane):
             pane.view = DbView.of(poll, poll.sms)
