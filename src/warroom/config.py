@@ -33,10 +33,13 @@ from warroom.playbook import (
     Severity,
 )
 from warroom.settings import (
+    COMMAND_EXPECTED,
+    COMMAND_PANE_DEFAULTS,
     LIST_MAX,
     LONG_TEXT_MAX,
     QUERY_NAMES,
     TEXT_MAX,
+    CommandPane,
     DatabaseSettings,
     Duration,
     Flag,
@@ -516,6 +519,42 @@ def _status_page(t: _Table) -> StatusPage:
     return replace(page, url=base)
 
 
+def _command(t: _Table, default: object) -> tuple[str, ...]:
+    """``command``: a list of strings (the argv), or one string split as a shell would (shlex);
+    never run through a shell."""
+    if not t.has("command"):
+        raise t.error("command", COMMAND_EXPECTED, show=False)
+    v = t.raw("command")
+    if isinstance(v, str):
+        import shlex
+
+        try:
+            argv = shlex.split(t._safe("command", v, LONG_TEXT_MAX))
+        except ValueError as exc:  # an unclosed quote
+            raise t.error("command", f"a command line a shell could read ({exc})", v) from None
+    elif isinstance(v, list) and all(isinstance(x, str) for x in v):
+        argv = [t._safe("command", x, LONG_TEXT_MAX) for x in v]
+    else:
+        raise t.error("command", COMMAND_EXPECTED, v)
+    if not argv or not argv[0].strip():
+        raise t.error("command", "a command that is not empty", v)
+    if len(argv) > LIST_MAX:
+        raise t.error("command", f"at most {LIST_MAX} arguments (got {len(argv)})", show=False)
+    if any("\0" in x for x in argv):
+        raise t.error("command", "arguments without NUL characters", show=False)
+    return tuple(argv)
+
+
+def _command_panes(tables: list[_Table]) -> tuple[CommandPane, ...]:
+    panes: list[CommandPane] = []
+    for pt in tables:
+        pane = CommandPane(**_whole_table(pt, keys_of(CommandPane), COMMAND_PANE_DEFAULTS))
+        if any(p.name == pane.name for p in panes):
+            raise pt.error("name", "a name no other command pane has", pane.name)
+        panes.append(pane)
+    return tuple(panes)
+
+
 # The readers of the keys of kind Special, by the key's name.
 _SPECIAL: dict[str, Callable[[_Table, Any], Any]] = {
     "queries": _queries,
@@ -526,6 +565,7 @@ _SPECIAL: dict[str, Callable[[_Table, Any], Any]] = {
     "phases": _phases,
     "checklists": _checklists,
     "business_day_start": _business_day_start,
+    "command": _command,
 }
 
 
@@ -549,7 +589,7 @@ def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
 # The top level: the tables of Settings' own keys, its sections, and the status pages.
 _OWN_TABLES = tuple(dict.fromkeys(key.table for key in keys_of(Settings)))
 _OWN_READER = ("database", "status", "playbook")  # the tables read by a function of their own
-_TOP_KEYS = (*_OWN_TABLES, *(name for _, name in sections()), "status_pages")
+_TOP_KEYS = (*_OWN_TABLES, *(name for _, name in sections()), "status_pages", "command_panes")
 
 
 def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_dir: Path) -> Settings:
@@ -566,8 +606,17 @@ def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_di
     playbook = _playbook(top.table("playbook"))
     # The other tables hold only their settings type's keys: errors, git, pagerduty, slack, twilio.
     plain = {a: _section(top.table(n), getattr(defaults, a)) for a, n in sections() if a not in _OWN_READER}
+    command_panes = _command_panes(top.tables("command_panes"))
     top.known(*_TOP_KEYS).done()
-    return replace(defaults, **own, **plain, database=database, status=status, playbook=playbook)
+    return replace(
+        defaults,
+        **own,
+        **plain,
+        database=database,
+        status=status,
+        playbook=playbook,
+        command_panes=command_panes,
+    )
 
 
 # -- putting it together ----------------------------------------------------------------------
@@ -599,8 +648,13 @@ def find_config(explicit: Path | None, env: Mapping[str, str]) -> tuple[Path | N
 
 
 def named_files(settings: Settings) -> list[Path]:
-    """The files a configuration names whose contents run: query files, team templates."""
+    """The files a configuration names whose contents run: query files, team templates, and a
+    command pane's program when it is named by a path (``./scripts/logs.sh``)."""
     files = [*settings.database.queries.values(), *(p.sql for p in settings.database.panes)]
+    for pane in settings.command_panes:
+        program = pane.command[0]
+        if "/" in program:
+            files.append((pane.cwd or Path.cwd()) / Path(program).expanduser())
     folder = settings.templates_dir
     if folder is not None:
         try:
@@ -620,8 +674,8 @@ def check_trusted(settings: Settings) -> None:
     recorded = trusted_digest(path)
     if recorded is None:
         raise ConfigError(
-            f"{path}: found in this folder but not trusted yet (its queries and templates would run); "
-            "read it, then run `warroom trust`, or name it with --config"
+            f"{path}: found in this folder but not trusted yet (its queries, templates and commands "
+            "would run); read it, then run `warroom trust`, or name it with --config"
         )
     if recorded != digest(path, named_files(settings)):
         raise ConfigError(

@@ -485,6 +485,47 @@ class TwilioSettings:
         return bool(self.account_sid and self.auth_token)
 
 
+# -- command panes: a command run and followed in a pane (warroom.sources.command) -----------------
+
+COMMAND_NAME_MAX = 60
+COMMAND_EXPECTED = 'a command: a list of strings like ["kubectl", "logs", "-f", "deploy/api"], or one string'
+
+
+def command_line(argv: tuple[str, ...]) -> str:
+    """A command as a shell would read it (for ``warroom check``, ``warroom trust`` and the pane)."""
+    import shlex
+
+    return shlex.join(argv)
+
+
+@dataclass(frozen=True)
+class CommandPane:
+    """``[[command_panes]]``: a command whose output a pane follows (``supabase functions logs
+    sms-send --tail``, ``kubectl logs -f deploy/api``). Run without a shell, in a process group of
+    its own, ended with the console."""
+
+    name: str = field(metadata=key(Text(COMMAND_NAME_MAX, allow_empty=False), required=_NON_EMPTY))
+    # A list of strings, or one string split as a shell would (shlex), never run by a shell.
+    command: tuple[str, ...] = field(metadata=key(required=COMMAND_EXPECTED))
+    cwd: Path | None = field(default=None, metadata=key(PathTo("dir")))  # default: the current folder
+    lines: int = field(default=1000, metadata=key(Whole(10, 100_000)))  # the last lines kept
+    # SIGTERM, then SIGKILL after this long (a restart, the console quitting).
+    stop_grace: timedelta = field(default=2 * _SEC, metadata=key(Duration(hi=30 * _SEC)))
+
+
+COMMAND_PANE_DEFAULTS: dict[str, object] = {"cwd": None, "lines": 1000, "stop_grace": 2 * _SEC}
+
+
+def command_pane_lines(panes: tuple[CommandPane, ...]) -> list[str]:
+    return [
+        line(
+            f"command pane {i + 1}",
+            f"{p.name!r}: {command_line(p.command)}" + (f"  (in {p.cwd})" if p.cwd else ""),
+        )
+        for i, p in enumerate(panes)
+    ]
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path
@@ -528,6 +569,8 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings, metadata=section("slack"))
     twilio: TwilioSettings = field(default_factory=TwilioSettings, metadata=section("twilio"))
     playbook: Playbook = field(default=DEFAULT, metadata=section("playbook"))
+    # Not a key of a table: the top level's [[command_panes]] (tables of CommandPane's keys).
+    command_panes: tuple[CommandPane, ...] = ()
 
     @property
     def tz(self) -> tzinfo | None:
@@ -553,6 +596,8 @@ class Settings:
         for attr, name in sections():
             part = getattr(self, attr)
             lines += ["", f"[{name}]", *(playbook_lines(part) if attr == "playbook" else shown(part))]
+        if self.command_panes:
+            lines += ["", "[[command_panes]]", *command_pane_lines(self.command_panes)]
         return lines
 
 
