@@ -282,7 +282,7 @@ class CommandRun:
         _signal_group(pgid, signal.SIGTERM)
         deadline = time.monotonic() + self.stop_grace
         while time.monotonic() < deadline and not _group_gone(proc, pgid):
-            time.sleep(0.02)
+            time.sleep(0.05)
         if not _group_gone(proc, pgid):
             _signal_group(pgid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -290,7 +290,7 @@ class CommandRun:
         deadline = time.monotonic() + REAP_TIMEOUT
         while not _group_gone(proc, pgid) and time.monotonic() < deadline:
             _signal_group(pgid, signal.SIGKILL)  # a member forked while the group was being killed
-            time.sleep(0.02)
+            time.sleep(0.05)
         reader = self._reader
         if reader is not None and reader is not threading.current_thread():
             reader.join(REAP_TIMEOUT)
@@ -407,11 +407,39 @@ def _signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
+def group_members(pgid: int) -> list[int] | None:
+    """The live (not zombie) processes of a process group, from ``/proc``; None without ``/proc``.
+
+    Zombies do not count: a member killed after its parent ended is reparented to init, and an
+    init that does not reap (a container's) leaves it a zombie for ever, still in its group (and
+    still answering ``killpg(pgid, 0)``), though it runs nothing."""
+    try:
+        entries = list(Path("/proc").iterdir())
+    except OSError:
+        return None
+    found = []
+    for entry in entries:
+        name = entry.name
+        if not name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()  # after "pid (comm) ": state ppid pgrp ...
+        if len(fields) >= 3 and fields[2] == str(pgid).encode() and fields[0] not in (b"Z", b"X"):
+            found.append(int(name))
+    return found
+
+
 def _group_gone(proc: subprocess.Popen[bytes], pgid: int) -> bool:
     """Whether no process of the group is left. The leader is reaped first (a zombie is still in
     its group); while any member lives, the group's id is not given to another process."""
     if proc.poll() is None:
         return False
+    members = group_members(pgid)
+    if members is not None:
+        return not members
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -453,5 +481,6 @@ __all__ = [
     "Output",
     "Status",
     "describe_exit",
+    "group_members",
     "kill_everything",
 ]
