@@ -10,12 +10,19 @@ the screen as at most that many updates, each of at most the ring's lines.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import Log, Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Static
 
 from warroom.ui.base import Pane, update_static
 
@@ -48,6 +55,60 @@ def status_line(out: Output, run: CommandRun) -> Content:
     return Content.assemble(*parts)
 
 
+class OutputView(ScrollView, can_focus=True):
+    """The last lines of a command's output, plain text (already cleaned), following the end
+    unless scrolled up. Holds at most ``capacity`` lines; renders only the rows on screen."""
+
+    DEFAULT_CSS = """
+    OutputView { background: transparent; overflow: auto; scrollbar-size-horizontal: 1; }
+    """
+    BINDINGS: ClassVar = [
+        Binding("j", "scroll_down", "Down", show=False),
+        Binding("k", "scroll_up", "Up", show=False),
+        Binding("G", "scroll_end", "End", show=False),
+    ]
+
+    def __init__(self, capacity: int, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lines: deque[str] = deque(maxlen=capacity)
+        self._width = 0
+        self.follow = True  # keep the last line in view (until the responder scrolls up)
+
+    def replace(self, lines: Sequence[str]) -> None:
+        self.lines.clear()
+        self._width = 0
+        self.append(lines)
+
+    def append(self, lines: Sequence[str]) -> None:
+        self.lines.extend(lines)
+        if lines:
+            self._width = max(self._width, max(cell_len(line) for line in lines[-len(self.lines) :]))
+        self.virtual_size = Size(self._width, len(self.lines))
+        self.refresh()
+        if self.follow:
+            self.call_after_refresh(self._to_end)
+
+    def _to_end(self) -> None:
+        if self.follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.size.height:  # (a hidden tab has no end to be at)
+            self.follow = new_value >= self.max_scroll_y
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        style = self.rich_style
+        index = scroll_y + y
+        if index >= len(self.lines):
+            return Strip.blank(width, style)
+        text = self.lines[index]
+        strip = Strip([Segment(text, style)], cell_len(text))
+        return strip.crop_extend(scroll_x, scroll_x + width, style)
+
+
 class CommandPane(Pane):
     """One ``[[command_panes]]`` entry: status line and output."""
 
@@ -56,7 +117,7 @@ class CommandPane(Pane):
     ]
     DEFAULT_CSS = """
     CommandPane #command-status { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    CommandPane #command-log { height: 1fr; background: transparent; }
+    CommandPane #command-log { height: 1fr; }
     """
 
     def __init__(self, index: int, name: str, *, id: str | None = None) -> None:
@@ -72,7 +133,7 @@ class CommandPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(id="command-status", markup=False)
-        yield Log(id="command-log", max_lines=self.run.capacity, highlight=False)
+        yield OutputView(self.run.capacity, id="command-log")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -85,11 +146,11 @@ class CommandPane(Pane):
             return
         run = self.run
         out = run.read(self._seen)
-        log = self.query_one("#command-log", Log)
+        view = self.query_one("#command-log", OutputView)
         if out.reset:
-            log.clear()
-        if out.fresh:
-            log.write_lines(out.fresh)
+            view.replace(out.fresh)
+        elif out.fresh:
+            view.append(out.fresh)
         self._seen = out.seq
         status = status_line(out, run)
         if status != self._status:
@@ -112,7 +173,7 @@ class CommandPane(Pane):
         )
 
     def copy_text(self) -> tuple[str, str] | None:
-        lines = self.query_one("#command-log", Log).lines[-COPY_LINES:]
+        lines = list(self.query_one("#command-log", OutputView).lines)[-COPY_LINES:]
         if not lines:
             return None
         return (f"{self.border_title} output", "\n".join(lines))
