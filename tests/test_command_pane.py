@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,12 +18,21 @@ from test_command_source import ESCAPES, STUBBORN, gone
 from uihelpers import make_app, make_journal, make_settings, screen_text, shown
 from warroom.config import ConfigError, load_settings
 from warroom.settings import CommandPane
-from warroom.sources.command import group_members
+from warroom.sources.command import group_members, kill_everything
 from warroom.trust import trust
 from warroom.ui.panes.command import CommandPane as CommandPaneWidget
 from warroom.ui.screens.help import HelpScreen
 
 WIDE = (160, 48)
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers() -> Iterator[None]:
+    """A failing test leaves no process behind for the next ones."""
+    yield
+    kill_everything()
+
+
 PY = sys.executable
 
 

@@ -7,12 +7,21 @@ import sys
 import time
 import tracemalloc
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from warroom.sources.command import LINE_MAX, CommandRun, group_members, kill_everything
 
 PY = sys.executable
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers() -> Iterator[None]:
+    """A failing test leaves no process behind for the next ones."""
+    yield
+    kill_everything()
 
 
 def script(code: str) -> list[str]:

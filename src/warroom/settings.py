@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warroom.durations import describe_duration
 from warroom.playbook import DEFAULT, Playbook
-from warroom.text import MASK, mask_dsn
+from warroom.text import MASK, mask_dsn, unsafe_character
 
 TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
 LONG_TEXT_MAX = 4096  # a DSN, a path, a URL, a pattern
@@ -496,6 +496,39 @@ def command_line(argv: tuple[str, ...]) -> str:
     import shlex
 
     return shlex.join(argv)
+
+
+class CommandRefused(ValueError):
+    """A ``command`` that cannot be run: what was expected; ``show``: quote the value."""
+
+    def __init__(self, expected: str, *, show: bool = True) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.show = show
+
+
+def command_argv(value: object) -> tuple[str, ...]:
+    """A ``command`` as its argv: a list of strings as it is, one string split as a shell would
+    (shlex; it is never run by a shell). Raises :class:`CommandRefused`."""
+    import shlex
+
+    if isinstance(value, str):
+        try:
+            argv = shlex.split(value)
+        except ValueError as exc:  # an unclosed quote
+            raise CommandRefused(f"a command line a shell could read ({exc})") from None
+    elif isinstance(value, list) and all(isinstance(x, str) for x in value):
+        argv = list(value)
+    else:
+        raise CommandRefused(COMMAND_EXPECTED)
+    bad = next((found for x in argv if (found := unsafe_character(x))), None)
+    if bad:
+        raise CommandRefused(f"text without control characters (found {bad})", show=False)
+    if not argv or not argv[0].strip():
+        raise CommandRefused("a command that is not empty")
+    if len(argv) > LIST_MAX or any(len(x) > LONG_TEXT_MAX for x in argv):
+        raise CommandRefused(f"at most {LIST_MAX} arguments of {LONG_TEXT_MAX} characters", show=False)
+    return tuple(argv)
 
 
 @dataclass(frozen=True)
