@@ -223,3 +223,19 @@ def test_warroom_trust_lists_the_commands(cwd: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "command pane 1     = 'sms-send': supabase functions logs sms-send --tail" in result.output
     assert load_settings(env={}, state_dir=tmp_path / "state").command_panes[0].name == "sms-send"
+
+
+def test_the_documented_example_is_accepted(cwd: Path, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Command panes\n", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = tmp_path / "team.toml"
+    config.write_text(example)
+    (found,) = load_settings(config=config, env={}, state_dir=tmp_path / "state").command_panes
+    assert found == CommandPane(
+        "sms-send logs",
+        ("supabase", "functions", "logs", "sms-send", "--tail"),
+        tmp_path,
+        1000,
+        timedelta(seconds=2),
+    )
