@@ -148,6 +148,22 @@ async def test_exit_status_and_the_restart_key(tmp_path: Path, clock: ManualCloc
     journal.close()
 
 
+async def test_slash_filters_the_output(tmp_path: Path, clock: ManualClock) -> None:
+    code = "import time\nfor i in range(6): print('error' if i % 2 else 'ok', i, flush=True)\ntime.sleep(600)"
+    app, journal = console(tmp_path, clock, pane("logs", code))
+    async with app.run_test(size=WIDE) as pilot:
+        widget = await show_tab(pilot, app)
+        view = widget.query_one("#command-log")
+        await wait_for(pilot, lambda: len(view.lines) == 6)
+        await pilot.press("slash", *"ERROR")
+        await wait_for(pilot, lambda: list(view.lines) == ["error 1", "error 3", "error 5"])
+        text = await shown(pilot, app)
+        assert "error 3" in text and "ok 2" not in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(view.lines) == 6)
+    journal.close()
+
+
 async def test_no_process_is_left_after_quit(tmp_path: Path, clock: ManualClock) -> None:
     app, journal = console(
         tmp_path,

@@ -25,6 +25,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from warroom.ui.base import Pane, update_static
+from warroom.ui.filter import matching
 
 if TYPE_CHECKING:
     from warroom.sources.command import CommandRun, Output
@@ -62,6 +63,7 @@ class OutputView(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     OutputView { background: transparent; overflow: auto; scrollbar-size-horizontal: 1; }
     """
+    FILTERS_ROWS = True  # `/` filters its lines (warroom.ui.filter)
     BINDINGS: ClassVar = [
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
@@ -147,15 +149,21 @@ class CommandPane(Pane):
         run = self.run
         out = run.read(self._seen)
         view = self.query_one("#command-log", OutputView)
+        fresh = matching(view, list(out.fresh), str)  # the lines a filter (`/`) lets through
         if out.reset:
-            view.replace(out.fresh)
-        elif out.fresh:
-            view.append(out.fresh)
+            view.replace(fresh)
+        elif fresh:
+            view.append(fresh)
         self._seen = out.seq
         status = status_line(out, run)
         if status != self._status:
             self._status = status
             update_static(self.query_one("#command-status", Static), status)
+
+    def refresh_rows(self) -> None:
+        """The filter changed: the kept lines again, through it."""
+        self._seen = -1
+        self.pull()
 
     def action_restart(self) -> None:
         run = self.run
