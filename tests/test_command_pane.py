@@ -255,3 +255,26 @@ def test_the_documented_example_is_accepted(cwd: Path, tmp_path: Path) -> None:
         1000,
         timedelta(seconds=2),
     )
+
+
+# -- how it looks -----------------------------------------------------------------------------------
+
+SNAPSHOT_SCRIPT = (
+    'for i in $(seq 1 30); do echo "2026-11-26T13:$((29 + i)):00Z INFO sms-send: '
+    "\033[31mdelivered\033[0m msg $i\"; done; echo 'Error: \033]0;pwned\007Twilio 30003' >&2; exit 3"
+)
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+def test_the_pane_looks_right(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """An exited command (its status does not change) in its tab, focused."""
+    clock = ManualClock()
+    app, _ = console(tmp_path, clock, CommandPane("sms-send logs", ("sh", "-c", SNAPSHOT_SCRIPT)))
+
+    async def show(pilot) -> None:  # type: ignore[no-untyped-def]
+        await show_tab(pilot, app)
+        await wait_for(pilot, lambda: app.commands.runs[0].status.state == "exited")
+        await wait_for(pilot, lambda: "Twilio 30003" in screen_text(app))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=show)

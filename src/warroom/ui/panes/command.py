@@ -90,9 +90,19 @@ class OutputView(ScrollView, can_focus=True):
         if self.follow:
             self.call_after_refresh(self._to_end)
 
-    def _to_end(self) -> None:
+    def on_resize(self) -> None:
+        """Shown (a tab brought forward) or resized: the end stays in view when following."""
         if self.follow:
+            self.call_after_refresh(self._to_end)
+
+    def _to_end(self) -> None:
+        if self.follow and self.size.height and self.scroll_y < self.max_scroll_y:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
+    def keep_following(self) -> None:
+        """At each look for new lines: back to the end if a layout moved it (a tab shown, the
+        pane resized before its lines came) while following."""
+        self._to_end()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -155,6 +165,7 @@ class CommandPane(Pane):
         elif fresh:
             view.append(fresh)
         self._seen = out.seq
+        view.keep_following()
         status = status_line(out, run)
         if status != self._status:
             self._status = status
