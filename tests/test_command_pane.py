@@ -278,3 +278,26 @@ def test_the_pane_looks_right(snap_compare, tmp_path: Path, size: tuple[int, int
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=show)
+
+
+def test_warroom_check_finds_each_program_and_runs_none(cwd: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from warroom.cli import main
+
+    marker = tmp_path / "ran"
+    config = tmp_path / "team.toml"
+    config.write_text(
+        'status_pages = []\n[[command_panes]]\nname = "shell"\n'
+        f'command = ["sh", "-c", "touch {marker}"]\n'
+        '[[command_panes]]\nname = "logs"\ncommand = "supabase-nope functions logs --tail"\n'
+    )
+    result = CliRunner().invoke(main, ["check", "--config", str(config), "--state-dir", str(tmp_path / "s")])
+    lines = result.output.splitlines()
+    assert any(
+        line.startswith("command pane 'shell': /") and line.endswith("/sh (runs when the console opens)")
+        for line in lines
+    ), result.output
+    assert "command pane 'logs': not found: supabase-nope" in lines
+    assert result.exit_code == 1
+    assert not marker.exists()

@@ -309,6 +309,9 @@ def check(ctx: click.Context, **flags: Any) -> None:
     from warroom.reach.check import probe_integrations
 
     reached = probe_integrations(settings)
+    from warroom.sources.command import probe as probe_command
+
+    reached += [probe_command(pane) for pane in settings.command_panes]
     for _, line in reached:
         show(line)
     click.echo("")

@@ -115,10 +115,37 @@ _LIVE_LOCK = threading.Lock()
 def kill_everything() -> None:
     """SIGKILL every command's process group at once, without waiting or reaping: for a process
     that is about to end (the lifeline's last resort). Safe from any thread and a signal handler."""
-    with _LIVE_LOCK:
+    # Never wait for the lock for long: this may run in a signal handler, between two bytecodes
+    # of a thread that holds it.
+    held = _LIVE_LOCK.acquire(timeout=0.2)
+    try:
         runs = list(_LIVE)
+    except RuntimeError:  # changed while copied (the lock was not had)
+        runs = []
+    finally:
+        if held:
+            _LIVE_LOCK.release()
     for run in runs:
         run.kill_now()
+
+
+def probe(pane: CommandPane) -> tuple[bool, str]:
+    """``warroom check``'s line for a command pane: whether its program can be found (and its
+    folder exists). Runs nothing."""
+    import shutil
+
+    program = pane.command[0]
+    where = f"command pane {pane.name!r}"
+    if pane.cwd is not None and not pane.cwd.is_dir():
+        return False, f"{where}: folder not found: {pane.cwd}"
+    if "/" in program:
+        path = (pane.cwd or Path.cwd()) / Path(program).expanduser()
+        found = str(path) if path.is_file() and os.access(path, os.X_OK) else None
+    else:
+        found = shutil.which(program)
+    if found is None:
+        return False, f"{where}: not found: {program}"
+    return True, f"{where}: {found} (runs when the console opens)"
 
 
 class CommandRun:
@@ -483,4 +510,5 @@ __all__ = [
     "describe_exit",
     "group_members",
     "kill_everything",
+    "probe",
 ]
