@@ -9,7 +9,7 @@ Every problem with a configuration file (unreadable, not TOML, an unknown key, a
 bad duration) is a :class:`ConfigError` whose message is one line naming the file, the key and
 what was expected. The CLI prints it and exits with status 2.
 
-Over 700 lines because it reads every table of ``warroom.toml`` (the command panes' made it 729);
+Over 700 lines because it reads every table of ``warroom.toml`` (the command panes' took it over);
 the reader of one table (``_Table``) is to move to a module of its own (issue 12).
 """
 
@@ -629,12 +629,13 @@ def find_config(explicit: Path | None, env: Mapping[str, str]) -> tuple[Path | N
 
 def named_files(settings: Settings) -> list[Path]:
     """The files a configuration names whose contents run: query files, team templates, and a
-    command pane's program when it is named by a path (``./scripts/logs.sh``)."""
+    command pane's program when it is named by a relative path (``./scripts/logs.sh``: a file of
+    the folder, as anybody's as the configuration; ``supabase`` or ``/usr/bin/kubectl`` is not)."""
     files = [*settings.database.queries.values(), *(p.sql for p in settings.database.panes)]
     for pane in settings.command_panes:
         program = pane.command[0]
-        if "/" in program:
-            files.append((pane.cwd or Path.cwd()) / Path(program).expanduser())
+        if "/" in program and not program.startswith(("/", "~")):
+            files.append((pane.cwd or Path.cwd()) / program)
     folder = settings.templates_dir
     if folder is not None:
         try:
