@@ -47,6 +47,7 @@ PUBLISH_EVERY = 0.2  # seconds: new lines are cleaned and shown at most this oft
 WAKE = 0.1  # seconds: the reader looks at the process and its stop flag at least this often
 REAP_TIMEOUT = 5.0  # seconds a killed process has to be reaped (one stuck in the kernel: given up)
 THROTTLE_SHOWN = 2.0  # seconds the "throttled" mark stays after the last wait
+EXIT_DRAIN = 0.3  # seconds the pipe is read after the command ended before its status shows
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,8 @@ class CommandRun:
 
     # -- life cycle ----------------------------------------------------------------------------------------
     def start(self) -> Status:
-        """Start the command (a no-op while it runs). Returns its status: running, or failed."""
+        """Start the command (a no-op once started: :meth:`restart` runs it again). Returns its
+        status: running, or failed."""
         with self._control:
             if self._proc is not None:
                 return self.status
@@ -306,18 +308,17 @@ class CommandRun:
         if proc is None or pgid is None:
             return
         self._stopping.set()
+        # The leader is not reaped before this (see leader_status): the group's id is still ours.
         _signal_group(pgid, signal.SIGTERM)
         deadline = time.monotonic() + self.stop_grace
         while time.monotonic() < deadline and not _group_gone(proc, pgid):
             time.sleep(0.05)
-        if not _group_gone(proc, pgid):
-            _signal_group(pgid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(REAP_TIMEOUT)
         deadline = time.monotonic() + REAP_TIMEOUT
         while not _group_gone(proc, pgid) and time.monotonic() < deadline:
-            _signal_group(pgid, signal.SIGKILL)  # a member forked while the group was being killed
+            _signal_group(pgid, signal.SIGKILL)  # again: a member may fork while it is killed
             time.sleep(0.05)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(REAP_TIMEOUT)  # the leader's zombie, now
         reader = self._reader
         if reader is not None and reader is not threading.current_thread():
             reader.join(REAP_TIMEOUT)
@@ -347,8 +348,9 @@ class CommandRun:
         partial = bytearray()
         skipping = False  # the rest of a line longer than LINE_MAX_BYTES
         budget = float(self.bytes_per_second)
-        refilled = last_publish = time.monotonic()
+        refilled = last_publish = exited_at = time.monotonic()
         eof = False
+        exit_code: int | None = None
         while not eof and not self._stopping.is_set():
             now = time.monotonic()
             budget = min(float(self.bytes_per_second), budget + (now - refilled) * self.bytes_per_second)
@@ -378,27 +380,28 @@ class CommandRun:
                 raw.append(bytes(partial))
                 pending += 1
                 partial.clear()
+            # The leader ended: what it left in the pipe is read first (its status comes at the
+            # end of the pipe, or EXIT_DRAIN later when a child of its keeps the pipe open).
             now = time.monotonic()
-            if pending and (eof or now - last_publish >= PUBLISH_EVERY):
+            if not eof and exit_code is None:
+                exit_code = leader_status(proc)
+                exited_at = now
+            announce = exit_code is not None and not eof and now - exited_at >= EXIT_DRAIN
+            if pending and (eof or announce or now - last_publish >= PUBLISH_EVERY):
                 self._publish(list(raw)[-min(pending, len(raw)) :])
                 pending = 0
                 last_publish = now
-            if not eof and self.status.state == "running":
-                code = proc.poll()  # the leader ended; what it left in the pipe is still read
-                if code is not None:
-                    self._exited(proc, code)
+            if announce and exit_code is not None and self.status.state == "running":
+                self._exited(proc, exit_code)
         if pending:
             self._publish(list(raw)[-min(pending, len(raw)) :])
-        if self._stopping.is_set():
-            return
         # The pipe is closed (every writer is gone); the leader's status when it ends.
         while not self._stopping.is_set():
-            try:
-                code = proc.wait(WAKE)
-            except subprocess.TimeoutExpired:
-                continue
-            self._exited(proc, code)
-            return
+            code = leader_status(proc)
+            if code is not None:
+                self._exited(proc, code)
+                return
+            time.sleep(WAKE)
 
     def _exited(self, proc: subprocess.Popen[bytes], code: int) -> None:
         if self._proc is proc:
@@ -459,14 +462,33 @@ def group_members(pgid: int) -> list[int] | None:
     return found
 
 
+def leader_status(proc: subprocess.Popen[bytes]) -> int | None:
+    """The leader's exit status (as a returncode) once it ended, or None; without reaping it.
+
+    Its zombie is kept until :meth:`CommandRun.stop` reaps it: while it exists, its pid (the
+    group's id) cannot be given to another process, so signalling the group never reaches anyone
+    else's, however long ago the command ended."""
+    if proc.returncode is not None:
+        return proc.returncode
+    try:
+        info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:  # reaped meanwhile (by Popen)
+        return proc.returncode
+    except (AttributeError, OSError):  # no waitid here: reap it
+        return proc.poll()
+    if info is None:
+        return None
+    return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+
+
 def _group_gone(proc: subprocess.Popen[bytes], pgid: int) -> bool:
-    """Whether no process of the group is left. The leader is reaped first (a zombie is still in
-    its group); while any member lives, the group's id is not given to another process."""
-    if proc.poll() is None:
-        return False
+    """Whether no process of the group is left running (zombies do not count: see
+    :func:`group_members`; the leader's is reaped once the group is gone)."""
     members = group_members(pgid)
     if members is not None:
         return not members
+    if proc.poll() is None:  # without /proc: the leader first (a zombie still answers killpg)
+        return False
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -510,5 +532,6 @@ __all__ = [
     "describe_exit",
     "group_members",
     "kill_everything",
+    "leader_status",
     "probe",
 ]
