@@ -12,6 +12,7 @@ from warroom.config import ConfigError, load_settings, parse_config, read_toml
 from warroom.playbook import DEFAULT, EscalationLevel
 from warroom.settings import (
     QUERY_NAMES,
+    CommandPane,
     DatabaseSettings,
     ErrorSettings,
     GitSettings,
@@ -555,6 +556,64 @@ MALFORMED = [
         "[[status_pages]] #1 unknown key 'token' (known keys: name, url)",
     ),
     (
+        "command pane without name",
+        '[[command_panes]]\ncommand = ["tail", "-f", "log"]',
+        "[[command_panes]] #1 name: expected a non-empty string",
+    ),
+    (
+        "command pane without command",
+        '[[command_panes]]\nname = "logs"',
+        "[[command_panes]] #1 command: expected a command: a list of strings like "
+        '["kubectl", "logs", "-f", "deploy/api"], or one string',
+    ),
+    (
+        "command pane with an empty command",
+        '[[command_panes]]\nname = "logs"\ncommand = ""',
+        "[[command_panes]] #1 command: expected a command that is not empty, got ''",
+    ),
+    (
+        "command pane with an empty list",
+        '[[command_panes]]\nname = "logs"\ncommand = []',
+        "[[command_panes]] #1 command: expected a command that is not empty, got an empty list",
+    ),
+    (
+        "command pane with a number in its command",
+        '[[command_panes]]\nname = "logs"\ncommand = ["tail", 5]',
+        "[[command_panes]] #1 command: expected a command: a list of strings like "
+        '["kubectl", "logs", "-f", "deploy/api"], or one string, got a list',
+    ),
+    (
+        "command pane with an unclosed quote",
+        '[[command_panes]]\nname = "logs"\ncommand = "tail -f \'my log"',
+        "[[command_panes]] #1 command: expected a command line a shell could read (No closing "
+        'quotation), got "tail -f \'my log"',
+    ),
+    (
+        "command pane with a control character",
+        '[[command_panes]]\nname = "logs"\ncommand = ["echo", "\\u001b]0;x\\u0007"]',
+        "[[command_panes]] #1 command: expected text without control characters (found U+001B)",
+    ),
+    (
+        "command pane name not a string",
+        '[[command_panes]]\nname = 3\ncommand = "tail -f log"',
+        "[[command_panes]] #1 name: expected a non-empty string, got 3",
+    ),
+    (
+        "command pane lines out of range",
+        '[[command_panes]]\nname = "logs"\ncommand = "tail -f log"\nlines = 0',
+        "[[command_panes]] #1 lines: expected a whole number from 10 to 100000, got 0",
+    ),
+    (
+        "command panes with the same name",
+        '[[command_panes]]\nname = "logs"\ncommand = "a"\n[[command_panes]]\nname = "logs"\ncommand = "b"',
+        "[[command_panes]] #2 name: expected a name no other command pane has, got 'logs'",
+    ),
+    (
+        "command_panes not an array of tables",
+        'command_panes = "tail -f log"',
+        "command_panes: expected an array of tables ([[command_panes]]), got 'tail -f log'",
+    ),
+    (
         "SQL identifier",
         '[errors]\ntable = "errors; DROP TABLE users"',
         "[errors] table: expected an SQL identifier (letters, digits, _; schema.table allowed), "
@@ -771,6 +830,13 @@ timeout = "10s"
 name = "Stripe"
 url = "https://status.stripe.com/"
 
+[[command_panes]]
+name = "sms-send logs"
+command = "supabase functions logs sms-send --tail"
+cwd = "sql"
+lines = 500
+stop_grace = "5s"
+
 [pagerduty]
 routing_key = "R0UT1NGKEY0123456789abcdefABCDEF"
 events_url = "https://pd.internal/v2/enqueue"
@@ -839,8 +905,8 @@ resolution = ["Write the report"]
 
 # The keys of every table, as the "unknown key" message lists them (where: how messages name it).
 KNOWN_KEYS = {
-    "": "database, errors, git, incident, pagerduty, playbook, shared, slack, status, status_pages, "
-    "statuspage, templates, twilio, ui",
+    "": "command_panes, database, errors, git, incident, pagerduty, playbook, shared, slack, status, "
+    "status_pages, statuspage, templates, twilio, ui",
     "[incident]": "status_page_link, timezone, user",
     "[ui]": "bell, theme",
     "[templates]": "dir",
@@ -851,6 +917,7 @@ KNOWN_KEYS = {
     "[git]": "count, deploy_pattern, deploy_tags, migration_globs, poll_interval, recent, repo",
     "[status]": "poll_interval, timeout",
     "[[status_pages]] #1": "name, url",
+    "[[command_panes]] #1": "command, cwd, lines, name, stop_grace",
     "[pagerduty]": "events_url, routing_key, timeout",
     "[slack]": "timeout, webhook_url",
     "[statuspage]": "api_key, api_url, page_id, timeout",
@@ -933,6 +1000,15 @@ def test_every_key_is_read_into_its_setting(tmp_path: Path) -> None:
         ),
     )
     assert s.status.pages == (StatusPage("Stripe", "https://status.stripe.com"),)
+    assert s.command_panes == (
+        CommandPane(
+            "sms-send logs",
+            ("supabase", "functions", "logs", "sms-send", "--tail"),
+            tmp_path / "sql",
+            500,
+            timedelta(seconds=5),
+        ),
+    )
     assert s.database.panes == (QueryPane("Stuck jobs", tmp_path / "sql" / "q.sql"),)
     assert s.database.queries == dict.fromkeys(QUERY_NAMES, tmp_path / "sql" / "q.sql")
 
@@ -1043,6 +1119,9 @@ def test_check_shows_every_setting(tmp_path: Path) -> None:
         "phase 3            = Mitigation (varies by severity; no budget)",
         "phase 4            = Recovery & Verification (ongoing; no budget)",
         "phase 5            = Post-Incident Review (within 48 hours; 2 d)",
+        "",
+        "[[command_panes]]",
+        f"command pane 1     = 'sms-send logs': supabase functions logs sms-send --tail  (in {d}/sql)",
     ]
 
 

@@ -320,6 +320,9 @@ def check(ctx: click.Context, **flags: Any) -> None:
     from warroom.reach.check import probe_integrations
 
     reached = probe_integrations(settings)
+    from warroom.sources.command import probe as probe_command
+
+    reached += [probe_command(pane) for pane in settings.command_panes]
     for _, line in reached:
         show(line)
     if settings.shared.configured:
@@ -350,9 +353,9 @@ def check(ctx: click.Context, **flags: Any) -> None:
 @click.argument("file", metavar="[FILE]", type=click.Path(path_type=Path, dir_okay=False), required=False)
 @click.pass_context
 def trust(ctx: click.Context, file: Path | None, **flags: Any) -> None:
-    """Trust ./warroom.toml (or FILE) and the queries and templates it names, as they are now.
+    """Trust ./warroom.toml (or FILE) and the queries, templates and commands it names, as they are now.
 
-    A warroom.toml found in the current folder runs its queries and templates only once trusted
+    A warroom.toml found in the current folder runs its queries, templates and commands only once trusted
     (as direnv does with .envrc); any change to it or to a file it names asks again.
     """
     from warroom.config import CONFIG_FILE, named_files
@@ -369,6 +372,12 @@ def trust(ctx: click.Context, file: Path | None, **flags: Any) -> None:
         fail(f"trust: cannot record it ({exc.strerror or exc})", 1)
     also = f" and the {len(named)} file(s) it names" if named else ""
     click.echo(f"trusted {path}{also}; warroom asks again if any of them changes")
+    if settings.command_panes:
+        from warroom.settings import command_pane_lines
+
+        click.echo("its command panes run, in their own process group, when the console opens:")
+        for line in command_pane_lines(settings.command_panes):
+            click.echo("  " + line)
 
 
 @main.command()

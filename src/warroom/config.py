@@ -8,6 +8,9 @@ keys declared there), finds the file (:func:`find_config`), refuses a found one 
 Every problem with a configuration file (unreadable, not TOML, an unknown key, a wrong type, a
 bad duration) is a :class:`ConfigError` whose message is one line naming the file, the key and
 what was expected. The CLI prints it and exits with status 2.
+
+Over 700 lines because it reads every table of ``warroom.toml`` (the command panes' took it over);
+the reader of one table (``_Table``) is to move to a module of its own (issue 12).
 """
 
 from __future__ import annotations
@@ -33,10 +36,14 @@ from warroom.playbook import (
     Severity,
 )
 from warroom.settings import (
+    COMMAND_EXPECTED,
+    COMMAND_PANE_DEFAULTS,
     LIST_MAX,
     LONG_TEXT_MAX,
     QUERY_NAMES,
     TEXT_MAX,
+    CommandPane,
+    CommandRefused,
     DatabaseSettings,
     Duration,
     Flag,
@@ -52,6 +59,7 @@ from warroom.settings import (
     Text,
     TextList,
     Whole,
+    command_argv,
     keys_of,
     secrets_of,
     sections,
@@ -516,6 +524,25 @@ def _status_page(t: _Table) -> StatusPage:
     return replace(page, url=base)
 
 
+def _command(t: _Table, default: object) -> tuple[str, ...]:
+    if not t.has("command"):
+        raise t.error("command", COMMAND_EXPECTED, show=False)
+    try:
+        return command_argv(t.raw("command"))
+    except CommandRefused as no:
+        raise t.error("command", no.expected, t.raw("command"), show=no.show) from None
+
+
+def _command_panes(tables: list[_Table]) -> tuple[CommandPane, ...]:
+    panes: list[CommandPane] = []
+    for pt in tables:
+        pane = CommandPane(**_whole_table(pt, keys_of(CommandPane), COMMAND_PANE_DEFAULTS))
+        if any(p.name == pane.name for p in panes):
+            raise pt.error("name", "a name no other command pane has", pane.name)
+        panes.append(pane)
+    return tuple(panes)
+
+
 # The readers of the keys of kind Special, by the key's name.
 _SPECIAL: dict[str, Callable[[_Table, Any], Any]] = {
     "queries": _queries,
@@ -526,6 +553,7 @@ _SPECIAL: dict[str, Callable[[_Table, Any], Any]] = {
     "phases": _phases,
     "checklists": _checklists,
     "business_day_start": _business_day_start,
+    "command": _command,
 }
 
 
@@ -549,7 +577,7 @@ def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
 # The top level: the tables of Settings' own keys, its sections, and the status pages.
 _OWN_TABLES = tuple(dict.fromkeys(key.table for key in keys_of(Settings)))
 _OWN_READER = ("database", "status", "playbook")  # the tables read by a function of their own
-_TOP_KEYS = (*_OWN_TABLES, *(name for _, name in sections()), "status_pages")
+_TOP_KEYS = (*_OWN_TABLES, *(name for _, name in sections()), "status_pages", "command_panes")
 
 
 def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_dir: Path) -> Settings:
@@ -566,6 +594,7 @@ def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_di
     playbook = _playbook(top.table("playbook"))
     # The other tables (errors, git, pagerduty, slack, statuspage, twilio, shared...) hold their type's keys.
     plain = {a: _section(top.table(n), getattr(defaults, a)) for a, n in sections() if a not in _OWN_READER}
+    plain["command_panes"] = _command_panes(top.tables("command_panes"))
     top.known(*_TOP_KEYS).done()
     return replace(defaults, **own, **plain, database=database, status=status, playbook=playbook)
 
@@ -599,8 +628,14 @@ def find_config(explicit: Path | None, env: Mapping[str, str]) -> tuple[Path | N
 
 
 def named_files(settings: Settings) -> list[Path]:
-    """The files a configuration names whose contents run: query files, team templates."""
+    """The files a configuration names whose contents run: query files, team templates, and a
+    command pane's program when it is named by a relative path (``./scripts/logs.sh``: a file of
+    the folder, as anybody's as the configuration; ``supabase`` or ``/usr/bin/kubectl`` is not)."""
     files = [*settings.database.queries.values(), *(p.sql for p in settings.database.panes)]
+    for pane in settings.command_panes:
+        program = pane.command[0]
+        if "/" in program and not program.startswith(("/", "~")):
+            files.append((pane.cwd or Path.cwd()) / program)
     folder = settings.templates_dir
     if folder is not None:
         try:
@@ -620,8 +655,8 @@ def check_trusted(settings: Settings) -> None:
     recorded = trusted_digest(path)
     if recorded is None:
         raise ConfigError(
-            f"{path}: found in this folder but not trusted yet (its queries and templates would run); "
-            "read it, then run `warroom trust`, or name it with --config"
+            f"{path}: found in this folder but not trusted yet (its queries, templates and commands "
+            "would run); read it, then run `warroom trust`, or name it with --config"
         )
     if recorded != digest(path, named_files(settings)):
         raise ConfigError(

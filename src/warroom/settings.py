@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warroom.durations import describe_duration
 from warroom.playbook import DEFAULT, Playbook
-from warroom.text import MASK, dsn_secrets, mask_dsn
+from warroom.text import MASK, dsn_secrets, mask_dsn, unsafe_character
 
 TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
 LONG_TEXT_MAX = 4096  # a DSN, a path, a URL, a pattern
@@ -563,6 +563,80 @@ class SharedSettings:
         return "WARROOM_SHARED_DSN" if self.dsn_from_env else f"{config_path}: [shared] dsn"
 
 
+# -- command panes: a command run and followed in a pane (warroom.sources.command) -----------------
+
+COMMAND_NAME_MAX = 60
+COMMAND_EXPECTED = 'a command: a list of strings like ["kubectl", "logs", "-f", "deploy/api"], or one string'
+
+
+def command_line(argv: tuple[str, ...]) -> str:
+    """A command as a shell would read it (for ``warroom check``, ``warroom trust`` and the pane)."""
+    import shlex
+
+    return shlex.join(argv)
+
+
+class CommandRefused(ValueError):
+    """A ``command`` that cannot be run: what was expected; ``show``: quote the value."""
+
+    def __init__(self, expected: str, *, show: bool = True) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.show = show
+
+
+def command_argv(value: object) -> tuple[str, ...]:
+    """A ``command`` as its argv: a list of strings as it is, one string split as a shell would
+    (shlex; it is never run by a shell). Raises :class:`CommandRefused`."""
+    import shlex
+
+    if isinstance(value, str):
+        try:
+            argv = shlex.split(value)
+        except ValueError as exc:  # an unclosed quote
+            raise CommandRefused(f"a command line a shell could read ({exc})") from None
+    elif isinstance(value, list) and all(isinstance(x, str) for x in value):
+        argv = list(value)
+    else:
+        raise CommandRefused(COMMAND_EXPECTED)
+    bad = next((found for x in argv if (found := unsafe_character(x))), None)
+    if bad:
+        raise CommandRefused(f"text without control characters (found {bad})", show=False)
+    if not argv or not argv[0].strip():
+        raise CommandRefused("a command that is not empty")
+    if len(argv) > LIST_MAX or any(len(x) > LONG_TEXT_MAX for x in argv):
+        raise CommandRefused(f"at most {LIST_MAX} arguments of {LONG_TEXT_MAX} characters", show=False)
+    return tuple(argv)
+
+
+@dataclass(frozen=True)
+class CommandPane:
+    """``[[command_panes]]``: a command whose output a pane follows (``supabase functions logs
+    sms-send --tail``, ``kubectl logs -f deploy/api``). Run without a shell, in a process group of
+    its own, ended with the console."""
+
+    name: str = field(metadata=key(Text(COMMAND_NAME_MAX, allow_empty=False), required=_NON_EMPTY))
+    # A list of strings, or one string split as a shell would (shlex), never run by a shell.
+    command: tuple[str, ...] = field(metadata=key(required=COMMAND_EXPECTED))
+    cwd: Path | None = field(default=None, metadata=key(PathTo("dir")))  # default: the current folder
+    lines: int = field(default=1000, metadata=key(Whole(10, 100_000)))  # the last lines kept
+    # SIGTERM, then SIGKILL after this long (a restart, the console quitting).
+    stop_grace: timedelta = field(default=2 * _SEC, metadata=key(Duration(hi=30 * _SEC)))
+
+
+COMMAND_PANE_DEFAULTS: dict[str, object] = {"cwd": None, "lines": 1000, "stop_grace": 2 * _SEC}
+
+
+def command_pane_lines(panes: tuple[CommandPane, ...]) -> list[str]:
+    return [
+        line(
+            f"command pane {i + 1}",
+            f"{p.name!r}: {command_line(p.command)}" + (f"  (in {p.cwd})" if p.cwd else ""),
+        )
+        for i, p in enumerate(panes)
+    ]
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path
@@ -608,6 +682,8 @@ class Settings:
     twilio: TwilioSettings = field(default_factory=TwilioSettings, metadata=section("twilio"))
     shared: SharedSettings = field(default_factory=SharedSettings, metadata=section("shared"))
     playbook: Playbook = field(default=DEFAULT, metadata=section("playbook"))
+    # Not a key of a table: the top level's [[command_panes]] (tables of CommandPane's keys).
+    command_panes: tuple[CommandPane, ...] = ()
 
     @property
     def tz(self) -> tzinfo | None:
@@ -633,6 +709,8 @@ class Settings:
         for attr, name in sections():
             part = getattr(self, attr)
             lines += ["", f"[{name}]", *(playbook_lines(part) if attr == "playbook" else shown(part))]
+        if self.command_panes:
+            lines += ["", "[[command_panes]]", *command_pane_lines(self.command_panes)]
         return lines
 
 

@@ -120,10 +120,12 @@ def clean(
     # Masked before cleaning too: a secret holding characters cleaning changes (a tab, two spaces)
     # would not be found in the cleaned text.
     text = redact(text)
-    text = _ESCAPES.sub("", text)
+    if "\x1b" in text or not text.isascii():  # every sequence starts with ESC or a C1 control
+        text = _ESCAPES.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n" if multiline else " ")
     text = text.translate(_BIDI)
-    text = "".join(_char_ok(ch, multiline) for ch in text)
+    if not (text.isascii() and text.isprintable()):  # printable ASCII (most text) needs no look
+        text = "".join(_char_ok(ch, multiline) for ch in text)
     if not multiline:
         text = _SPACE_RUN.sub(" ", text).strip()
     text = redact(text)

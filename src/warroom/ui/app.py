@@ -36,6 +36,7 @@ from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Pro
 from warroom.incident.state import Incident, order_key
 from warroom.lifeline import Lifeline
 from warroom.live import LiveState
+from warroom.sources.command import CommandRuns, kill_everything
 from warroom.ui.actions import IncidentActions
 from warroom.ui.base import Pane
 from warroom.ui.comms import Comms
@@ -93,6 +94,8 @@ class WarroomApp(App[int]):
         self.comms = Comms(self, system_copy=system_copy)
         self.actions = IncidentActions(self)
         self.reach = Reach(self)  # PagerDuty, Slack, Twilio (warroom.ui.reach)
+        # [[command_panes]]: their commands, started after the first frame, ended with the app.
+        self.commands = CommandRuns(settings.command_panes)
         self.demo = demo
         self.live = LiveState(settings)
         self.pollers = Pollers(self)
@@ -140,6 +143,23 @@ class WarroomApp(App[int]):
             self.lifeline.attach(asyncio.get_running_loop(), self._hangup)
         self.call_later(self._choose_incident)
         self.call_after_refresh(self.reach.start_polls)
+        if self.commands.runs:
+            self.call_after_refresh(self._start_commands)
+
+    def _start_commands(self) -> None:
+        self.run_worker(
+            self.commands.start_all,
+            thread=True,
+            group="commands",
+            exit_on_error=False,
+            description="start the command panes' commands",
+        )
+
+    async def on_unmount(self) -> None:
+        """The app is ending: every command pane's process group ends with it (SIGTERM, then
+        SIGKILL after its grace period)."""
+        if self.commands.runs:
+            await asyncio.to_thread(self.commands.stop_all)
 
     def _register_themes(self) -> None:
         loaded = load_themes()
@@ -617,12 +637,17 @@ class WarroomApp(App[int]):
         from warroom.ui.panes.decision import DecisionList
         from warroom.ui.panes.templates import TemplateList
 
-        return [
+        sections = [
             ("Templates pane", list(TemplateList.BINDINGS)),
             ("Commits pane", list(CommitsPane.BINDINGS)),
             ("Decision tree pane", list(DecisionList.BINDINGS)),
             ("Database panes", list(DbPane.BINDINGS)),
         ]
+        if self.settings.command_panes:
+            from warroom.ui.panes.command import CommandPane
+
+            sections.append(("Command panes", list(CommandPane.BINDINGS)))
+        return sections
 
     async def action_quit(self) -> None:
         self.exit(0)
@@ -710,12 +735,15 @@ def run_console(settings: Settings, *, incident_id: str | None = None, demo: Any
     """Open the console; returns the process exit status. The lifeline ends the process if the
     terminal goes away or a signal comes, even when the UI loop cannot answer."""
     lifeline = Lifeline().install()
+    # A process ended by the lifeline (os._exit) takes the command panes' process groups with it.
+    lifeline.on_end.append(kill_everything)
     try:
         app = WarroomApp(settings, incident_id=incident_id, demo=demo, lifeline=lifeline)
         try:
             result = app.run()
         finally:
             lifeline.detach()
+            app.commands.stop_all()  # (a no-op when the app ended them, as it does)
             with contextlib.suppress(Exception):
                 app.journal.close()
     finally:
