@@ -230,8 +230,8 @@ class Incident:
                 self.closed_at = None
             case ev.Answered(question=q, answer=a):
                 self.answers[q] = (a, at)
-            case ev.Observed() | ev.EvidenceRecorded():
-                pass
+            case ev.Observed() | ev.EvidenceRecorded() | ev.Reached() | ev.DatabaseActed():
+                pass  # in the timeline and the report; nothing else derives from them
         self.events.append(event)
 
     # -- plain values ----------------------------------------------------------------------

@@ -20,8 +20,9 @@
 --   blocked              json     up to 5 waiting queries, longest wait first, as
 --                                 [{"pid", "seconds", "query", "blocked_by": [pid, ...]}]
 --                                 (`waiting` is how many there are in all)
---   blockers             json     the connections those wait for, as [{"pid", "state", "query"}]
---                                 (queries at most 1000 characters, states at most 40)
+--   blockers             json     the connections those wait for, as [{"pid", "state", "query",
+--                                 "seconds"}] (queries at most 1000 characters, states at most 40;
+--                                 seconds: since their transaction, else their query, began)
 WITH a AS (
     SELECT pid, left(state, 40) AS state, wait_event_type, query_start, left(query, 1000) AS query
     FROM pg_stat_activity
@@ -54,6 +55,9 @@ SELECT current_setting('max_connections')::integer AS max_connections,
                                  ORDER BY seconds DESC), '[]'::json)
           FROM blocked) AS blocked,
        (SELECT coalesce(json_agg(json_build_object('pid', s.pid, 'state', left(s.state, 40),
-                                                   'query', left(s.query, 1000))), '[]'::json)
+                                                   'query', left(s.query, 1000),
+                                                   'seconds', extract(epoch FROM clock_timestamp()
+                                                       - coalesce(s.xact_start, s.query_start))::float8)
+                                 ORDER BY s.pid), '[]'::json)
           FROM pg_stat_activity AS s
          WHERE s.pid IN (SELECT unnest(blocked_by) FROM blocked)) AS blockers
