@@ -120,7 +120,7 @@ class Backend:
     """A backend the runbooks' actions can cancel or terminate, as the Database pane lists it."""
 
     pid: int
-    role: Literal["blocked", "blocker", "longest"]
+    role: Literal["blocked", "blocker", "longest", "session"]
     state: str
     seconds: float | None
     query: str
@@ -157,10 +157,12 @@ class HealthSnapshot:
     blocked: tuple[BlockedQuery, ...]  # the longest waits only (at most 5): count with blocked_count
     size: DbSize | QueryFailure | None
     blockers: tuple[Blocker, ...] = ()  # the connections the listed waits are behind
+    sessions: tuple[Blocker, ...] = ()  # up to 10 connections not idle, the oldest transaction first
 
     def backends(self) -> tuple[Backend, ...]:
         """The Database pane's list of backends to act on: the blockers first (ending one frees
-        every wait behind it), then the blocked waits, then the longest-running query; each pid once."""
+        every wait behind it), then the blocked waits, then the longest-running query, then the other
+        connections that are not idle (an old "idle in transaction" holds its locks); each pid once."""
         out: dict[int, Backend] = {}
         for b in self.blockers:
             out.setdefault(b.pid, Backend(b.pid, "blocker", b.state, b.seconds, b.query))
@@ -169,6 +171,8 @@ class HealthSnapshot:
         if self.longest is not None:
             lq = self.longest
             out.setdefault(lq.pid, Backend(lq.pid, "longest", "active", lq.seconds, lq.query))
+        for b in self.sessions:
+            out.setdefault(b.pid, Backend(b.pid, "session", b.state, b.seconds, b.query))
         return tuple(out.values())
 
     @property

@@ -75,7 +75,7 @@ class DbActions:
         backends = health.backends() if isinstance(health, HealthSnapshot) else ()
         if not backends:
             app.say(
-                "No backend to pick: the Database pane lists none blocking, blocked or running.",
+                "No backend to pick: none is blocking, blocked, running or idle in a transaction.",
                 severity="warning",
             )
             return

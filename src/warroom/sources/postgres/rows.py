@@ -172,7 +172,8 @@ def health_snapshot(row: Row, query: str, now: datetime, size: Any) -> HealthSna
         longest=_longest(row),
         blocked=_blocked(row),
         size=size,
-        blockers=_blockers(row),
+        blockers=_blockers(row, "blockers"),
+        sessions=_blockers(row, "sessions"),
     )
 
 
@@ -209,10 +210,10 @@ def _blocked(row: Row) -> tuple[BlockedQuery, ...]:
     return tuple(blocked)
 
 
-def _blockers(row: Row) -> tuple[Blocker, ...]:
-    """The ``blockers`` column's connections (a team's query without it: none)."""
+def _blockers(row: Row, column: str) -> tuple[Blocker, ...]:
+    """The ``blockers`` or ``sessions`` column's connections (a team's query without it: none)."""
     out = []
-    for b in json_list(row.get("blockers"))[: 2 * MAX_BLOCKED]:
+    for b in json_list(row.get(column))[: 2 * MAX_BLOCKED]:
         with contextlib.suppress(KeyError, TypeError, ValueError):
             seconds = b.get("seconds")
             out.append(

@@ -23,8 +23,13 @@
 --   blockers             json     the connections those wait for, as [{"pid", "state", "query",
 --                                 "seconds"}] (queries at most 1000 characters, states at most 40;
 --                                 seconds: since their transaction, else their query, began)
+--   sessions             json     up to 10 connections that are not idle (running, waiting, idle
+--                                 in a transaction), the oldest transaction first, as
+--                                 [{"pid", "state", "seconds", "query"}] (the backends the
+--                                 runbooks' actions can pick; queries at most 1000 characters)
 WITH a AS (
-    SELECT pid, left(state, 40) AS state, wait_event_type, query_start, left(query, 1000) AS query
+    SELECT pid, left(state, 40) AS state, wait_event_type, query_start, xact_start,
+           left(query, 1000) AS query
     FROM pg_stat_activity
     WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'
 ), longest AS (
@@ -40,6 +45,13 @@ WITH a AS (
     WHERE wait_event_type = 'Lock'
     ORDER BY query_start
     LIMIT 5
+), sessions AS (
+    SELECT pid, state, query,
+           extract(epoch FROM clock_timestamp() - coalesce(xact_start, query_start))::float8 AS seconds
+    FROM a
+    WHERE state IS DISTINCT FROM 'idle'
+    ORDER BY coalesce(xact_start, query_start) NULLS LAST
+    LIMIT 10
 )
 SELECT current_setting('max_connections')::integer AS max_connections,
        (SELECT count(*) FROM a) AS total,
@@ -60,4 +72,8 @@ SELECT current_setting('max_connections')::integer AS max_connections,
                                                        - coalesce(s.xact_start, s.query_start))::float8)
                                  ORDER BY s.pid), '[]'::json)
           FROM pg_stat_activity AS s
-         WHERE s.pid IN (SELECT unnest(blocked_by) FROM blocked)) AS blockers
+         WHERE s.pid IN (SELECT unnest(blocked_by) FROM blocked)) AS blockers,
+       (SELECT coalesce(json_agg(json_build_object('pid', pid, 'state', state, 'seconds', seconds,
+                                                   'query', query)
+                                 ORDER BY seconds DESC NULLS LAST), '[]'::json)
+          FROM sessions) AS sessions

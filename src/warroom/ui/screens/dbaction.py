@@ -21,7 +21,7 @@ from warroom.ui.widgets import TextInput as Input
 if TYPE_CHECKING:
     from warroom.sources.dbpoll import Backend
 
-ROLE_WORDS = {"blocker": "blocking", "blocked": "blocked", "longest": "longest"}
+ROLE_WORDS = {"blocker": "blocking", "blocked": "blocked", "longest": "longest", "session": ""}
 
 
 def backend_line(b: Backend) -> Content:
