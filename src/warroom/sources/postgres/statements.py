@@ -24,7 +24,7 @@ from warroom.sources.postgres.failures import QueryFailed
 from warroom.sources.postgres.queries import Query, quote_ident, sql_text
 from warroom.sources.postgres.rows import as_int, col
 from warroom.sources.postgres.session import Session
-from warroom.text import first_line
+from warroom.text import clean
 
 SHOWN = 5  # statements in a snapshot
 READ_ROWS = 200  # statements read at each reading, the most total time first
@@ -35,9 +35,42 @@ NOT_INSTALLED = (
     "(needs shared_preload_libraries)"
 )
 NOT_LOADED = "pg_stat_statements is installed but not loaded: add it to shared_preload_libraries and restart"
-_COLUMNS = "key, calls, total_ms, query"
+_COLUMNS = "key, calls, total_ms, query, head"
+_BUILT_IN = (
+    "db_health",
+    "db_size",
+    "error_rate",
+    "error_tally",
+    "error_tally_ids",
+    "error_tally_since",
+    "slow_queries",
+    "slow_queries_schema",
+    "sms_failures",
+    "snapshot",
+    "snapshot_pre13",
+)
+
+
+# The console's own transaction control and asyncpg's type introspection, as they start.
+_OWN_STATEMENTS = ("BEGIN READ ONLY", "SET LOCAL ", "WITH RECURSIVE typeinfo_tree(")  # SET is never slow
+
+
+def own_heads() -> tuple[str, ...]:
+    """How the console's own statements start (their first lines): they are left out."""
+    return (*(sql_text(name).splitlines()[0] for name in _BUILT_IN), *_OWN_STATEMENTS)
+
 
 Totals = dict[str, tuple[int, float]]  # key -> (calls, total ms)
+
+
+def query_head(text: str | None, max_len: int = 200) -> str:
+    """A statement as one line: its leading ``--`` comment lines dropped, its whitespace collapsed,
+    cut and cleaned (the text is untrusted: any role's statement)."""
+    raw = (text or "")[:QUERY_CHARS]
+    lines = raw.splitlines()
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+        lines.pop(0)
+    return clean(" ".join(" ".join(lines).split()), max_len=max_len)
 
 
 def deltas(now: Totals, baseline: Totals) -> dict[str, tuple[int, float]]:
@@ -62,6 +95,7 @@ class StatementsReader:
         self._since: datetime | None = None
         self._last_at: datetime | None = None
         self.snapshot: StatementsSnapshot | None = None
+        self._own = own_heads()
 
     def due(self) -> bool:
         return self._last_at is None or self._clock() - self._last_at >= self._db.statements_interval
@@ -113,12 +147,14 @@ class StatementsReader:
 
     def _slowest(self, rows: list, query: str) -> tuple[SlowQuery, ...]:  # type: ignore[type-arg]
         texts = {str(row["key"]): row["query"] for row in rows}
-        since = deltas(self._totals(rows, query), self._baseline or {})
+        own = {str(row["key"]) for row in rows if str(row.get("head") or "").startswith(self._own)}
+        totals = {k: v for k, v in self._totals(rows, query).items() if k not in own}
+        since = deltas(totals, self._baseline or {})
         ranked = sorted(
             ((k, c, ms) for k, (c, ms) in since.items() if c > 0 and ms > 0),
             key=lambda r: (-r[2], r[0]),
         )
         return tuple(
-            SlowQuery(key, first_line((texts.get(key) or "")[:QUERY_CHARS], 200), calls, round(ms, 3))
+            SlowQuery(key, query_head(texts.get(key)), calls, round(ms, 3))
             for key, calls, ms in ranked[:SHOWN]
         )

@@ -462,7 +462,7 @@ class HealthPane(DbPane):
         head = Content.assemble(
             ("Slow queries ", "$text-muted"),
             (f"since {since}", "bold"),
-            (" · total time, calls, mean (pg_stat_statements)", "$text-muted"),
+            (" · total, calls, mean", "$text-muted"),
         )
         if not data.rows:
             return [Content.assemble(head, ("  none yet", "$text-muted"))]
