@@ -227,7 +227,7 @@ async def test_a_blocked_session_is_cancelled_then_its_blocker_terminated(
         assert f"SELECT pg_cancel_backend({blocked.waiter_pid})" in text
         assert ACTOR_PASSWORD not in text and "actor_" in text  # where it runs, password masked
         assert not blocked.waiting.done()  # nothing ran before the answer
-        await pilot.press("enter")  # "Run it"
+        await pilot.press("down", "enter")  # "Run it" (the default is not to)
         assert await until(pilot, lambda: len(db_actions(app)) == 1)
         with pytest.raises(asyncpg.QueryCanceledError, match="user request"):
             await asyncio.wait_for(blocked.waiting, 10)
@@ -245,7 +245,7 @@ async def test_a_blocked_session_is_cancelled_then_its_blocker_terminated(
         await pick(pilot, app, "K", blocked.holder_pid)
         assert await until(pilot, lambda: isinstance(app.screen, SqlConfirmModal))
         assert f"SELECT pg_terminate_backend({blocked.holder_pid})" in await shown(pilot, app)
-        await pilot.press("enter")
+        await pilot.press("down", "enter")
         assert await until(pilot, lambda: len(db_actions(app)) == 2)
         ended = db_actions(app)[1]
         assert (ended.action, ended.outcome, ended.result) == (
@@ -312,12 +312,19 @@ async def test_pausing_a_campaign_runs_the_teams_statement_with_the_id_as_a_para
         assert await until(pilot, lambda: isinstance(app.screen, SqlConfirmModal))
         text = await shown(pilot, app)
         assert PAUSE in text and "with $1 = 'spring-sale'" in text
-        await pilot.press("enter")
+        await pilot.press("enter")  # the default: nothing runs
+        await pilot.pause(0.5)
+        assert db_actions(app) == [] and not isinstance(app.screen, SqlConfirmModal)
+        await pilot.press("m")
+        assert await until(pilot, lambda: isinstance(app.screen, CampaignModal))
+        await pilot.press(*"spring-sale", "enter")
+        assert await until(pilot, lambda: isinstance(app.screen, SqlConfirmModal))
+        await pilot.press("down", "enter")
         assert await until(pilot, lambda: len(db_actions(app)) == 1)
         paused = db_actions(app)[0]
         assert (paused.action, paused.target, paused.outcome, paused.result) == (
             "pause campaign",
-            "campaign spring-sale",
+            "spring-sale",
             "done",
             "UPDATE 1",
         )
@@ -434,3 +441,60 @@ async def test_pause_key_without_a_statement_says_which_key(tmp_path: Path) -> N
         assert not isinstance(app.screen, BackendPickModal)  # nothing listed: said so
         assert "No backend to pick" in " ".join(str(n.message) for n in app._notifications)
         assert screen_text(app)
+
+
+# -- the journal, the timeline and the report -----------------------------------------------------------
+
+
+def test_a_database_action_is_journaled_and_in_the_report(tmp_path: Path) -> None:
+    from conftest import ManualClock
+    from warroom.comms.report import build_report
+    from warroom.incident.journal import Journal
+    from warroom.incident.state import fold
+
+    clock = ManualClock()
+    settings = make_settings(tmp_path)
+    journal = Journal(settings.journal_path, actor="alice", clock=clock)
+    inc_id = journal.declare("P0", "Campaign sends stuck behind a lock").incident_id
+    clock.advance(minutes=3)
+    journal.append(
+        inc_id,
+        ev.DatabaseActed(
+            "terminate",
+            "pid 5188",
+            "SELECT pg_terminate_backend(5188)",
+            "done",
+            "pg_terminate_backend returned true",
+            "warroom_actor",
+        ),
+    )
+    journal.append(
+        inc_id, ev.DatabaseActed("cancel", "pid 5201", "SELECT pg_cancel_backend(5201);", "copied")
+    )
+    events = journal.events(inc_id)  # read back from the file: the kind round-trips
+    bodies = [e.body for e in events if isinstance(e.body, ev.DatabaseActed)]
+    assert [b.outcome for b in bodies] == ["done", "copied"]
+    assert events[1].actor == "alice"
+    report = build_report(fold(events), settings, now=clock(), commits=[], facts=None)
+    assert "Database terminate pid 5188 as warroom_actor: done: pg_terminate_backend returned true" in report
+    assert "Database cancel pid 5201: SQL copied, not run (no action_dsn)" in report
+
+
+async def test_help_lists_the_database_pane_keys(tmp_path: Path) -> None:
+    from warroom.ui.screens.help import HelpScreen
+
+    app = action_app(make_settings(tmp_path))
+    async with app.run_test(size=(120, 90)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = await shown(pilot, app)
+        for key, words in [
+            ("c", "Cancel a backend's query"),
+            ("K", "Terminate a backend"),
+            ("m", "Pause a campaign"),
+        ]:
+            assert any(line.strip(" █▀▄│").startswith(key) and words in line for line in text.splitlines()), (
+                key
+            )

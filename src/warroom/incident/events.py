@@ -353,7 +353,7 @@ class DatabaseActed(Body):
     kind: ClassVar[str] = "database_action"
     MULTILINE: ClassVar[frozenset[str]] = frozenset({"sql"})
     action: str  # "cancel", "terminate", "pause campaign"
-    target: str  # "pid 4242", "campaign spring-sale"
+    target: str  # "pid 4242", "spring-sale" (the campaign's id)
     sql: str
     outcome: str
     result: str = ""

@@ -31,7 +31,7 @@ class DbAction:
     """What will run: ``sql`` (with ``$1`` when ``argument`` is given) and how people read it."""
 
     action: str  # "cancel", "terminate", "pause campaign"
-    target: str  # "pid 4242", "campaign spring-sale"
+    target: str  # "pid 4242", "spring-sale" (the campaign's id)
     sql: str
     argument: str | None = None  # $1, passed as a parameter (never spliced into the SQL)
 
@@ -74,7 +74,7 @@ def terminate_backend(pid: int) -> DbAction:
 def pause_campaign(sql: str, campaign_id: str) -> DbAction:
     """The team's ``pause_campaign_sql`` for one campaign (its id cleaned: one line, bounded)."""
     cid = clean(campaign_id, max_len=CAMPAIGN_ID_MAX).strip()
-    return DbAction("pause campaign", f"campaign {cid}", sql.strip().rstrip(";").strip(), cid)
+    return DbAction("pause campaign", cid, sql.strip().rstrip(";").strip(), cid)
 
 
 def action_role(dsn: str) -> str:

@@ -25,13 +25,13 @@ ROLE_WORDS = {"blocker": "blocking", "blocked": "blocked", "longest": "longest",
 
 
 def backend_line(b: Backend) -> Content:
-    """``pid 4242  blocking  03:12  idle in transaction  UPDATE campaigns…`` (one line)."""
+    """``pid 4242 blocking  10m 12s idle in transaction  UPDATE campaigns…`` (one line)."""
     age = format_duration(timedelta(seconds=b.seconds)) if b.seconds is not None else "–"
     return Content.assemble(
-        (f"pid {b.pid:<7} ", "bold"),
+        (f"pid {b.pid:<6} ", "bold"),
         (f"{ROLE_WORDS.get(b.role, b.role):<9}", "bold $text-error" if b.role == "blocker" else ""),
-        (f"{age:>6}  ", "$text-warning"),
-        (f"{b.state[:20]:<20} ", "$text-muted"),
+        (f"{age:>7} ", "$text-warning"),
+        (f"{b.state[:19]:<19}  ", "$text-muted"),
         (b.query, ""),
     )
 
@@ -40,8 +40,8 @@ class BackendPickModal(Dialog):
     """Pick one of the Database pane's backends; returns its pid."""
 
     DEFAULT_CSS = """
-    BackendPickModal > #box { width: 110; }
-    BackendPickModal #backends { height: auto; max-height: 12; }
+    BackendPickModal > #box { width: 130; }
+    BackendPickModal #backends { height: auto; max-height: 12; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, title: str, backends: tuple[Backend, ...]) -> None:
@@ -73,8 +73,8 @@ class SqlConfirmModal(ChoiceModal):
     def __init__(self, title: str, sql: str, where: str) -> None:
         super().__init__(
             title,
-            [("run", "Run it"), ("no", "Do not run it")],
-            "↑↓ choose · enter · esc cancels (nothing runs)",
+            [("no", "Do not run it"), ("run", "Run it")],  # not running is the default
+            "↓ enter runs it · esc cancels (nothing runs)",
         )
         self._sql = sql
         self._where = where
