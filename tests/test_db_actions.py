@@ -498,3 +498,14 @@ async def test_help_lists_the_database_pane_keys(tmp_path: Path) -> None:
             assert any(line.strip(" █▀▄│").startswith(key) and words in line for line in text.splitlines()), (
                 key
             )
+
+
+def test_an_action_dsn_with_an_unencoded_password_is_refused_masked(tmp_path: Path) -> None:
+    bad = "postgresql://actor:pa/ss@db.internal:5432/app"
+    toml = tmp_path / "warroom.toml"
+    toml.write_text(f'[database]\naction_dsn = "{bad}"\n')
+    for env, config in (({}, toml), ({"WARROOM_ACTION_DSN": bad}, None)):
+        with pytest.raises(ConfigError) as err:
+            load_settings(env=env, state_dir=tmp_path, config=config, user="alice")
+        message = str(err.value)
+        assert "percent-encode" in message and "pa/ss" not in message and "\n" not in message

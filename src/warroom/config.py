@@ -691,16 +691,10 @@ def load_settings(
         from warroom.incident.journal import login_name
 
         settings = replace(settings, user=login_name())
-    register_dsn(settings.database.dsn)
-    settings = with_environment(settings, env)
-    action_dsn = settings.database.action_dsn
-    register_dsn(action_dsn)  # its password is masked wherever the watching DSN's is
-    problem = dsn_problem(action_dsn)
-    if problem:
-        where = (
-            "WARROOM_ACTION_DSN" if env.get("WARROOM_ACTION_DSN") else f"{settings.config_path}: [database]"
-        )
-        raise ConfigError(f"{where} action_dsn: {problem}")
+    settings = with_environment(settings, env)  # (the watching DSN's password is registered above)
+    register_dsn(settings.database.action_dsn)  # masked wherever the watching DSN's password is
+    if problem := dsn_problem(settings.database.action_dsn):  # the file's is checked as it is read
+        raise ConfigError(f"WARROOM_ACTION_DSN: {problem}")
     for secret in secrets_of(settings):  # the routing key, the webhook URL, the auth token...
         register_secret(secret)
     return settings

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warroom.durations import describe_duration
 from warroom.playbook import DEFAULT, Playbook
-from warroom.text import MASK, mask_dsn
+from warroom.text import MASK, dsn_problem, mask_dsn
 
 TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
 LONG_TEXT_MAX = 4096  # a DSN, a path, a URL, a pattern
@@ -260,6 +260,12 @@ def _action_lines(db: DatabaseSettings) -> list[str]:
     ]
 
 
+def dsn_value(value: str) -> Refusal | None:
+    """A DSN a driver can take as it is (shown masked when it cannot)."""
+    problem = dsn_problem(value)
+    return (f"a DSN: {problem}", mask_dsn(value)) if problem else None
+
+
 PAUSE_CAMPAIGN_EXAMPLE = "UPDATE campaigns SET status = 'paused' WHERE id = $1"
 
 
@@ -315,7 +321,8 @@ class DatabaseSettings:
     # connection of their own, with a role the team grants for it; the watching connection stays
     # read-only. Without it, the same keys copy the SQL instead.
     action_dsn: str = field(
-        default="", metadata=key(Text(LONG_TEXT_MAX), env="WARROOM_ACTION_DSN", show=_action_lines)
+        default="",
+        metadata=key(Text(LONG_TEXT_MAX, check=dsn_value), env="WARROOM_ACTION_DSN", show=_action_lines),
     )
     action_timeout: timedelta = field(default=5 * _SEC, metadata=key(_TIMEOUT))  # on action_dsn's line
     # The playbook's mitigation "UPDATE campaigns SET status = 'paused' WHERE id = ..." in the
