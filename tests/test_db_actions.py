@@ -26,6 +26,7 @@ from warroom.sources.postgres import schema_sql
 from warroom.sources.postgres.actions import (
     cancel_backend,
     pause_campaign,
+    probe_action,
     run_action,
     terminate_backend,
 )
@@ -350,6 +351,13 @@ async def test_a_role_without_pg_signal_backend_is_refused_by_the_server(blocked
         db = replace(settings.database, action_dsn=with_user(blocked.dsn, role, password))
         result = await run_action(db, cancel_backend(blocked.waiter_pid))
         assert result.outcome == "failed" and "permission denied" in result.result
+        # `warroom check` says so beforehand, and that the granted role may
+        assert await probe_action(db) == (
+            False,
+            f"action_dsn: role {role} may not signal backends (GRANT pg_signal_backend TO {role})",
+        )
+        ok, line = await probe_action(replace(db, action_dsn=blocked.actor_dsn))
+        assert ok and line.startswith("action_dsn ok: role actor_") and "pg_signal_backend" in line
         assert result.role == role and password not in result.result
         assert not blocked.waiting.done()
         # a pid that is no backend: no effect, said so
@@ -385,6 +393,23 @@ async def test_an_unreachable_action_database_is_a_failed_result() -> None:
     )
     result = await run_action(db, terminate_backend(42))
     assert result.outcome == "failed" and result.result and "pw-unreachable" not in result.result
+
+
+def test_check_probes_the_action_connection_and_masks_its_password(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "WARROOM_STATE_DIR": str(tmp_path / "state")}
+    env["WARROOM_ACTION_DSN"] = "postgresql://actor:pw-Unreachable-9f@127.0.0.1:1/app"
+    p = subprocess.run(
+        [sys.executable, "-m", "warroom", "check"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 1  # no database, and the action connection does not answer
+    out = p.stdout + p.stderr
+    assert "pw-Unreachable-9f" not in out
+    assert "action_dsn         = postgresql://actor:***@127.0.0.1:1/app   (timeout 5 s)" in p.stdout
+    assert "action_dsn: cannot connect: " in p.stdout
 
 
 # -- the SQL shown, run and copied ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ need them, so ``warroom --help`` and ``warroom declare`` stay fast.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -309,6 +310,10 @@ def check(ctx: click.Context, **flags: Any) -> None:
     from warroom.reach.check import probe_integrations
 
     reached = probe_integrations(settings)
+    if settings.database.action_dsn:
+        from warroom.sources.postgres.actions import probe_action
+
+        reached.append(asyncio.run(probe_action(settings.database)))
     for _, line in reached:
         show(line)
     click.echo("")

@@ -114,6 +114,43 @@ async def run_action(db: DatabaseSettings, action: DbAction) -> ActionResult:
             await close(conn)
 
 
+PROBE_SQL = (
+    "SELECT current_user::text AS role, "
+    "pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') AS can_signal, "
+    "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser"
+)
+
+
+async def probe_action(db: DatabaseSettings) -> tuple[bool, str]:
+    """``warroom check``'s line for the action connection: it connects, and says which role it is
+    and whether it may signal other backends (it changes nothing)."""
+    conn: Any = None
+    try:
+        async with asyncio.timeout(
+            db.connect_timeout.total_seconds() + db.action_timeout.total_seconds() + 2
+        ):
+            conn = await _connect(db)
+            row = await conn.fetchrow(PROBE_SQL, timeout=db.action_timeout.total_seconds() + 1)
+    except asyncio.CancelledError:
+        raise
+    except TimeoutError:
+        return False, "action_dsn: no answer in time"
+    except Exception as exc:
+        return False, f"action_dsn: cannot connect: {clean(one_line(exc), max_len=300)}"
+    finally:
+        if conn is not None:
+            await close(conn)
+    role = clean(row["role"], max_len=63)
+    if row["superuser"]:
+        return True, f"action_dsn ok: role {role} (a superuser: prefer a role with pg_signal_backend only)"
+    if not row["can_signal"]:
+        return (
+            False,
+            f"action_dsn: role {role} may not signal backends (GRANT pg_signal_backend TO {role})",
+        )
+    return True, f"action_dsn ok: role {role}, may cancel and terminate backends (pg_signal_backend)"
+
+
 async def _connect(db: DatabaseSettings) -> Any:
     import asyncpg
 
