@@ -789,6 +789,10 @@ size_interval = "10m"
 resync_interval = "15m"
 resync_timeout = "30s"
 pgbouncer = true
+action_dsn = "postgresql://actor:s3cr3t-action@db.internal:5432/app"
+action_timeout = "3s"
+pause_campaign_sql = "UPDATE campaigns SET status = 'paused' WHERE id = $1"
+statements_interval = "1m"
 
 [database.queries]
 error_tally = "sql/q.sql"
@@ -910,8 +914,9 @@ KNOWN_KEYS = {
     "[incident]": "status_page_link, timezone, user",
     "[ui]": "bell, theme",
     "[templates]": "dir",
-    "[database]": "connect_timeout, dsn, panes, pgbouncer, poll_interval, queries, resync_interval, "
-    "resync_timeout, size_interval, statement_timeout",
+    "[database]": "action_dsn, action_timeout, connect_timeout, dsn, panes, pause_campaign_sql, pgbouncer, "
+    "poll_interval, queries, resync_interval, resync_timeout, size_interval, statement_timeout, "
+    "statements_interval",
     "[[database.panes]] #1": "sql, title",
     "[errors]": "id_column, limit, overlap, rate_sustain, rate_threshold, table, time_column, window",
     "[git]": "count, deploy_pattern, deploy_tags, migration_globs, poll_interval, recent, repo",
@@ -1065,6 +1070,9 @@ def test_check_shows_every_setting(tmp_path: Path) -> None:
         f"query sms_failures = {d}/sql/q.sql",
         f"query error_rate   = {d}/sql/q.sql",
         f"pane               = 'Stuck jobs' from {d}/sql/q.sql",
+        "action_dsn         = postgresql://actor:***@db.internal:5432/app   (timeout 3 s)",
+        "pause_campaign_sql = UPDATE campaigns SET status = 'paused' WHERE id = $1",
+        "statements_interval = 1 min",
         "",
         "[errors]",
         "table              = public.app_errors (id -, time created_at)",
@@ -1143,6 +1151,9 @@ def test_check_shows_the_defaults(tmp_path: Path) -> None:
         "connect_timeout    = 5 s",
         "size_interval      = 5 min",
         "pgbouncer          = false",
+        "action_dsn         = (not configured: the database actions copy their SQL instead)",
+        "pause_campaign_sql = (not configured: e.g. \"UPDATE campaigns SET status = 'paused' WHERE id = $1\")",
+        "statements_interval = 30 s",
         "",
         "[errors]",
         "table              = error_logs (id id, time occurred_at)",

@@ -8,6 +8,7 @@ need them, so ``warroom --help`` and ``warroom declare`` stay fast.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -302,6 +303,7 @@ def check(ctx: click.Context, **flags: Any) -> None:
     """Print the effective configuration (secrets masked) and probe the sources. Exits 1 when
     the database is unreachable, a query fails, an integration does not answer as it should, or the
     journal cannot be read or written."""
+
     from warroom.text import clean
 
     settings = settings_from(ctx, **flags)
@@ -323,11 +325,14 @@ def check(ctx: click.Context, **flags: Any) -> None:
     from warroom.sources.command import probe as probe_command
 
     reached += [probe_command(pane) for pane in settings.command_panes]
+
+    if settings.database.action_dsn:
+        from warroom.sources.postgres.actions import probe_action
+
+        reached.append(asyncio.run(probe_action(settings.database)))
     for _, line in reached:
         show(line)
     if settings.shared.configured:
-        import asyncio
-
         from warroom.shared.schema import probe as probe_shared
 
         wait = settings.shared.connect_timeout.total_seconds()
@@ -443,7 +448,6 @@ def shared_group() -> None:
 @click.pass_context
 def shared_init(ctx: click.Context, **flags: Any) -> None:
     """Create the shared war room's tables in [shared] dsn (WARROOM_SHARED_DSN). Safe to run again."""
-    import asyncio
 
     from warroom.shared.schema import SharedError, connect, init, why
 
@@ -482,7 +486,6 @@ def shared_init(ctx: click.Context, **flags: Any) -> None:
 def join(ctx: click.Context, incident_id: str, no_console: bool, **flags: Any) -> None:
     """Join a shared incident from the team's shared database: pull its events into this
     machine's journal, then open the console on it."""
-    import asyncio
 
     from warroom.incident.journal import incident_id_ok
     from warroom.shared.room import join as pull

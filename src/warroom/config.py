@@ -726,10 +726,12 @@ def load_settings(
         from warroom.incident.journal import login_name
 
         settings = replace(settings, user=login_name())
-    register_dsn(settings.database.dsn)
-    settings = with_environment(settings, env)
+    settings = with_environment(settings, env)  # (the watching DSN's password is registered above)
     if problem := dsn_problem(settings.shared.dsn or None):  # its password: see secrets_of
         raise ConfigError(f"{settings.shared.where(settings.config_path)}: {problem}")
+    register_dsn(settings.database.action_dsn)  # masked wherever the watching DSN's password is
+    if problem := dsn_problem(settings.database.action_dsn):  # the file's is checked as it is read
+        raise ConfigError(f"WARROOM_ACTION_DSN: {problem}")
     for secret in secrets_of(settings):  # the routing key, the webhook URL, the API key, the auth token...
         register_secret(secret)
     return settings

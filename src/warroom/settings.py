@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warroom.durations import describe_duration
 from warroom.playbook import DEFAULT, Playbook
-from warroom.text import MASK, dsn_secrets, mask_dsn, unsafe_character
+from warroom.text import MASK, dsn_problem, dsn_secrets, mask_dsn, unsafe_character
 
 TEXT_MAX = 500  # characters of one configuration string (names, checklist items, titles)
 LONG_TEXT_MAX = 4096  # a DSN, a path, a URL, a pattern
@@ -252,6 +252,40 @@ def _dsn_lines(db: DatabaseSettings) -> list[str]:
     return [line("dsn", (db.masked_dsn or "(not configured)") + source)]
 
 
+def _action_lines(db: DatabaseSettings) -> list[str]:
+    if not db.action_dsn:
+        return [line("action_dsn", "(not configured: the database actions copy their SQL instead)")]
+    return [
+        line("action_dsn", f"{mask_dsn(db.action_dsn)}   (timeout {describe_duration(db.action_timeout)})")
+    ]
+
+
+def dsn_value(value: str) -> Refusal | None:
+    """A DSN a driver can take as it is (shown masked when it cannot)."""
+    problem = dsn_problem(value)
+    return (f"a DSN: {problem}", mask_dsn(value)) if problem else None
+
+
+PAUSE_CAMPAIGN_EXAMPLE = "UPDATE campaigns SET status = 'paused' WHERE id = $1"
+
+
+def _pause_lines(db: DatabaseSettings) -> list[str]:
+    if not db.pause_campaign_sql:
+        return [line("pause_campaign_sql", f'(not configured: e.g. "{PAUSE_CAMPAIGN_EXAMPLE}")')]
+    return [line("pause_campaign_sql", db.pause_campaign_sql)]
+
+
+def one_parameter_sql(value: str) -> Refusal | None:
+    """An SQL statement taking the campaign's id as ``$1`` (and no other parameter), or nothing."""
+    if not value:
+        return None
+    if "$1" not in value or re.search(r"\$([2-9]|1[0-9])", value):
+        return "one SQL statement using $1 for the campaign's id (and no other $n), like " + repr(
+            PAUSE_CAMPAIGN_EXAMPLE
+        ), value
+    return None
+
+
 _MS = timedelta(milliseconds=1)
 _SEC = timedelta(seconds=1)
 _MIN = timedelta(minutes=1)
@@ -283,6 +317,23 @@ class DatabaseSettings:
         default=(),
         metadata=key(show=lambda db: [line("pane", f"{p.title!r} from {p.sql}") for p in db.panes]),
     )
+    # The runbooks' database actions (cancel or terminate a backend, pause a campaign) run on a
+    # connection of their own, with a role the team grants for it; the watching connection stays
+    # read-only. Without it, the same keys copy the SQL instead.
+    action_dsn: str = field(
+        default="",
+        metadata=key(Text(LONG_TEXT_MAX, check=dsn_value), env="WARROOM_ACTION_DSN", show=_action_lines),
+    )
+    action_timeout: timedelta = field(default=5 * _SEC, metadata=key(_TIMEOUT))  # on action_dsn's line
+    # The playbook's mitigation "UPDATE campaigns SET status = 'paused' WHERE id = ..." in the
+    # team's schema, with $1 for the campaign's id ("": not offered).
+    pause_campaign_sql: str = field(
+        default="", metadata=key(Text(LONG_TEXT_MAX, check=one_parameter_sql), show=_pause_lines)
+    )
+    # pg_stat_statements ("Review performance metrics") is read at most this often.
+    statements_interval: timedelta = field(
+        default=30 * _SEC, metadata=key(Duration(lo=_SEC), show="statements_interval")
+    )
 
     @property
     def command_timeout(self) -> timedelta:
@@ -292,6 +343,10 @@ class DatabaseSettings:
     @property
     def masked_dsn(self) -> str:
         return mask_dsn(self.dsn)
+
+    @property
+    def masked_action_dsn(self) -> str:
+        return mask_dsn(self.action_dsn)
 
 
 def _table_lines(er: ErrorSettings) -> list[str]:

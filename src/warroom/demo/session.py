@@ -58,7 +58,13 @@ from warroom.durations import utc_now
 from warroom.files import private_dir
 from warroom.incident import events as ev
 from warroom.incident.journal import JOURNAL_FILE, Journal, JournalError
-from warroom.settings import DEFAULT_MIGRATION_GLOBS, DEFAULT_STATUS_PAGES, ErrorSettings, Settings
+from warroom.settings import (
+    DEFAULT_MIGRATION_GLOBS,
+    DEFAULT_STATUS_PAGES,
+    PAUSE_CAMPAIGN_EXAMPLE,
+    ErrorSettings,
+    Settings,
+)
 
 log = logging.getLogger("warroom.demo")
 
@@ -342,6 +348,10 @@ def _demo_settings(
         pgbouncer=False,
         queries={},  # the demo has the playbook's schema: the shipped queries fit it
         panes=(),
+        # Never the team's action connection: the demo's backends are the embedded server's. Its
+        # actions copy their SQL; pausing a campaign uses the playbook's own statement.
+        action_dsn="",
+        pause_campaign_sql=PAUSE_CAMPAIGN_EXAMPLE,
     )
     git = replace(
         settings.git,

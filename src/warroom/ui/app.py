@@ -40,6 +40,7 @@ from warroom.sources.command import CommandRuns, kill_everything
 from warroom.ui.actions import IncidentActions
 from warroom.ui.base import Pane
 from warroom.ui.comms import Comms
+from warroom.ui.dbactions import DbActions
 from warroom.ui.pollers import DbPolled, GitRead, PageRead, Pollers
 from warroom.ui.reach import Reach
 from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
@@ -96,6 +97,7 @@ class WarroomApp(App[int]):
         self.reach = Reach(self)  # PagerDuty, Slack, Twilio (warroom.ui.reach)
         # [[command_panes]]: their commands, started after the first frame, ended with the app.
         self.commands = CommandRuns(settings.command_panes)
+        self.db_actions = DbActions(self)  # cancel, terminate, pause a campaign (warroom.ui.dbactions)
         self.demo = demo
         self.live = LiveState(settings)
         self.pollers = Pollers(self)
@@ -395,6 +397,7 @@ class WarroomApp(App[int]):
             pane.view = DbView.of(poll, poll.errors)
         elif isinstance(pane, HealthPane):
             pane.rate = poll.error_rate
+            pane.statements = poll.statements
             pane.view = DbView.of(poll, poll.health)
         elif isinstance(pane, SmsPane):
             pane.view = DbView.of(poll, poll.sms)
@@ -468,6 +471,15 @@ class WarroomApp(App[int]):
             actor = page_actor(message.update)
             self.run_worker(self.record_in_thread(body, actor=actor), group="evidence", exit_on_error=False)
         self._feed_where(StatusPane, DecisionPane, TemplatesPane, IncidentHeader)
+
+    def action_cancel_backend(self) -> None:
+        self.db_actions.cancel()
+
+    def action_terminate_backend(self) -> None:
+        self.db_actions.terminate()
+
+    def action_pause_campaign(self) -> None:
+        self.db_actions.pause_campaign()
 
     def retry_db(self, query: str) -> None:
         if not self.pollers.retry_db(query):
@@ -633,7 +645,7 @@ class WarroomApp(App[int]):
 
     def pane_help(self) -> list[tuple[str, list[Binding]]]:
         from warroom.ui.panes.commits import CommitsPane
-        from warroom.ui.panes.database import DbPane
+        from warroom.ui.panes.database import DbPane, HealthPane
         from warroom.ui.panes.decision import DecisionList
         from warroom.ui.panes.templates import TemplateList
 
@@ -642,6 +654,7 @@ class WarroomApp(App[int]):
             ("Commits pane", list(CommitsPane.BINDINGS)),
             ("Decision tree pane", list(DecisionList.BINDINGS)),
             ("Database panes", list(DbPane.BINDINGS)),
+            ("Database pane", [b for b in HealthPane.BINDINGS if b not in DbPane.BINDINGS]),
         ]
         if self.settings.command_panes:
             from warroom.ui.panes.command import CommandPane
@@ -681,6 +694,10 @@ class WarroomApp(App[int]):
                         "key S on the templates pane · the first creates the page's incident, then updates",
                         (lambda i=info: self.reach.publish_template(i)),  # type: ignore[misc]
                     )
+            acts = self.db_actions
+            yield SystemCommand("Cancel a backend's query", "key c in the Database pane", acts.cancel)
+            yield SystemCommand("Terminate a backend", "key K in the Database pane", acts.terminate)
+            yield SystemCommand("Pause a campaign", "key m in the Database pane", acts.pause_campaign)
         if self.incident is not None and isinstance(screen, ConsoleScreen) and not self.incident.is_open:
             yield SystemCommand(
                 "Reopen the incident", "it is open again, its countdowns restart", self.action_reopen

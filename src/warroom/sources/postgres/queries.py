@@ -33,6 +33,7 @@ PANES: dict[str, tuple[str, ...]] = {
     "db_size": ("db_size",),
     "sms": ("sms_failures",),
     "error_rate": ("error_rate",),
+    "statements": ("slow_queries", "slow_queries_schema"),
 }
 
 

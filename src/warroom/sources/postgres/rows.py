@@ -19,6 +19,7 @@ from typing import Any
 from warroom.sources.dbpoll import (
     MAX_TABLE_ROWS,
     BlockedQuery,
+    Blocker,
     HealthSnapshot,
     LongQuery,
     RateMinute,
@@ -171,6 +172,8 @@ def health_snapshot(row: Row, query: str, now: datetime, size: Any) -> HealthSna
         longest=_longest(row),
         blocked=_blocked(row),
         size=size,
+        blockers=_blockers(row, "blockers"),
+        sessions=_blockers(row, "sessions"),
     )
 
 
@@ -205,6 +208,23 @@ def _blocked(row: Row) -> tuple[BlockedQuery, ...]:
                 )
             )
     return tuple(blocked)
+
+
+def _blockers(row: Row, column: str) -> tuple[Blocker, ...]:
+    """The ``blockers`` or ``sessions`` column's connections (a team's query without it: none)."""
+    out = []
+    for b in json_list(row.get(column))[: 2 * MAX_BLOCKED]:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            seconds = b.get("seconds")
+            out.append(
+                Blocker(
+                    int(b["pid"]),
+                    clean(b.get("state"), max_len=40),
+                    float(seconds) if seconds is not None else None,
+                    first_line(b.get("query"), 200),
+                )
+            )
+    return tuple(out)
 
 
 def size_bytes(rows: Sequence[Row], query: str) -> int:
