@@ -35,8 +35,8 @@ CONTRIB = sorted(Path("/usr/lib/postgresql").glob("*/lib/pg_stat_statements.so")
 def pgss_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from warroom.demo.embedded import EmbeddedPostgres
 
-    if not CONTRIB:
-        pytest.skip("no PostgreSQL with pg_stat_statements here (Debian's postgresql-contrib)")
+    # The README's test command installs it (as chromium for the browser test): never a skip.
+    assert CONTRIB, "no PostgreSQL with pg_stat_statements here: install Debian's postgresql-contrib"
     server = EmbeddedPostgres(
         tmp_path_factory.mktemp("pgss"),
         bin_dir=CONTRIB[-1].parent.parent / "bin",
