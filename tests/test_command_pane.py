@@ -17,7 +17,7 @@ from conftest import ManualClock
 from test_command_source import ESCAPES, STUBBORN, gone
 from uihelpers import make_app, make_journal, make_settings, screen_text, shown
 from warroom.config import ConfigError, load_settings
-from warroom.settings import CommandPane
+from warroom.settings.integrations import CommandPane
 from warroom.sources.command import group_members, kill_everything
 from warroom.trust import trust
 from warroom.ui.panes.command import CommandPane as CommandPaneWidget

@@ -11,22 +11,23 @@ from warroom import config as cfg
 from warroom.config import ConfigError, load_settings, parse_config, read_toml
 from warroom.playbook import DEFAULT, EscalationLevel
 from warroom.settings import (
-    QUERY_NAMES,
-    CommandPane,
     DatabaseSettings,
     ErrorSettings,
     GitSettings,
-    PagerDutySettings,
     QueryPane,
     Settings,
+    StatusPage,
+    StatusSettings,
+)
+from warroom.settings.integrations import (
+    CommandPane,
+    PagerDutySettings,
     SharedSettings,
     SlackSettings,
-    StatusPage,
     StatuspageSettings,
-    StatusSettings,
     TwilioSettings,
-    keys_of,
 )
+from warroom.settings.keys import QUERY_NAMES, keys_of
 from warroom.text import clean
 from warroom.trust import trust
 

@@ -12,7 +12,7 @@ import pytest
 from reachserver import HANG, Loopback, Reply, Request, closed_port, serve
 from warroom.reach import twilio
 from warroom.reach.http import make_client
-from warroom.settings import TwilioSettings
+from warroom.settings.integrations import TwilioSettings
 
 SID = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "0123456789abcdef0123456789abcdef"

@@ -378,7 +378,7 @@ def trust(ctx: click.Context, file: Path | None, **flags: Any) -> None:
     also = f" and the {len(named)} file(s) it names" if named else ""
     click.echo(f"trusted {path}{also}; warroom asks again if any of them changes")
     if settings.command_panes:
-        from warroom.settings import command_pane_lines
+        from warroom.settings.integrations import command_pane_lines
 
         click.echo("its command panes run, in their own process group, when the console opens:")
         for line in command_pane_lines(settings.command_panes):

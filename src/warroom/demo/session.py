@@ -58,13 +58,8 @@ from warroom.durations import utc_now
 from warroom.files import private_dir
 from warroom.incident import events as ev
 from warroom.incident.journal import JOURNAL_FILE, Journal, JournalError
-from warroom.settings import (
-    DEFAULT_MIGRATION_GLOBS,
-    DEFAULT_STATUS_PAGES,
-    PAUSE_CAMPAIGN_EXAMPLE,
-    ErrorSettings,
-    Settings,
-)
+from warroom.settings import DEFAULT_STATUS_PAGES, PAUSE_CAMPAIGN_EXAMPLE, ErrorSettings, Settings
+from warroom.settings.keys import DEFAULT_MIGRATION_GLOBS
 
 log = logging.getLogger("warroom.demo")
 

@@ -20,7 +20,7 @@ import httpx
 
 from warroom.durations import utc_now
 from warroom.reach.http import Answer, Unreachable, exchange
-from warroom.settings import TwilioSettings
+from warroom.settings.integrations import TwilioSettings
 from warroom.text import clean
 
 SYSTEM = "Twilio"

@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from warroom.settings import CommandPane, command_line
+from warroom.settings.integrations import CommandPane, command_line
 from warroom.text import clean
 
 LINE_MAX = 1000  # characters of one line shown (cut before it is cleaned)
