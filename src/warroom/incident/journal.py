@@ -1,9 +1,8 @@
 """The incident journal: an append-only SQLite event store that survives ``kill -9``.
 
 - WAL with ``synchronous=FULL``: an event is on disk before :meth:`Journal.append` returns.
-- Every event has a strictly increasing local sequence number and a globally unique id (so
-  journals from several machines can later be merged without duplicates), a UTC timestamp and
-  the actor who caused it.
+- Every event has a strictly increasing local sequence number, a globally unique id (journals of
+  several machines merge without duplicates), a UTC timestamp and the actor who caused it.
 - Incident ids are ``INC-YYYY-MM-DD-###``, numbered per UTC day inside one ``BEGIN IMMEDIATE``
   transaction, so processes sharing a state dir never hand out the same id twice.
 - A file that is not a warroom journal, is damaged, or comes from a newer schema is refused with
@@ -281,6 +280,16 @@ class Journal:
             db.close()
         raise self._fail("keeps being replaced while it is opened; try again")
 
+    def _check_header(self) -> None:
+        """Refuse a file that is not SQLite (it is left untouched): one line naming it."""
+        try:
+            with self.path.open("rb") as fh:
+                header = fh.read(len(_SQLITE_HEADER))
+        except OSError as exc:
+            raise self._fail(f"cannot be read ({exc.strerror})") from None
+        if header != _SQLITE_HEADER:
+            raise self._fail("is not a warroom journal (not an SQLite file); it was left untouched")
+
     def _open_once(self) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
         """A prepared connection, and which file was at the path when it was opened."""
         try:
@@ -303,13 +312,7 @@ class Journal:
                 fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
         if existed:
-            try:
-                with self.path.open("rb") as fh:
-                    header = fh.read(len(_SQLITE_HEADER))
-            except OSError as exc:
-                raise self._fail(f"cannot be read ({exc.strerror})") from None
-            if header != _SQLITE_HEADER:
-                raise self._fail("is not a warroom journal (not an SQLite file); it was left untouched")
+            self._check_header()
         opened = _identity(self.path)
         try:
             db = sqlite3.connect(
