@@ -21,7 +21,7 @@ from warroom.config import ConfigError, load_settings
 from warroom.durations import utc_now
 from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Problem
 from warroom.settings import Settings
-from warroom.text import dsn_password
+from warroom.text import counted, dsn_password
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -346,9 +346,10 @@ def check(ctx: click.Context, **flags: Any) -> None:
     if why:
         show(f"journal {settings.journal_path}: cannot be written ({why})")
     elif damaged:
-        show(f"journal: {len(listing)} incident(s), {damaged} cannot be opened (run `{RECOVER_COMMAND}`)")
+        incidents = counted(len(listing), "incident")
+        show(f"journal: {incidents}, {damaged} cannot be opened (run `{RECOVER_COMMAND}`)")
     else:
-        click.echo(f"journal ok: {len(listing)} incident(s), writable")
+        click.echo(f"journal ok: {counted(len(listing), 'incident')}, writable")
     if probe.failed or why or damaged or not all(ok for ok, _ in reached):
         sys.exit(1)
 
@@ -375,7 +376,7 @@ def trust(ctx: click.Context, file: Path | None, **flags: Any) -> None:
         record(path, named)
     except OSError as exc:
         fail(f"trust: cannot record it ({exc.strerror or exc})", 1)
-    also = f" and the {len(named)} file(s) it names" if named else ""
+    also = f" and the {counted(len(named), 'file')} it names" if named else ""
     click.echo(f"trusted {path}{also}; warroom asks again if any of them changes")
     if settings.command_panes:
         from warroom.settings.integrations import command_pane_lines
@@ -505,7 +506,8 @@ def join(ctx: click.Context, incident_id: str, no_console: bool, **flags: Any) -
             fail(f"join: {exc}", 1)
     for problem in problems:
         say(problem)
-    say(f"{incident_id}: {added} event(s) pulled from the shared database into {settings.journal_path}")
+    pulled = counted(added, "event")
+    say(f"{incident_id}: {pulled} pulled from the shared database into {settings.journal_path}")
     if no_console:
         return
     from warroom.ui.app import run_console

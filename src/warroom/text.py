@@ -264,3 +264,8 @@ def mask_phones(text: str) -> str:
     reduced to their last 4 digits, like the SMS pane's own phone column. Only ``+``-prefixed
     (E.164-style) numbers are touched, so dates, ids and error codes stay as they are."""
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``n`` and the word in its number: "1 event", "3 events", "2 criteria" (``plural`` given)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"

@@ -34,7 +34,7 @@ from warroom.files import private_dir
 from warroom.incident import events as ev
 from warroom.incident.state import FoldError, Incident, fold, in_order
 from warroom.playbook import DEFAULT, Playbook
-from warroom.text import clean
+from warroom.text import clean, counted
 
 SCHEMA_VERSION = 1
 INCIDENT_ID = re.compile(r"INC-\d{4}-\d{2}-\d{2}-\d{3,}")
@@ -48,8 +48,7 @@ OTHER_INCIDENT_HINT = (
     f"open another incident with --incident ID, or run `{RECOVER_COMMAND}` to set the damaged events aside"
 )
 EVENT_COLUMNS = "seq, event_id, incident_id, at, actor, kind, data"
-# An event id: the journal's own are 32 hex digits (nanoseconds, then random); any other journal's
-# (merged from a shared incident) must at least be short and plain.
+# An event id: this journal's are 32 hex digits; another's (a shared incident) short and plain.
 EVENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 _SCHEMA = """
@@ -229,10 +228,11 @@ def _malformed_problems(ids: int, seqs: list[object]) -> list[Problem]:
     """Rows whose incident id cannot be printed: counted, never shown."""
     problems = []
     if ids:
-        problems.append(Problem(None, f"the incidents table holds {ids} malformed incident id(s)"))
+        problems.append(Problem(None, f"the incidents table holds {counted(ids, 'malformed incident id')}"))
     if seqs:
         shown = ", ".join(str(s) for s in seqs[:5]) + (", ..." if len(seqs) > 5 else "")
-        problems.append(Problem(None, f"{len(seqs)} event(s) have a malformed incident id (seq {shown})"))
+        events = counted(len(seqs), "event") + (" has" if len(seqs) == 1 else " have")
+        problems.append(Problem(None, f"{events} a malformed incident id (seq {shown})"))
     return problems
 
 

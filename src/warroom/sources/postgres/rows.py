@@ -29,7 +29,7 @@ from warroom.sources.dbpoll import (
 )
 from warroom.sources.postgres.failures import ShapeError
 from warroom.sources.tallies import MESSAGE_CHARS, TallyGroup, row_key
-from warroom.text import clean, first_line, mask_phone
+from warroom.text import clean, counted, first_line, mask_phone
 
 Row = Any  # an asyncpg.Record (or a mapping with the same access)
 
@@ -117,7 +117,7 @@ def tally_groups(
             raise ShapeError(query, f"no times for {minute:%H:%M} (every minute before $3 needs them)")
         if times is not None:
             if not isinstance(times, list) or len(times) != count:
-                raise ShapeError(query, f"times must list the {count} row time(s) of its group")
+                raise ShapeError(query, f"times must list the {counted(count, 'row time')} of its group")
             times = [as_utc(t, query, "times") for t in times]
         out.append(
             TallyGroup(
