@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -76,8 +77,11 @@ class WarroomApp(App[int]):
     ) -> None:
         super().__init__()
         # The read-only view (warroom.ui.readonly): write actions refused in run_action, and a
-        # journal that cannot write underneath.
+        # journal that cannot write underneath. It runs no command (a stakeholder's browser
+        # session would start the responders' log tails: their output is theirs).
         self.read_only = read_only
+        if read_only:
+            settings = dataclasses.replace(settings, command_panes=())
         self.lifeline = lifeline
         self.settings = settings
         self.clock = clock
