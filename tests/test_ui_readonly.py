@@ -277,6 +277,24 @@ def processes_naming(marker: str) -> list[str]:
     return found
 
 
+async def test_the_view_does_not_join_the_shared_war_room(tmp_path: Path, clock: ManualClock) -> None:
+    """A stakeholder's session neither writes to the team's database nor shows as present there:
+    with a shared DSN configured, the view starts no link to it."""
+    from dataclasses import replace
+
+    base = make_settings(tmp_path)
+    settings = replace(base, shared=replace(base.shared, dsn="postgresql://warroom@127.0.0.1:9/team"))
+    journal = make_journal(settings, clock)
+    journal.declare("P0", "SMS sending failing", impact="All customers", lead="alice")
+    app = make_app(settings, journal, clock, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        assert app.incident is not None and app.team.room is None
+        assert not [w for w in app.workers if w.group == "shared"]
+        assert not any("team" in n for n in notices(app)), notices(app)
+    journal.close()
+
+
 async def test_a_forgotten_write_path_writes_nothing(world) -> None:  # type: ignore[no-untyped-def]
     settings, journal, clock, incident_id = world
     before = digest(settings.journal_path)
