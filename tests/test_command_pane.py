@@ -133,6 +133,28 @@ async def test_a_flood_leaves_the_console_responsive(tmp_path: Path, clock: Manu
     journal.close()
 
 
+async def test_lines_coming_do_not_lay_out_the_screen(tmp_path: Path, clock: ManualClock) -> None:
+    """A command that prints a line a second (a log tail) costs a paint of its view, not a layout
+    of the whole screen each time (bench/RESULTS.md: the demo's tail laid it out every second);
+    the view still follows the end."""
+    from test_ui_clock_repaint import count_layouts
+
+    ticker = "import time\nfor i in range(100):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.1)\n"
+    app, journal = console(tmp_path, clock, pane("ticker", ticker, lines=500))
+    async with app.run_test(size=WIDE) as pilot:
+        widget = await show_tab(pilot, app)
+        view = widget.query_one("#command-log")
+        await wait_for(pilot, lambda: len(view.lines) > view.size.height + 2)  # past one screen
+        layouts = count_layouts(app)
+        seen = len(view.lines)
+        await wait_for(pilot, lambda: len(view.lines) >= seen + 8)
+        await pilot.pause(0.3)
+        assert layouts[0] == 0, layouts
+        last = view.lines[-1]
+        assert last in screen_text(app) and view.scroll_y == view.max_scroll_y
+    journal.close()
+
+
 async def test_escape_sequences_never_reach_the_screen(tmp_path: Path, clock: ManualClock) -> None:
     app, journal = console(tmp_path, clock, pane("hostile", ESCAPES))
     async with app.run_test(size=WIDE) as pilot:

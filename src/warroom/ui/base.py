@@ -246,8 +246,8 @@ def update_static(static: Static, content: Content) -> None:
 
     ``Static.update`` lays out the whole screen by default, and a layout repaints every widget on
     it: text that follows the clock would repaint the screen every second. When the new text
-    wraps to the height the widget has (at its width, which the text does not decide), the size
-    stays and the text alone is repainted."""
+    wraps to the height the widget has (at its width, which the text does not decide), or its
+    height is set in CSS, the size stays and the text alone is repainted."""
     if static.content == content:
         return
     region = static.content_region
@@ -255,9 +255,10 @@ def update_static(static: Static, content: Content) -> None:
         static.update(content, layout=False)
         return
     auto_width = static.styles.width is not None and static.styles.width.is_auto
-    same_size = (
-        region.width > 0
-        and not auto_width
-        and visualize(static, content, markup=False).get_height(static.styles, region.width) == region.height
+    # A height the CSS fixes (1, 1fr, 50%) is not the text's to change (a one-line status).
+    set_height = static.styles.height is not None and not static.styles.height.is_auto
+    same_size = not auto_width and (
+        set_height
+        or visualize(static, content, markup=False).get_height(static.styles, region.width) == region.height
     )
     static.update(content, layout=not same_size)

@@ -85,7 +85,14 @@ class OutputView(ScrollView, can_focus=True):
         self.lines.extend(lines)
         if lines:
             self._width = max(self._width, max(cell_len(line) for line in lines[-len(self.lines) :]))
-        self.virtual_size = Size(self._width, len(self.lines))
+        size = Size(self._width, len(self.lines))
+        if size != self.virtual_size:
+            # Not through the reactive, which lays out the whole screen (every widget arranged
+            # and repainted) each time lines come: this view's own size does not change with
+            # them, only its scrollbars do, which _scroll_update sets (as Textual's own
+            # _size_updated does when told not to lay out).
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
         self.refresh()
         if self.follow:
             self.call_after_refresh(self._to_end)
