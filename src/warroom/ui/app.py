@@ -573,6 +573,21 @@ class WarroomApp(App[int]):
 
         add_lesson(self)
 
+    def action_assign_owner(self) -> None:
+        from warroom.ui.screens.people import assign_owner
+
+        assign_owner(self)
+
+    def action_assign_action_owner(self) -> None:
+        from warroom.ui.screens.people import assign_action_owner
+
+        assign_action_owner(self)
+
+    def action_assign_role(self) -> None:
+        from warroom.ui.screens.people import assign_role
+
+        assign_role(self)
+
     def action_toggle_item(self) -> None:
         self.actions.toggle_item()
 
