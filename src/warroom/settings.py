@@ -563,6 +563,27 @@ class SharedSettings:
         return "WARROOM_SHARED_DSN" if self.dsn_from_env else f"{config_path}: [shared] dsn"
 
 
+CONTACT_MAX = 120  # characters of an escalation contact ("Jane Doe +49 170 1234567, #eng-leads")
+
+
+def _contact_lines(c: EscalationContacts) -> list[str]:
+    return [line(f"contact L{n}", c.contact(n) or "(not configured)") for n in range(1, 5)]
+
+
+@dataclass(frozen=True)
+class EscalationContacts:
+    """Who to reach at each level of the playbook's escalation path (shown beside the timer)."""
+
+    l1: str = field(default="", metadata=key(Text(CONTACT_MAX), show=_contact_lines))
+    l2: str = field(default="", metadata=key(Text(CONTACT_MAX)))
+    l3: str = field(default="", metadata=key(Text(CONTACT_MAX)))
+    l4: str = field(default="", metadata=key(Text(CONTACT_MAX)))
+
+    def contact(self, level: int) -> str:
+        """Level ``level``'s contact ("" when not configured, or not a level 1-4)."""
+        return str(getattr(self, f"l{level}", "")) if 1 <= level <= 4 else ""
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path
@@ -607,6 +628,7 @@ class Settings:
     statuspage: StatuspageSettings = field(default_factory=StatuspageSettings, metadata=section("statuspage"))
     twilio: TwilioSettings = field(default_factory=TwilioSettings, metadata=section("twilio"))
     shared: SharedSettings = field(default_factory=SharedSettings, metadata=section("shared"))
+    escalation: EscalationContacts = field(default_factory=EscalationContacts, metadata=section("escalation"))
     playbook: Playbook = field(default=DEFAULT, metadata=section("playbook"))
 
     @property
