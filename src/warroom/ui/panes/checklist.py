@@ -35,7 +35,9 @@ SEP = "\x1f"  # option ids are "<checklist><SEP><item>"
 class ChecklistList(NoWrapOptionList):
     BINDINGS: ClassVar = [
         Binding("space,x", "tick", "Tick", id="tick"),
-        Binding("o", "app.assign_owner", "Owner", id="owner", tooltip="Assign an owner (default: you)"),
+        Binding(
+            "o", "app.assign_owner", "Owner", show=False, id="owner", tooltip="Assign an owner (default: you)"
+        ),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]

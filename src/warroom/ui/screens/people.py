@@ -52,7 +52,7 @@ class RoleModal(Dialog):
     def __init__(self, roles: dict[str, str], name: str, *, save: Save | None = None) -> None:
         super().__init__(
             "Assign or hand over a role",
-            "↑↓ choose · tab to the name · enter saves · empty: nobody · esc cancels",
+            "↑↓ choose · enter, then the name · empty: nobody · esc cancels",
             save=save,
         )
         self._roles = roles
@@ -62,7 +62,7 @@ class RoleModal(Dialog):
         options = [
             Option(
                 Content.assemble(
-                    (f"{label:<14}", "bold"),
+                    (f"{label:<15}", "bold"),
                     (self._roles.get(key) or "nobody", "" if key in self._roles else "italic"),
                 ),
                 id=key,
