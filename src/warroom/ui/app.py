@@ -199,12 +199,11 @@ class WarroomApp(App[int]):
 
     # -- incident --------------------------------------------------------------------------------
     def declare(self, severity: str, title: str, impact: str, lead: str) -> str | None:
+        """A new incident on this journal (with a shared database: TeamLink.declare, which asks
+        the team for the id without blocking the UI loop)."""
         fields: dict[str, Any] = {"impact": impact, "lead": lead, "playbook": self.settings.playbook}
         try:
-            if self.team.configured:
-                event = self.team.declare(severity, title, **fields)
-            else:
-                event = self.journal.declare(severity, title, **fields)
+            event = self.journal.declare(severity, title, **fields)
         except (JournalError, ValueError) as exc:
             self.say(str(exc), severity="error")
             return None
