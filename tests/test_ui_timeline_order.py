@@ -19,7 +19,9 @@ def rows(app) -> list[str]:  # type: ignore[no-untyped-def]
     return [str(ol.get_option_at_index(i).prompt) for i in range(ol.option_count)]
 
 
-async def test_an_earlier_event_from_another_console_is_laid_in_its_place(tmp_path: Path, clock: ManualClock) -> None:
+async def test_an_earlier_event_from_another_console_is_laid_in_its_place(
+    tmp_path: Path, clock: ManualClock
+) -> None:
     settings = make_settings(tmp_path / "a")
     journal = make_journal(settings, clock)
     bob = Journal(tmp_path / "bob.sqlite3", actor="bob", clock=ManualClock(clock.now))
@@ -42,7 +44,11 @@ async def test_an_earlier_event_from_another_console_is_laid_in_its_place(tmp_pa
             await pilot.pause()
             shown = rows(app)
             notes = [r.split("Note: ", 1)[1] for r in shown if "Note: " in r]
-            assert notes == ["bob: the pool is full", "alice: checking the logs", "alice: restarted the pooler"]
+            assert notes == [
+                "bob: the pool is full",
+                "alice: checking the logs",
+                "alice: restarted the pooler",
+            ]
             assert len(shown) == 4  # the declaration and the three notes, each once
             ol = app.screen.query_one(TimelineList)
             assert ol.highlighted == ol.option_count - 1  # still following the newest
