@@ -252,7 +252,10 @@ def run(a: argparse.Namespace) -> str:
         for c in consoles:
             if c.actor.startswith("load"):
                 c.proc.kill()  # busy writing for ever: it would read "quit" only after that
-            c.close()
+            try:
+                c.close()
+            except BrokenPipeError:  # a killed console's stdin, flushed on close: it is gone anyway
+                pass
         server.release()
         server.remove()
         shutil.rmtree(root, ignore_errors=True)
