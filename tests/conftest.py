@@ -30,6 +30,7 @@ for _var in (
     "WARROOM_SLACK_WEBHOOK_URL",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
+    "WARROOM_ACTION_DSN",
 ):
     os.environ.pop(_var, None)  # the integrations: configured only where a test says so
 

@@ -333,7 +333,7 @@ def test_check_masks_the_password(env: dict[str, str], tmp_path: Path, how: str,
     )  # [database]; [shared] follows
     assert "***" in dsn_line and "db.internal" in dsn_line
     assert "database: unreachable: " in p.stdout
-    assert p.stdout.rstrip().endswith("journal ok: 0 incident(s), writable")
+    assert p.stdout.rstrip().endswith("journal ok: 0 incidents, writable")
     if how == "flag":  # visible in ps while it runs: said, in one line
         assert p.stderr.startswith("warroom: the password given with --dsn is visible to every user")
     else:

@@ -11,22 +11,24 @@ from warroom import config as cfg
 from warroom.config import ConfigError, load_settings, parse_config, read_toml
 from warroom.playbook import DEFAULT, EscalationLevel
 from warroom.settings import (
-    QUERY_NAMES,
     DatabaseSettings,
     ErrorSettings,
-    EscalationContacts,
     GitSettings,
-    PagerDutySettings,
     QueryPane,
     Settings,
+    StatusPage,
+    StatusSettings,
+)
+from warroom.settings.escalation import EscalationContacts
+from warroom.settings.integrations import (
+    CommandPane,
+    PagerDutySettings,
     SharedSettings,
     SlackSettings,
-    StatusPage,
     StatuspageSettings,
-    StatusSettings,
     TwilioSettings,
-    keys_of,
 )
+from warroom.settings.keys import QUERY_NAMES, keys_of
 from warroom.text import clean
 from warroom.trust import trust
 
@@ -556,6 +558,64 @@ MALFORMED = [
         "[[status_pages]] #1 unknown key 'token' (known keys: name, url)",
     ),
     (
+        "command pane without name",
+        '[[command_panes]]\ncommand = ["tail", "-f", "log"]',
+        "[[command_panes]] #1 name: expected a non-empty string",
+    ),
+    (
+        "command pane without command",
+        '[[command_panes]]\nname = "logs"',
+        "[[command_panes]] #1 command: expected a command: a list of strings like "
+        '["kubectl", "logs", "-f", "deploy/api"], or one string',
+    ),
+    (
+        "command pane with an empty command",
+        '[[command_panes]]\nname = "logs"\ncommand = ""',
+        "[[command_panes]] #1 command: expected a command that is not empty, got ''",
+    ),
+    (
+        "command pane with an empty list",
+        '[[command_panes]]\nname = "logs"\ncommand = []',
+        "[[command_panes]] #1 command: expected a command that is not empty, got an empty list",
+    ),
+    (
+        "command pane with a number in its command",
+        '[[command_panes]]\nname = "logs"\ncommand = ["tail", 5]',
+        "[[command_panes]] #1 command: expected a command: a list of strings like "
+        '["kubectl", "logs", "-f", "deploy/api"], or one string, got a list',
+    ),
+    (
+        "command pane with an unclosed quote",
+        '[[command_panes]]\nname = "logs"\ncommand = "tail -f \'my log"',
+        "[[command_panes]] #1 command: expected a command line a shell could read (No closing "
+        'quotation), got "tail -f \'my log"',
+    ),
+    (
+        "command pane with a control character",
+        '[[command_panes]]\nname = "logs"\ncommand = ["echo", "\\u001b]0;x\\u0007"]',
+        "[[command_panes]] #1 command: expected text without control characters (found U+001B)",
+    ),
+    (
+        "command pane name not a string",
+        '[[command_panes]]\nname = 3\ncommand = "tail -f log"',
+        "[[command_panes]] #1 name: expected a non-empty string, got 3",
+    ),
+    (
+        "command pane lines out of range",
+        '[[command_panes]]\nname = "logs"\ncommand = "tail -f log"\nlines = 0',
+        "[[command_panes]] #1 lines: expected a whole number from 10 to 100000, got 0",
+    ),
+    (
+        "command panes with the same name",
+        '[[command_panes]]\nname = "logs"\ncommand = "a"\n[[command_panes]]\nname = "logs"\ncommand = "b"',
+        "[[command_panes]] #2 name: expected a name no other command pane has, got 'logs'",
+    ),
+    (
+        "command_panes not an array of tables",
+        'command_panes = "tail -f log"',
+        "command_panes: expected an array of tables ([[command_panes]]), got 'tail -f log'",
+    ),
+    (
         "SQL identifier",
         '[errors]\ntable = "errors; DROP TABLE users"',
         "[errors] table: expected an SQL identifier (letters, digits, _; schema.table allowed), "
@@ -731,6 +791,10 @@ size_interval = "10m"
 resync_interval = "15m"
 resync_timeout = "30s"
 pgbouncer = true
+action_dsn = "postgresql://actor:s3cr3t-action@db.internal:5432/app"
+action_timeout = "3s"
+pause_campaign_sql = "UPDATE campaigns SET status = 'paused' WHERE id = $1"
+statements_interval = "1m"
 
 [database.queries]
 error_tally = "sql/q.sql"
@@ -771,6 +835,13 @@ timeout = "10s"
 [[status_pages]]
 name = "Stripe"
 url = "https://status.stripe.com/"
+
+[[command_panes]]
+name = "sms-send logs"
+command = "supabase functions logs sms-send --tail"
+cwd = "sql"
+lines = 500
+stop_grace = "5s"
 
 [pagerduty]
 routing_key = "R0UT1NGKEY0123456789abcdefABCDEF"
@@ -846,18 +917,20 @@ resolution = ["Write the report"]
 
 # The keys of every table, as the "unknown key" message lists them (where: how messages name it).
 KNOWN_KEYS = {
-    "": "database, errors, escalation, git, incident, pagerduty, playbook, shared, slack, status, "
-    "status_pages, statuspage, templates, twilio, ui",
+    "": "command_panes, database, errors, escalation, git, incident, pagerduty, playbook, shared, slack, "
+    "status, status_pages, statuspage, templates, twilio, ui",
     "[incident]": "status_page_link, timezone, user",
     "[ui]": "bell, theme",
     "[templates]": "dir",
-    "[database]": "connect_timeout, dsn, panes, pgbouncer, poll_interval, queries, resync_interval, "
-    "resync_timeout, size_interval, statement_timeout",
+    "[database]": "action_dsn, action_timeout, connect_timeout, dsn, panes, pause_campaign_sql, pgbouncer, "
+    "poll_interval, queries, resync_interval, resync_timeout, size_interval, statement_timeout, "
+    "statements_interval",
     "[[database.panes]] #1": "sql, title",
     "[errors]": "id_column, limit, overlap, rate_sustain, rate_threshold, table, time_column, window",
     "[git]": "count, deploy_pattern, deploy_tags, migration_globs, poll_interval, recent, repo",
     "[status]": "poll_interval, timeout",
     "[[status_pages]] #1": "name, url",
+    "[[command_panes]] #1": "command, cwd, lines, name, stop_grace",
     "[pagerduty]": "events_url, routing_key, timeout",
     "[slack]": "timeout, webhook_url",
     "[statuspage]": "api_key, api_url, page_id, timeout",
@@ -942,6 +1015,15 @@ def test_every_key_is_read_into_its_setting(tmp_path: Path) -> None:
         ),
     )
     assert s.status.pages == (StatusPage("Stripe", "https://status.stripe.com"),)
+    assert s.command_panes == (
+        CommandPane(
+            "sms-send logs",
+            ("supabase", "functions", "logs", "sms-send", "--tail"),
+            tmp_path / "sql",
+            500,
+            timedelta(seconds=5),
+        ),
+    )
     assert s.database.panes == (QueryPane("Stuck jobs", tmp_path / "sql" / "q.sql"),)
     assert s.database.queries == dict.fromkeys(QUERY_NAMES, tmp_path / "sql" / "q.sql")
 
@@ -998,6 +1080,9 @@ def test_check_shows_every_setting(tmp_path: Path) -> None:
         f"query sms_failures = {d}/sql/q.sql",
         f"query error_rate   = {d}/sql/q.sql",
         f"pane               = 'Stuck jobs' from {d}/sql/q.sql",
+        "action_dsn         = postgresql://actor:***@db.internal:5432/app   (timeout 3 s)",
+        "pause_campaign_sql = UPDATE campaigns SET status = 'paused' WHERE id = $1",
+        "statements_interval = 1 min",
         "",
         "[errors]",
         "table              = public.app_errors (id -, time created_at)",
@@ -1058,6 +1143,9 @@ def test_check_shows_every_setting(tmp_path: Path) -> None:
         "phase 3            = Mitigation (varies by severity; no budget)",
         "phase 4            = Recovery & Verification (ongoing; no budget)",
         "phase 5            = Post-Incident Review (within 48 hours; 2 d)",
+        "",
+        "[[command_panes]]",
+        f"command pane 1     = 'sms-send logs': supabase functions logs sms-send --tail  (in {d}/sql)",
     ]
 
 
@@ -1079,6 +1167,9 @@ def test_check_shows_the_defaults(tmp_path: Path) -> None:
         "connect_timeout    = 5 s",
         "size_interval      = 5 min",
         "pgbouncer          = false",
+        "action_dsn         = (not configured: the database actions copy their SQL instead)",
+        "pause_campaign_sql = (not configured: e.g. \"UPDATE campaigns SET status = 'paused' WHERE id = $1\")",
+        "statements_interval = 30 s",
         "",
         "[errors]",
         "table              = error_logs (id id, time occurred_at)",

@@ -104,7 +104,7 @@ def test_a_found_configuration_runs_only_once_trusted(env: dict[str, str], tmp_p
 
     trusted = run(env, "trust")
     assert trusted.returncode == 0, trusted.stderr
-    assert "and the 1 file(s) it names" in trusted.stdout
+    assert "and the 1 file it names" in trusted.stdout
     assert run(env, "list").returncode == 0
 
     (cwd / "sql" / "rate.sql").write_text("SELECT 1 FROM pg_sleep(100)\n")  # a named query changes

@@ -1,5 +1,6 @@
 """`warroom demo` end to end, headless: every pane filled from the embedded server within 5 s,
-and nothing left running afterwards."""
+the send-sms function's log followed in its command pane, and nothing left running afterwards
+(the pane's ``tail`` names the demo folder, so it is among the processes looked for)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from test_command_pane import show_tab
 from uihelpers import screen_text
 from warroom.config import load_settings
 
@@ -86,6 +88,13 @@ async def test_demo_fills_every_pane_within_5_seconds_and_leaves_nothing(tmp_pat
             while app.live.db.errors.total == before and time.monotonic() < deadline:
                 await pilot.pause(0.2)
             assert app.live.db.errors.total != before
+            # The playbook's "check function logs": the send-sms function's log followed by tail -F.
+            pane = await show_tab(pilot, app, 0)
+            deadline = time.monotonic() + 10
+            while not any(" ERROR " in line for line in pane.query_one("#command-log").lines):
+                assert time.monotonic() < deadline, list(pane.query_one("#command-log").lines)
+                await pilot.pause(0.2)
+            assert "send-sms (demo)" in screen_text(app) and "running" in screen_text(app)
             await pilot.press("q")
     finally:
         session.close()

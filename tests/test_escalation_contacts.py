@@ -11,7 +11,7 @@ import pytest
 from conftest import ManualClock
 from uihelpers import make_app, make_journal, make_settings, shown
 from warroom.config import ConfigError, load_settings
-from warroom.settings import EscalationContacts
+from warroom.settings.escalation import EscalationContacts
 
 CONTACTS = EscalationContacts(
     l1="Pat (on-call) +49 170 1111111", l2="Kim, eng lead, #eng-leads", l3="Dana (CTO) +49 170 3333333"

@@ -469,8 +469,8 @@ def test_a_malformed_incident_id_is_never_shown_and_the_file_left_alone(tmp_path
     listing = j.incidents()  # the good incident is there; the bad id is counted, never shown
     assert [i.title for i in listing] == ["ok"]
     assert [p.line for p in listing.problems] == [
-        "the incidents table holds 1 malformed incident id(s)",
-        "1 event(s) have a malformed incident id (seq 2)",
+        "the incidents table holds 1 malformed incident id",
+        "1 event has a malformed incident id (seq 2)",
     ]
     assert j.incident_ids() == [listing[0].id]
     with pytest.raises(JournalError) as err:

@@ -23,6 +23,7 @@ from conftest import ManualClock
 from warroom.incident import events as ev
 from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError
 from warroom.incident.recovery import RecoveryReport, recover
+from warroom.text import counted
 
 PAGE = 4096
 STAMP = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -185,7 +186,7 @@ def test_a_damaged_events_page_loses_its_rows_only(jpath: Path, how: str) -> Non
         lines[1]
         == f"events: {len(expected)} recovered, {len(lost_ids)} lost, 0 set aside (kept in the damaged_events table)"
     )
-    assert any(line.endswith(" event(s) lost") for line in lines)
+    assert any(line.endswith((" event lost", " events lost")) for line in lines)
 
 
 def test_a_partly_overwritten_page_gives_back_what_it_still_holds(jpath: Path) -> None:
@@ -414,8 +415,8 @@ def test_an_event_with_a_malformed_incident_id_is_set_aside_unprinted(
         listing = j.incidents()
         assert [i.id for i in listing] == pristine[1]  # event 102 was one of INC-...-002's notes
         assert [one_line(p.line) for p in listing.problems] == [
-            "the incidents table holds 1 malformed incident id(s)",
-            "1 event(s) have a malformed incident id (seq 102)",
+            "the incidents table holds 1 malformed incident id",
+            "1 event has a malformed incident id (seq 102)",
         ]
     report = recovered(jpath, jpath.read_bytes())
     assert [(s.seq, s.incident_id) for s in report.set_aside] == [(102, None)]
@@ -556,7 +557,7 @@ def test_incidents_whose_declarations_are_lost_keep_their_events(
     again = recover(jpath, clock=lambda: STAMP)
     assert not again.changed and len(again.unreplayable) == 4
     assert again.lines()[0] == (
-        f"journal {jpath}: nothing more can be salvaged (4 incident(s), {again.events} event(s)); nothing was changed"
+        f"journal {jpath}: nothing more can be salvaged (4 incidents, {counted(again.events, 'event')}); nothing was changed"
     )
     assert sha(jpath) == before
     assert len(list(jpath.parent.glob("*.damaged-*"))) == 1

@@ -588,9 +588,9 @@ async def test_probe_reports_each_query_the_session_and_a_missing_index(db, pg_d
     assert any(line.startswith("server: PostgreSQL ") for line in lines)
     assert any(line.startswith("session: read-only on, statement_timeout 2s") for line in lines)
     assert any(
-        line.startswith("query error_tally (built-in): 1 row(s)") and "SmsTimeout" in line for line in lines
+        line.startswith("query error_tally (built-in): 1 row") and "SmsTimeout" in line for line in lines
     )
-    assert any(line.startswith("query db_health (built-in): 1 row(s)") for line in lines)
+    assert any(line.startswith("query db_health (built-in): 1 row") for line in lines)
     assert any(
         line.startswith("query sms_failures (built-in): missing:") and "sms_delivery_log" in line
         for line in lines
@@ -615,7 +615,7 @@ async def test_warroom_check_prints_the_probe(db, pg_dsn, tmp_path):
     result = await asyncio.to_thread(invoke)
     assert secret not in result.output
     assert "server: PostgreSQL" in result.output
-    assert "query error_tally (built-in): 0 row(s)" in result.output
+    assert "query error_tally (built-in): 0 rows" in result.output
     assert "warning: no index" not in result.output
 
 
@@ -730,7 +730,7 @@ async def test_a_teams_full_read_must_list_the_exact_times_it_counts(db, pg_dsn,
         p = await poll(source2)
         await source2.close()
         assert isinstance(p.errors, QueryFailure) and p.errors.name == "error_tally"
-        assert p.errors.describe() == "error_tally: error: times must list the 2 row time(s) of its group"
+        assert p.errors.describe() == "error_tally: error: times must list the 2 row times of its group"
     finally:
         await source.close()
 

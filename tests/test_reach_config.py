@@ -205,10 +205,17 @@ def test_the_documented_integrations_are_accepted(tmp_path: Path, monkeypatch: p
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Integrations", 1)[1].split("\n## ", 1)[0]
     blocks = [b.split("```", 1)[0] for b in section.split("```toml\n")[1:]]
-    assert [b.splitlines()[0] for b in blocks] == ["[pagerduty]", "[slack]", "[statuspage]", "[twilio]"]
+    assert [b.splitlines()[0] for b in blocks] == [
+        "[pagerduty]",
+        "[slack]",
+        "[statuspage]",
+        "[twilio]",
+        "[database]",
+    ]
     conf = tmp_path / "warroom.toml"
     conf.write_text("\n".join(blocks))
     s = load_settings(config=conf, env={}, state_dir=tmp_path / "state", user="ana")
     assert s.pagerduty.events_url == "https://events.pagerduty.com/v2/enqueue"
     assert s.slack.configured and s.twilio.configured and s.twilio.low_balance == 10.0
     assert s.statuspage.configured and s.statuspage.api_url == "https://api.statuspage.io/v1"
+    assert s.database.action_dsn and s.database.pause_campaign_sql.endswith("WHERE id = $1")

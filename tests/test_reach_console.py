@@ -17,7 +17,7 @@ from conftest import ManualClock
 from reachserver import HANG, Loopback, Reply, Request, closed_port, serve
 from uihelpers import make_app, make_journal, make_settings, settle, shown
 from warroom.incident import events as ev
-from warroom.settings import PagerDutySettings, SlackSettings, TwilioSettings
+from warroom.settings.integrations import PagerDutySettings, SlackSettings, TwilioSettings
 from warroom.ui.panes.database import SmsPane
 from warroom.ui.screens.console import ConsoleScreen
 from warroom.ui.screens.modals import ChoiceModal

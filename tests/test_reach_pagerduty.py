@@ -13,7 +13,7 @@ import pytest
 from reachserver import HANG, Loopback, Reply, Request, closed_port, serve
 from warroom.reach import pagerduty
 from warroom.reach.http import MAX_ANSWER, make_client
-from warroom.settings import PagerDutySettings
+from warroom.settings.integrations import PagerDutySettings
 from warroom.text import clean, register_secret
 
 KEY = "R0UT1NGKEYabcdefghij0123456789AB"

@@ -14,7 +14,8 @@ import pytest
 from reachserver import HANG, Loopback, Reply, closed_port, serve
 from warroom.reach import slack
 from warroom.reach.http import make_client
-from warroom.settings import SlackSettings, secrets_of
+from warroom.settings import secrets_of
+from warroom.settings.integrations import SlackSettings
 from warroom.text import clean, register_secret
 
 PATH = "/services/T0001/B0001/XXXXXXXXXXXXXXXXXXXXXXXX"

@@ -17,7 +17,8 @@ import pytest
 from reachserver import HANG, Loopback, Reply, Request, closed_port, serve
 from warroom.reach import statuspage
 from warroom.reach.http import make_client
-from warroom.settings import Settings, StatuspageSettings, secrets_of
+from warroom.settings import Settings, secrets_of
+from warroom.settings.integrations import StatuspageSettings
 from warroom.text import clean, register_secret
 
 PAGE = "kctbh9vrtdwd"

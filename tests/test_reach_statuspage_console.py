@@ -20,7 +20,8 @@ from reachserver import HANG, Loopback, Reply, serve
 from test_reach_statuspage import INCIDENTS, KEY, ONE, PAGE, REMOTE, SHORTLINK, incident
 from uihelpers import make_app, make_journal, make_settings, settle, shown
 from warroom.incident import events as ev
-from warroom.settings import StatuspageSettings, secrets_of
+from warroom.settings import secrets_of
+from warroom.settings.integrations import StatuspageSettings
 from warroom.text import register_secret
 from warroom.ui.panes.templates import TemplateList, TemplatesPane
 from warroom.ui.screens.modals import ChoiceModal

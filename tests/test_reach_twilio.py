@@ -1,5 +1,6 @@
 """Twilio's account and balance against a loopback server speaking its REST API: the account's
-status (active, suspended, closed), the balance, 401 with Twilio's code 20003, 5xx, timeouts."""
+status (active, suspended, closed), the balance, 401 with Twilio's code 20003, 429 with
+Retry-After, 5xx, timeouts."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from reachserver import HANG, Loopback, Reply, Request, closed_port, serve
 from warroom.reach import twilio
 from warroom.reach.http import make_client
-from warroom.settings import TwilioSettings
+from warroom.settings.integrations import TwilioSettings
 
 SID = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -120,6 +121,25 @@ async def test_a_server_error_and_a_balance_still_read(loopback: Loopback, clien
         twilio.describe(reading)
         == "Twilio balance 12.34 USD · account: HTTP 503 (20500: Internal Server Error)"
     )
+
+
+async def test_rate_limited_says_how_long_twilio_asks_to_wait(
+    loopback: Loopback, client: httpx.AsyncClient
+) -> None:
+    too_many = {
+        "code": 20429,
+        "message": "Too Many Requests",
+        "more_info": "https://www.twilio.com/docs/errors/20429",
+        "status": 429,
+    }
+    loopback.routes[ACCOUNT] = Reply.json(429, too_many, **{"Retry-After": "30"})
+    loopback.routes[BALANCE] = Reply.json(429, too_many)
+    reading = await read(loopback, client)
+    assert reading.problem == (
+        "account: HTTP 429: too many requests, Twilio asks to wait 30 s (20429: Too Many Requests); "
+        "balance: HTTP 429: too many requests (20429: Too Many Requests)"
+    )
+    assert reading.alarm == [] and not reading.credentials_rejected and reading.balance is None
 
 
 async def test_a_server_that_never_answers(loopback: Loopback, client: httpx.AsyncClient) -> None:

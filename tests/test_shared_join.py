@@ -28,7 +28,7 @@ async def test_declare_then_join_from_another_machine(pg_dsn: str, tmp_path: Pat
 
     joined = warroom_cli(bob, "--user", "bob", "join", incident_id, "--no-console")
     assert joined.returncode == 0, joined.stderr
-    assert f"{incident_id}: 1 event(s) pulled from the shared database" in joined.stderr
+    assert f"{incident_id}: 1 event pulled from the shared database" in joined.stderr
     assert password_of(pg_dsn) not in joined.stdout + joined.stderr
     with Journal(Path(bob["WARROOM_STATE_DIR"]) / "journal.sqlite3") as j:
         inc = j.load(incident_id)
@@ -60,5 +60,5 @@ async def test_check_probes_the_shared_database(pg_dsn: str, tmp_path: Path) -> 
     assert warroom_cli(env, "shared", "init").returncode == 0
     assert warroom_cli(env, "declare", "-s", "P2", "-t", "x").returncode == 0
     p = warroom_cli(env, "check")
-    assert "shared: ok (warroom schema 1, 1 incident(s) shared)" in p.stdout
+    assert "shared: ok (warroom schema 1, 1 incident shared)" in p.stdout
     assert password_of(pg_dsn) not in p.stdout + p.stderr

@@ -8,21 +8,17 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from textual.binding import Binding
 
 from conftest import ManualClock
+from test_db_actions import focus_database
 from uihelpers import make_app, make_journal, make_settings, shown
 from warroom.incident import events as ev
 from warroom.incident.journal import JournalError
 from warroom.incident.readonly import ReadOnlyJournal
-from warroom.ui.panes.checklist import ChecklistList
-from warroom.ui.panes.commits import CommitsPane
-from warroom.ui.panes.database import DbPane
-from warroom.ui.panes.decision import DecisionList
-from warroom.ui.panes.templates import TemplateList
 from warroom.ui.readonly import WRITE_ACTIONS, action_name
 from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
 from warroom.ui.screens.declare import DeclareScreen
-from warroom.ui.screens.pick import PickIncidentScreen
 
 SIZE = (160, 48)
 
@@ -44,20 +40,34 @@ READS = {
     "clear_filter",
     "cancel",
     "dismiss",
+    "scroll_up",
+    "scroll_down",
+    "scroll_end",
 }
 
 
 def all_bindings():  # type: ignore[no-untyped-def]
-    return [
-        *CONSOLE_BINDINGS,
-        *ChecklistList.BINDINGS,
-        *TemplateList.BINDINGS,
-        *CommitsPane.BINDINGS,
-        *DecisionList.BINDINGS,
-        *DbPane.BINDINGS,
-        *PickIncidentScreen.BINDINGS,
-        *DeclareScreen.BINDINGS,
-    ]
+    """Every binding of every screen and widget in warroom.ui, found by walking the package (a new
+    pane's keys are classified here without anybody remembering to list them)."""
+    import importlib
+    import pkgutil
+
+    from textual.dom import DOMNode
+
+    import warroom.ui
+
+    classes: set[type] = set()
+    for info in pkgutil.walk_packages(warroom.ui.__path__, "warroom.ui."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, DOMNode) and value.__module__ == info.name:
+                classes.add(value)
+    assert len(classes) > 20, classes  # the walk found the panes and screens
+    found = [*CONSOLE_BINDINGS]
+    for cls in classes:  # its own keys (Textual's inherited ones edit text or move, never write)
+        own = cls.__dict__.get("BINDINGS", [])
+        found += [b if isinstance(b, Binding) else Binding(*b) for b in own]
+    return found
 
 
 def test_every_key_is_classified_as_a_write_or_a_read() -> None:
@@ -69,6 +79,8 @@ def test_every_key_is_classified_as_a_write_or_a_read() -> None:
     assert not unknown, f"classify these actions for the read-only view: {sorted(unknown)}"
     for name in ("note", "tick", "mark_update", "resolve", "template", "copy_focused", "page_on_call"):
         assert name in WRITE_ACTIONS
+    for name in ("cancel_backend", "terminate_backend", "pause_campaign", "restart"):
+        assert name in WRITE_ACTIONS  # the Database pane's actions, a command pane's restart
 
 
 @pytest.fixture
@@ -213,6 +225,77 @@ async def test_every_write_key_is_refused_with_a_notice(world) -> None:  # type:
     assert digest(settings.journal_path) == before
     assert [e.kind for e in journal.events(incident_id)] == ["declared"]
     assert [p for p in settings.state_dir.rglob("*") if p.is_file()] == outbox  # no outbox, no report
+
+
+async def test_the_database_actions_and_commands_are_not_the_views(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """With an action connection and a command pane configured on the serving machine, a browser
+    session can neither cancel, terminate nor pause anything, and runs no command."""
+    import os
+    from dataclasses import replace
+
+    from warroom.settings.integrations import CommandPane
+
+    base = make_settings(tmp_path)
+    marker = f"warroom-view-{os.getpid()}"
+    settings = replace(
+        base,
+        database=replace(
+            base.database,
+            dsn="postgresql://watch@127.0.0.1:9/db",  # nothing listens: the pane says so, and keeps its keys
+            action_dsn="postgresql://actor:pw@127.0.0.1:9/db",
+            pause_campaign_sql="UPDATE campaigns SET status = 'paused' WHERE id = $1",
+        ),
+        command_panes=(CommandPane("logs", ("sleep", "600", marker)),),
+    )
+    journal = make_journal(settings, clock)
+    journal.declare("P0", "SMS sending failing", impact="All customers", lead="alice")
+    app = make_app(settings, journal, clock, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await focus_database(pilot, app)
+        for key, what in (
+            ("c", "cancelling a backend's query"),
+            ("K", "terminating a backend"),
+            ("m", "pausing a campaign"),
+        ):
+            app.clear_notifications()
+            await pilot.press(key)
+            await pilot.pause()
+            assert f"read-only view: {what} is not available" in notices(app), (key, notices(app))
+            assert isinstance(app.screen, ConsoleScreen), (key, app.screen)  # no picker, no SQL shown
+        assert not app.screen.query("CommandPane") and "logs" not in await shown(pilot, app)
+        assert processes_naming(marker) == []
+    journal.close()
+
+
+def processes_naming(marker: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "cmdline").read_bytes():
+                found.append(proc.name)
+        except OSError:
+            continue
+    return found
+
+
+async def test_the_view_does_not_join_the_shared_war_room(tmp_path: Path, clock: ManualClock) -> None:
+    """A stakeholder's session neither writes to the team's database nor shows as present there:
+    with a shared DSN configured, the view starts no link to it."""
+    from dataclasses import replace
+
+    base = make_settings(tmp_path)
+    settings = replace(base, shared=replace(base.shared, dsn="postgresql://warroom@127.0.0.1:9/team"))
+    journal = make_journal(settings, clock)
+    journal.declare("P0", "SMS sending failing", impact="All customers", lead="alice")
+    app = make_app(settings, journal, clock, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        assert app.incident is not None and app.team.room is None
+        assert not [w for w in app.workers if w.group == "shared"]
+        assert not any("team" in n for n in notices(app)), notices(app)
+    journal.close()
 
 
 async def test_a_forgotten_write_path_writes_nothing(world) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ need them, so ``warroom --help`` and ``warroom declare`` stay fast.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from warroom.config import ConfigError, load_settings
 from warroom.durations import utc_now
 from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Problem
 from warroom.settings import Settings
-from warroom.text import dsn_password
+from warroom.text import counted, dsn_password
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -302,6 +303,7 @@ def check(ctx: click.Context, **flags: Any) -> None:
     """Print the effective configuration (secrets masked) and probe the sources. Exits 1 when
     the database is unreachable, a query fails, an integration does not answer as it should, or the
     journal cannot be read or written."""
+
     from warroom.text import clean
 
     settings = settings_from(ctx, **flags)
@@ -320,11 +322,17 @@ def check(ctx: click.Context, **flags: Any) -> None:
     from warroom.reach.check import probe_integrations
 
     reached = probe_integrations(settings)
+    from warroom.sources.command import probe as probe_command
+
+    reached += [probe_command(pane) for pane in settings.command_panes]
+
+    if settings.database.action_dsn:
+        from warroom.sources.postgres.actions import probe_action
+
+        reached.append(asyncio.run(probe_action(settings.database)))
     for _, line in reached:
         show(line)
     if settings.shared.configured:
-        import asyncio
-
         from warroom.shared.schema import probe as probe_shared
 
         wait = settings.shared.connect_timeout.total_seconds()
@@ -338,9 +346,10 @@ def check(ctx: click.Context, **flags: Any) -> None:
     if why:
         show(f"journal {settings.journal_path}: cannot be written ({why})")
     elif damaged:
-        show(f"journal: {len(listing)} incident(s), {damaged} cannot be opened (run `{RECOVER_COMMAND}`)")
+        incidents = counted(len(listing), "incident")
+        show(f"journal: {incidents}, {damaged} cannot be opened (run `{RECOVER_COMMAND}`)")
     else:
-        click.echo(f"journal ok: {len(listing)} incident(s), writable")
+        click.echo(f"journal ok: {counted(len(listing), 'incident')}, writable")
     if probe.failed or why or damaged or not all(ok for ok, _ in reached):
         sys.exit(1)
 
@@ -350,9 +359,9 @@ def check(ctx: click.Context, **flags: Any) -> None:
 @click.argument("file", metavar="[FILE]", type=click.Path(path_type=Path, dir_okay=False), required=False)
 @click.pass_context
 def trust(ctx: click.Context, file: Path | None, **flags: Any) -> None:
-    """Trust ./warroom.toml (or FILE) and the queries and templates it names, as they are now.
+    """Trust ./warroom.toml (or FILE) and the queries, templates and commands it names, as they are now.
 
-    A warroom.toml found in the current folder runs its queries and templates only once trusted
+    A warroom.toml found in the current folder runs its queries, templates and commands only once trusted
     (as direnv does with .envrc); any change to it or to a file it names asks again.
     """
     from warroom.config import CONFIG_FILE, named_files
@@ -367,8 +376,14 @@ def trust(ctx: click.Context, file: Path | None, **flags: Any) -> None:
         record(path, named)
     except OSError as exc:
         fail(f"trust: cannot record it ({exc.strerror or exc})", 1)
-    also = f" and the {len(named)} file(s) it names" if named else ""
+    also = f" and the {counted(len(named), 'file')} it names" if named else ""
     click.echo(f"trusted {path}{also}; warroom asks again if any of them changes")
+    if settings.command_panes:
+        from warroom.settings.integrations import command_pane_lines
+
+        click.echo("its command panes run, in their own process group, when the console opens:")
+        for line in command_pane_lines(settings.command_panes):
+            click.echo("  " + line)
 
 
 @main.command()
@@ -434,7 +449,6 @@ def shared_group() -> None:
 @click.pass_context
 def shared_init(ctx: click.Context, **flags: Any) -> None:
     """Create the shared war room's tables in [shared] dsn (WARROOM_SHARED_DSN). Safe to run again."""
-    import asyncio
 
     from warroom.shared.schema import SharedError, connect, init, why
 
@@ -473,7 +487,6 @@ def shared_init(ctx: click.Context, **flags: Any) -> None:
 def join(ctx: click.Context, incident_id: str, no_console: bool, **flags: Any) -> None:
     """Join a shared incident from the team's shared database: pull its events into this
     machine's journal, then open the console on it."""
-    import asyncio
 
     from warroom.incident.journal import incident_id_ok
     from warroom.shared.room import join as pull
@@ -493,7 +506,8 @@ def join(ctx: click.Context, incident_id: str, no_console: bool, **flags: Any) -
             fail(f"join: {exc}", 1)
     for problem in problems:
         say(problem)
-    say(f"{incident_id}: {added} event(s) pulled from the shared database into {settings.journal_path}")
+    pulled = counted(added, "event")
+    say(f"{incident_id}: {pulled} pulled from the shared database into {settings.journal_path}")
     if no_console:
         return
     from warroom.ui.app import run_console

@@ -69,6 +69,9 @@ class Lifeline:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.exit = os._exit  # tests replace it
+        # Run (each at most once, errors ignored) just before the process is ended here: they
+        # must not block (the command panes' SIGKILL to their process groups).
+        self.on_end: list[Callable[[], None]] = []
 
     # -- life cycle ---------------------------------------------------------------------------------
     def install(self) -> Lifeline:
@@ -129,6 +132,10 @@ class Lifeline:
             self._end_now(status)
 
     def _end_now(self, status: int) -> None:
+        hooks, self.on_end = self.on_end, []
+        for hook in hooks:
+            with contextlib.suppress(Exception):
+                hook()
         self._restore_terminal()
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.flush()

@@ -120,10 +120,12 @@ def clean(
     # Masked before cleaning too: a secret holding characters cleaning changes (a tab, two spaces)
     # would not be found in the cleaned text.
     text = redact(text)
-    text = _ESCAPES.sub("", text)
+    if "\x1b" in text or not text.isascii():  # every sequence starts with ESC or a C1 control
+        text = _ESCAPES.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n" if multiline else " ")
     text = text.translate(_BIDI)
-    text = "".join(_char_ok(ch, multiline) for ch in text)
+    if not (text.isascii() and text.isprintable()):  # printable ASCII (most text) needs no look
+        text = "".join(_char_ok(ch, multiline) for ch in text)
     if not multiline:
         text = _SPACE_RUN.sub(" ", text).strip()
     text = redact(text)
@@ -262,3 +264,8 @@ def mask_phones(text: str) -> str:
     reduced to their last 4 digits, like the SMS pane's own phone column. Only ``+``-prefixed
     (E.164-style) numbers are touched, so dates, ids and error codes stay as they are."""
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``n`` and the word in its number: "1 event", "3 events", "2 criteria" (``plural`` given)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"

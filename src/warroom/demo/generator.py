@@ -16,6 +16,8 @@ independent task that reconnects with backoff when the database goes away:
 - **blocked** (``ace-engage-api``): one ``UPDATE campaigns`` waiting on that lock.
 - **reporting** (``reporting-cron``): a long-running report query (``pg_sleep`` stands in for its
   cost), started again when it ends.
+- **function log**: the writer's send-sms rows also go to the function's log file
+  (:mod:`warroom.demo.function_log`), which the console follows in a command pane.
 - **git**: a commit lands during the P0's deploy freeze three minutes in; after mitigation the
   revert of the send-sms change and a hotfix deploy (once per story; see :mod:`gitrepo`).
 
@@ -40,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from warroom.demo import gitrepo
+from warroom.demo.function_log import FunctionLog
 from warroom.demo.seed import BLACK_FRIDAY, HISTORY, MITIGATION_TAU, Story, Traffic, insert_rows, update_story
 from warroom.durations import utc_now
 
@@ -116,8 +119,10 @@ class Generator:
         repo: Path | None = None,
         clock: Clock = utc_now,
         pace: Pace = REAL_PACE,
+        function_log: FunctionLog | None = None,
     ) -> None:
         self.dsn = dsn
+        self.function_log = function_log
         self.story = story
         self.repo = repo
         self.clock = clock
@@ -253,6 +258,8 @@ class Generator:
                 if now > last:
                     errors, sms = traffic.rows(last, now)
                     await insert_rows(conn, errors, sms)
+                    if self.function_log is not None:
+                        self.function_log.write(errors, sms)
                     last = now
                     self.stats.error_rows += len(errors)
                     self.stats.sms_rows += len(sms)

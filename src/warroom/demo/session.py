@@ -39,6 +39,7 @@ import concurrent.futures
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import threading
 import time
@@ -50,6 +51,8 @@ from typing import Any, TypeVar
 
 from warroom.demo import gitrepo
 from warroom.demo.embedded import EmbeddedError, EmbeddedPostgres
+from warroom.demo.function_log import FILE as FUNCTION_LOG_FILE
+from warroom.demo.function_log import FunctionLog
 from warroom.demo.generator import REAL_PACE, Generator, Pace
 from warroom.demo.seed import SeedError, Story, backfill, newest_row, read_story, seed, update_story
 from warroom.demo.server_account import locked
@@ -58,7 +61,9 @@ from warroom.durations import utc_now
 from warroom.files import private_dir
 from warroom.incident import events as ev
 from warroom.incident.journal import JOURNAL_FILE, Journal, JournalError
-from warroom.settings import DEFAULT_MIGRATION_GLOBS, DEFAULT_STATUS_PAGES, ErrorSettings, Settings
+from warroom.settings import DEFAULT_STATUS_PAGES, PAUSE_CAMPAIGN_EXAMPLE, ErrorSettings, Settings
+from warroom.settings.integrations import CommandPane
+from warroom.settings.keys import DEFAULT_MIGRATION_GLOBS
 
 log = logging.getLogger("warroom.demo")
 
@@ -130,7 +135,15 @@ class DemoSession:
         """
         if self._closed:
             return
-        gen = Generator(self.dsn, self.story, repo=self.settings.git.repo, clock=self.clock, pace=self.pace)
+        log_file = Path(self.settings.state_dir) / FUNCTION_LOG_FILE
+        gen = Generator(
+            self.dsn,
+            self.story,
+            repo=self.settings.git.repo,
+            clock=self.clock,
+            pace=self.pace,
+            function_log=FunctionLog(log_file),
+        )
         self.generator = gen
         try:
             await gen.run(stop, mitigated)
@@ -342,6 +355,10 @@ def _demo_settings(
         pgbouncer=False,
         queries={},  # the demo has the playbook's schema: the shipped queries fit it
         panes=(),
+        # Never the team's action connection: the demo's backends are the embedded server's. Its
+        # actions copy their SQL; pausing a campaign uses the playbook's own statement.
+        action_dsn="",
+        pause_campaign_sql=PAUSE_CAMPAIGN_EXAMPLE,
     )
     git = replace(
         settings.git,
@@ -359,7 +376,21 @@ def _demo_settings(
         errors=ErrorSettings(),
         git=git,
         status=status,
+        command_panes=_function_log_pane(demo_dir),
     )
+
+
+def _function_log_pane(demo_dir: Path) -> tuple[CommandPane, ...]:
+    """The playbook's ``supabase functions logs send-sms --tail``, for the demo: ``tail -F`` on the
+    log its send-sms function writes (:mod:`warroom.demo.function_log`). None without ``tail``.
+    A team's own command panes are not run by the demo (it runs nothing of a configuration)."""
+    tail = shutil.which("tail")
+    if tail is None:
+        return ()
+    path = demo_dir / FUNCTION_LOG_FILE
+    with contextlib.suppress(OSError):  # there from the start: tail says nothing about a missing file
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+    return (CommandPane(name="send-sms (demo)", command=(tail, "-n", "200", "-F", str(path)), lines=2000),)
 
 
 def prepare(

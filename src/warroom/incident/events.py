@@ -397,6 +397,35 @@ class OwnerAssigned(Body):
         return f"Owner of {what}: {self.person}" if self.person else f"{what}: no owner now"
 
 
+@dataclass(frozen=True)
+class DatabaseActed(Body):
+    """A runbook's database action (cancel or terminate a backend, pause a campaign): the exact
+    SQL, the role it ran as on the action connection, and what came back. ``outcome`` "done",
+    "no effect" (the backend had gone, no campaign matched), "failed" (with the server's reason),
+    or "copied" (no action connection is configured: the SQL was copied for the responder to run,
+    nothing was run)."""
+
+    kind: ClassVar[str] = "database_action"
+    MULTILINE: ClassVar[frozenset[str]] = frozenset({"sql"})
+    action: str  # "cancel", "terminate", "pause campaign"
+    target: str  # "pid 4242", "spring-sale" (the campaign's id)
+    sql: str
+    outcome: str
+    result: str = ""
+    role: str = ""  # the database role of the action connection
+
+    @property
+    def ran(self) -> bool:
+        return self.outcome != "copied"
+
+    def describe(self) -> str:
+        if not self.ran:
+            return f"Database {self.action} {self.target}: SQL copied, not run (no action_dsn)"
+        who = f" as {self.role}" if self.role else ""
+        why = f": {self.result}" if self.result else ""
+        return f"Database {self.action} {self.target}{who}: {self.outcome}{why}"
+
+
 BODIES: dict[str, type[Body]] = {
     cls.kind: cls
     for cls in (
@@ -423,6 +452,7 @@ BODIES: dict[str, type[Body]] = {
         Reached,
         RoleAssigned,
         OwnerAssigned,
+        DatabaseActed,
     )
 }
 

@@ -1,9 +1,8 @@
 """The incident journal: an append-only SQLite event store that survives ``kill -9``.
 
 - WAL with ``synchronous=FULL``: an event is on disk before :meth:`Journal.append` returns.
-- Every event has a strictly increasing local sequence number and a globally unique id (so
-  journals from several machines can later be merged without duplicates), a UTC timestamp and
-  the actor who caused it.
+- Every event has a strictly increasing local sequence number, a globally unique id (journals of
+  several machines merge without duplicates), a UTC timestamp and the actor who caused it.
 - Incident ids are ``INC-YYYY-MM-DD-###``, numbered per UTC day inside one ``BEGIN IMMEDIATE``
   transaction, so processes sharing a state dir never hand out the same id twice.
 - A file that is not a warroom journal, is damaged, or comes from a newer schema is refused with
@@ -35,7 +34,7 @@ from warroom.files import private_dir
 from warroom.incident import events as ev
 from warroom.incident.state import FoldError, Incident, fold, in_order
 from warroom.playbook import DEFAULT, Playbook
-from warroom.text import clean
+from warroom.text import clean, counted
 
 SCHEMA_VERSION = 1
 INCIDENT_ID = re.compile(r"INC-\d{4}-\d{2}-\d{2}-\d{3,}")
@@ -49,8 +48,7 @@ OTHER_INCIDENT_HINT = (
     f"open another incident with --incident ID, or run `{RECOVER_COMMAND}` to set the damaged events aside"
 )
 EVENT_COLUMNS = "seq, event_id, incident_id, at, actor, kind, data"
-# An event id: the journal's own are 32 hex digits (nanoseconds, then random); any other journal's
-# (merged from a shared incident) must at least be short and plain.
+# An event id: this journal's are 32 hex digits; another's (a shared incident) short and plain.
 EVENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 _SCHEMA = """
@@ -230,10 +228,11 @@ def _malformed_problems(ids: int, seqs: list[object]) -> list[Problem]:
     """Rows whose incident id cannot be printed: counted, never shown."""
     problems = []
     if ids:
-        problems.append(Problem(None, f"the incidents table holds {ids} malformed incident id(s)"))
+        problems.append(Problem(None, f"the incidents table holds {counted(ids, 'malformed incident id')}"))
     if seqs:
         shown = ", ".join(str(s) for s in seqs[:5]) + (", ..." if len(seqs) > 5 else "")
-        problems.append(Problem(None, f"{len(seqs)} event(s) have a malformed incident id (seq {shown})"))
+        events = counted(len(seqs), "event") + (" has" if len(seqs) == 1 else " have")
+        problems.append(Problem(None, f"{events} a malformed incident id (seq {shown})"))
     return problems
 
 
@@ -281,6 +280,16 @@ class Journal:
             db.close()
         raise self._fail("keeps being replaced while it is opened; try again")
 
+    def _check_header(self) -> None:
+        """Refuse a file that is not SQLite (it is left untouched): one line naming it."""
+        try:
+            with self.path.open("rb") as fh:
+                header = fh.read(len(_SQLITE_HEADER))
+        except OSError as exc:
+            raise self._fail(f"cannot be read ({exc.strerror})") from None
+        if header != _SQLITE_HEADER:
+            raise self._fail("is not a warroom journal (not an SQLite file); it was left untouched")
+
     def _open_once(self) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
         """A prepared connection, and which file was at the path when it was opened."""
         try:
@@ -303,13 +312,7 @@ class Journal:
                 fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
         if existed:
-            try:
-                with self.path.open("rb") as fh:
-                    header = fh.read(len(_SQLITE_HEADER))
-            except OSError as exc:
-                raise self._fail(f"cannot be read ({exc.strerror})") from None
-            if header != _SQLITE_HEADER:
-                raise self._fail("is not a warroom journal (not an SQLite file); it was left untouched")
+            self._check_header()
         opened = _identity(self.path)
         try:
             db = sqlite3.connect(

@@ -23,7 +23,6 @@ from urllib.parse import quote
 from warroom.incident import events as ev
 from warroom.incident.journal import (
     _BUSY_TIMEOUT,
-    _SQLITE_HEADER,
     Clock,
     Journal,
     JournalError,
@@ -44,13 +43,7 @@ class ReadOnlyJournal(Journal):
     def _open_once(self) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
         if not self.path.is_file():
             raise self._fail("does not exist (nothing to show yet)")
-        try:
-            with self.path.open("rb") as fh:
-                header = fh.read(len(_SQLITE_HEADER))
-        except OSError as exc:
-            raise self._fail(f"cannot be read ({exc.strerror})") from None
-        if header != _SQLITE_HEADER:
-            raise self._fail("is not a warroom journal (not an SQLite file); it was left untouched")
+        self._check_header()
         opened = _identity(self.path)
         uri = f"file:{quote(str(self.path.absolute()))}?mode=ro"
         try:

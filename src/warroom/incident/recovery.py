@@ -53,7 +53,7 @@ from warroom.incident.journal import (
 from warroom.incident.salvage import Row, Salvage, scan
 from warroom.incident.state import Incident
 from warroom.playbook import DEFAULT, Playbook
-from warroom.text import clean
+from warroom.text import clean, counted
 
 # What a recovered journal adds to the schema: what could not be read stays, raw, out of the way.
 DAMAGED_SCHEMA = """
@@ -120,7 +120,7 @@ class RecoveryReport:
 
     def lines(self) -> list[str]:
         """What happened, one fact a line, for a terminal (every part is checked or cleaned)."""
-        counts = f"{self.incidents} incident(s), {self.events} event(s)"
+        counts = f"{counted(self.incidents, 'incident')}, {counted(self.events, 'event')}"
         if not self.changed and not self.unreplayable and not self.lost:
             return [f"journal {self.path}: it reads whole ({counts}); nothing was changed"]
         if not self.changed:
@@ -136,11 +136,13 @@ class RecoveryReport:
             [f"{i}: rebuilt from its events (its row in the incidents table was lost)" for i in self.rebuilt]
         )
         known = sum(n for _, n in self.lost_by_incident)
-        out += _capped([f"{i}: {n} event(s) lost" for i, n in self.lost_by_incident])
+        out += _capped([f"{i}: {counted(n, 'event')} lost" for i, n in self.lost_by_incident])
         if self.lost_count > known:
             ranges = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in self.lost[:10])
             more = ", ..." if len(self.lost) > 10 else ""
-            out.append(f"lost: {self.lost_count - known} event(s) of unknown incidents (seq {ranges}{more})")
+            out.append(
+                f"lost: {counted(self.lost_count - known, 'event')} of unknown incidents (seq {ranges}{more})"
+            )
         out += _capped(
             [
                 f"{s.incident_id + ': ' if s.incident_id else ''}event {s.seq} set aside ({s.why})"
@@ -148,9 +150,8 @@ class RecoveryReport:
             ]
         )
         if self.incidents_set_aside:
-            out.append(
-                f"incidents table: {self.incidents_set_aside} malformed row(s) kept in damaged_incidents"
-            )
+            rows = counted(self.incidents_set_aside, "malformed row")
+            out.append(f"incidents table: {rows} kept in damaged_incidents")
         out += _capped(
             [
                 f"{p.incident_id}: still cannot be replayed ({p.reason}); its events are kept"

@@ -262,8 +262,8 @@ class Incident:
             case ev.Reached(system=system, remote=remote, link=link) if b.accepted and remote:
                 before = self.remotes.get(system, ("", ""))
                 self.remotes[system] = (remote, link or (before[1] if before[0] == remote else ""))
-            case ev.Observed() | ev.EvidenceRecorded():
-                pass
+            case ev.Observed() | ev.EvidenceRecorded() | ev.Reached() | ev.DatabaseActed():
+                pass  # in the timeline and the report; nothing else derives from them
         self.events.append(event)
         self.seen_seq = max(self.seen_seq, event.seq)
 

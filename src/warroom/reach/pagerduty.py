@@ -19,7 +19,7 @@ from typing import Any, Literal
 import httpx
 
 from warroom.reach.http import Answer, Unreachable, exchange
-from warroom.settings import PagerDutySettings
+from warroom.settings.integrations import PagerDutySettings
 from warroom.text import clean
 
 SYSTEM = "PagerDuty"

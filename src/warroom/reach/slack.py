@@ -14,7 +14,7 @@ from typing import Literal
 import httpx
 
 from warroom.reach.http import Unreachable, exchange
-from warroom.settings import SlackSettings, masked_url
+from warroom.settings.integrations import SlackSettings, masked_url
 
 SYSTEM = "Slack"
 Outcome = Literal["accepted", "rejected", "rate-limited", "unreachable"]

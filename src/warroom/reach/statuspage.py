@@ -24,7 +24,7 @@ from typing import Any, Literal
 import httpx
 
 from warroom.reach.http import Answer, Unreachable, exchange
-from warroom.settings import StatuspageSettings
+from warroom.settings.integrations import StatuspageSettings
 from warroom.text import clean
 
 SYSTEM = "Statuspage"

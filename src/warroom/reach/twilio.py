@@ -20,7 +20,7 @@ import httpx
 
 from warroom.durations import utc_now
 from warroom.reach.http import Answer, Unreachable, exchange
-from warroom.settings import TwilioSettings
+from warroom.settings.integrations import TwilioSettings
 from warroom.text import clean
 
 SYSTEM = "Twilio"
@@ -68,6 +68,9 @@ def _failure(answer: Answer | Unreachable) -> tuple[str, bool]:
     said = clean(f"{code}: {message}" if code and message else (message or ""), max_len=120)
     rejected = answer.status == 401 or code == 20003
     what = "credentials rejected" if rejected else f"HTTP {answer.status}"
+    if answer.status == 429:  # read again at the next poll; say how long Twilio asked to wait
+        wait = f", Twilio asks to wait {answer.retry_after:.0f} s" if answer.retry_after else ""
+        what = f"HTTP 429: too many requests{wait}"
     return what + (f" ({said})" if said else ""), rejected
 
 

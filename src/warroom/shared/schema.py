@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from warroom.text import clean
+from warroom.text import clean, counted
 
 SCHEMA_VERSION = 1
 CHANNEL = "warroom_events"
@@ -147,7 +147,7 @@ async def probe(dsn: str, wait: float) -> tuple[bool, str]:
     try:
         await check(conn)
         count = await conn.fetchval("SELECT count(*) FROM warroom_incidents")
-        return True, f"shared: ok (warroom schema {SCHEMA_VERSION}, {count} incident(s) shared)"
+        return True, f"shared: ok (warroom schema {SCHEMA_VERSION}, {counted(count, 'incident')} shared)"
     except Exception as exc:
         return False, f"shared: {why(exc)}"
     finally:

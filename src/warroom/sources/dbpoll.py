@@ -106,6 +106,27 @@ class BlockedQuery:
 
 
 @dataclass(frozen=True)
+class Blocker:
+    """A connection others wait for (its transaction holds the lock they want)."""
+
+    pid: int
+    state: str  # "idle in transaction", "active"...
+    seconds: float | None  # how long its transaction (else its query) has run
+    query: str  # its query (the last one when idle), first line
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A backend the runbooks' actions can cancel or terminate, as the Database pane lists it."""
+
+    pid: int
+    role: Literal["blocked", "blocker", "longest", "session"]
+    state: str
+    seconds: float | None
+    query: str
+
+
+@dataclass(frozen=True)
 class DbSize:
     bytes: int
     fetched_at: datetime
@@ -135,6 +156,24 @@ class HealthSnapshot:
     longest: LongQuery | None
     blocked: tuple[BlockedQuery, ...]  # the longest waits only (at most 5): count with blocked_count
     size: DbSize | QueryFailure | None
+    blockers: tuple[Blocker, ...] = ()  # the connections the listed waits are behind
+    sessions: tuple[Blocker, ...] = ()  # up to 10 connections not idle, the oldest transaction first
+
+    def backends(self) -> tuple[Backend, ...]:
+        """The Database pane's list of backends to act on: the blockers first (ending one frees
+        every wait behind it), then the blocked waits, then the longest-running query, then the other
+        connections that are not idle (an old "idle in transaction" holds its locks); each pid once."""
+        out: dict[int, Backend] = {}
+        for b in self.blockers:
+            out.setdefault(b.pid, Backend(b.pid, "blocker", b.state, b.seconds, b.query))
+        for w in self.blocked:
+            out.setdefault(w.pid, Backend(w.pid, "blocked", "waiting on a lock", w.seconds, w.query))
+        if self.longest is not None:
+            lq = self.longest
+            out.setdefault(lq.pid, Backend(lq.pid, "longest", "active", lq.seconds, lq.query))
+        for b in self.sessions:
+            out.setdefault(b.pid, Backend(b.pid, "session", b.state, b.seconds, b.query))
+        return tuple(out.values())
 
     @property
     def running(self) -> int:
@@ -212,6 +251,39 @@ class ErrorRateSnapshot:
     summary: str  # one line for the pane
 
 
+# -- slow queries (pg_stat_statements) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlowQuery:
+    """One statement's execution since the baseline (the first reading): deltas, not totals."""
+
+    key: str  # userid:queryid
+    query: str  # first line, cleaned
+    calls: int
+    total_ms: float
+
+    @property
+    def mean_ms(self) -> float:
+        return self.total_ms / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True)
+class StatementsSnapshot:
+    """The playbook's "Review performance metrics": the statements that took the most execution
+    time since ``since`` (the first reading after the console started watching), from
+    pg_stat_statements. ``hint``: one line when it cannot be read (not installed, not loaded)."""
+
+    fetched_at: datetime
+    since: datetime | None
+    rows: tuple[SlowQuery, ...]
+    hint: str = ""
+
+    @property
+    def available(self) -> bool:
+        return not self.hint
+
+
 # -- extra panes ------------------------------------------------------------------------------------
 # A team's extra panes ([[database.panes]]) are named query-1, query-2... in their order in
 # warroom.toml: TablePane.name, QueryFailure.name, PostgresSource.retry(name), the UI's pane ids.
@@ -248,7 +320,7 @@ def query_pane_index(name: str) -> int | None:
 
 # -- the poll ---------------------------------------------------------------------------------------
 
-PaneData = TallySnapshot | HealthSnapshot | SmsSnapshot | ErrorRateSnapshot | TablePane
+PaneData = TallySnapshot | HealthSnapshot | SmsSnapshot | ErrorRateSnapshot | TablePane | StatementsSnapshot
 
 
 @dataclass(frozen=True)
@@ -267,6 +339,7 @@ class DbPoll:
     sms: SmsSnapshot | QueryFailure | None = None
     error_rate: ErrorRateSnapshot | QueryFailure | None = None
     panes: tuple[TablePane | QueryFailure | None, ...] = ()  # aligned with settings.database.panes
+    statements: StatementsSnapshot | QueryFailure | None = None  # pg_stat_statements, when due
     db_ms: float = 0.0  # time spent waiting on the database in this cycle
 
     @property

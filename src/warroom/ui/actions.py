@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from warroom.incident import events as ev
+from warroom.text import counted
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
@@ -99,7 +100,7 @@ class IncidentActions:
                 if problem:
                     return problem
             if changed:
-                self.app.say(f"Saved {len(changed)} field(s).")
+                self.app.say(f"Saved {counted(len(changed), 'field')}.")
             return None
 
         self.app.push_screen(EditFieldsModal(dict(inc.fields), focus, save=save))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -36,9 +37,11 @@ from warroom.incident.journal import RECOVER_COMMAND, Journal, JournalError, Pro
 from warroom.incident.state import Incident, order_key
 from warroom.lifeline import Lifeline
 from warroom.live import LiveState
+from warroom.sources.command import CommandRuns, kill_everything
 from warroom.ui.actions import IncidentActions
 from warroom.ui.base import Pane
 from warroom.ui.comms import Comms
+from warroom.ui.dbactions import DbActions
 from warroom.ui.pollers import DbPolled, GitRead, PageRead, Pollers
 from warroom.ui.reach import Reach
 from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
@@ -74,8 +77,11 @@ class WarroomApp(App[int]):
     ) -> None:
         super().__init__()
         # The read-only view (warroom.ui.readonly): write actions refused in run_action, and a
-        # journal that cannot write underneath.
+        # journal that cannot write underneath. It runs no command (a stakeholder's browser
+        # session would start the responders' log tails: their output is theirs).
         self.read_only = read_only
+        if read_only:
+            settings = dataclasses.replace(settings, command_panes=())
         self.lifeline = lifeline
         self.settings = settings
         self.clock = clock
@@ -93,6 +99,9 @@ class WarroomApp(App[int]):
         self.comms = Comms(self, system_copy=system_copy)
         self.actions = IncidentActions(self)
         self.reach = Reach(self)  # PagerDuty, Slack, Twilio (warroom.ui.reach)
+        # [[command_panes]]: their commands, started after the first frame, ended with the app.
+        self.commands = CommandRuns(settings.command_panes)
+        self.db_actions = DbActions(self)  # cancel, terminate, pause a campaign (warroom.ui.dbactions)
         self.demo = demo
         self.live = LiveState(settings)
         self.pollers = Pollers(self)
@@ -140,6 +149,23 @@ class WarroomApp(App[int]):
             self.lifeline.attach(asyncio.get_running_loop(), self._hangup)
         self.call_later(self._choose_incident)
         self.call_after_refresh(self.reach.start_polls)
+        if self.commands.runs:
+            self.call_after_refresh(self._start_commands)
+
+    def _start_commands(self) -> None:
+        self.run_worker(
+            self.commands.start_all,
+            thread=True,
+            group="commands",
+            exit_on_error=False,
+            description="start the command panes' commands",
+        )
+
+    async def on_unmount(self) -> None:
+        """The app is ending: every command pane's process group ends with it (SIGTERM, then
+        SIGKILL after its grace period)."""
+        if self.commands.runs:
+            await asyncio.to_thread(self.commands.stop_all)
 
     def _register_themes(self) -> None:
         loaded = load_themes()
@@ -374,6 +400,7 @@ class WarroomApp(App[int]):
             pane.view = DbView.of(poll, poll.errors)
         elif isinstance(pane, HealthPane):
             pane.rate = poll.error_rate
+            pane.statements = poll.statements
             pane.view = DbView.of(poll, poll.health)
         elif isinstance(pane, SmsPane):
             pane.view = DbView.of(poll, poll.sms)
@@ -447,6 +474,15 @@ class WarroomApp(App[int]):
             actor = page_actor(message.update)
             self.run_worker(self.record_in_thread(body, actor=actor), group="evidence", exit_on_error=False)
         self._feed_where(StatusPane, DecisionPane, TemplatesPane, IncidentHeader)
+
+    def action_cancel_backend(self) -> None:
+        self.db_actions.cancel()
+
+    def action_terminate_backend(self) -> None:
+        self.db_actions.terminate()
+
+    def action_pause_campaign(self) -> None:
+        self.db_actions.pause_campaign()
 
     def retry_db(self, query: str) -> None:
         if not self.pollers.retry_db(query):
@@ -627,16 +663,22 @@ class WarroomApp(App[int]):
 
     def pane_help(self) -> list[tuple[str, list[Binding]]]:
         from warroom.ui.panes.commits import CommitsPane
-        from warroom.ui.panes.database import DbPane
+        from warroom.ui.panes.database import DbPane, HealthPane
         from warroom.ui.panes.decision import DecisionList
         from warroom.ui.panes.templates import TemplateList
 
-        return [
+        sections = [
             ("Templates pane", list(TemplateList.BINDINGS)),
             ("Commits pane", list(CommitsPane.BINDINGS)),
             ("Decision tree pane", list(DecisionList.BINDINGS)),
             ("Database panes", list(DbPane.BINDINGS)),
+            ("Database pane", [b for b in HealthPane.BINDINGS if b not in DbPane.BINDINGS]),
         ]
+        if self.settings.command_panes:
+            from warroom.ui.panes.command import CommandPane
+
+            sections.append(("Command panes", list(CommandPane.BINDINGS)))
+        return sections
 
     async def action_quit(self) -> None:
         self.exit(0)
@@ -670,6 +712,10 @@ class WarroomApp(App[int]):
                         "key S on the templates pane · the first creates the page's incident, then updates",
                         (lambda i=info: self.reach.publish_template(i)),  # type: ignore[misc]
                     )
+            acts = self.db_actions
+            yield SystemCommand("Cancel a backend's query", "key c in the Database pane", acts.cancel)
+            yield SystemCommand("Terminate a backend", "key K in the Database pane", acts.terminate)
+            yield SystemCommand("Pause a campaign", "key m in the Database pane", acts.pause_campaign)
         if self.incident is not None and isinstance(screen, ConsoleScreen) and not self.incident.is_open:
             yield SystemCommand(
                 "Reopen the incident", "it is open again, its countdowns restart", self.action_reopen
@@ -724,12 +770,15 @@ def run_console(settings: Settings, *, incident_id: str | None = None, demo: Any
     """Open the console; returns the process exit status. The lifeline ends the process if the
     terminal goes away or a signal comes, even when the UI loop cannot answer."""
     lifeline = Lifeline().install()
+    # A process ended by the lifeline (os._exit) takes the command panes' process groups with it.
+    lifeline.on_end.append(kill_everything)
     try:
         app = WarroomApp(settings, incident_id=incident_id, demo=demo, lifeline=lifeline)
         try:
             result = app.run()
         finally:
             lifeline.detach()
+            app.commands.stop_all()  # (a no-op when the app ended them, as it does)
             with contextlib.suppress(Exception):
                 app.journal.close()
     finally:

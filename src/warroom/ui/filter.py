@@ -67,9 +67,10 @@ def matching(widget: Widget, rows: list[T], text_of: Callable[[T], str]) -> list
 
 
 def target(pane: Pane) -> Widget | None:
-    """The list or table a pane's filter applies to: its first one."""
+    """The list or table a pane's filter applies to: its first one (or a widget of rows that
+    says it is one, ``FILTERS_ROWS``: a command pane's output)."""
     for widget in pane.query("*"):
-        if isinstance(widget, OptionList | DataTable):
+        if isinstance(widget, OptionList | DataTable) or getattr(widget, "FILTERS_ROWS", False):
             return widget
     return None
 

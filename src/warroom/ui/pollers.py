@@ -117,6 +117,11 @@ class Pollers:
             with contextlib.suppress(Exception):
                 await asyncio.shield(source.close())
 
+    def refresh_db(self) -> None:
+        """Poll the database now (after a database action: show what it changed)."""
+        if self._db_source is not None:
+            self._db_source.refresh()
+
     def retry_db(self, pane: str) -> bool:
         """Re-enable a pane's failed query now; False when there is no database source."""
         if self._db_source is None:

@@ -52,6 +52,10 @@ WRITE_ACTIONS: dict[str, str] = {
     "copy_revert": "copying git revert",
     "copy_function_rollback": "copying the function rollback",
     "mark_fix": "marking the fix",
+    "cancel_backend": "cancelling a backend's query",
+    "terminate_backend": "terminating a backend",
+    "pause_campaign": "pausing a campaign",
+    "restart": "restarting a command",
     # the pick and declare screens
     "new": "declaring an incident",
     "declare": "declaring an incident",

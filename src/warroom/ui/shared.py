@@ -31,7 +31,10 @@ class TeamLink:
     def start(self, incident_id: str) -> None:
         """Follow ``incident_id`` with the team (the previous incident's link is stopped)."""
         self.stop()
-        if not self.configured:
+        # The read-only view follows this machine's journal, which the responders' consoles keep
+        # in step with the team; it neither merges into it nor says it is present (a stakeholder
+        # is not a responder).
+        if not self.configured or self.app.read_only:
             return
         from warroom.shared.room import SharedRoom
 

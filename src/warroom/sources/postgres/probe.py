@@ -22,7 +22,7 @@ from warroom.sources.postgres.queries import load_queries, quote_ident, sql_text
 from warroom.sources.postgres.rows import SMS_ROWS, summary
 from warroom.sources.postgres.session import Session, connect
 from warroom.sources.tallies import MAX_KEYS
-from warroom.text import clean, register_dsn
+from warroom.text import clean, counted, register_dsn
 
 PROBE_IDS = 100  # how many ids the probe's error_tally_ids and error_tally_since look at
 
@@ -141,7 +141,7 @@ async def _probe_queries(session: Session, settings: Settings) -> tuple[list[str
         if name == "error_tally_ids" and rows:
             high = rows[0].get("high")
         first = f"; first: {summary(name, rows[0])}" if rows else ""
-        lines.append(f"{label}: {len(rows)} row(s) in {ms:.0f} ms{first}")
+        lines.append(f"{label}: {counted(len(rows), 'row')} in {ms:.0f} ms{first}")
     return lines, failed
 
 

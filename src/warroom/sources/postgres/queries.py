@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from warroom.settings import QUERY_NAMES, ErrorSettings, Settings
+from warroom.settings import ErrorSettings, Settings
+from warroom.settings.keys import QUERY_NAMES
 from warroom.sources.dbpoll import query_pane_index, query_pane_name
 from warroom.text import clean
 
@@ -33,6 +34,7 @@ PANES: dict[str, tuple[str, ...]] = {
     "db_size": ("db_size",),
     "sms": ("sms_failures",),
     "error_rate": ("error_rate",),
+    "statements": ("slow_queries", "slow_queries_schema"),
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from warroom.sources.dbpoll import (
     MAX_TABLE_ROWS,
     BlockedQuery,
+    Blocker,
     HealthSnapshot,
     LongQuery,
     RateMinute,
@@ -28,7 +29,7 @@ from warroom.sources.dbpoll import (
 )
 from warroom.sources.postgres.failures import ShapeError
 from warroom.sources.tallies import MESSAGE_CHARS, TallyGroup, row_key
-from warroom.text import clean, first_line, mask_phone
+from warroom.text import clean, counted, first_line, mask_phone
 
 Row = Any  # an asyncpg.Record (or a mapping with the same access)
 
@@ -116,7 +117,7 @@ def tally_groups(
             raise ShapeError(query, f"no times for {minute:%H:%M} (every minute before $3 needs them)")
         if times is not None:
             if not isinstance(times, list) or len(times) != count:
-                raise ShapeError(query, f"times must list the {count} row time(s) of its group")
+                raise ShapeError(query, f"times must list the {counted(count, 'row time')} of its group")
             times = [as_utc(t, query, "times") for t in times]
         out.append(
             TallyGroup(
@@ -171,6 +172,8 @@ def health_snapshot(row: Row, query: str, now: datetime, size: Any) -> HealthSna
         longest=_longest(row),
         blocked=_blocked(row),
         size=size,
+        blockers=_blockers(row, "blockers"),
+        sessions=_blockers(row, "sessions"),
     )
 
 
@@ -205,6 +208,23 @@ def _blocked(row: Row) -> tuple[BlockedQuery, ...]:
                 )
             )
     return tuple(blocked)
+
+
+def _blockers(row: Row, column: str) -> tuple[Blocker, ...]:
+    """The ``blockers`` or ``sessions`` column's connections (a team's query without it: none)."""
+    out = []
+    for b in json_list(row.get(column))[: 2 * MAX_BLOCKED]:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            seconds = b.get("seconds")
+            out.append(
+                Blocker(
+                    int(b["pid"]),
+                    clean(b.get("state"), max_len=40),
+                    float(seconds) if seconds is not None else None,
+                    first_line(b.get("query"), 200),
+                )
+            )
+    return tuple(out)
 
 
 def size_bytes(rows: Sequence[Row], query: str) -> int:

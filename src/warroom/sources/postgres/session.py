@@ -41,6 +41,7 @@ from warroom.settings import DatabaseSettings, Settings
 from warroom.sources.dbpoll import QueryFailure
 from warroom.sources.postgres.failures import ConnectionLost, QueryFailed, failure_of, one_line
 from warroom.sources.postgres.queries import Query
+from warroom.text import counted
 
 T = TypeVar("T")
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
@@ -173,7 +174,7 @@ class Session:
             raise QueryFailed(QueryFailure(query.name, query.error, "error", self._clock()))
         n = query.params
         if len(args) < n:
-            reason = f"uses ${n} but gets only {len(args)} parameter(s)"
+            reason = f"uses ${n} but gets only {counted(len(args), 'parameter')}"
             raise QueryFailed(QueryFailure(query.name, reason, "error", self._clock()))
         args = args[:n]
         alone = (not query.built_in if alone is None else alone) and not self._in_snapshot

@@ -70,6 +70,7 @@ from warroom.sources.postgres.rows import (
     table_pane,
 )
 from warroom.sources.postgres.session import Session, connect
+from warroom.sources.postgres.statements import StatementsReader
 from warroom.sources.postgres.tally_reader import TALLY_QUERIES, TallyReader
 from warroom.sources.tallies import Tallies, TallySnapshot
 from warroom.text import clean, register_dsn
@@ -125,6 +126,7 @@ class PostgresSource:
             max_gap=max(self._db.poll_interval * 3, timedelta(seconds=30)),
         )
         self._panes: list[TablePane | None] = [None] * len(self._db.panes)
+        self._statements = StatementsReader(self._db, clock)
 
     # -- public API -----------------------------------------------------------------------------------------
     @property
@@ -144,6 +146,8 @@ class PostgresSource:
         self._disabled.pop(pane, None)
         if pane == "errors":
             self._reader.reread()
+        if pane == "statements":
+            self._statements.reread()
         self._wake.set()
 
     def refresh(self) -> None:
@@ -229,6 +233,7 @@ class PostgresSource:
         await self._pane("error_rate", lambda: self._poll_error_rate(session))
         for i, pane in enumerate(self._db.panes):
             await self._pane(query_pane_name(i), lambda i=i, pane=pane: self._poll_table(session, i, pane))
+        await self._pane("statements", lambda: self._statements.read(session))
         await session.end()
 
     def _expensive_due(self) -> bool:
@@ -358,6 +363,7 @@ class PostgresSource:
             sms=d.get("sms", self._sms),
             error_rate=d.get("error_rate", self._rate),
             panes=tuple(panes),
+            statements=d.get("statements", self._statements.snapshot),
             db_ms=round(db_ms, 3),
         )
 

@@ -20,10 +20,16 @@
 --   blocked              json     up to 5 waiting queries, longest wait first, as
 --                                 [{"pid", "seconds", "query", "blocked_by": [pid, ...]}]
 --                                 (`waiting` is how many there are in all)
---   blockers             json     the connections those wait for, as [{"pid", "state", "query"}]
---                                 (queries at most 1000 characters, states at most 40)
+--   blockers             json     the connections those wait for, as [{"pid", "state", "query",
+--                                 "seconds"}] (queries at most 1000 characters, states at most 40;
+--                                 seconds: since their transaction, else their query, began)
+--   sessions             json     up to 10 connections that are not idle (running, waiting, idle
+--                                 in a transaction), the oldest transaction first, as
+--                                 [{"pid", "state", "seconds", "query"}] (the backends the
+--                                 runbooks' actions can pick; queries at most 1000 characters)
 WITH a AS (
-    SELECT pid, left(state, 40) AS state, wait_event_type, query_start, left(query, 1000) AS query
+    SELECT pid, left(state, 40) AS state, wait_event_type, query_start, xact_start,
+           left(query, 1000) AS query
     FROM pg_stat_activity
     WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'
 ), longest AS (
@@ -39,6 +45,13 @@ WITH a AS (
     WHERE wait_event_type = 'Lock'
     ORDER BY query_start
     LIMIT 5
+), sessions AS (
+    SELECT pid, state, query,
+           extract(epoch FROM clock_timestamp() - coalesce(xact_start, query_start))::float8 AS seconds
+    FROM a
+    WHERE state IS DISTINCT FROM 'idle'
+    ORDER BY coalesce(xact_start, query_start) NULLS LAST
+    LIMIT 10
 )
 SELECT current_setting('max_connections')::integer AS max_connections,
        (SELECT count(*) FROM a) AS total,
@@ -54,6 +67,13 @@ SELECT current_setting('max_connections')::integer AS max_connections,
                                  ORDER BY seconds DESC), '[]'::json)
           FROM blocked) AS blocked,
        (SELECT coalesce(json_agg(json_build_object('pid', s.pid, 'state', left(s.state, 40),
-                                                   'query', left(s.query, 1000))), '[]'::json)
+                                                   'query', left(s.query, 1000),
+                                                   'seconds', extract(epoch FROM clock_timestamp()
+                                                       - coalesce(s.xact_start, s.query_start))::float8)
+                                 ORDER BY s.pid), '[]'::json)
           FROM pg_stat_activity AS s
-         WHERE s.pid IN (SELECT unnest(blocked_by) FROM blocked)) AS blockers
+         WHERE s.pid IN (SELECT unnest(blocked_by) FROM blocked)) AS blockers,
+       (SELECT coalesce(json_agg(json_build_object('pid', pid, 'state', state, 'seconds', seconds,
+                                                   'query', query)
+                                 ORDER BY seconds DESC NULLS LAST), '[]'::json)
+          FROM sessions) AS sessions

@@ -287,7 +287,32 @@ class HealthPane(DbPane):
 
     TITLE = "Database"
     QUERY = "health"
+    BINDINGS: ClassVar = [
+        *DbPane.BINDINGS,
+        Binding(
+            "c",
+            "app.cancel_backend",
+            "Cancel query",
+            id="db_cancel",
+            tooltip=("Cancel a backend's query (pg_cancel_backend): pick it, see the SQL, confirm"),
+        ),
+        Binding(
+            "K",
+            "app.terminate_backend",
+            "Terminate",
+            id="db_terminate",
+            tooltip=("Terminate a backend (pg_terminate_backend): pick it, see the SQL, confirm"),
+        ),
+        Binding(
+            "m",
+            "app.pause_campaign",
+            "Pause campaign",
+            id="db_pause",
+            tooltip=("Pause a campaign (the playbook's mitigation, [database] pause_campaign_sql)"),
+        ),
+    ]
     rate: reactive[Any] = reactive(None, repaint=False)  # ErrorRateSnapshot | QueryFailure | None
+    statements: reactive[Any] = reactive(None, repaint=False)  # StatementsSnapshot | QueryFailure | None
     DEFAULT_CSS = """
     HealthPane { height: auto; }
     HealthPane #health-scroll { height: auto; max-height: 14; }
@@ -297,6 +322,9 @@ class HealthPane(DbPane):
         yield Static(classes="db-status")
         with VerticalScroll(id="health-scroll", classes="db-body"):
             yield Static(id="health-body")
+
+    def watch_statements(self) -> None:
+        self.watch_rate()
 
     def watch_rate(self) -> None:
         if self.is_mounted:
@@ -407,13 +435,63 @@ class HealthPane(DbPane):
                     (" · R retries", "$text-muted"),
                 )
             )
+        lines += self.statement_lines()
         update_static(
             self.query_one("#health-body", Static), Content("\n").join(lines) if lines else Content()
         )
 
+    def statement_lines(self) -> list[Content]:
+        """The playbook's "Review performance metrics": the statements that took the most time
+        since the console started watching (pg_stat_statements), or why they cannot be read."""
+        from warroom.sources.dbpoll import QueryFailure, StatementsSnapshot
+
+        data = self.statements
+        if isinstance(data, QueryFailure):
+            return [
+                Content.assemble(
+                    ("Slow queries ", "$text-muted"),
+                    (f"query failed ({data.kind}): {data.reason}", "$text-error"),
+                    (" · R retries", "$text-muted"),
+                )
+            ]
+        if not isinstance(data, StatementsSnapshot):
+            return []
+        if data.hint:
+            return [Content.assemble(("Slow queries ", "$text-muted"), (data.hint, "$text-warning"))]
+        since = local(data.since, self.wapp.settings.tz).strftime("%H:%M") if data.since else "?"
+        head = Content.assemble(
+            ("Slow queries ", "$text-muted"),
+            (f"since {since}", "bold"),
+            (" · total, calls, mean", "$text-muted"),
+        )
+        if not data.rows:
+            return [Content.assemble(head, ("  none yet", "$text-muted"))]
+        return [
+            head,
+            *(
+                Content.assemble(
+                    (f"{_ms(q.total_ms):>9} ", "bold $text-warning"),
+                    (f"{q.calls:>7,}× ", ""),
+                    (f"{_ms(q.mean_ms):>8} ", "$text-muted"),
+                    (q.query, ""),
+                )
+                for q in data.rows
+            ),
+        ]
+
     def action_retry(self) -> None:
         self.wapp.retry_db("health")
         self.wapp.retry_db("error_rate")
+        self.wapp.retry_db("statements")
+
+
+def _ms(ms: float) -> str:
+    """``842 ms``, ``12.4 s``, ``3.1 min``."""
+    if ms < 1000:
+        return f"{ms:,.0f} ms" if ms >= 10 else f"{ms:.1f} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:,.1f} s"
+    return f"{ms / 60_000:,.1f} min"
 
 
 class SmsPane(DbPane):

@@ -36,6 +36,7 @@ KIND_STYLE = {
     "answered": "$text-secondary",
     "observed": "$text-accent",
     "evidence_recorded": "italic $text-muted",
+    "database_action": "bold $text-warning",
 }
 
 

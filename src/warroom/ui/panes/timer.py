@@ -16,7 +16,7 @@ from textual.widgets import Digits, Static
 from warroom.comms.updates import status_update_key
 from warroom.durations import clock_time, describe_duration, format_duration
 from warroom.incident.state import Countdown
-from warroom.settings import CONTACT_MAX, EscalationContacts
+from warroom.settings.escalation import CONTACT_MAX, EscalationContacts
 from warroom.text import clean
 from warroom.ui.base import ClockPane, update_static
 from warroom.ui.header import shorten

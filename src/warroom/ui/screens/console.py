@@ -261,6 +261,11 @@ def data_pane(settings: Settings, key: str) -> Widget:
         from warroom.ui.panes.decision import DecisionPane
 
         return DecisionPane(id=key)
+    command = command_pane_index(key)
+    if command is not None and command < len(s.command_panes):
+        from warroom.ui.panes.command import CommandPane
+
+        return CommandPane(command, s.command_panes[command].name, id=key)
     return NotConfiguredPane(*NOT_CONFIGURED[key], id=key)
 
 
@@ -272,6 +277,7 @@ def side_tabs(settings: Settings) -> list[tuple[str, str]]:
         ("decision", "Decide"),
         ("sms", "SMS"),
         *extra_tabs(settings),
+        *command_tabs(settings),
     ]
 
 
@@ -280,6 +286,17 @@ def extra_tabs(settings: Settings) -> list[tuple[str, str]]:
     if not settings.database.dsn:
         return []
     return [(query_pane_name(i), p.title[:16]) for i, p in enumerate(settings.database.panes)]
+
+
+def command_pane_index(key: str) -> int | None:
+    """The index of the ``[[command_panes]]`` entry a pane key names (``command-0``), or None."""
+    prefix, _, number = key.partition("-")
+    return int(number) if prefix == "command" and number.isdigit() else None
+
+
+def command_tabs(settings: Settings) -> list[tuple[str, str]]:
+    """The team's command panes ([[command_panes]]): (pane key, label)."""
+    return [(f"command-{i}", p.name[:16]) for i, p in enumerate(settings.command_panes)]
 
 
 class ConsoleScreen(Screen[None]):
@@ -388,7 +405,7 @@ class ConsoleScreen(Screen[None]):
             yield data_pane(app.settings, "status")
         with TabPane("Comms", id="tab-comms"):
             yield data_pane(app.settings, "templates")
-        for key, label in extra_tabs(app.settings):
+        for key, label in (*extra_tabs(app.settings), *command_tabs(app.settings)):
             with TabPane(Content(label), id=f"tab-{key}"):  # a team's title: never markup
                 yield data_pane(app.settings, key)
         with TabPane("Timeline", id="tab-timeline"):

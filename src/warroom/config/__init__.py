@@ -8,19 +8,22 @@ keys declared there), finds the file (:func:`find_config`), refuses a found one 
 Every problem with a configuration file (unreadable, not TOML, an unknown key, a wrong type, a
 bad duration) is a :class:`ConfigError` whose message is one line naming the file, the key and
 what was expected. The CLI prints it and exits with status 2.
+
+How one table of the file is read (typed keys, one-line errors, unknown keys) is in
+:mod:`warroom.config.table`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from warroom.config.table import SPECIAL, ConfigError, Table, read_toml, show_value, whole_table
 from warroom.durations import DurationError, describe_duration, parse_duration
 from warroom.playbook import (
     CHANNEL_MAX,
@@ -33,283 +36,38 @@ from warroom.playbook import (
     Severity,
 )
 from warroom.settings import (
-    LIST_MAX,
-    LONG_TEXT_MAX,
-    QUERY_NAMES,
-    TEXT_MAX,
     DatabaseSettings,
-    Duration,
-    Flag,
-    Key,
-    Number,
-    PathTo,
     QueryPane,
-    Refusal,
     Settings,
-    Special,
     StatusPage,
     StatusSettings,
-    Text,
-    TextList,
-    Whole,
-    keys_of,
     secrets_of,
     sections,
     with_environment,
 )
-from warroom.text import clean, dsn_problem, register_dsn, register_secret, unsafe_character
+from warroom.settings.integrations import (
+    COMMAND_EXPECTED,
+    COMMAND_PANE_DEFAULTS,
+    CommandPane,
+    CommandRefused,
+    command_argv,
+)
+from warroom.settings.keys import (
+    QUERY_NAMES,
+    Duration,
+    Key,
+    PathTo,
+    Refusal,
+    Special,
+    Text,
+    TextList,
+    Whole,
+    keys_of,
+)
+from warroom.text import dsn_problem, register_dsn, register_secret
 
 CONFIG_FILE = "warroom.toml"
 _S = TypeVar("_S")
-
-
-class ConfigError(Exception):
-    """A configuration problem; ``str(error)`` is one line for the user (cleaned and bounded: it
-    quotes keys, values and paths from a file that may be anybody's)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(clean(message, max_len=CONFIG_ERROR_MAX))
-
-
-CONFIG_ERROR_MAX = 1000
-
-
-def _key(key: str) -> str:
-    """A TOML key as a message names it: as written when it is a plain name, else quoted and cut."""
-    return key if re.fullmatch(r"[A-Za-z0-9_.-]{1,60}", key) else _show(key)
-
-
-# -- reading a TOML file ----------------------------------------------------------------------
-
-
-class _Table:
-    """One TOML table: typed reads of its keys that raise one-line errors, and its unknown keys."""
-
-    def __init__(
-        self, file: str, where: str, data: Mapping[str, Any], base: Path | None, name: str = ""
-    ) -> None:
-        self.file = file
-        self.where = where  # how messages name this table: "", "[database]", "[[status_pages]] #2"
-        self.data = data
-        self.base = base
-        # The dotted TOML name ("playbook.severities"); "" for the top level.
-        if not name and where.startswith("[") and not where.startswith("[["):
-            name = where[1:-1]
-        self.name = name
-        self.used: set[str] = set()
-        self._known: tuple[str, ...] = ()
-
-    def error(self, key: str, expected: str, value: Any = None, *, show: bool = True) -> ConfigError:
-        got = f", got {_show(value)}" if show else ""
-        loc = f"{self.where} {_key(key)}" if self.where else _key(key)
-        return ConfigError(f"{self.file}: {loc}: expected {expected}{got}")
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def raw(self, key: str) -> Any:
-        self.used.add(key)
-        return self.data[key]
-
-    def read(self, key: Key, default: Any) -> Any:
-        """The value of a declared key: checked against its kind, or its default when not given."""
-        kind = key.kind
-        if isinstance(kind, Special):
-            return _SPECIAL[key.name](self, default)
-        if key.name not in self.data:
-            if key.required:
-                raise self.error(key.name, key.required, show=False)
-            return default
-        value = self._typed(key.name, kind)
-        check = kind.check if isinstance(kind, Text | TextList) else None
-        refusal = check(value) if check is not None else None
-        if refusal is not None:
-            raise self.error(key.name, *refusal)
-        return value
-
-    def _typed(self, key: str, kind: Any) -> Any:
-        match kind:
-            case Text():
-                return self.text(key, allow_empty=kind.allow_empty, max_len=kind.max_len)
-            case Flag():
-                return self.flag(key)
-            case Whole():
-                return self.whole(key, kind.lo, kind.hi)
-            case Number():
-                return self.number(key, kind.lo, kind.hi)
-            case Duration():
-                return self.duration(key, lo=kind.lo, hi=kind.hi, allow_none=kind.allow_none)
-            case PathTo():
-                return self.path(key, must_exist=kind.must_exist)
-            case TextList():
-                return self.text_list(key, allow_empty_list=kind.allow_empty_list)
-        raise TypeError(kind)
-
-    def text(self, key: str, *, allow_empty: bool = True, max_len: int = TEXT_MAX) -> str:
-        v = self.raw(key)
-        if not isinstance(v, str) or (not allow_empty and not v.strip()):
-            raise self.error(key, "a non-empty string" if not allow_empty else "a string", v)
-        return self._safe(key, v, max_len)
-
-    def _safe(self, key: str, v: str, max_len: int) -> str:
-        """Configuration text reaches the screen, the journal and `warroom check`: a found file
-        is untrusted, so control characters and bidi overrides are refused, lengths bounded."""
-        bad = unsafe_character(v)
-        if bad:
-            raise self.error(key, f"text without control characters (found {bad})", show=False)
-        if len(v) > max_len:
-            raise self.error(key, f"at most {max_len} characters (got {len(v)})", show=False)
-        return v
-
-    def flag(self, key: str) -> bool:
-        v = self.raw(key)
-        if not isinstance(v, bool):
-            raise self.error(key, "true or false", v)
-        return v
-
-    def whole(self, key: str, lo: int, hi: int) -> int:
-        v = self.raw(key)
-        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-            raise self.error(key, f"a whole number from {lo} to {hi}", v)
-        return v
-
-    def number(self, key: str, lo: float, hi: float) -> float:
-        v = self.raw(key)
-        if not isinstance(v, int | float) or isinstance(v, bool) or not lo <= v <= hi:
-            raise self.error(key, f"a number from {lo:g} to {hi:g}", v)
-        return float(v)
-
-    def duration(self, key: str, *, lo: timedelta, hi: timedelta, allow_none: bool) -> timedelta | None:
-        v = self.raw(key)
-        if allow_none and (v is False or (isinstance(v, str) and v.strip().lower() in {"none", "off"})):
-            return None
-        expected = "a duration like '15m' or '1h30m'" + (' (or "none")' if allow_none else "")
-        try:
-            td = parse_duration(v)
-        except DurationError:
-            raise self.error(key, expected, v) from None
-        if td < lo:
-            raise self.error(key, f"a duration of at least {describe_duration(lo)}", v)
-        if td > hi:
-            raise self.error(key, f"a duration of at most {describe_duration(hi)}", v)
-        return td
-
-    def path(self, key: str, *, must_exist: str) -> Path:
-        v = self.raw(key)
-        if not isinstance(v, str) or not v.strip():
-            raise self.error(key, "a path", v)
-        p = Path(os.path.expandvars(self._safe(key, v, LONG_TEXT_MAX))).expanduser()
-        if not p.is_absolute() and self.base is not None:
-            p = self.base / p
-        if not must_exist:
-            return p
-        try:
-            found = p.is_file() if must_exist == "file" else p.is_dir()
-        except OSError as exc:  # a name too long for the file system, a loop of links
-            raise self.error(key, f"a usable path ({exc.strerror or exc})", show=False) from None
-        if not found:
-            what = "file" if must_exist == "file" else "folder"
-            raise self.error(key, f"an existing {what} ({p} not found)", show=False)
-        return p
-
-    def text_list(self, key: str, *, allow_empty_list: bool) -> tuple[str, ...]:
-        v = self.raw(key)
-        if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-            raise self.error(key, "a list of non-empty strings", v)
-        if not v and not allow_empty_list:
-            raise self.error(key, "a list with at least one item", v)
-        if len(v) > LIST_MAX:
-            raise self.error(key, f"at most {LIST_MAX} items (got {len(v)})", show=False)
-        return tuple(self._safe(key, x, TEXT_MAX) for x in v)
-
-    def table(self, key: str) -> _Table:
-        v = self.data.get(key, {})
-        if key in self.data:
-            self.used.add(key)
-        if not isinstance(v, dict):
-            raise self.error(key, "a table", v)
-        name = f"{self.name}.{key}" if self.name else key
-        # Inside one element of an array of tables, say which element: "[[status_pages]] #2 auth".
-        where = f"{self.where} {key}" if self.where.startswith("[[") else f"[{name}]"
-        return _Table(self.file, where, v, self.base, name)
-
-    def tables(self, key: str) -> list[_Table]:
-        if key not in self.data:
-            return []
-        v = self.raw(key)
-        name = f"{self.name}.{key}" if self.name else key
-        if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
-            raise self.error(key, f"an array of tables ([[{name}]])", v)
-        return [_Table(self.file, f"[[{name}]] #{i + 1}", x, self.base, name) for i, x in enumerate(v)]
-
-    def known(self, *keys: str) -> _Table:
-        self._known = keys
-        return self
-
-    def done(self) -> None:
-        unknown = [k for k in self.data if k not in self.used]
-        if unknown:
-            known = sorted(self.used | set(self._known))
-            hint = f" (known keys: {', '.join(known)})" if known else ""
-            loc = f"{self.where} " if self.where else ""
-            raise ConfigError(f"{self.file}: {loc}unknown key {_show(unknown[0])}{hint}")
-
-
-def _show(value: Any) -> str:
-    """A TOML value as the message shows it: short, one line."""
-    if isinstance(value, str):
-        text = repr(value)
-        return text if len(text) <= 80 else text[:76] + "...'"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list" if value else "an empty list"
-    if isinstance(value, date | time):  # TOML dates and times (datetime is a date)
-        return value.isoformat()
-    return repr(value)
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, expected a TOML file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: is not UTF-8 text (byte {exc.start})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: is not valid TOML ({exc})") from None
-    except (ValueError, RecursionError) as exc:  # a number of 5,000 digits; nesting 100,000 deep
-        why = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long to read"
-        raise ConfigError(f"{path}: is not valid TOML ({why})") from None
-
-
-def _read_keys(t: _Table, keys: Sequence[Key], defaults: object) -> dict[str, Any]:
-    """Every declared key of a table, by field name: the file's value, else the default (an
-    attribute of ``defaults``, or an item when it is a mapping). The table's known keys are these."""
-    values = {}
-    for key in keys:
-        name = key.field_name
-        default = defaults.get(name) if isinstance(defaults, Mapping) else getattr(defaults, name)
-        values[name] = t.read(key, default)
-    t.known(*(key.name for key in keys))
-    return values
-
-
-def _whole_table(t: _Table, keys: Sequence[Key], defaults: object) -> dict[str, Any]:
-    """A table holding only declared keys: read them, then refuse any other."""
-    values = _read_keys(t, keys, defaults)
-    t.done()
-    return values
 
 
 # -- the playbook's tables (its types are warroom.playbook's) -------------------------------------
@@ -382,7 +140,7 @@ _PLAYBOOK_KEYS = (
 )
 
 
-def _response(t: _Table, default: timedelta | None) -> timedelta | None:
+def _response(t: Table, default: timedelta | None) -> timedelta | None:
     if not t.has("response"):
         return default
     v = t.raw("response")
@@ -395,7 +153,7 @@ def _response(t: _Table, default: timedelta | None) -> timedelta | None:
         raise t.error("response", expected, v) from None
 
 
-def _severities(t: _Table, default: Mapping[str, Severity]) -> dict[str, Severity]:
+def _severities(t: Table, default: Mapping[str, Severity]) -> dict[str, Severity]:
     sevs = dict(default)
     st = t.table("severities")
     for key in st.data:
@@ -403,17 +161,17 @@ def _severities(t: _Table, default: Mapping[str, Severity]) -> dict[str, Severit
             raise st.error(
                 key, f"one of {', '.join(sevs)} (severities can be changed, not added)", show=False
             )
-        sevs[key] = replace(sevs[key], **_whole_table(st.table(key), _SEVERITY_KEYS, sevs[key]))
+        sevs[key] = replace(sevs[key], **whole_table(st.table(key), _SEVERITY_KEYS, sevs[key]))
     st.done()
     return sevs
 
 
-def _escalation(t: _Table, default: tuple[EscalationLevel, ...]) -> tuple[EscalationLevel, ...]:
+def _escalation(t: Table, default: tuple[EscalationLevel, ...]) -> tuple[EscalationLevel, ...]:
     if not t.has("escalation"):
         return default
     levels: list[EscalationLevel] = []
     for lt in t.tables("escalation"):
-        v = _whole_table(lt, _LEVEL_KEYS, _LEVEL_DEFAULTS)
+        v = whole_table(lt, _LEVEL_KEYS, _LEVEL_DEFAULTS)
         if any(lv.level == v["level"] for lv in levels):
             raise lt.error("level", "a level number not used by another level", v["level"])
         after_sevs = v["after_severities"]
@@ -447,7 +205,7 @@ def _trigger_words(after: timedelta | None, severities: frozenset[str] = frozens
     )
 
 
-def _phases(t: _Table, default: tuple[Phase, ...]) -> tuple[Phase, ...]:
+def _phases(t: Table, default: tuple[Phase, ...]) -> tuple[Phase, ...]:
     phases = list(default)
     pt = t.table("phases")
     keys = [p.key for p in phases]
@@ -455,19 +213,19 @@ def _phases(t: _Table, default: tuple[Phase, ...]) -> tuple[Phase, ...]:
         if key not in keys:
             raise pt.error(key, f"one of {', '.join(keys)}", show=False)
         i = keys.index(key)
-        phases[i] = replace(phases[i], **_whole_table(pt.table(key), _PHASE_KEYS, phases[i]))
+        phases[i] = replace(phases[i], **whole_table(pt.table(key), _PHASE_KEYS, phases[i]))
     pt.done()
     return tuple(phases)
 
 
-def _checklists(t: _Table, pb: Playbook) -> dict[str, Checklist]:
+def _checklists(t: Table, pb: Playbook) -> dict[str, Checklist]:
     current = {key.name: getattr(pb, key.name) for key in _CHECKLIST_KEYS}
     texts = {name: tuple(i.text for i in c.items) for name, c in current.items()}
-    lists = _whole_table(t.table("checklists"), _CHECKLIST_KEYS, texts)
+    lists = whole_table(t.table("checklists"), _CHECKLIST_KEYS, texts)
     return {name: Checklist.of(current[name].key, current[name].title, lists[name]) for name in lists}
 
 
-def _business_day_start(t: _Table, default: time) -> time:
+def _business_day_start(t: Table, default: time) -> time:
     if not t.has("business_day_start"):
         return default
     v = t.raw("business_day_start")
@@ -480,11 +238,11 @@ def _business_day_start(t: _Table, default: time) -> time:
     raise t.error("business_day_start", 'a time of day like "09:00"', v)
 
 
-def _playbook(t: _Table) -> Playbook:
+def _playbook(t: Table) -> Playbook:
     pb = DEFAULT
     # The checklists table holds three of the playbook's values: its reader gets the playbook.
     defaults = {f.name: getattr(pb, f.name) for f in fields(pb)} | {"checklists": pb}
-    values = _whole_table(t, _PLAYBOOK_KEYS, defaults)
+    values = whole_table(t, _PLAYBOOK_KEYS, defaults)
     lists = values.pop("checklists")
     values["freeze_severities"] = frozenset(values["freeze_severities"])
     return replace(pb, **values, **lists)
@@ -493,7 +251,7 @@ def _playbook(t: _Table) -> Playbook:
 # -- the settings' tables -------------------------------------------------------------------------
 
 
-def _queries(t: _Table, default: Mapping[str, Path]) -> dict[str, Path]:
+def _queries(t: Table, default: Mapping[str, Path]) -> dict[str, Path]:
     qt = t.table("queries")
     queries: dict[str, Path] = {}
     for name in qt.data:
@@ -503,12 +261,12 @@ def _queries(t: _Table, default: Mapping[str, Path]) -> dict[str, Path]:
     return queries
 
 
-def _panes(t: _Table, default: tuple[QueryPane, ...]) -> tuple[QueryPane, ...]:
-    return tuple(QueryPane(**_whole_table(pt, keys_of(QueryPane), {})) for pt in t.tables("panes"))
+def _panes(t: Table, default: tuple[QueryPane, ...]) -> tuple[QueryPane, ...]:
+    return tuple(QueryPane(**whole_table(pt, keys_of(QueryPane), {})) for pt in t.tables("panes"))
 
 
-def _status_page(t: _Table) -> StatusPage:
-    page = StatusPage(**_whole_table(t, keys_of(StatusPage), {}))
+def _status_page(t: Table) -> StatusPage:
+    page = StatusPage(**whole_table(t, keys_of(StatusPage), {}))
     base = page.url.rstrip("/")
     for suffix in ("/api/v2/summary.json", "/api/v2/status.json", "/api/v2"):
         if base.endswith(suffix):  # the docs name these; the page's base is what is meant
@@ -516,30 +274,52 @@ def _status_page(t: _Table) -> StatusPage:
     return replace(page, url=base)
 
 
+def _command(t: Table, default: object) -> tuple[str, ...]:
+    if not t.has("command"):
+        raise t.error("command", COMMAND_EXPECTED, show=False)
+    try:
+        return command_argv(t.raw("command"))
+    except CommandRefused as no:
+        raise t.error("command", no.expected, t.raw("command"), show=no.show) from None
+
+
+def _command_panes(tables: list[Table]) -> tuple[CommandPane, ...]:
+    panes: list[CommandPane] = []
+    for pt in tables:
+        pane = CommandPane(**whole_table(pt, keys_of(CommandPane), COMMAND_PANE_DEFAULTS))
+        if any(p.name == pane.name for p in panes):
+            raise pt.error("name", "a name no other command pane has", pane.name)
+        panes.append(pane)
+    return tuple(panes)
+
+
 # The readers of the keys of kind Special, by the key's name.
-_SPECIAL: dict[str, Callable[[_Table, Any], Any]] = {
-    "queries": _queries,
-    "panes": _panes,
-    "response": _response,
-    "severities": _severities,
-    "escalation": _escalation,
-    "phases": _phases,
-    "checklists": _checklists,
-    "business_day_start": _business_day_start,
-}
+SPECIAL.update(
+    {
+        "queries": _queries,
+        "panes": _panes,
+        "response": _response,
+        "severities": _severities,
+        "escalation": _escalation,
+        "phases": _phases,
+        "checklists": _checklists,
+        "business_day_start": _business_day_start,
+        "command": _command,
+    }
+)
 
 
-def _section(t: _Table, defaults: _S) -> _S:
+def _section(t: Table, defaults: _S) -> _S:
     """A table whose keys are the fields of a settings type."""
-    return replace(defaults, **_whole_table(t, keys_of(type(defaults)), defaults))
+    return replace(defaults, **whole_table(t, keys_of(type(defaults)), defaults))
 
 
-def _database(t: _Table) -> DatabaseSettings:
+def _database(t: Table) -> DatabaseSettings:
     db = _section(t, DatabaseSettings())
     return replace(db, dsn=db.dsn or None, dsn_source="warroom.toml" if db.dsn else "")
 
 
-def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
+def _status(t: Table, pages_tables: list[Table] | None) -> StatusSettings:
     status = _section(t, StatusSettings())
     if pages_tables is None:
         return status
@@ -549,23 +329,24 @@ def _status(t: _Table, pages_tables: list[_Table] | None) -> StatusSettings:
 # The top level: the tables of Settings' own keys, its sections, and the status pages.
 _OWN_TABLES = tuple(dict.fromkeys(key.table for key in keys_of(Settings)))
 _OWN_READER = ("database", "status", "playbook")  # the tables read by a function of their own
-_TOP_KEYS = (*_OWN_TABLES, *(name for _, name in sections()), "status_pages")
+_TOP_KEYS = (*_OWN_TABLES, *(name for _, name in sections()), "status_pages", "command_panes")
 
 
 def parse_config(data: Mapping[str, Any], file: str, base: Path | None, state_dir: Path) -> Settings:
     """Settings from a parsed ``warroom.toml`` (before the environment and flags)."""
-    top = _Table(file, "", data, base)
+    top = Table(file, "", data, base)
     defaults = Settings(state_dir=state_dir)
     own: dict[str, Any] = {}
     for table in _OWN_TABLES:
         keys = [key for key in keys_of(Settings) if key.table == table]
-        own |= _whole_table(top.table(table), keys, defaults)
+        own |= whole_table(top.table(table), keys, defaults)
     database = _database(top.table("database"))
     pages = top.tables("status_pages") if top.has("status_pages") else None
     status = _status(top.table("status"), pages)
     playbook = _playbook(top.table("playbook"))
     # The other tables (errors, git, pagerduty, slack, statuspage, twilio, shared...) hold their type's keys.
     plain = {a: _section(top.table(n), getattr(defaults, a)) for a, n in sections() if a not in _OWN_READER}
+    plain["command_panes"] = _command_panes(top.tables("command_panes"))
     top.known(*_TOP_KEYS).done()
     return replace(defaults, **own, **plain, database=database, status=status, playbook=playbook)
 
@@ -599,8 +380,14 @@ def find_config(explicit: Path | None, env: Mapping[str, str]) -> tuple[Path | N
 
 
 def named_files(settings: Settings) -> list[Path]:
-    """The files a configuration names whose contents run: query files, team templates."""
+    """The files a configuration names whose contents run: query files, team templates, and a
+    command pane's program when it is named by a relative path (``./scripts/logs.sh``: a file of
+    the folder, as anybody's as the configuration; ``supabase`` or ``/usr/bin/kubectl`` is not)."""
     files = [*settings.database.queries.values(), *(p.sql for p in settings.database.panes)]
+    for pane in settings.command_panes:
+        program = pane.command[0]
+        if "/" in program and not program.startswith(("/", "~")):
+            files.append((pane.cwd or Path.cwd()) / program)
     folder = settings.templates_dir
     if folder is not None:
         try:
@@ -620,8 +407,8 @@ def check_trusted(settings: Settings) -> None:
     recorded = trusted_digest(path)
     if recorded is None:
         raise ConfigError(
-            f"{path}: found in this folder but not trusted yet (its queries and templates would run); "
-            "read it, then run `warroom trust`, or name it with --config"
+            f"{path}: found in this folder but not trusted yet (its queries, templates and commands "
+            "would run); read it, then run `warroom trust`, or name it with --config"
         )
     if recorded != digest(path, named_files(settings)):
         raise ConfigError(
@@ -652,7 +439,7 @@ def load_settings(
     env_state = Path(env["WARROOM_STATE_DIR"]).expanduser() if env.get("WARROOM_STATE_DIR") else None
     if env_state is not None and not env_state.is_absolute():
         raise ConfigError(
-            f"WARROOM_STATE_DIR: expected an absolute path, got {_show(str(env_state))} "
+            f"WARROOM_STATE_DIR: expected an absolute path, got {show_value(str(env_state))} "
             "(a relative one would be another journal in every folder)"
         )
     sd = (state_dir.expanduser().absolute() if state_dir else None) or env_state or default_state_dir()
@@ -691,10 +478,12 @@ def load_settings(
         from warroom.incident.journal import login_name
 
         settings = replace(settings, user=login_name())
-    register_dsn(settings.database.dsn)
-    settings = with_environment(settings, env)
+    settings = with_environment(settings, env)  # (the watching DSN's password is registered above)
     if problem := dsn_problem(settings.shared.dsn or None):  # its password: see secrets_of
         raise ConfigError(f"{settings.shared.where(settings.config_path)}: {problem}")
+    register_dsn(settings.database.action_dsn)  # masked wherever the watching DSN's password is
+    if problem := dsn_problem(settings.database.action_dsn):  # the file's is checked as it is read
+        raise ConfigError(f"WARROOM_ACTION_DSN: {problem}")
     for secret in secrets_of(settings):  # the routing key, the webhook URL, the API key, the auth token...
         register_secret(secret)
     return settings
