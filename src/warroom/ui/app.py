@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -96,6 +97,8 @@ class WarroomApp(App[int]):
         self._bell_state: dict[str, tuple[datetime, datetime]] = {}
         self._watch_terminal = watch_terminal
         self._tick_interval = tick_interval
+        self._db_feed_due = False  # a poll's data waits for the next tick's paint
+        self._db_shape: tuple[Any, ...] | None = None  # what the last poll shown had (see on_db_polled)
         self.comms = Comms(self, system_copy=system_copy)
         self.actions = IncidentActions(self)
         self.reach = Reach(self)  # PagerDuty, Slack, Twilio (warroom.ui.reach)
@@ -149,6 +152,7 @@ class WarroomApp(App[int]):
             self.lifeline.attach(asyncio.get_running_loop(), self._hangup)
         self.call_later(self._choose_incident)
         self.call_after_refresh(self.reach.start_polls)
+        self.set_timer(HEAP_SETTLED_AFTER, freeze_heap, name="gc-freeze")
         if self.commands.runs:
             self.call_after_refresh(self._start_commands)
 
@@ -399,8 +403,9 @@ class WarroomApp(App[int]):
         if isinstance(pane, ErrorsPane):
             pane.view = DbView.of(poll, poll.errors)
         elif isinstance(pane, HealthPane):
-            pane.rate = poll.error_rate
-            pane.statements = poll.statements
+            # drawn with the view, just below (each of them set on its own drew the pane again)
+            pane.set_reactive(HealthPane.rate, poll.error_rate)
+            pane.set_reactive(HealthPane.statements, poll.statements)
             pane.view = DbView.of(poll, poll.health)
         elif isinstance(pane, SmsPane):
             pane.view = DbView.of(poll, poll.sms)
@@ -433,13 +438,6 @@ class WarroomApp(App[int]):
 
     # -- what the pollers post --------------------------------------------------------------------
     def on_db_polled(self, message: DbPolled) -> None:
-        from warroom.ui.header import IncidentHeader
-        from warroom.ui.panes.checklist import ChecklistPane
-        from warroom.ui.panes.commits import CommitsPane
-        from warroom.ui.panes.database import DbPane
-        from warroom.ui.panes.decision import DecisionPane
-        from warroom.ui.panes.templates import TemplatesPane
-
         try:
             evidence = self.live.take_db(message.poll, self.incident, self.clock())
         except Exception as exc:  # evidence is a nicety; the panes must still update
@@ -447,6 +445,35 @@ class WarroomApp(App[int]):
             evidence = []
         for body in evidence:
             self.run_worker(self.record_in_thread(body), group="evidence", exit_on_error=False)
+        # A poll that brings the same kinds of answer as the last one shown (data where there was
+        # data, the same failures, the same connection state) is drawn with the next tick, at most
+        # a second later, in the paint that tick makes anyway: one paint a second instead of two
+        # (polls and ticks are not aligned, and each paint is the bulk of the idle cost). A first
+        # answer, a failure, a recovery or a lost connection is shown at once. Only at the
+        # console's one-second tick (tests that tick by hand see every poll at once).
+        poll = message.poll
+        shape = (
+            poll.connection.status,
+            *(
+                type(x)
+                for x in (poll.errors, poll.health, poll.sms, poll.error_rate, poll.statements, *poll.panes)
+            ),
+        )
+        if shape == self._db_shape and self._tick_interval <= 1.0:
+            self._db_feed_due = True
+            return
+        self._db_shape = shape
+        self._feed_db_poll()
+
+    def _feed_db_poll(self) -> None:
+        from warroom.ui.header import IncidentHeader
+        from warroom.ui.panes.checklist import ChecklistPane
+        from warroom.ui.panes.commits import CommitsPane
+        from warroom.ui.panes.database import DbPane
+        from warroom.ui.panes.decision import DecisionPane
+        from warroom.ui.panes.templates import TemplatesPane
+
+        self._db_feed_due = False
         self._feed_where(DbPane, CommitsPane, DecisionPane, TemplatesPane, ChecklistPane, IncidentHeader)
 
     def on_git_read(self, message: GitRead) -> None:
@@ -504,7 +531,10 @@ class WarroomApp(App[int]):
 
     # -- the clock ----------------------------------------------------------------------------------
     def tick(self) -> None:
-        """Once a second: the text that depends on the clock, and the bell when overdue."""
+        """Once a second: the text that depends on the clock, a poll's data that waited for
+        this paint (on_db_polled), and the bell when overdue."""
+        if self._db_feed_due:
+            self._feed_db_poll()
         if self.incident is None:
             return
         now = self.clock()
@@ -753,6 +783,25 @@ class WarroomApp(App[int]):
     def _hangup(self, status: int) -> None:
         """The lifeline asks (a signal, or the terminal hung up): exit now."""
         self.exit(status)
+
+
+# Seconds after start when what the console keeps for its lifetime (modules, the screen, the
+# sources' libraries, all imported by then) is set aside from the garbage collector (freeze_heap).
+HEAP_SETTLED_AFTER = 10.0
+
+
+def freeze_heap() -> None:
+    """Move every object alive to the collector's permanent generation.
+
+    The console holds about 180,000 objects once started (mostly imported modules and Textual's
+    widgets), and a full collection walks them all: about 0.15 s, every 20 s or so while the
+    panes redraw (their cells, strips and caches are short-lived but survive to the oldest
+    generation), 0.6-0.75 % of a core, measured with ``gc.callbacks`` in the running demo. Frozen,
+    they are no longer walked; they are still freed by reference counting when dropped, and
+    objects made later are collected as before. No collection first: it would cost what it
+    saves once, and 10 s after start the heap holds next to no cyclic garbage (79 objects
+    unreachable among 160,000, measured in the demo)."""
+    gc.freeze()
 
 
 def read_only_journal(journal: Journal | None, settings: Settings, clock: Clock) -> Journal:

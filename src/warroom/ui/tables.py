@@ -37,6 +37,18 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
             if isinstance(getattr(self, name, None), LRUCache):  # (a later Textual may rename them)
                 setattr(self, name, LRUCache(size))
 
+    def remove_row(self, row_key: Any) -> None:
+        """DataTable's ``remove_row`` without laying out the screen: it asks for a layout on
+        every removal, and a layout arranges and repaints every widget on the screen (the SMS
+        table dropped rows on 9 polls of 10). A pane's table has a size set by its pane, not by
+        its rows; a removal that changes the scrollable size still lays out, through the
+        ``virtual_size`` the table sets when it next measures its rows. A table sized by its
+        content (``height: auto``) keeps the layout."""
+        layout_asked = self._layout_required
+        super().remove_row(row_key)
+        if not layout_asked and not self.styles.auto_dimensions:
+            self._layout_required = False
+
 
 def same_cell(a: Any, b: Any) -> bool:
     """Cells are equal when text, style and alignment are (rich's ``Text ==`` ignores the style)."""

@@ -12,7 +12,9 @@
   each, for the incident timeline, and :func:`describe_pages` for templates.
 """
 
-from warroom.sources.statuspage.fetching import fetch, make_client
+import importlib
+from typing import Any
+
 from warroom.sources.statuspage.page import (
     Component,
     IncidentUpdate,
@@ -38,3 +40,13 @@ __all__ = [
     "make_client",
     "parse_summary",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``fetch``, ``make_client`` and the ``fetching`` module, imported when first asked for: they
+    import httpx (50 ms and megabytes), which the console needs only once it polls a page, after
+    its first frame; the rest of the package (the readings) is imported at start."""
+    if name in ("fetch", "make_client", "fetching"):
+        fetching = importlib.import_module("warroom.sources.statuspage.fetching")
+        return fetching if name == "fetching" else getattr(fetching, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,14 +9,15 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from warroom.durations import utc_now
 from warroom.settings import StatusPage, StatusSettings
-from warroom.sources.statuspage.fetching import fetch
 from warroom.sources.statuspage.page import PageStatus, baseline
 from warroom.sources.statuspage.timeline import changes
+
+if TYPE_CHECKING:
+    import httpx
 
 # The playbook's rule is one poll a minute per page; configuration can only make it slower.
 MIN_INTERVAL = timedelta(minutes=1)
@@ -91,6 +92,8 @@ class StatusPoller:
         self._attempted[key] = self.clock()
         self._in_flight.add(key)
         try:
+            from warroom.sources.statuspage.fetching import fetch  # httpx: after the first frame
+
             status = await fetch(page, timeout=self.timeout, client=self.client, clock=self.clock)
         finally:
             self._in_flight.discard(key)

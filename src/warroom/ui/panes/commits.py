@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from warroom.durations import format_duration
 from warroom.incident import events as ev
 from warroom.live import is_revert_of
-from warroom.ui.base import Pane, age_text, rich_style
+from warroom.ui.base import Pane, age_text, rich_style, update_static
 from warroom.ui.tables import KeyedTable, sync_table
 
 if TYPE_CHECKING:
@@ -157,16 +157,20 @@ class CommitsPane(Pane):
         corr = self.correlation
         corr_widget = self.query_one("#commits-correlation", Static)
         if corr is not None and corr.suspected:
-            corr_widget.update(Content.styled("⚠ " + corr.describe(app.settings.tz), "bold $text-error"))
+            update_static(
+                corr_widget, Content.styled("⚠ " + corr.describe(app.settings.tz), "bold $text-error")
+            )
         elif self.suspect is not None:
-            corr_widget.update(Content.styled(self.suspect.describe(app.settings.tz), "bold $text-warning"))
+            update_static(
+                corr_widget, Content.styled(self.suspect.describe(app.settings.tz), "bold $text-warning")
+            )
         elif corr is not None:
-            corr_widget.update(Content.styled(corr.describe(app.settings.tz), "$text-muted"))
+            update_static(corr_widget, Content.styled(corr.describe(app.settings.tz), "$text-muted"))
         else:
-            corr_widget.update("")
+            update_static(corr_widget, Content())
         status = self.query_one("#commits-status", Static)
         if snap is None:
-            status.update(Content.styled("reading the repository…", "$text-muted"))
+            update_static(status, Content.styled("reading the repository…", "$text-muted"))
             return
         table = self.query_one("#commits-table", KeyedTable)
         if isinstance(snap, GitProblem):
@@ -176,7 +180,7 @@ class CommitsPane(Pane):
                 if table.row_count and snap.kind != "empty"
                 else ""
             )
-            status.update(Content.assemble((snap.message, style), (kept, "$text-warning")))
+            update_static(status, Content.assemble((snap.message, style), (kept, "$text-warning")))
             if snap.kind == "empty":
                 sync_table(table, [])
                 self.show_hint()
@@ -196,7 +200,7 @@ class CommitsPane(Pane):
             parts.append((f"  ⛔ {landed} during the deploy freeze", "bold $text-error"))
         if note:
             parts.append((note, "$text-warning"))
-        status.update(Content.assemble(*parts))
+        update_static(status, Content.assemble(*parts))
         self._show_rows(table, snap.commits, marks_of, now)
         self._cursor_to_suspect(table)
         self.show_hint()

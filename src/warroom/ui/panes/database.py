@@ -25,7 +25,7 @@ from textual.widgets import Static
 from warroom.durations import format_duration, local
 from warroom.sources.dbpoll import query_pane_name
 from warroom.text import mask_phones
-from warroom.ui.base import Pane, age_text, rich_style, update_static
+from warroom.ui.base import Pane, age_text, fresh_age_text, rich_style, update_static
 from warroom.ui.tables import KeyedTable, sync_table
 
 if TYPE_CHECKING:
@@ -170,7 +170,9 @@ class DbPane(Pane):
             return Content.assemble((line, "bold $text-warning"), (age, "$text-warning")), True, False
         if data is None:
             return Content.styled("waiting for the first poll…", "$text-muted"), False, False
-        return Content.styled(f"updated {age_text(data.fetched_at, now)}", "$text-muted"), view.stale, False
+        if view.stale:  # fetched before the last poll: the exact age, beside the dimmed data
+            return Content.styled(f"updated {age_text(data.fetched_at, now)}", "$text-muted"), True, False
+        return Content.styled(f"updated {fresh_age_text(data.fetched_at, now)}", "$text-muted"), False, False
 
     def action_retry(self) -> None:
         self.wapp.retry_db(self.QUERY)
@@ -406,7 +408,7 @@ class HealthPane(DbPane):
                     Content.assemble(
                         ("Size ", "$text-muted"),
                         (data.size.pretty, "bold"),
-                        (f" ({age_text(data.size.fetched_at, now)})", "$text-muted"),
+                        (f" ({fresh_age_text(data.size.fetched_at, now)})", "$text-muted"),
                     )
                 )
         rate = self.rate

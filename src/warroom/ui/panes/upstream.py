@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from warroom.ui.base import Pane, age_text, update_static
+from warroom.ui.base import Pane, age_text, fresh_age_text, update_static
 
 if TYPE_CHECKING:
     from warroom.sources.statuspage import PageStatus
@@ -43,7 +43,8 @@ class StatusPane(Pane):
         self.show_clock(self.wapp.clock())
 
     def show_clock(self, now: datetime) -> None:
-        """The pages' answers and their ages (the ages follow the clock)."""
+        """The pages' answers and their ages (the ages follow the clock: a readable answer's to the
+        10 seconds, then the minute, so the pane repaints a few times a minute, not every second)."""
         if not self.is_mounted:
             return
         app = self.wapp
@@ -70,7 +71,10 @@ class StatusPane(Pane):
             else:
                 head.append(("unknown", style))
                 head.append((f": {st.reason}", "$text-warning"))
-            head.append((f"  · {age_text(st.fetched_at, now)}", "$text-muted"))
+            # a readable answer's age coarsely (pages are read once a minute or less often), an
+            # unreadable one's to the second
+            age = fresh_age_text(st.fetched_at, now) if st.readable else age_text(st.fetched_at, now)
+            head.append((f"  · {age}", "$text-muted"))
             lines.append(Content.assemble(*head))
             shown = st if st.readable else st.last_good
             if shown is not None and shown is not st:
