@@ -6,7 +6,7 @@ stdin and answers on stdout, one JSON object a line.
 
 Commands: ``{"op": "declare", "severity": "P1", "title": ...}``, ``{"op": "open", "id": ...}``,
 ``{"op": "join", "id": ...}``, ``{"op": "do", "kind": "note", ...}`` (note, tick, severity,
-update, field), ``{"op": "dump"}``, ``{"op": "status"}``, ``{"op": "quit"}``. Events that arrive
+update, field, owner, role), ``{"op": "dump"}``, ``{"op": "status"}``, ``{"op": "quit"}``. Events that arrive
 from other consoles are reported as ``{"arrived": [event ids], "t": wall-clock seconds}``.
 """
 
@@ -44,6 +44,12 @@ def body_of(cmd: dict[str, Any]) -> ev.Body:
         return ev.UpdateSent(audience=cmd.get("audience", "internal"), text=cmd["text"])
     if kind == "field":
         return ev.FieldEdited(field=cmd["field"], value=cmd["value"])
+    if kind == "owner":
+        return ev.OwnerAssigned(
+            checklist=cmd.get("checklist", "investigation"), item=cmd["item"], person=cmd["person"]
+        )
+    if kind == "role":
+        return ev.RoleAssigned(role=cmd["role"], person=cmd["person"], previous=cmd.get("previous", ""))
     raise ValueError(kind)
 
 
@@ -119,6 +125,8 @@ class Console:
                     "notes": [n[2] for n in inc.notes],
                     "updates": [u.text for u in inc.updates],
                     "timeline": [ev.describe(e) for e in inc.events],
+                    "owners": {"/".join(k): v for k, v in sorted(inc.owners.items())},
+                    "roles": inc.roles,
                 }
             )
         elif op == "status":

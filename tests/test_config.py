@@ -19,6 +19,7 @@ from warroom.settings import (
     StatusPage,
     StatusSettings,
 )
+from warroom.settings.escalation import EscalationContacts
 from warroom.settings.integrations import (
     CommandPane,
     PagerDutySettings,
@@ -870,6 +871,12 @@ connect_timeout = "2s"
 heartbeat = "3s"
 presence_timeout = "40s"
 
+[escalation]
+l1 = "Pat (on-call) +49 170 1111111"
+l2 = "Kim, eng lead"
+l3 = "Dana (CTO)"
+l4 = "the CEO's office"
+
 [playbook]
 freeze_severities = ["P0", "P1"]
 review_within = "72h"
@@ -910,8 +917,8 @@ resolution = ["Write the report"]
 
 # The keys of every table, as the "unknown key" message lists them (where: how messages name it).
 KNOWN_KEYS = {
-    "": "command_panes, database, errors, git, incident, pagerduty, playbook, shared, slack, status, "
-    "status_pages, statuspage, templates, twilio, ui",
+    "": "command_panes, database, errors, escalation, git, incident, pagerduty, playbook, shared, slack, "
+    "status, status_pages, statuspage, templates, twilio, ui",
     "[incident]": "status_page_link, timezone, user",
     "[ui]": "bell, theme",
     "[templates]": "dir",
@@ -929,6 +936,7 @@ KNOWN_KEYS = {
     "[statuspage]": "api_key, api_url, page_id, timeout",
     "[twilio]": "account_sid, api_url, auth_token, low_balance, poll_interval, timeout",
     "[shared]": "connect_timeout, dsn, heartbeat, presence_timeout",
+    "[escalation]": "l1, l2, l3, l4",
     "[playbook]": "bell_every, business_day_start, checklists, due_soon, escalation, freeze_severities, "
     "phases, review_within, severities",
     "[playbook.severities.P1]": SEVERITY_KEYS,
@@ -985,6 +993,7 @@ def test_every_key_is_read_into_its_setting(tmp_path: Path) -> None:
         (s.statuspage, StatuspageSettings(), keys_of(StatuspageSettings)),
         (s.twilio, TwilioSettings(), keys_of(TwilioSettings)),
         (s.shared, SharedSettings(), keys_of(SharedSettings)),
+        (s.escalation, EscalationContacts(), keys_of(EscalationContacts)),
         (s.playbook.severity("P1"), DEFAULT.severity("P1"), SEVERITY_KEYS.split(", ")),
         (s.playbook.phase("triage"), DEFAULT.phase("triage"), ("name", "budget", "window", "status")),
         (s.playbook, DEFAULT, KNOWN_KEYS["[playbook]"].replace("checklists", "investigation").split(", ")),
@@ -1117,6 +1126,12 @@ def test_check_shows_every_setting(tmp_path: Path) -> None:
         "heartbeat          = 3 s",
         "presence_timeout   = 40 s",
         "",
+        "[escalation]",
+        "contact L1         = Pat (on-call) +49 170 1111111",
+        "contact L2         = Kim, eng lead",
+        "contact L3         = Dana (CTO)",
+        "contact L4         = the CEO's office",
+        "",
         "[playbook]",
         "P0 Critical = response immediate, internal update 15 min, customer update 30 min, channel #incident-{time:%Y-%m-%d-%H-%M}",
         "P1 Urgent   = response 10 min, internal update 20 min, customer update 45 min, channel #inc-{severity}-{slug}",
@@ -1198,6 +1213,12 @@ def test_check_shows_the_defaults(tmp_path: Path) -> None:
         "connect_timeout    = 5 s",
         "heartbeat          = 5 s",
         "presence_timeout   = 20 s",
+        "",
+        "[escalation]",
+        "contact L1         = (not configured)",
+        "contact L2         = (not configured)",
+        "contact L3         = (not configured)",
+        "contact L4         = (not configured)",
         "",
         "[playbook]",
         "P0 Critical = response immediate, internal update 15 min, customer update 30 min, channel #incident-{time:%Y-%m-%d-%H-%M}",

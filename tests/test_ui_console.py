@@ -377,6 +377,9 @@ async def test_question_mark_lists_every_key(world) -> None:  # type: ignore[no-
             ("6", "customer status update"),
             ("q", "Quit"),
             ("space / x", "Tick"),
+            ("o", "Assign an owner"),
+            ("I", "owner to an action item"),
+            ("H", "hand over a role"),
             ("tab / shift+tab", "Move between panes"),
             ("ctrl+p", "Command palette"),
         ]:

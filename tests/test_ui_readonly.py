@@ -164,6 +164,7 @@ def notices(app) -> list[str]:  # type: ignore[no-untyped-def]
 WRITE_KEYS: list[tuple[str | None, str, str]] = [
     ("#checklist", "space", "ticking a checklist item"),
     ("#checklist", "x", "ticking a checklist item"),
+    ("#checklist", "o", "assigning an owner"),
     (None, "n", "adding a note"),
     (None, "s", "changing the severity"),
     (None, "p", "changing the phase"),
@@ -178,6 +179,8 @@ WRITE_KEYS: list[tuple[str | None, str, str]] = [
     (None, "L", "recording an escalation"),
     (None, "A", "adding an action item"),
     (None, "O", "adding a lesson"),
+    (None, "I", "assigning an owner"),
+    (None, "H", "assigning a role"),
     (None, "exclamation_mark", "paging on-call"),
     (None, "w", "writing the report"),
     ("#decision-list", "a", "answering the decision tree"),

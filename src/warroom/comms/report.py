@@ -105,6 +105,7 @@ class ChecklistRow:
     text: str
     ticked: str  # "15:06 CET" ("" when open)
     by: str
+    owner: str = ""  # who owns it ("" when nobody was named)
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,7 @@ def _checklists(incident: Incident, tz: tzinfo | None, day: Any) -> list[Checkli
                     text=clean(item.text, max_len=300),
                     ticked=_fmt_time(tick.at, tz, day) if tick else "",
                     by=clean(tick.actor, max_len=60) if tick else "",
+                    owner=clean(incident.owner(cl.key, item.key), max_len=100),
                 )
             )
         blocks.append(ChecklistBlock(clean(cl.title, max_len=100), rows))

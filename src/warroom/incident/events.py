@@ -375,6 +375,28 @@ class RoleAssigned(Body):
         return f"{label}: {self.person}" + (f" (handed over from {self.previous})" if self.previous else "")
 
 
+# What an :class:`OwnerAssigned` is about when it is not a checklist item: an action item (its
+# ``item`` is the :class:`ActionItemAdded` event's id).
+ACTION_ITEM = "action_item"
+
+
+@dataclass(frozen=True)
+class OwnerAssigned(Body):
+    """``person`` owns a checklist item (``checklist``, ``item``) or an action item
+    (``checklist`` :data:`ACTION_ITEM`, ``item`` its event id) from now on ("": nobody);
+    ``text`` is the item's words (for the timeline, and when the playbook changes)."""
+
+    kind: ClassVar[str] = "owner_assigned"
+    checklist: str
+    item: str
+    person: str
+    text: str = ""
+
+    def describe(self) -> str:
+        what = self.text or self.item
+        return f"Owner of {what}: {self.person}" if self.person else f"{what}: no owner now"
+
+
 @dataclass(frozen=True)
 class DatabaseActed(Body):
     """A runbook's database action (cancel or terminate a backend, pause a campaign): the exact
@@ -429,6 +451,7 @@ BODIES: dict[str, type[Body]] = {
         EvidenceRecorded,
         Reached,
         RoleAssigned,
+        OwnerAssigned,
         DatabaseActed,
     )
 }

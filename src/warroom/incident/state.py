@@ -8,7 +8,7 @@ all give the same answer for the same instant.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
@@ -71,6 +71,7 @@ class ActionItem:
     text: str
     owner: str
     due: str
+    event_id: str = ""  # the ActionItemAdded event (an OwnerAssigned names it)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class Incident:
     remotes: dict[str, tuple[str, str]] = field(default_factory=dict)
     events: list[ev.Event] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)  # role (events.ROLES) -> who holds it
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)  # a checklist item's tick key -> owner
     seen_seq: int = 0  # the highest journal sequence folded in (events may come out of order)
 
     # -- building --------------------------------------------------------------------------
@@ -214,7 +216,17 @@ class Incident:
             case ev.MessageCopied(audience=aud, template=template, text=text):
                 self.copies.append(CopiedMessage(event.event_id, at, event.actor, aud, template, text))
             case ev.ActionItemAdded(text=text, owner=owner, due=due):
-                self.action_items.append(ActionItem(at, event.actor, text, owner, due))
+                self.action_items.append(ActionItem(at, event.actor, text, owner, due, event.event_id))
+            case ev.OwnerAssigned(checklist=ev.ACTION_ITEM, item=target, person=person):
+                self.action_items = [
+                    replace(a, owner=person) if a.event_id == target else a for a in self.action_items
+                ]
+            case ev.OwnerAssigned(checklist=cl, item=item, person=person, text=text):
+                key = self._tick_key(cl, item, text)
+                if person:
+                    self.owners[key] = person
+                else:
+                    self.owners.pop(key, None)
             case ev.LessonAdded(went_well=went_well, text=text):
                 self.lessons.append(Lesson(at, event.actor, went_well == "yes", text))
             case ev.CommitMarked(sha=sha, role=role):
@@ -513,6 +525,10 @@ class Incident:
 
     def tick(self, checklist: str, item: str) -> Tick | None:
         return self.ticks.get(self._tick_key(checklist, item))
+
+    def owner(self, checklist: str, item: str) -> str:
+        """Who owns a checklist item ("": nobody); an item on several action lists shares it."""
+        return self.owners.get(self._tick_key(checklist, item), "")
 
     @property
     def deploy_freeze(self) -> bool:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from warroom.durations import describe_duration
 from warroom.playbook import DEFAULT, Playbook
+from warroom.settings.escalation import EscalationContacts
 from warroom.settings.integrations import (
     CommandPane,
     PagerDutySettings,
@@ -301,6 +302,7 @@ class Settings:
     statuspage: StatuspageSettings = field(default_factory=StatuspageSettings, metadata=section("statuspage"))
     twilio: TwilioSettings = field(default_factory=TwilioSettings, metadata=section("twilio"))
     shared: SharedSettings = field(default_factory=SharedSettings, metadata=section("shared"))
+    escalation: EscalationContacts = field(default_factory=EscalationContacts, metadata=section("escalation"))
     playbook: Playbook = field(default=DEFAULT, metadata=section("playbook"))
     # Not a key of a table: the top level's [[command_panes]] (tables of CommandPane's keys).
     command_panes: tuple[CommandPane, ...] = ()

@@ -229,12 +229,11 @@ class WarroomApp(App[int]):
 
     # -- incident --------------------------------------------------------------------------------
     def declare(self, severity: str, title: str, impact: str, lead: str) -> str | None:
+        """A new incident on this journal (with a shared database: TeamLink.declare, which asks
+        the team for the id without blocking the UI loop)."""
         fields: dict[str, Any] = {"impact": impact, "lead": lead, "playbook": self.settings.playbook}
         try:
-            if self.team.configured:
-                event = self.team.declare(severity, title, **fields)
-            else:
-                event = self.journal.declare(severity, title, **fields)
+            event = self.journal.declare(severity, title, **fields)
         except (JournalError, ValueError) as exc:
             self.say(str(exc), severity="error")
             return None
@@ -638,6 +637,21 @@ class WarroomApp(App[int]):
         from warroom.ui.screens.capture import add_lesson
 
         add_lesson(self)
+
+    def action_assign_owner(self) -> None:
+        from warroom.ui.screens.people import assign_owner
+
+        assign_owner(self)
+
+    def action_assign_action_owner(self) -> None:
+        from warroom.ui.screens.people import assign_action_owner
+
+        assign_action_owner(self)
+
+    def action_assign_role(self) -> None:
+        from warroom.ui.screens.people import assign_role
+
+        assign_role(self)
 
     def action_toggle_item(self) -> None:
         self.actions.toggle_item()

@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from warroom.durations import format_duration
+from warroom.incident.events import ROLES
 from warroom.live import Upstream
 from warroom.ui.base import Fed
 from warroom.ui.readonly import READ_ONLY_BADGE
@@ -178,9 +179,13 @@ class IncidentHeader(Fed):
         if team is not None:
             pieces.append(team_piece(team, app.at, inc.roles))
         pieces.append(Piece(3, [(f"L{level.level} ", "bold"), (level.name, "")]))
-        pieces.append(
-            Piece(4, [("lead ", "$text-muted"), (inc.lead or "unassigned", "" if inc.lead else "italic")])
-        )
+        lead: Parts = [("lead ", "$text-muted"), (inc.lead or "unassigned", "" if inc.lead else "italic")]
+        others: Parts = []
+        for role in ROLES:  # the other roles held (H hands them over), when there is room
+            who = inc.roles.get(role, "") if role != "lead" else ""
+            if who:
+                others += [(f" · {role} ", "$text-muted"), (who[:24], "")]
+        pieces.append(Piece(4, lead + others, lead if others else None))
         if inc.channel:
             pieces.append(Piece(5, [(inc.channel, "$text-primary")]))
         fixed = fit(pieces, width, min(len(inc.title), 40))

@@ -6,7 +6,6 @@ sync (:meth:`WarroomApp.sync_journal`), the team's status through the header."""
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 from typing import TYPE_CHECKING, Any
 
 from warroom.incident import events as ev
@@ -84,22 +83,27 @@ class TeamLink:
         elif was is not None and not was.online and status.online and was.reason != "connecting":
             self.app.say("Back with the team: events replayed.")
 
-    def declare(self, severity: str, title: str, **fields: Any) -> ev.Event:
-        """Declare with an id the team's database hands out (bounded by the connect timeout;
-        without the database, on this journal alone, and said)."""
+    async def declare(self, severity: str, title: str, impact: str, lead: str) -> str | None:
+        """A new incident's id from the team's database, asked on the UI loop without blocking it
+        (asyncpg waits in the loop; the connect is bounded by the connect timeout). Without the
+        database, declared on this journal alone (pushed when the room is back), and said; None
+        when it could not be declared (said)."""
         from warroom.shared.room import declare_shared
 
-        shared = self.app.settings.shared
-        wait = shared.connect_timeout.total_seconds()
-
-        def run() -> tuple[ev.Event, str]:
-            return asyncio.run(declare_shared(self.app.journal, shared.dsn, wait, severity, title, **fields))
-
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            try:
-                event, alone = pool.submit(run).result(timeout=wait * 3 + 5)
-            except concurrent.futures.TimeoutError:
-                raise JournalError("the shared database did not answer; try again") from None
+        settings = self.app.settings
+        wait = settings.shared.connect_timeout.total_seconds()
+        fields: dict[str, Any] = {"impact": impact, "lead": lead, "playbook": settings.playbook}
+        try:
+            event, alone = await asyncio.wait_for(
+                declare_shared(self.app.journal, settings.shared.dsn, wait, severity, title, **fields),
+                wait * 3 + 5,
+            )
+        except TimeoutError:
+            self.app.say("The shared database did not answer; try again.", severity="error")
+            return None
+        except (JournalError, ValueError) as exc:
+            self.app.say(str(exc), severity="error")
+            return None
         if alone:
             self.app.say(f"{event.incident_id} {alone}", severity="warning", timeout=12)
-        return event
+        return event.incident_id

@@ -1,6 +1,7 @@
 """The checklists: the severity's actions, investigation, verification, resolution criteria.
 
-Space or x ticks or unticks the highlighted item; each is a journal event and shows its time, in
+Space or x ticks or unticks the highlighted item, o names its owner (shown after its words); each
+is a journal event and a tick shows its time, in
 a column of its own. A tick moves the cursor on to the next unticked item; an item too long for
 the pane wraps under its own text, not under its box.
 """
@@ -27,12 +28,16 @@ if TYPE_CHECKING:
 
 HINT_STYLE = {"met": "bold $text-success", "not met": "$text-error", "unknown": "$text-warning"}
 
+OWNER_SHOWN = 20  # characters of an owner's name on a row (the report has it whole)
 SEP = "\x1f"  # option ids are "<checklist><SEP><item>"
 
 
 class ChecklistList(NoWrapOptionList):
     BINDINGS: ClassVar = [
         Binding("space,x", "tick", "Tick", id="tick"),
+        Binding(
+            "o", "app.assign_owner", "Owner", show=False, id="owner", tooltip="Assign an owner (default: you)"
+        ),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -74,8 +79,8 @@ class ChecklistPane(Pane):
         if inc is None:
             return []
         tz = app.settings.tz
-        ticked, open_box, muted = (
-            rich_style(app, s) for s in ("bold $text-success", "$text-muted", "$text-muted")
+        ticked, open_box, muted, owner_style = (
+            rich_style(app, s) for s in ("bold $text-success", "$text-muted", "$text-muted", "$text-accent")
         )
         out: list[Option] = []
         for cl in app.settings.playbook.checklists(inc.severity):
@@ -95,6 +100,9 @@ class ChecklistPane(Pane):
                 text = Text(item.text)
                 if hint is not None:
                     text.append("  " + hint.text, style=rich_style(app, HINT_STYLE[hint.criterion]))
+                owner = inc.owner(cl.key, item.key)
+                if owner:  # after the words, so a narrow pane wraps it rather than cuts the item
+                    text.append(f" @{owner[:OWNER_SHOWN]}", style=owner_style)
                 box = Text("☑ ", style=ticked) if tick else Text("☐ ", style=open_box)
                 at = Text(local(tick.at, tz).strftime("%H:%M"), style=muted) if tick else Text("")
                 out.append(Option(item_prompt(box, text, at), id=f"{cl.key}{SEP}{item.key}"))

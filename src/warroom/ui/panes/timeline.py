@@ -66,6 +66,10 @@ def event_line(event: ev.Event, tz: object, playbook: object, *, with_date: bool
 class TimelinePane(Pane):
     TITLE = "Timeline"
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._shown: list[int] = []  # the journal sequence of each event on the list, in order
+
     def compose(self) -> ComposeResult:
         yield TimelineList(id="timeline-list")
 
@@ -76,15 +80,26 @@ class TimelinePane(Pane):
         ol = self.query_one(TimelineList)
         zone = local(app.clock(), tz).strftime("%Z")  # type: ignore[arg-type]
         self.border_title = f"Timeline · {zone}"
-        have = ol.option_count
         events = inc.events
-        if have > len(events) or ol in FILTERS:  # a filter (/) shows the matching events anew
+        shown = self._shown
+        seqs = [e.seq for e in events]
+        if ol in FILTERS or ol.option_count != len(shown):  # a filter (/) shows the matching events anew
             ol.clear_options()
-            have = 0
+            shown.clear()
+        # In a shared war room another console's events can belong before ours (the incident is
+        # folded again in the team's order): the rows from the first that moved are laid again.
+        at_end = ol.max_scroll_y == 0 or ol.scroll_y >= ol.max_scroll_y - 1
+        have = len(shown)
+        if seqs[:have] != shown:
+            same = (i for i, (a, b) in enumerate(zip(shown, seqs, strict=False)) if a != b)
+            have = next(same, min(len(shown), len(seqs)))
+            for i in range(len(shown) - 1, have - 1, -1):
+                ol.remove_option_at_index(i)
+            del shown[have:]
         if have == len(events):
             return
-        at_end = ol.max_scroll_y == 0 or ol.scroll_y >= ol.max_scroll_y - 1
-        follow = at_end and (ol.highlighted is None or ol.highlighted >= have - 1)
+        follow = at_end and (ol.highlighted is None or ol.highlighted >= ol.option_count - 1)
+        shown += seqs[have:]
         multi_day = events[0].at.date() != events[-1].at.date()
         ol.add_options(
             matching(

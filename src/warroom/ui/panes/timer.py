@@ -16,7 +16,10 @@ from textual.widgets import Digits, Static
 from warroom.comms.updates import status_update_key
 from warroom.durations import clock_time, describe_duration, format_duration
 from warroom.incident.state import Countdown
+from warroom.settings.escalation import CONTACT_MAX, EscalationContacts
+from warroom.text import clean
 from warroom.ui.base import ClockPane, update_static
+from warroom.ui.header import shorten
 
 if TYPE_CHECKING:
     from warroom.incident.state import Incident
@@ -78,6 +81,11 @@ class TimerPane(ClockPane):
         yield Digits("", id="timer-digits")
         yield Static(id="timer-due")
         yield Static(id="timer-lines")
+
+    def on_resize(self) -> None:
+        """The escalation contacts are cut to the pane's width: cut again at the new one."""
+        if self._incident is not None and self.wapp.settings.escalation != EscalationContacts():
+            self.show_clock(self.wapp.clock())
 
     def show_clock(self, now: datetime) -> None:
         """Everything here counts down: the whole pane follows the clock."""
@@ -172,6 +180,7 @@ class TimerPane(ClockPane):
         lines.append(
             Content.assemble(("Escalation ", "$text-muted"), (f"L{level.level} {level.name}", "bold"))
         )
+        lines += self._contact_line("  call ", level.level)
         nxt = inc.next_escalation(now)
         if nxt is not None:
             if nxt.due is not None:
@@ -199,6 +208,7 @@ class TimerPane(ClockPane):
                         ),
                     )
                 )
+            lines += self._contact_line("       call ", nxt.level.level)  # under the next level's line
         label_c = label.value if isinstance(label.value, Content) else Content(str(label.value))
         value = str(digits.value)
         due_c = due.value if isinstance(due.value, Content) else Content(str(due.value))
@@ -240,13 +250,30 @@ class TimerPane(ClockPane):
         if inc.responded_at is None and inc.is_open:
             parts.append(Content.styled("not yet responded", "bold $text-warning"))
         level = inc.escalation_level(now)
+        level_at = len(parts)
         parts.append(Content.styled(f"L{level.level} {level.name}", "bold"))
+        contact = self._contact(level.level)
         nxt = inc.next_escalation(now)
         if nxt is not None:
             when = f"in {format_duration(nxt.due - now)}" if nxt.due is not None else "by decision"
             parts.append(Content.styled(f"next L{nxt.level.level} {when}", "$text-muted"))
+        if contact:  # who to call at this level, in the room the line has left (80 columns: a name)
+            room = (self.content_size.width or 78) - len(Content("  ·  ").join(parts).plain) - 2
+            said = shorten(contact, room)
+            if said:
+                parts[level_at] = Content.assemble(parts[level_at], (": ", "bold"), said)
         update_static(self.query_one("#timer-label", Static), first)
         update_static(self.query_one("#timer-due", Static), Content("  ·  ").join(parts))
+
+    def _contact(self, level: int) -> str:
+        """Level ``level``'s escalation contact ([escalation] l1-l4), cleaned and bounded."""
+        return clean(self.wapp.settings.escalation.contact(level), max_len=CONTACT_MAX)
+
+    def _contact_line(self, prefix: str, level: int) -> list[Content]:
+        """``  call Pat +49 170 1111111``: one line, cut to the pane's width (none when unset)."""
+        contact = self._contact(level)
+        said = shorten(contact, (self.content_size.width or 44) - len(prefix)) if contact else ""
+        return [Content.assemble((prefix, "$text-muted"), said)] if said else []
 
     def _line(self, who: str, cd: Countdown, tz: object) -> Content:
         assert cd.due is not None

@@ -139,6 +139,22 @@ CONSOLE_BINDINGS: list[Binding] = [
         tooltip="Add an action item for the report (owner, optional due date)",
     ),
     Binding(
+        "I",
+        "app.assign_action_owner",
+        "Item owner",
+        show=False,
+        id="assign_action_owner",
+        tooltip="Assign an owner to an action item (default: you)",
+    ),
+    Binding(
+        "H",
+        "app.assign_role",
+        "Roles",
+        show=False,
+        id="assign_role",
+        tooltip="Assign or hand over a role (lead, comms, ops, scribe)",
+    ),
+    Binding(
         "O",
         "app.add_lesson",
         "Lesson",

@@ -64,6 +64,7 @@ class DeclareScreen(Screen[str]):
     def __init__(self, *, cancellable: bool = False) -> None:
         super().__init__()
         self._cancellable = cancellable
+        self._declaring = False  # a shared declaration under way (the team's id being asked)
 
     @property
     def wapp(self) -> WarroomApp:
@@ -131,9 +132,35 @@ class DeclareScreen(Screen[str]):
             return
         impact = clean(self.query_one("#impact", Input).value, max_len=500)
         lead = clean(self.query_one("#lead", Input).value, max_len=100)
-        incident_id = self.wapp.declare(opt.id, title, impact, lead)
+        if not self.wapp.team.configured:
+            incident_id = self.wapp.declare(opt.id, title, impact, lead)
+            if incident_id is not None:
+                self.dismiss(incident_id)
+            return
+        if self._declaring:
+            return  # asked once already: the answer is on its way
+        self._declaring = True
+        wait = describe_duration(self.wapp.settings.shared.connect_timeout)
+        self.query_one("#error", Static).update(
+            Content(f"Asking the team for an incident id (at most {wait})…")
+        )
+        self.run_worker(
+            self._declare_shared(opt.id, title, impact, lead),
+            name="declare",
+            group="declare",
+            exit_on_error=False,
+        )
+
+    async def _declare_shared(self, severity: str, title: str, impact: str, lead: str) -> None:
+        """The team's id asked without blocking the UI loop; the console opens when it comes."""
+        try:
+            incident_id = await self.wapp.team.declare(severity, title, impact, lead)
+        finally:
+            self._declaring = False
         if incident_id is not None:
             self.dismiss(incident_id)
+        else:
+            self.query_one("#error", Static).update(Content(""))
 
     def action_cancel(self) -> None:
         if self._cancellable:
