@@ -9,8 +9,9 @@ to the journal *before* the screen shows it; each journal event reaches the pane
 ``show_incident``. Once a second the clock reaches only the text that depends on it.
 
 Over 700 lines because it is where every source, integration (reach), the shared war room and
-the read-only view meet the screen; moving the palette and the journal plumbing into modules of
-their own is the next step (issue 12).
+the read-only view meet the screen: each has its module (warroom.ui.pollers, reach, shared,
+readonly, actions, comms, dbactions, palette), and the app keeps the few lines that hand each
+one the incident, the clock and the panes, and every ``action_`` Textual looks for on it.
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ from warroom.ui.actions import IncidentActions
 from warroom.ui.base import Pane
 from warroom.ui.comms import Comms
 from warroom.ui.dbactions import DbActions
+from warroom.ui.palette import help_sections, pane_sections, system_commands
 from warroom.ui.pollers import DbPolled, GitRead, PageRead, Pollers
 from warroom.ui.reach import Reach
-from warroom.ui.screens.console import CONSOLE_BINDINGS, ConsoleScreen
+from warroom.ui.screens.console import ConsoleScreen
 from warroom.ui.shared import TeamLink
 from warroom.ui.themes import DEFAULT_THEME, load_themes, resolve_name
 
@@ -681,34 +683,12 @@ class WarroomApp(App[int]):
         self.comms.copy_text(text, what=what, name=what.replace(" ", "-"))
 
     def action_help(self) -> None:
-        from warroom.ui.panes.checklist import ChecklistList
         from warroom.ui.screens.help import HelpScreen
 
-        sections = [
-            ("Console", [b for b in CONSOLE_BINDINGS if b.key not in ("question_mark",)]),
-            ("Checklists", list(ChecklistList.BINDINGS)),
-            *self.pane_help(),
-        ]
-        self.push_screen(HelpScreen(sections))
+        self.push_screen(HelpScreen(help_sections(self)))
 
     def pane_help(self) -> list[tuple[str, list[Binding]]]:
-        from warroom.ui.panes.commits import CommitsPane
-        from warroom.ui.panes.database import DbPane, HealthPane
-        from warroom.ui.panes.decision import DecisionList
-        from warroom.ui.panes.templates import TemplateList
-
-        sections = [
-            ("Templates pane", list(TemplateList.BINDINGS)),
-            ("Commits pane", list(CommitsPane.BINDINGS)),
-            ("Decision tree pane", list(DecisionList.BINDINGS)),
-            ("Database panes", list(DbPane.BINDINGS)),
-            ("Database pane", [b for b in HealthPane.BINDINGS if b not in DbPane.BINDINGS]),
-        ]
-        if self.settings.command_panes:
-            from warroom.ui.panes.command import CommandPane
-
-            sections.append(("Command panes", list(CommandPane.BINDINGS)))
-        return sections
+        return pane_sections(self)
 
     async def action_quit(self) -> None:
         self.exit(0)
@@ -717,44 +697,9 @@ class WarroomApp(App[int]):
         self.comms.stop_renders.set()  # a template render under way stops: quitting never waits
         super().exit(*args, **kwargs)
 
-    # -- command palette ------------------------------------------------------------------------------
+    # -- command palette (warroom.ui.palette) ------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
-        if self.read_only:  # the palette's commands are called directly, not through run_action
-            if self.incident is not None and isinstance(screen, ConsoleScreen):
-                yield SystemCommand("Show keys", "key ? · every key the console answers to", self.action_help)
-            yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
-            return
-        if self.incident is not None and isinstance(screen, ConsoleScreen):
-            for b in CONSOLE_BINDINGS:
-                if b.id in ("quit", "help", "next_tab", "previous_tab"):
-                    continue
-                action = b.action.removeprefix("app.")
-                yield SystemCommand(
-                    f"{b.tooltip or b.description}",
-                    f"key {b.key}",
-                    (lambda a=action: self.run_action(a)),  # type: ignore[misc]
-                )
-            yield SystemCommand("Show keys", "key ? · every key the console answers to", self.action_help)
-            for info in self.comms.templates.messages():
-                if info.audience == "customer":
-                    yield SystemCommand(
-                        f"Publish to the status page: {info.title}",
-                        "key S on the templates pane · the first creates the page's incident, then updates",
-                        (lambda i=info: self.reach.publish_template(i)),  # type: ignore[misc]
-                    )
-            acts = self.db_actions
-            yield SystemCommand("Cancel a backend's query", "key c in the Database pane", acts.cancel)
-            yield SystemCommand("Terminate a backend", "key K in the Database pane", acts.terminate)
-            yield SystemCommand("Pause a campaign", "key m in the Database pane", acts.pause_campaign)
-        if self.incident is not None and isinstance(screen, ConsoleScreen) and not self.incident.is_open:
-            yield SystemCommand(
-                "Reopen the incident", "it is open again, its countdowns restart", self.action_reopen
-            )
-            if self.incident.status != "closed":
-                yield SystemCommand("Close the incident", "after the post-incident review", self.action_close)
-        yield SystemCommand("Declare a new incident", "the playbook's declare form", self.action_declare_new)
-        yield SystemCommand("Switch incident", "open another open incident", self.action_switch_incident)
-        yield from super().get_system_commands(screen)
+        yield from system_commands(self, screen, super().get_system_commands(screen))
 
     def action_declare_new(self) -> None:
         from warroom.ui.screens.declare import DeclareScreen
