@@ -46,6 +46,10 @@ def most_urgent(*countdowns: Countdown) -> Countdown:
     )
 
 
+# The least of a contact worth showing beside the level's name (else the contact replaces it).
+CONTACT_ROOM = 16
+
+
 class _Capture:
     """Collects what one part of the pane should show, so both layouts can arrange it."""
 
@@ -257,11 +261,14 @@ class TimerPane(ClockPane):
         if nxt is not None:
             when = f"in {format_duration(nxt.due - now)}" if nxt.due is not None else "by decision"
             parts.append(Content.styled(f"next L{nxt.level.level} {when}", "$text-muted"))
-        if contact:  # who to call at this level, in the room the line has left (80 columns: a name)
+        if contact:  # who to call at this level, in the room the line has left
             room = (self.content_size.width or 78) - len(Content("  ·  ").join(parts).plain) - 2
-            said = shorten(contact, room)
-            if said:
-                parts[level_at] = Content.assemble(parts[level_at], (": ", "bold"), said)
+            if room >= min(len(contact), CONTACT_ROOM):
+                parts[level_at] = Content.assemble(parts[level_at], (": ", "bold"), shorten(contact, room))
+            elif said := shorten(contact, room + len(level.name) + 2):
+                # Narrow (80 columns): who to call says more than the level's name, which the
+                # wide layouts show.
+                parts[level_at] = Content.assemble((f"L{level.level} ", "bold"), said)
         update_static(self.query_one("#timer-label", Static), first)
         update_static(self.query_one("#timer-due", Static), Content("  ·  ").join(parts))
 
