@@ -346,16 +346,16 @@ def test_check_prints_the_effective_configuration(env: dict[str, str], tmp_path:
     p = run(env, "--config", str(conf), "check")
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
-    assert f"config file        = {conf}   (--config)" in lines
-    assert f"state dir          = {tmp_path / 'state'}" in lines
-    assert "user               = ana" in lines
-    assert "dsn                = (not configured)" in lines
+    assert f"config file         = {conf}   (--config)" in lines
+    assert f"state dir           = {tmp_path / 'state'}" in lines
+    assert "user                = ana" in lines
+    assert "dsn                 = (not configured)" in lines
     assert any(line.startswith("P1 High     = response 30 min, internal update 20 min") for line in lines)
     assert (
-        "escalation L3      = CTO / VP Engineering (if P0 or unresolved in 1 hour; by time only for P0, P1)"
+        "escalation L3       = CTO / VP Engineering (if P0 or unresolved in 1 hour; by time only for P0, P1)"
         in lines
     )
-    assert "phase 1            = Detection & Triage (0-5 minutes; 5 min)" in lines
+    assert "phase 1             = Detection & Triage (0-5 minutes; 5 min)" in lines
 
 
 # -- in-process, for the paths a subprocess cannot reach cheaply ----------------------------------

@@ -285,7 +285,7 @@ def test_warroom_trust_lists_the_commands(cwd: Path, tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(main, ["trust", "--state-dir", str(tmp_path / "state")])
     assert result.exit_code == 0, result.output
-    assert "command pane 1     = 'sms-send': supabase functions logs sms-send --tail" in result.output
+    assert "command pane 1      = 'sms-send': supabase functions logs sms-send --tail" in result.output
     assert load_settings(env={}, state_dir=tmp_path / "state").command_panes[0].name == "sms-send"
 
 

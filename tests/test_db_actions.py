@@ -408,7 +408,7 @@ def test_check_probes_the_action_connection_and_masks_its_password(tmp_path: Pat
     assert p.returncode == 1  # no database, and the action connection does not answer
     out = p.stdout + p.stderr
     assert "pw-Unreachable-9f" not in out
-    assert "action_dsn         = postgresql://actor:***@127.0.0.1:1/app   (timeout 5 s)" in p.stdout
+    assert "action_dsn          = postgresql://actor:***@127.0.0.1:1/app   (timeout 5 s)" in p.stdout
     assert "action_dsn: cannot connect: " in p.stdout
 
 
@@ -432,7 +432,7 @@ def test_the_action_dsn_from_the_environment_is_masked_everywhere(tmp_path: Path
     settings = load_settings(env={"WARROOM_ACTION_DSN": dsn}, state_dir=tmp_path, config=None, user="alice")
     assert settings.database.action_dsn == dsn
     shown_lines = "\n".join(settings.describe())
-    assert "action_dsn         = postgresql://warroom_actor:***@db.internal:5432/app" in shown_lines
+    assert "action_dsn          = postgresql://warroom_actor:***@db.internal:5432/app" in shown_lines
     assert "Act10n-S3cret-Pw" not in shown_lines
     assert clean("connection failed for Act10n-S3cret-Pw") == "connection failed for ***"
 
@@ -448,7 +448,7 @@ def test_a_pause_statement_without_its_parameter_is_refused_in_one_line(tmp_path
 
 def test_pause_without_a_statement_says_how_to_configure_it(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    assert "pause_campaign_sql = (not configured: e.g." in "\n".join(settings.describe())
+    assert "pause_campaign_sql  = (not configured: e.g." in "\n".join(settings.describe())
 
 
 async def test_pause_key_without_a_statement_says_which_key(tmp_path: Path) -> None:

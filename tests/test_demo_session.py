@@ -340,7 +340,7 @@ async def _activity(dsn: str) -> list[asyncpg.Record]:
     try:
         return await conn.fetch(
             "SELECT application_name, state, wait_event_type, query FROM pg_stat_activity "
-            "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            "WHERE backend_type  = 'client backend' AND pid <> pg_backend_pid()"
         )
     finally:
         await conn.close()

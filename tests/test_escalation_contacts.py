@@ -34,7 +34,7 @@ def test_contacts_are_read_and_checked(tmp_path: Path) -> None:
         "the CEO's office",
         "",
     ]
-    assert "contact L2         = (not configured)" in s.describe()
+    assert "contact L2          = (not configured)" in s.describe()
 
 
 @pytest.mark.parametrize(

@@ -170,11 +170,11 @@ def test_check_probes_each_integration_without_side_effects(
     for secret in (KEY, HOOK, TOKEN, "S3cr3tW3bh00kT0k3nXXXX", SP_KEY):
         assert secret not in out
     lines = p.stdout.splitlines()
-    assert "api_key            = ***" in lines
+    assert "api_key             = ***" in lines
     assert f"statuspage ok: page {PAGE} (ACE Engage) answers, API key accepted (nothing published)" in lines
-    assert "routing_key        = ***" in lines
-    assert "webhook_url        = https://hooks.slack.com/***" in lines
-    assert "auth_token         = ***" in lines
+    assert "routing_key         = ***" in lines
+    assert "webhook_url         = https://hooks.slack.com/***" in lines
+    assert "auth_token          = ***" in lines
     assert f"pagerduty ok: routing key set, {fake.url}/v2/enqueue answers (nothing sent)" in lines
     assert "slack ok: webhook https://hooks.slack.com/*** set (nothing posted)" in lines
     assert "twilio ok: account active · balance 42.00 USD" in lines

@@ -116,7 +116,7 @@ def test_the_shared_dsn_comes_from_the_file_or_the_environment_masked(tmp_path: 
     assert s.shared.dsn.endswith("@db.internal/warroom") and s.shared.configured
     lines = "\n".join(s.describe())
     assert "in-the-file-pw" not in lines
-    assert "dsn                = postgresql://team:***@db.internal/warroom" in lines
+    assert "dsn                 = postgresql://team:***@db.internal/warroom" in lines
     env = {"WARROOM_SHARED_DSN": "postgresql://team:from-env-pw@other/warroom"}
     s = load_settings(config=cfg, env=env, state_dir=tmp_path / "state", user="ana")
     assert s.shared.dsn == "postgresql://team:from-env-pw@other/warroom"

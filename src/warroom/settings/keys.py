@@ -161,7 +161,7 @@ def _key(f: Field[Any]) -> Key:
 
 def line(label: str, value: object) -> str:
     """One line of ``warroom check``."""
-    return f"{label:<18} = {value}"
+    return f"{label:<19} = {value}"
 
 
 def shown(obj: Any) -> list[str]:
