@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
+from functools import cached_property
 
 from warroom.durations import utc
 
@@ -297,7 +298,16 @@ class Playbook:
 
     def actions(self, severity: str) -> Checklist:
         sev = self.severity(severity)
-        return Checklist.of(f"actions-{sev.key}", f"{sev.key} actions", list(sev.actions))
+        return self._action_lists[sev.key]
+
+    @cached_property
+    def _action_lists(self) -> dict[str, Checklist]:
+        """Each severity's actions as a checklist, made once: the checklist pane asks for an
+        item's words on every poll, and making the list slugs every item again."""
+        return {
+            sev.key: Checklist.of(f"actions-{sev.key}", f"{sev.key} actions", list(sev.actions))
+            for sev in self.severities.values()
+        }
 
     def checklists(self, severity: str) -> tuple[Checklist, ...]:
         """The severity's actions, then investigation, verification and resolution criteria."""
