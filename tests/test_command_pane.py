@@ -349,3 +349,42 @@ def test_warroom_check_finds_each_program_and_runs_none(cwd: Path, tmp_path: Pat
     assert "command pane 'logs': not found: supabase-nope" in lines
     assert result.exit_code == 1
     assert not marker.exists()
+
+
+async def test_a_pane_behind_another_tab_is_not_updated_until_shown(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A log followed in a tab behind another (the demo's send-sms log at start) is read into the
+    run's ring but not drawn: updating a widget that is not displayed makes Textual arrange the
+    whole screen to look for it (8 % of the demo's samples). Brought forward, the pane shows
+    what came meanwhile, following the end."""
+    from textual._compositor import Compositor
+
+    from warroom.ui.base import displayed
+
+    ticker = "import time\nfor i in range(60):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.05)\n"
+    app, journal = console(tmp_path, clock, pane("ticker", ticker, lines=500))
+    arranged = 0
+    arrange = Compositor._arrange_root
+
+    def counting(*args, **kw):  # type: ignore[no-untyped-def]
+        nonlocal arranged
+        arranged += 1
+        return arrange(*args, **kw)
+
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause(0.3)
+        view = app.screen.query_one("#command-log")
+        assert not displayed(view)  # behind the console's first tabs
+        run = app.commands.runs[0]
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(Compositor, "_arrange_root", counting)
+            await wait_for(pilot, lambda: run.status.state == "exited")
+            await pilot.pause(0.3)
+        assert arranged == 0, arranged
+        assert len(view.lines) < 60  # what it had when it was last shown (the first look)
+        await show_tab(pilot, app)
+        await wait_for(pilot, lambda: "tick 59" in screen_text(app), within=5)
+        assert view.scroll_y == view.max_scroll_y
+        assert "exited 0" in screen_text(app)
+    journal.close()

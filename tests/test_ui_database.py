@@ -126,9 +126,10 @@ async def test_a_missing_table_disables_only_its_pane(tmp_path: Path, pg_dsn: st
     async with app.run_test(size=SIZE) as pilot:
         assert await wait_for(pilot, lambda: app.live.tallies() is not None)
         await pilot.pause(0.5)
+        app.screen.query_one("#right-tabs").active = "tab-sms"  # (a pane behind a tab waits)
+        text = await shown(pilot, app)
         sms = app.screen.query_one(SmsPane)
         assert sms.has_class("-failed")
-        text = await shown(pilot, app)
         assert "query failed (missing)" in text and "R retries" in text
         assert not app.screen.query_one(ErrorsPane).has_class("-failed")
         assert "TwilioTimeout" in text
@@ -336,3 +337,37 @@ async def test_sparklines_are_redrawn_to_the_width_after_a_resize(tmp_path: Path
             assert table.columns["spark"].content_width == width, size  # type: ignore[index]
             row = next(line for line in text.splitlines() if "TwilioTimeout  POST" in line)
             assert spark().strip() in row, size
+
+
+async def test_a_pane_behind_another_tab_waits_and_shows_the_latest_poll_when_brought_forward(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    """The SMS pane sits behind the Comms tab at start: polls do not update it (updating a widget
+    that is not displayed makes Textual arrange the whole screen to find it), and brought forward
+    it shows the latest poll at once, not the one before it was hidden."""
+    await seed(pg_dsn, [("TwilioTimeout", "POST /Messages.json timed out", 10)])
+    app = db_app(tmp_path, pg_dsn)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.live.db is not None and app.live.db.sms is not None)
+        pane = app.screen.query_one(SmsPane)
+        await pilot.pause(0.5)
+        assert pane.behind
+        conn = await asyncpg.connect(pg_dsn)
+        try:
+            await conn.execute(
+                """INSERT INTO sms_delivery_log (created_at, phone_number, delivery_status, error_code, error_message)
+                   VALUES (now(), '+15550199', 'failed', '21610', 'Attempt to send to unsubscribed recipient')"""
+            )
+        finally:
+            await conn.close()
+        assert await wait_for(
+            pilot,
+            lambda: any("unsubscribed" in str(r) for r in (app.live.db.sms.rows if app.live.db.sms else ())),
+        )
+        await pilot.pause(0.6)  # a tick: a poll waiting for it is drawn then, for panes shown
+        table = pane.query_one("#sms-table")
+        assert not any("unsubscribed" in str(table.get_row(k)) for k in table.rows)
+        app.screen.query_one("#right-tabs").active = "tab-sms"
+        text = await shown(pilot, app)
+        assert "unsubscribed recipient" in text
+        assert not pane.behind

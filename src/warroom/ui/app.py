@@ -416,13 +416,35 @@ class WarroomApp(App[int]):
 
     def feed_all(self) -> None:
         """Every view, everything it shows (after the live state was changed from outside)."""
-        for view in list(self.views):
+        for view in self._shown_views():
             self.feed(view)
 
     def _feed_where(self, *kinds: type) -> None:
-        for view in list(self.views):
+        for view in self._shown_views():
             if isinstance(view, kinds):
                 self.feed(view)
+
+    def _shown_views(self) -> list[Any]:
+        """The views on screen; the others are marked ``behind`` and fed when shown (see
+        :func:`warroom.ui.base.displayed`)."""
+        from warroom.ui.base import displayed
+
+        shown = []
+        for view in list(self.views):
+            if displayed(view):
+                shown.append(view)
+            else:
+                view.behind = True
+        return shown
+
+    def catch_up(self, view: Any) -> None:
+        """``view`` is shown again after it was left behind: everything it shows, and the time."""
+        self.feed(view)
+        if self.incident is not None:
+            try:
+                view.show_clock(self.clock())
+            except Exception as exc:  # a pane that cannot render must not end the console
+                self.log.error(f"{view!r} failed to render: {exc!r}")
 
     def feed_incident(self) -> None:
         inc = self.incident
@@ -430,7 +452,7 @@ class WarroomApp(App[int]):
             return
         from warroom.ui.panes.decision import DecisionPane
 
-        for view in list(self.views):
+        for view in self._shown_views():
             try:
                 if isinstance(view, DecisionPane):
                     view.decision = self.live.decision(inc)  # the answers are in the journal
@@ -540,7 +562,7 @@ class WarroomApp(App[int]):
         if self.incident is None:
             return
         now = self.clock()
-        for view in list(self.views):
+        for view in self._shown_views():
             try:
                 view.show_clock(now)
             except Exception as exc:  # a pane that cannot render must not end the console

@@ -24,7 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from warroom.ui.base import Pane, update_static
+from warroom.ui.base import Pane, displayed, update_static
 from warroom.ui.filter import matching
 
 if TYPE_CHECKING:
@@ -102,8 +102,13 @@ class OutputView(ScrollView, can_focus=True):
         if self.follow:
             self.call_after_refresh(self._to_end)
 
+    def on_show(self) -> None:
+        """Brought forward (its tab chosen): the end comes back into view when following."""
+        if self.follow:
+            self.call_after_refresh(self._to_end)
+
     def _to_end(self) -> None:
-        if self.follow and self.size.height and self.scroll_y < self.max_scroll_y:
+        if self.follow and displayed(self) and self.size.height and self.scroll_y < self.max_scroll_y:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def keep_following(self) -> None:
@@ -159,9 +164,13 @@ class CommandPane(Pane):
         self.pull()
         self.set_interval(PULL_EVERY, self.pull, name="command-pull")
 
+    def on_show(self) -> None:
+        self.pull()  # what came while it was behind another tab
+
     def pull(self) -> None:
-        """Write the lines that came since the last look (one batch), and the status."""
-        if not self.is_mounted:
+        """Write the lines that came since the last look (one batch), and the status. Not while
+        the pane is behind another tab (see ``displayed``): the lines wait in the run's ring."""
+        if not self.is_mounted or not displayed(self):
             return
         run = self.run
         out = run.read(self._seen)
