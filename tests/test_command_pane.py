@@ -364,13 +364,13 @@ async def test_a_pane_behind_another_tab_is_not_updated_until_shown(
 
     ticker = "import time\nfor i in range(60):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.05)\n"
     app, journal = console(tmp_path, clock, pane("ticker", ticker, lines=500))
-    arranged = 0
-    arrange = Compositor._arrange_root
+    arranged = 0  # the compositor's map of the whole screen made again to find a widget
+    full_map = Compositor.full_map
 
-    def counting(*args, **kw):  # type: ignore[no-untyped-def]
+    def counting(self):  # type: ignore[no-untyped-def]
         nonlocal arranged
-        arranged += 1
-        return arrange(*args, **kw)
+        arranged += self._full_map_invalidated
+        return full_map.fget(self)
 
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause(0.3)
@@ -378,7 +378,7 @@ async def test_a_pane_behind_another_tab_is_not_updated_until_shown(
         assert not displayed(view)  # behind the console's first tabs
         run = app.commands.runs[0]
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(Compositor, "_arrange_root", counting)
+            mp.setattr(Compositor, "full_map", property(counting))
             await wait_for(pilot, lambda: run.status.state == "exited")
             await pilot.pause(0.3)
         assert arranged == 0, arranged

@@ -4,9 +4,10 @@ to the panes.
 The path, one way: a poller (:mod:`warroom.ui.pollers`) reads a source in a worker and posts a
 typed message up to the app (``DbPolled``, ``GitRead``, ``PageRead``); the app hands it to the
 Textual-free :class:`~warroom.live.LiveState`, journals the evidence it returns, and feeds each
-pane exactly what it shows (:meth:`WarroomApp.feed`). Every action a responder takes is appended
-to the journal *before* the screen shows it; each journal event reaches the panes through
-``show_incident``. Once a second the clock reaches only the text that depends on it.
+pane exactly what it shows (:meth:`WarroomApp.feed`; a pane behind another tab, when it is
+shown). Every action a responder takes is appended to the journal *before* the screen shows it;
+each journal event reaches the panes through ``show_incident``. Once a second the clock reaches
+only the text that depends on it.
 
 Over 700 lines because it is where every source, integration (reach), the shared war room and
 the read-only view meet the screen: each has its module (warroom.ui.pollers, reach, shared,
