@@ -134,3 +134,49 @@ async def test_a_poll_that_changes_nothing_repaints_no_pane(
             app.feed_all()
             await pilot.pause()
         assert set(refreshed) <= {"IncidentHeader#header"}, sorted(set(refreshed))
+
+
+class ThreeLines(App[None]):
+    CSS = "Static { width: 30; height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("phase 1  5s\nphase 2  —\nphase 3  —"), id="text")
+
+
+async def test_update_static_repaints_only_the_lines_that_changed(monkeypatch: Any) -> None:
+    """A countdown changes one line of several each second: only that line is repainted (and
+    sent to the terminal), the text on screen is the new one; a change of style alone (the time
+    turning red) is a change too (``Content ==`` compares the text alone)."""
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    from uihelpers import screen_text
+
+    app = ThreeLines()
+    async with app.run_test(size=(40, 10)) as pilot:
+        static = app.query_one("#text", Static)
+        await pilot.pause()
+        real = Widget.refresh
+        calls: list[tuple[Region, ...]] = []
+
+        def recording(self: Widget, *regions: Region, **kwargs: Any) -> Any:
+            if self is static:
+                calls.append(regions)
+            return real(self, *regions, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", recording)
+        update_static(static, Content("phase 1  6s\nphase 2  —\nphase 3  —"))
+        await pilot.pause()
+        assert calls == [(Region(0, 0, 30, 1),)]
+        assert "phase 1  6s" in screen_text(app)
+        calls.clear()
+        red = Content.assemble("phase 1  ", ("6s", "bold red"), "\nphase 2  —\nphase 3  —")
+        update_static(static, red)
+        await pilot.pause()
+        assert calls == [(Region(0, 0, 30, 1),)]
+        assert static.content.is_same(red)
+        calls.clear()
+        update_static(static, Content("phase 1  6s\nphase 2  1s\nphase 3  —\nphase 4"))  # a line more
+        await pilot.pause()
+        assert calls and calls[0] == ()  # the whole text, laid out again
+        assert static.size.height == 4 and "phase 4" in screen_text(app)

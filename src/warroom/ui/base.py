@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Region
 from textual.visual import visualize
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
@@ -45,7 +46,7 @@ class QuietBorderTitle:
     def __set__(self, obj: Widget, title: Any) -> None:
         key = f"_quiet_{self.name}"
         last = obj.__dict__.get(key, _UNSET)
-        if last is not _UNSET and type(last) is type(title) and last == title:
+        if last is not _UNSET and type(last) is type(title) and _same(last, title):
             return
         obj.__dict__[key] = title
         self.textual.__set__(obj, title)
@@ -70,6 +71,11 @@ def displayed(widget: Widget) -> bool:
             return False
         node = node.parent
     return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal in text and style (``Content ==`` compares the text alone)."""
+    return a.is_same(b) if isinstance(a, Content) else bool(a == b)
 
 
 class Fed(Widget):
@@ -273,7 +279,8 @@ def update_static(static: Static, content: Content) -> None:
     it: text that follows the clock would repaint the screen every second. When the new text
     wraps to the height the widget has (at its width, which the text does not decide), or its
     height is set in CSS, the size stays and the text alone is repainted."""
-    if static.content == content:
+    old = static.content
+    if isinstance(old, Content) and old.is_same(content):  # (== compares the text alone)
         return
     region = static.content_region
     if region.width == 0:  # not on screen (a hidden tab): laid out when shown
@@ -286,4 +293,33 @@ def update_static(static: Static, content: Content) -> None:
         set_height
         or visualize(static, content, markup=False).get_height(static.styles, region.width) == region.height
     )
-    static.update(content, layout=not same_size)
+    changed = _changed_lines(old, content, region.width) if same_size else None
+    if changed is None:
+        static.update(content, layout=not same_size)
+        return
+    # Only the lines that differ are repainted (a countdown's one line of six, not the six):
+    # the update without its whole-widget refresh, then a refresh of those lines.
+    static.refresh = _no_refresh  # type: ignore[method-assign]
+    try:
+        static.update(content, layout=False)
+    finally:
+        del static.refresh
+    static.refresh(*(Region(0, y, region.width, 1) for y in changed))
+
+
+def _no_refresh(*_args: Any, **_kw: Any) -> None:
+    return None
+
+
+def _changed_lines(old: Any, new: Content, width: int) -> list[int] | None:
+    """The indices of the lines that differ between two texts of the same number of lines,
+    none of them wider than ``width`` (so each is one row on screen); None when that is not so
+    (the whole text is repainted)."""
+    if not isinstance(old, Content):
+        return None
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    if len(old_lines) != len(new_lines):
+        return None
+    if any(line.cell_length > width for line in (*old_lines, *new_lines)):
+        return None
+    return [y for y, (a, b) in enumerate(zip(old_lines, new_lines, strict=True)) if not a.is_same(b)]
