@@ -8,6 +8,8 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 from warroom.ui.filter import matching, row_text
@@ -36,6 +38,22 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
         for name, size in RENDER_CACHES.items():
             if isinstance(getattr(self, name, None), LRUCache):  # (a later Textual may rename them)
                 setattr(self, name, LRUCache(size))
+
+    _cached_for = -1  # the update count the render caches hold entries of
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """DataTable's, after dropping what its render caches hold from before the last update.
+        Their keys hold the table's update count, so those entries are never read again; kept,
+        each cached line also keeps the crops and divisions the compositor made of it (strips
+        with caches of their own), and a table that changes once a minute (the commits' ages)
+        filled its bounded caches over half an hour: the demo's memory grew all that time."""
+        if self._update_count != self._cached_for:
+            self._cached_for = self._update_count
+            for name in RENDER_CACHES:
+                cache = getattr(self, name, None)
+                if isinstance(cache, LRUCache):
+                    cache.clear()
+        return super().render_lines(crop)
 
     def remove_row(self, row_key: Any) -> None:
         """DataTable's ``remove_row`` without laying out the screen: it asks for a layout on
