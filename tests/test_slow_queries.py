@@ -191,6 +191,10 @@ async def test_the_console_shows_them_in_the_database_pane(
         assert not [q.query for q in data.rows if q.query.startswith(own)]  # the console's own left out
         # z zooms the Database pane: every line of it in view
         pane = app.screen.query_one(HealthPane)
+        end = time.monotonic() + 5  # a poll like the last one is drawn with the next tick
+        while not (isinstance(pane.statements, StatementsSnapshot) and pane.statements.rows):
+            assert time.monotonic() < end, "the pane did not get the rows"
+            await pilot.pause(0.1)
         pane.query_one("#health-scroll").focus()
         await pilot.pause()
         await pilot.press("z")
