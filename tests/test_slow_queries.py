@@ -199,6 +199,7 @@ async def test_the_console_shows_them_in_the_database_pane(
         await pilot.pause()
         await pilot.press("z")
         text = await shown(pilot, app)
+        assert pane.region.height == 48 - 2  # the whole console between the header and the footer
         assert "Slow queries since" in text
         assert "slow_campaign_report" in text and "2×" in text
 
