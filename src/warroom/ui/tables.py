@@ -46,7 +46,7 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
         Their keys hold the table's update count, so those entries are never read again; kept,
         each cached line also keeps the crops and divisions the compositor made of it (strips
         with caches of their own), and a table that changes once a minute (the commits' ages)
-        filled its bounded caches over half an hour: the demo's memory grew all that time."""
+        kept filling its bounded caches for half an hour (bench/RESULTS.md, demo_rss)."""
         if self._update_count != self._cached_for:
             self._cached_for = self._update_count
             for name in RENDER_CACHES:
