@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -25,6 +26,7 @@ RENDER_CACHES = {
     "_row_renderable_cache": 300,
     "_line_cache": 300,
 }
+CELL_CACHE = 1000  # KeyedTable's cells kept by contents: a zoomed screen of cells, several times
 
 
 class KeyedTable(DataTable):  # type: ignore[type-arg]
@@ -40,6 +42,68 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
                 setattr(self, name, LRUCache(size))
 
     _cached_for = -1  # the update count the render caches hold entries of
+    _cells: LRUCache[tuple[Any, ...], Any] | None = None  # rendered cells by what they show
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> Any:
+        """DataTable's, kept by what the cell shows rather than by the table's update count: a
+        poll that changes a row's count makes DataTable render every cell on the screen again
+        through Rich (its cache keys hold the count of updates to the whole table), the header
+        and the unchanged messages, types and times included. Keyed by everything its result
+        depends on: the cell's contents, its place (the row and column are in its segments'
+        meta, for the mouse), the style it is drawn in, its width, cursor and hover."""
+        if self._cells is None:
+            self._cells = LRUCache(CELL_CACHE)
+        try:
+            if row_index == -1:
+                column = self.ordered_columns[column_index]
+                shown: Any = column.label
+            else:
+                row_key = self._row_locations.get_key(row_index)
+                if column_index == -1:
+                    shown = self.rows[row_key].label
+                else:
+                    shown = self._data[row_key][self.ordered_columns[column_index].key]
+            if not isinstance(shown, Text | str | int | float):
+                raise TypeError(shown)  # a renderable of another kind may change in place
+            key = (
+                row_index,
+                column_index,
+                cell_key(shown),
+                base_style,
+                width,
+                cursor,
+                hover,
+                self._show_hover_cursor,
+                self._pseudo_class_state,
+                self.cursor_type,
+                self.show_cursor,
+            )
+            hash(key)
+        except (KeyError, IndexError, TypeError):  # a cell not as expected: DataTable's own way
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        lines = self._cells.get(key)
+        if lines is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._cells[key] = lines
+        return lines
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        if self._cells is not None:
+            self._cells.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self._cells is not None:
+            self._cells.clear()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """DataTable's, after dropping what its render caches hold from before the last update.
@@ -68,11 +132,25 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
             self._layout_required = False
 
 
+def cell_key(cell: Any) -> Any:
+    """What a cell shows, as a value to compare and hash: a Text's words, style, alignment and
+    styled spans (rich's ``Text ==`` compares the words alone)."""
+    if isinstance(cell, Text):
+        return (
+            "text",
+            cell.plain,
+            str(cell.style),
+            cell.justify,
+            cell.no_wrap,
+            cell.overflow,
+            tuple(cell.spans),
+        )
+    return (type(cell).__name__, cell)
+
+
 def same_cell(a: Any, b: Any) -> bool:
-    """Cells are equal when text, style and alignment are (rich's ``Text ==`` ignores the style)."""
-    if isinstance(a, Text) and isinstance(b, Text):
-        return (a.plain, str(a.style), a.justify, a.spans) == (b.plain, str(b.style), b.justify, b.spans)
-    return bool(a == b)
+    """Cells are equal when they show the same (see :func:`cell_key`)."""
+    return bool(cell_key(a) == cell_key(b))
 
 
 def sync_table(
