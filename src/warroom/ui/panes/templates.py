@@ -113,6 +113,8 @@ class TemplatesPane(Pane):
         self._ready = False
         # What the preview shows was rendered from: (template, template files' revision, context).
         self._inputs: tuple[Any, ...] | None = None
+        self._sources: tuple[Any, ...] | None = None  # what the last context was built from
+        self._held: tuple[Any, ...] = ()
         self._minute: datetime | None = None
         self._names: list[str] = []  # the messages' names, in tab order
         self.tab_labels: list[tuple[str, str]] = []  # (key, whole label), in tab order
@@ -211,7 +213,20 @@ class TemplatesPane(Pane):
             return
         templates = self.wapp.comms.templates
         # Its times to the minute, as shown (a copy takes the exact now): a tick is no new input.
-        context = self.wapp.comms.context(self.wapp.clock().replace(second=0, microsecond=0))
+        minute = self.wapp.clock().replace(second=0, microsecond=0)
+        # What the context is built from (a poll sets the facts and shows the incident, each
+        # asking for this: built once, not twice). The incident changes only by its events,
+        # appended, or folded again into the same object (``become``: a new list); compared by
+        # identity, and held so that no other object takes its id meanwhile.
+        incident, settings = self.wapp.incident, self.wapp.settings
+        events = incident.events if incident is not None else []
+        sources = (info, templates.revision, id(incident), id(events), len(events), id(settings))
+        sources += (self.facts, minute)
+        if sources == self._sources:
+            return
+        self._sources = sources
+        self._held = (incident, events, settings)
+        context = self.wapp.comms.context(minute)
         reads = templates.reads(info)  # None: it includes another template, any key may matter
         used = tuple((k, context[k]) for k in sorted(reads if reads is not None else context))
         inputs = (info, templates.revision, used)
