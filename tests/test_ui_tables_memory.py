@@ -52,6 +52,8 @@ async def test_the_render_caches_hold_only_the_current_update() -> None:
         visible = 10 + 1  # the rows and the header
         assert len(table._line_cache) <= 2 * visible, len(table._line_cache)
         assert len(table._cell_render_cache) <= 2 * visible * COLUMNS, len(table._cell_render_cache)
+        kept = len(table._cells or {}) + len(table._cells_before or {})  # by contents: two updates'
+        assert 0 < kept <= 2 * 2 * visible * COLUMNS, kept  # (a cursor row is drawn twice)
 
 
 class Counting(KeyedTable):

@@ -26,7 +26,6 @@ RENDER_CACHES = {
     "_row_renderable_cache": 300,
     "_line_cache": 300,
 }
-CELL_CACHE = 1000  # KeyedTable's cells kept by contents: a zoomed screen of cells, several times
 
 
 class KeyedTable(DataTable):  # type: ignore[type-arg]
@@ -42,7 +41,11 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
                 setattr(self, name, LRUCache(size))
 
     _cached_for = -1  # the update count the render caches hold entries of
-    _cells: LRUCache[tuple[Any, ...], Any] | None = None  # rendered cells by what they show
+    # Rendered cells by what they show: those drawn since the last update, and those drawn
+    # between the two before it. A cell not drawn in either is dropped: the cache holds about
+    # two screens of cells, never the counts of earlier polls.
+    _cells: dict[tuple[Any, ...], Any] | None = None
+    _cells_before: dict[tuple[Any, ...], Any] | None = None
 
     def _render_cell(
         self,
@@ -60,7 +63,7 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
         depends on: the cell's contents, its place (the row and column are in its segments'
         meta, for the mouse), the style it is drawn in, its width, cursor and hover."""
         if self._cells is None:
-            self._cells = LRUCache(CELL_CACHE)
+            self._cells, self._cells_before = {}, {}
         try:
             if row_index == -1:
                 column = self.ordered_columns[column_index]
@@ -91,19 +94,22 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         lines = self._cells.get(key)
         if lines is None:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            lines = (self._cells_before or {}).get(key)
+            if lines is None:
+                lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
             self._cells[key] = lines
         return lines
 
+    def _forget_cells(self) -> None:
+        self._cells = self._cells_before = None
+
     def _clear_caches(self) -> None:
         super()._clear_caches()
-        if self._cells is not None:
-            self._cells.clear()
+        self._forget_cells()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        if self._cells is not None:
-            self._cells.clear()
+        self._forget_cells()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """DataTable's, after dropping what its render caches hold from before the last update.
@@ -117,6 +123,8 @@ class KeyedTable(DataTable):  # type: ignore[type-arg]
                 cache = getattr(self, name, None)
                 if isinstance(cache, LRUCache):
                     cache.clear()
+            if self._cells is not None:
+                self._cells_before, self._cells = self._cells, {}
         return super().render_lines(crop)
 
     def remove_row(self, row_key: Any) -> None:
