@@ -43,6 +43,9 @@ def status_kb(pid: int, key: str) -> int:
 
 
 def main(args: argparse.Namespace) -> dict[str, object]:
+    from bytecode import compile_warroom
+
+    compile_warroom()  # as pip installs it (bench/bytecode.py)
     w, h = (int(x) for x in args.size.split("x"))
     state = Path(tempfile.mkdtemp(prefix="warroom-rss-"))
     session = "bench-rss"

@@ -56,6 +56,9 @@ def one_run(state: Path, session: str) -> float:
 
 
 def main() -> None:
+    from bytecode import compile_warroom
+
+    compile_warroom()  # as pip installs it (bench/bytecode.py)
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()

@@ -171,8 +171,10 @@ def one_run(tmux: Tmux, case: Case, env: dict[str, str], cwd: Path, args: argpar
 
 
 def main(args: argparse.Namespace) -> str:
+    from bytecode import compile_warroom
     from warroom.demo.standin import StatusStandIn
 
+    compile_warroom()  # as pip installs it (bench/bytecode.py)
     root = temp_root(args.keep)
     w, h = (int(x) for x in args.size.split("x"))
     tmux = Tmux("bench-idle", (w, h))

@@ -69,6 +69,9 @@ def time_to_screen(command: str, needle: str, size: tuple[int, int], env: dict[s
 
 
 def main() -> None:
+    from bytecode import compile_warroom
+
+    compile_warroom()  # as pip installs it (bench/bytecode.py)
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--size", default="160x48")

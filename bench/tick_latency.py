@@ -121,8 +121,10 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def main(args: argparse.Namespace) -> str:
+    from bytecode import compile_warroom
     from warroom.demo.standin import StatusStandIn
 
+    compile_warroom()  # as pip installs it (bench/bytecode.py)
     root = temp_root(args.keep)
     size = tuple(int(x) for x in args.size.split("x"))
     samples: dict[str, list[float]] = {"polling": [], "no data source": []}
