@@ -170,3 +170,37 @@ def test_a_template_that_includes_another_depends_on_every_key(tmp_path: Path) -
     info = templates.get("internal_update")
     assert info is not None
     assert templates.reads(info) is None
+
+
+async def test_a_poll_builds_the_message_context_once(tmp_path: Path, clock: ManualClock) -> None:
+    """A poll sets the pane's facts and shows it the incident: each asked for the preview, and
+    the whole message context was built twice per poll (4.6 % of the idle console's samples)."""
+    settings = make_settings(tmp_path / "s")
+    journal = make_journal(settings, clock)
+    journal.declare("P0", "SMS failing", impact="all sends", lead="alice", playbook=settings.playbook)
+    app = make_app(settings, journal, clock, system_copy=None)
+    async with app.run_test(size=SIZE) as pilot:
+        app.tick()
+        await rendered(pilot, app)
+        pane = app.screen.query_one(TemplatesPane)
+        built: list[object] = []
+        real = app.comms.context
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            built.append(args)
+            return real(*args, **kwargs)
+
+        app.comms.context = counting  # type: ignore[method-assign]
+        facts = LiveFacts(errors_per_minute="increasing (5/min)")
+        app.live_facts = lambda: facts  # type: ignore[method-assign]
+        app.feed(pane)  # as after a poll: the facts, then the incident
+        await pilot.pause()
+        assert len(built) == 1
+        app.feed(pane)  # the same again: nothing new to build from
+        app.tick()
+        await pilot.pause()
+        assert len(built) == 1
+        facts = LiveFacts(errors_per_minute="decreasing (2/min)")
+        app.feed(pane)
+        await pilot.pause()
+        assert len(built) == 2

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import gc
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +30,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from warroom.durations import clock_time
+from warroom.heap import HEAP_SETTLED_AFTER, TRIM_EVERY, freeze_heap, give_back_freed_memory
 from warroom.settings import Settings
 
 if TYPE_CHECKING:
@@ -156,6 +156,7 @@ class WarroomApp(App[int]):
         self.call_later(self._choose_incident)
         self.call_after_refresh(self.reach.start_polls)
         self.set_timer(HEAP_SETTLED_AFTER, freeze_heap, name="gc-freeze")
+        self.set_interval(TRIM_EVERY, give_back_freed_memory, name="malloc-trim")
         if self.commands.runs:
             self.call_after_refresh(self._start_commands)
 
@@ -751,25 +752,6 @@ class WarroomApp(App[int]):
     def _hangup(self, status: int) -> None:
         """The lifeline asks (a signal, or the terminal hung up): exit now."""
         self.exit(status)
-
-
-# Seconds after start when what the console keeps for its lifetime (modules, the screen, the
-# sources' libraries, all imported by then) is set aside from the garbage collector (freeze_heap).
-HEAP_SETTLED_AFTER = 10.0
-
-
-def freeze_heap() -> None:
-    """Move every object alive to the collector's permanent generation.
-
-    The console holds about 180,000 objects once started (mostly imported modules and Textual's
-    widgets), and a full collection walks them all: about 0.15 s, every 20 s or so while the
-    panes redraw (their cells, strips and caches are short-lived but survive to the oldest
-    generation), 0.6-0.75 % of a core, measured with ``gc.callbacks`` in the running demo. Frozen,
-    they are no longer walked; they are still freed by reference counting when dropped, and
-    objects made later are collected as before. No collection first: it would cost what it
-    saves once, and 10 s after start the heap holds next to no cyclic garbage (79 objects
-    unreachable among 160,000, measured in the demo)."""
-    gc.freeze()
 
 
 def read_only_journal(journal: Journal | None, settings: Settings, clock: Clock) -> Journal:
