@@ -28,7 +28,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 MARKERS = ("errors/min", "Connections", "errors rose", "deploy", "Supabase", "Twilio", "INCIDENT DECLARED")
-SOCKET = "bench-rss"
+SOCKET = "bench-rss"  # the tmux server's socket (--socket: two runs side by side)
 
 
 def tmux(*args: str) -> str:
@@ -140,10 +140,12 @@ if __name__ == "__main__":
     p.add_argument("--minutes", type=float, default=30)
     p.add_argument("--every", type=float, default=60, help="seconds between samples")
     p.add_argument("--size", default="200x60")
+    p.add_argument("--socket", default=SOCKET, help="tmux socket name (to run two side by side)")
     p.add_argument("--json", help="write the result (with every sample) to this file")
     p.add_argument("--from-json", help="report a run saved with --json instead of running")
     p.add_argument("--write", action="store_true", help="replace this section of bench/RESULTS.md")
     a = p.parse_args()
+    SOCKET = a.socket
     out = json.loads(Path(a.from_json).read_text()) if a.from_json else main(a)
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=1))
