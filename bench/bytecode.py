@@ -14,12 +14,13 @@ import compileall
 from pathlib import Path
 
 
-def compile_warroom() -> Path:
-    """Compile the imported warroom package's modules to bytecode (kept in its ``__pycache__``
-    folders, ignored by git); return the package's folder."""
-    import warroom
+def compile_warroom(package: Path | None = None) -> Path:
+    """Compile the warroom package's modules (``package``, default the one imported here) to
+    bytecode (kept in its ``__pycache__`` folders, ignored by git); return the package's folder."""
+    if package is None:
+        import warroom
 
-    package = Path(warroom.__file__).resolve().parent
+        package = Path(warroom.__file__).resolve().parent
     if not compileall.compile_dir(package, quiet=1):
         raise SystemExit(f"could not compile {package} to bytecode")
     return package

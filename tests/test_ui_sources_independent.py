@@ -6,6 +6,7 @@ a poll interval or two after start (issue 12: a cheap pane never waits for an ex
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -37,7 +38,21 @@ def git_repo(path: Path) -> Path:
     return path
 
 
-async def test_cheap_panes_show_while_the_tallies_full_read_is_slow(tmp_path: Path, pg_dsn: str) -> None:
+async def test_cheap_panes_show_while_the_tallies_full_read_is_slow(
+    tmp_path: Path, pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warroom.ui import pollers
+
+    # The status pages' client (importing httpx, reading the CA bundle) is made off the UI loop,
+    # which the database's first poll needs meanwhile.
+    made_in: list[threading.Thread] = []
+    real_client = pollers._status_client
+
+    def status_client() -> object:
+        made_in.append(threading.current_thread())
+        return real_client()
+
+    monkeypatch.setattr(pollers, "_status_client", status_client)
     await seed(pg_dsn, [("TwilioTimeout", "POST /Messages.json timed out", 120)])
     standin = StatusStandIn().start()
     try:
@@ -82,3 +97,4 @@ async def test_cheap_panes_show_while_the_tallies_full_read_is_slow(tmp_path: Pa
     # Before the full read could have ended (under load the console's start itself takes a while).
     assert all(name in seen and seen[name] < SLOW - 1 for name in cheap), seen
     assert all(seen[name] < seen["tallies"] for name in cheap), seen
+    assert made_in and threading.main_thread() not in made_in, made_in

@@ -19,10 +19,12 @@ from textual.message import Message
 from textual.worker import Worker
 
 if TYPE_CHECKING:
+    import httpx
+
     from warroom.incident.state import Incident
     from warroom.sources.dbpoll import DbPoll
     from warroom.sources.git import GitProblem, GitSnapshot
-    from warroom.sources.statuspage import PageUpdate
+    from warroom.sources.statuspage import PageUpdate, StatusPoller
     from warroom.ui.app import WarroomApp
 
 
@@ -149,14 +151,23 @@ class Pollers:
 
     # -- status pages ---------------------------------------------------------------------------------
     async def _run_status(self) -> None:
-        from warroom.sources.statuspage import StatusPoller, make_client
-
         app = self.app
-        async with make_client() as client:
-            poller = StatusPoller(app.settings.status, client=client)
+        # Importing httpx and making its client (its TLS context reads the CA bundle) took 0.15 s
+        # of the UI loop at start, while the database's first poll waited for the loop (py-spy of
+        # the console's first 3 s): made in a thread.
+        poller_type, client = await asyncio.to_thread(_status_client)
+        async with client:
+            poller = poller_type(app.settings.status, client=client)
             while True:
                 for update in await poller.poll_due():
                     app.post_message(PageRead(update))
                 due = min(poller.next_due(p) for p in poller.pages)
                 wait = max(1.0, min(30.0, (due - poller.clock()).total_seconds()))
                 await asyncio.sleep(wait)
+
+
+def _status_client() -> tuple[type[StatusPoller], httpx.AsyncClient]:
+    """The status pages' poller class and HTTP client (imports httpx: off the UI loop)."""
+    from warroom.sources.statuspage import StatusPoller, make_client
+
+    return StatusPoller, make_client()
